@@ -1,0 +1,148 @@
+package dev.authservice.server;
+
+import dev.authservice.server.password.HashParams;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every setting of a server run, built once from flags and environment variables by
+ * {@link ServeCommand} and handed down; nothing reads the environment after this.
+ */
+public record ServerConfig(
+    String bindAddress,
+    int port,
+    Path dataDir,
+    Optional<String> mongoUri,
+    String database,
+    String issuer,
+    String defaultAudience,
+    Set<String> allowedAudiences,
+    String clientId,
+    Duration tokenTtl,
+    Duration clockSkew,
+    Optional<String> bootstrapAdminUsername,
+    Optional<String> bootstrapAdminPassword,
+    HashParams hashParams,
+    int maxInboundMessageBytes,
+    List<String> trustedProxies,
+    String instanceId,
+    Duration storeTimeout) {
+
+  public ServerConfig {
+    Objects.requireNonNull(bindAddress);
+    Objects.requireNonNull(dataDir);
+    Objects.requireNonNull(issuer);
+    Objects.requireNonNull(defaultAudience);
+    allowedAudiences = Set.copyOf(allowedAudiences);
+    trustedProxies = List.copyOf(trustedProxies);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+    }
+    if (tokenTtl.isNegative() || tokenTtl.isZero()) {
+      throw new IllegalArgumentException("token TTL must be positive, got " + tokenTtl);
+    }
+    if (clockSkew.isNegative()) {
+      throw new IllegalArgumentException("clock skew must not be negative, got " + clockSkew);
+    }
+    if (bootstrapAdminUsername.isPresent() != bootstrapAdminPassword.isPresent()) {
+      throw new IllegalArgumentException(
+          "set both AUTH_BOOTSTRAP_ADMIN_USERNAME and AUTH_BOOTSTRAP_ADMIN_PASSWORD, or neither");
+    }
+  }
+
+  /** A builder holding the defaults: loopback, an ephemeral port, the embedded store in {@code dataDir}. */
+  public static Builder builder(Path dataDir) {
+    return new Builder(dataDir);
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    Builder b = new Builder(dataDir);
+    b.bindAddress = bindAddress;
+    b.port = port;
+    b.mongoUri = mongoUri;
+    b.database = database;
+    b.issuer = issuer;
+    b.defaultAudience = defaultAudience;
+    b.allowedAudiences = allowedAudiences;
+    b.clientId = clientId;
+    b.tokenTtl = tokenTtl;
+    b.clockSkew = clockSkew;
+    b.bootstrapAdminUsername = bootstrapAdminUsername;
+    b.bootstrapAdminPassword = bootstrapAdminPassword;
+    b.hashParams = hashParams;
+    b.maxInboundMessageBytes = maxInboundMessageBytes;
+    b.trustedProxies = trustedProxies;
+    b.instanceId = instanceId;
+    b.storeTimeout = storeTimeout;
+    return b;
+  }
+
+  /** Mutable builder; the record it builds is immutable. */
+  public static final class Builder {
+    private String bindAddress = "127.0.0.1";
+    private int port = 0;
+    private Path dataDir;
+    private Optional<String> mongoUri = Optional.empty();
+    private String database = "auth";
+    private String issuer = "auth-service";
+    private String defaultAudience = "auth-service";
+    private Set<String> allowedAudiences = Set.of();
+    private String clientId = "auth-service";
+    private Duration tokenTtl = Duration.ofMinutes(15);
+    private Duration clockSkew = Duration.ofSeconds(30);
+    private Optional<String> bootstrapAdminUsername = Optional.empty();
+    private Optional<String> bootstrapAdminPassword = Optional.empty();
+    private HashParams hashParams = HashParams.OWASP_DEFAULT;
+    private int maxInboundMessageBytes = 64 * 1024;
+    private List<String> trustedProxies = List.of();
+    private String instanceId = InstanceIds.generate();
+    private Duration storeTimeout = Duration.ofSeconds(2);
+
+    private Builder(Path dataDir) {
+      this.dataDir = dataDir;
+    }
+
+    public Builder bindAddress(String v) { bindAddress = v; return this; }
+    public Builder port(int v) { port = v; return this; }
+    public Builder dataDir(Path v) { dataDir = v; return this; }
+    public Builder mongoUri(Optional<String> v) { mongoUri = v; return this; }
+    public Builder database(String v) { database = v; return this; }
+    public Builder issuer(String v) { issuer = v; return this; }
+    public Builder defaultAudience(String v) { defaultAudience = v; return this; }
+    public Builder allowedAudiences(Set<String> v) { allowedAudiences = v; return this; }
+    public Builder clientId(String v) { clientId = v; return this; }
+    public Builder tokenTtl(Duration v) { tokenTtl = v; return this; }
+    public Builder clockSkew(Duration v) { clockSkew = v; return this; }
+    public Builder hashParams(HashParams v) { hashParams = v; return this; }
+    public Builder maxInboundMessageBytes(int v) { maxInboundMessageBytes = v; return this; }
+    public Builder trustedProxies(List<String> v) { trustedProxies = v; return this; }
+    public Builder instanceId(String v) { instanceId = v; return this; }
+    public Builder storeTimeout(Duration v) { storeTimeout = v; return this; }
+
+    public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
+      bootstrapAdminUsername = username;
+      bootstrapAdminPassword = password;
+      return this;
+    }
+
+    public ServerConfig build() {
+      return new ServerConfig(bindAddress, port, dataDir, mongoUri, database, issuer,
+          defaultAudience, allowedAudiences, clientId, tokenTtl, clockSkew,
+          bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
+          trustedProxies, instanceId, storeTimeout);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig[bind=" + bindAddress + ":" + port + ", dataDir=" + dataDir
+        + ", store=" + (mongoUri.isPresent() ? "mongodb (MONGODB_URI)" : "embedded")
+        + ", database=" + database + ", issuer=" + issuer + ", audience=" + defaultAudience
+        + ", tokenTtl=" + tokenTtl + ", clockSkew=" + clockSkew + ", instance=" + instanceId + "]";
+  }
+}

@@ -1,0 +1,41 @@
+package dev.authservice.server.audit;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What QueryAudit selects. Every present part must match (AND); strings match exactly.
+ * {@code start} is inclusive, {@code end} exclusive.
+ */
+public record AuditFilter(
+    Set<AuditEventType> types,
+    Optional<String> username,
+    Optional<AuditOutcome> outcome,
+    Optional<Instant> start,
+    Optional<Instant> end,
+    Optional<String> clientIp,
+    Optional<String> tokenId) {
+
+  public AuditFilter {
+    types = Set.copyOf(types);
+  }
+
+  /**
+   * A stable text naming exactly this filter, so a page token can be tied to the filter it was
+   * issued for.
+   */
+  public String canonical() {
+    return "types=" + types.stream().map(Enum::name).sorted().toList()
+        + "|username=" + username.map(AuditFilter::quote).orElse("-")
+        + "|outcome=" + outcome.map(Enum::name).orElse("-")
+        + "|start=" + start.map(i -> Long.toString(i.toEpochMilli())).orElse("-")
+        + "|end=" + end.map(i -> Long.toString(i.toEpochMilli())).orElse("-")
+        + "|client_ip=" + clientIp.map(AuditFilter::quote).orElse("-")
+        + "|token_id=" + tokenId.map(AuditFilter::quote).orElse("-");
+  }
+
+  private static String quote(String s) {
+    return s.length() + ":" + s;
+  }
+}

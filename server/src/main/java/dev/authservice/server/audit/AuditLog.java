@@ -1,0 +1,72 @@
+package dev.authservice.server.audit;
+
+import java.time.Clock;
+import java.util.UUID;
+
+/**
+ * Records security events for the running instance: stamps id, time and instance, and writes
+ * through the store before the RPC that caused the event answers.
+ */
+public final class AuditLog {
+  private final AuditStore store;
+  private final Clock clock;
+  private final String instance;
+
+  public AuditLog(AuditStore store, Clock clock, String instance) {
+    this.store = store;
+    this.clock = clock;
+    this.instance = instance;
+  }
+
+  /** Starts an event of this type caused by this caller. */
+  public Entry event(AuditEventType type, Caller caller) {
+    return new Entry(type, caller);
+  }
+
+  /** One event under construction; {@link #success()} or {@link #failure(String)} writes it. */
+  public final class Entry {
+    private final AuditEventType type;
+    private final Caller caller;
+    private String username = "";
+    private String subject = "";
+    private String tokenId = "";
+
+    private Entry(AuditEventType type, Caller caller) {
+      this.type = type;
+      this.caller = caller;
+    }
+
+    public Entry username(String value) {
+      username = value;
+      return this;
+    }
+
+    public Entry subject(String value) {
+      subject = value;
+      return this;
+    }
+
+    public Entry tokenId(String value) {
+      tokenId = value;
+      return this;
+    }
+
+    public AuditEvent success() {
+      return write(AuditOutcome.SUCCESS, "");
+    }
+
+    /** Writes a failure; {@code reason} is a short machine-readable code, never secret. */
+    public AuditEvent failure(String reason) {
+      return write(AuditOutcome.FAILURE, reason);
+    }
+
+    private AuditEvent write(AuditOutcome outcome, String reason) {
+      AuditEvent event = new AuditEvent(UUID.randomUUID().toString(),
+          clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), type, outcome,
+          username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
+          reason, instance, caller.actor());
+      store.insert(event);
+      return event;
+    }
+  }
+}

@@ -1,0 +1,6 @@
+package dev.authservice.server.audit;
+
+import java.time.Instant;
+
+/** Where a page of events ended: events sort by time, then id, both descending. */
+public record AuditPosition(Instant time, String id) {}

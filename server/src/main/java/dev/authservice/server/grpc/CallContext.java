@@ -1,0 +1,27 @@
+package dev.authservice.server.grpc;
+
+import dev.authservice.server.audit.Caller;
+import dev.authservice.server.token.VerifiedToken;
+import io.grpc.Context;
+
+/** Typed per-call values that {@link CallerInterceptor} puts into the gRPC {@link Context}. */
+final class CallContext {
+  static final Context.Key<Caller> CALLER = Context.key("auth.caller");
+  static final Context.Key<VerifiedToken> PRINCIPAL = Context.key("auth.principal");
+
+  private CallContext() {}
+
+  static Caller caller() {
+    Caller caller = CALLER.get();
+    return caller == null ? new Caller("", "", "", "") : caller;
+  }
+
+  /** The verified caller of an RPC that requires a bearer token. */
+  static VerifiedToken principal() {
+    VerifiedToken principal = PRINCIPAL.get();
+    if (principal == null) {
+      throw new IllegalStateException("no principal: method is missing from AccessPolicy");
+    }
+    return principal;
+  }
+}

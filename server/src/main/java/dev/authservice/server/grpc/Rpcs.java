@@ -1,0 +1,63 @@
+package dev.authservice.server.grpc;
+
+import com.mongodb.MongoException;
+import com.mongodb.MongoTimeoutException;
+import dev.authservice.server.error.ServiceException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become gRPC statuses. A {@link ServiceException} carries a
+ * vetted message; anything else is logged here in full and answered with a fixed text, so no
+ * library message or stack trace reaches a client.
+ */
+final class Rpcs {
+  private static final Logger log = LoggerFactory.getLogger(Rpcs.class);
+
+  /** Runs a unary RPC body and answers with its result or its mapped status. */
+  <T> void unary(StreamObserver<T> observer, Supplier<T> body) {
+    T response;
+    try {
+      response = body.get();
+    } catch (RuntimeException e) {
+      observer.onError(new StatusRuntimeException(toStatus(e)));
+      return;
+    }
+    observer.onNext(response);
+    observer.onCompleted();
+  }
+
+  Status toStatus(Throwable e) {
+    if (e instanceof ServiceException se) {
+      Status status = switch (se.kind()) {
+        case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+        case BAD_CREDENTIALS, UNAUTHENTICATED -> Status.UNAUTHENTICATED;
+        case FORBIDDEN -> Status.PERMISSION_DENIED;
+        case NOT_FOUND -> Status.NOT_FOUND;
+        case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+        case UNAVAILABLE -> Status.UNAVAILABLE;
+        case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+      };
+      return status.withDescription(se.publicMessage());
+    }
+    if (e instanceof StatusRuntimeException sre) {
+      return sre.getStatus();
+    }
+    if (e instanceof MongoTimeoutException || isStoreUnreachable(e)) {
+      log.warn("store unavailable: {}", e.toString());
+      return Status.UNAVAILABLE.withDescription("the store is unavailable; retry shortly");
+    }
+    log.error("internal error", e);
+    return Status.INTERNAL.withDescription("internal error; the server log has details");
+  }
+
+  private static boolean isStoreUnreachable(Throwable e) {
+    return e instanceof com.mongodb.MongoSocketException
+        || e instanceof com.mongodb.MongoNotPrimaryException
+        || (e instanceof MongoException me && me.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL));
+  }
+}

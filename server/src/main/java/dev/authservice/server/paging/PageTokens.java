@@ -1,0 +1,120 @@
+package dev.authservice.server.paging;
+
+import dev.authservice.server.error.ServiceException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Opaque AIP-158 page tokens: the position where the last page ended, bound to the RPC and the
+ * exact filters it was issued for, and authenticated with HMAC-SHA256 under a secret every
+ * instance shares. An altered token, or one replayed with other filters, is INVALID_ARGUMENT.
+ */
+public final class PageTokens {
+  private static final int VERSION = 1;
+  private static final int MAC_LENGTH = 32;
+  private static final int MAX_TOKEN_LENGTH = 2048;
+
+  private final SecretKeySpec key;
+
+  public PageTokens(byte[] secret) {
+    if (secret.length < 32) {
+      throw new IllegalArgumentException("page token secret must be at least 32 bytes");
+    }
+    this.key = new SecretKeySpec(secret.clone(), "HmacSHA256");
+  }
+
+  public String encode(String scope, String filter, List<String> position) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(VERSION);
+      out.writeUTF(scope);
+      out.write(sha256(filter));
+      out.writeByte(position.size());
+      for (String part : position) {
+        out.writeUTF(part);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] payload = bytes.toByteArray();
+    byte[] token = Arrays.copyOf(payload, payload.length + MAC_LENGTH);
+    System.arraycopy(mac(payload), 0, token, payload.length, MAC_LENGTH);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+  }
+
+  /** The position in a token, or INVALID_ARGUMENT if it is altered or from another query. */
+  public List<String> decode(String scope, String filter, String token) {
+    byte[] raw;
+    try {
+      if (token.length() > MAX_TOKEN_LENGTH) {
+        throw invalid();
+      }
+      raw = Base64.getUrlDecoder().decode(token);
+    } catch (IllegalArgumentException e) {
+      throw invalid();
+    }
+    if (raw.length <= MAC_LENGTH) {
+      throw invalid();
+    }
+    byte[] payload = Arrays.copyOf(raw, raw.length - MAC_LENGTH);
+    byte[] givenMac = Arrays.copyOfRange(raw, raw.length - MAC_LENGTH, raw.length);
+    if (!MessageDigest.isEqual(mac(payload), givenMac)) {
+      throw invalid();
+    }
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+      if (in.readByte() != VERSION || !scope.equals(in.readUTF())) {
+        throw invalid();
+      }
+      byte[] filterHash = in.readNBytes(32);
+      if (!MessageDigest.isEqual(filterHash, sha256(filter))) {
+        throw ServiceException.invalid(
+            "page_token was issued for different filters; repeat the first request's filters"
+                + " or start again without page_token");
+      }
+      int count = in.readUnsignedByte();
+      List<String> position = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        position.add(in.readUTF());
+      }
+      return position;
+    } catch (IOException e) {
+      throw invalid();
+    }
+  }
+
+  private static ServiceException invalid() {
+    return ServiceException.invalid(
+        "page_token is not valid: pass next_page_token from the previous response unchanged");
+  }
+
+  private byte[] mac(byte[] payload) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      return mac.doFinal(payload);
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

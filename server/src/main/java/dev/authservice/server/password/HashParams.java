@@ -1,0 +1,22 @@
+package dev.authservice.server.password;
+
+/**
+ * Argon2id cost parameters. Stored hashes carry their own parameters (PHC string format), so
+ * changing these only affects new hashes and triggers a rehash at the next successful login.
+ */
+public record HashParams(int memoryKib, int iterations, int parallelism) {
+  /** OWASP Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1. */
+  public static final HashParams OWASP_DEFAULT = new HashParams(19456, 2, 1);
+
+  public HashParams {
+    if (memoryKib < 8 * parallelism || memoryKib < 1024) {
+      throw new IllegalArgumentException("Argon2 memory must be at least 1024 KiB, got " + memoryKib);
+    }
+    if (iterations < 1) {
+      throw new IllegalArgumentException("Argon2 iterations must be at least 1, got " + iterations);
+    }
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("Argon2 parallelism must be at least 1, got " + parallelism);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package dev.authservice.server.storage.mongo;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.in;
+import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.or;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditFilter;
+import dev.authservice.server.audit.AuditOutcome;
+import dev.authservice.server.audit.AuditPosition;
+import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.storage.WriteBarrier;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+/**
+ * Events in the {@code audit_events} collection, one document each. Queries sort by
+ * {@code time} then {@code _id}, descending, and page by keyset on that pair (never skip), so a
+ * page boundary stays put while new events arrive.
+ */
+final class MongoAuditStore implements AuditStore {
+  static final String COLLECTION = "audit_events";
+
+  private final MongoCollection<Document> events;
+  private final WriteBarrier barrier;
+
+  MongoAuditStore(MongoCollection<Document> events, WriteBarrier barrier) {
+    this.events = events;
+    this.barrier = barrier;
+  }
+
+  @Override
+  public void insert(AuditEvent event) {
+    events.insertOne(toDocument(event));
+    barrier.afterWrite();
+  }
+
+  @Override
+  public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
+    List<Bson> clauses = new ArrayList<>();
+    if (!filter.types().isEmpty()) {
+      clauses.add(in("type", filter.types().stream().map(AuditEventType::storedName).toList()));
+    }
+    filter.username().ifPresent(u -> clauses.add(eq("username", u)));
+    filter.outcome().ifPresent(o -> clauses.add(eq("outcome", o.storedName())));
+    filter.start().ifPresent(s -> clauses.add(gte("time", Date.from(s))));
+    filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+    filter.clientIp().ifPresent(ip -> clauses.add(eq("client_ip", ip)));
+    filter.tokenId().ifPresent(t -> clauses.add(eq("token_id", t)));
+    after.ifPresent(p -> clauses.add(or(lt("time", Date.from(p.time())),
+        and(eq("time", Date.from(p.time())), lt("_id", p.id())))));
+    Bson query = clauses.isEmpty() ? new Document() : and(clauses);
+    List<AuditEvent> page = new ArrayList<>(limit);
+    events.find(query).sort(Sorts.descending("time", "_id")).limit(limit)
+        .forEach(doc -> page.add(toEvent(doc)));
+    return page;
+  }
+
+  static Document toDocument(AuditEvent e) {
+    Document doc = new Document("_id", e.id())
+        .append("time", Date.from(e.time()))
+        .append("type", e.type().storedName())
+        .append("outcome", e.outcome().storedName());
+    Documents.putIfPresent(doc, "username", e.username());
+    Documents.putIfPresent(doc, "subject", e.subject());
+    Documents.putIfPresent(doc, "token_id", e.tokenId());
+    Documents.putIfPresent(doc, "client_ip", e.clientIp());
+    Documents.putIfPresent(doc, "user_agent", e.userAgent());
+    Documents.putIfPresent(doc, "rpc_method", e.rpcMethod());
+    Documents.putIfPresent(doc, "reason", e.reason());
+    Documents.putIfPresent(doc, "instance", e.instance());
+    Documents.putIfPresent(doc, "actor", e.actor());
+    return doc;
+  }
+
+  static AuditEvent toEvent(Document doc) {
+    return new AuditEvent(doc.getString("_id"), Documents.instant(doc, "time"),
+        AuditEventType.fromStoredName(doc.getString("type")),
+        AuditOutcome.fromStoredName(doc.getString("outcome")),
+        Documents.string(doc, "username"), Documents.string(doc, "subject"),
+        Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
+        Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
+        Documents.string(doc, "reason"), Documents.string(doc, "instance"),
+        Documents.string(doc, "actor"));
+  }
+}

@@ -1,0 +1,167 @@
+package dev.authservice.server.storage.mongo;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoException;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.storage.WriteBarrier;
+import dev.authservice.server.token.SigningKeyStore;
+import dev.authservice.server.user.UserStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import org.bson.UuidRepresentation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The service's MongoDB: a real deployment from {@code MONGODB_URI}, or else the embedded store
+ * in the data directory, reached through the same driver either way. Owns the client, creates
+ * the indexes, and hands out the typed stores.
+ */
+public final class MongoStorage implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
+  public static final String PAGE_TOKEN_SECRET = "page_tokens";
+
+  private final Optional<EmbeddedMongo> embedded;
+  private final MongoClient client;
+  private final MongoDatabase database;
+  private final WriteBarrier barrier;
+  private final String description;
+
+  private MongoStorage(Optional<EmbeddedMongo> embedded, MongoClient client, MongoDatabase database,
+      WriteBarrier barrier, String description) {
+    this.embedded = embedded;
+    this.client = client;
+    this.database = database;
+    this.barrier = barrier;
+    this.description = description;
+  }
+
+  /**
+   * Connects (starting the embedded store when no URI is given), waits until the store answers,
+   * and creates the indexes.
+   */
+  public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
+      Duration timeout, String applicationName) {
+    Optional<EmbeddedMongo> embedded = mongoUri.isPresent()
+        ? Optional.empty() : Optional.of(EmbeddedMongo.start(dataDir));
+    String uri = mongoUri.orElseGet(() -> embedded.orElseThrow().connectionString());
+    String description = mongoUri.isPresent()
+        ? "MongoDB at " + redactedHosts(uri)
+        : "embedded store " + embedded.orElseThrow().file();
+    MongoClientSettings settings = MongoClientSettings.builder()
+        .applicationName(applicationName)
+        .uuidRepresentation(UuidRepresentation.STANDARD)
+        // defaults that a URI may override: fail fast instead of the driver's 30 s, and
+        // acknowledge writes only once a majority has journaled them
+        .writeConcern(WriteConcern.MAJORITY.withJournal(true))
+        .applyToClusterSettings(b -> b.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .applyConnectionString(new ConnectionString(uri))
+        .build();
+    MongoClient client = MongoClients.create(settings);
+    WriteBarrier barrier = embedded.map(EmbeddedMongo::writeBarrier).orElse(WriteBarrier.NONE);
+    MongoStorage storage = new MongoStorage(embedded, client, client.getDatabase(databaseName),
+        barrier, description);
+    try {
+      storage.awaitReachable();
+      storage.createIndexes();
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+    return storage;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public UserStore users() {
+    return new MongoUserStore(collection(MongoUserStore.COLLECTION), barrier);
+  }
+
+  public AuditStore auditEvents() {
+    return new MongoAuditStore(collection(MongoAuditStore.COLLECTION), barrier);
+  }
+
+  public SigningKeyStore signingKeys() {
+    return new MongoSigningKeyStore(collection(MongoSigningKeyStore.COLLECTION), barrier);
+  }
+
+  public byte[] sharedSecret(String name) {
+    return new MongoServerSecrets(collection(MongoServerSecrets.COLLECTION), barrier)
+        .getOrCreate(name, 32);
+  }
+
+  /** Whether the store answers a ping right now. */
+  public boolean ping() {
+    try {
+      database.runCommand(new Document("ping", 1));
+      return true;
+    } catch (MongoException e) {
+      return false;
+    }
+  }
+
+  private MongoCollection<Document> collection(String name) {
+    return database.getCollection(name);
+  }
+
+  private void awaitReachable() {
+    int attempt = 0;
+    while (true) {
+      try {
+        database.runCommand(new Document("ping", 1));
+        return;
+      } catch (MongoException e) {
+        attempt++;
+        if (attempt >= 30) {
+          throw new IllegalStateException("MongoDB did not answer after " + attempt + " attempts: "
+              + description, e);
+        }
+        log.warn("waiting for MongoDB ({}): {}", description, e.getClass().getSimpleName());
+      }
+    }
+  }
+
+  private void createIndexes() {
+    MongoCollection<Document> users = collection(MongoUserStore.COLLECTION);
+    users.createIndex(Indexes.ascending("username"), new IndexOptions().unique(true).name("username_unique"));
+    collection(MongoSigningKeyStore.COLLECTION).createIndex(Indexes.ascending("generation"),
+        new IndexOptions().unique(true).name("generation_unique"));
+    MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
+    // One index per QueryAudit filter, each ending in the sort order (time, _id) so that a
+    // filtered, paged query is an index range scan. The embedded store ignores non-unique
+    // indexes and scans instead.
+    events.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"));
+    for (String field : new String[] {"username", "type", "outcome", "client_ip", "token_id"}) {
+      events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
+          new IndexOptions().name(field + "_time"));
+    }
+    if (embedded.isPresent()) {
+      log.info("embedded store: unique indexes are enforced, other indexes are not built (queries scan)");
+    }
+  }
+
+  private static String redactedHosts(String uri) {
+    ConnectionString cs = new ConnectionString(uri);
+    return String.join(",", cs.getHosts());
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    embedded.ifPresent(EmbeddedMongo::close);
+  }
+}

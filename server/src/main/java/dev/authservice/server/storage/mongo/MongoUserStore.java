@@ -1,0 +1,95 @@
+package dev.authservice.server.storage.mongo;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
+
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.Updates;
+import dev.authservice.server.storage.WriteBarrier;
+import dev.authservice.server.user.DuplicateUsernameException;
+import dev.authservice.server.user.User;
+import dev.authservice.server.user.UserStore;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+/** Accounts in the {@code users} collection: {@code _id} is the subject, {@code username} is uniquely indexed. */
+final class MongoUserStore implements UserStore {
+  static final String COLLECTION = "users";
+
+  private final MongoCollection<Document> users;
+  private final WriteBarrier barrier;
+
+  MongoUserStore(MongoCollection<Document> users, WriteBarrier barrier) {
+    this.users = users;
+    this.barrier = barrier;
+  }
+
+  @Override
+  public void insert(User user) {
+    Document doc = new Document("_id", user.subject())
+        .append("username", user.username())
+        .append("password_hash", user.passwordHash())
+        .append("roles", user.roles())
+        .append("disabled", user.disabled())
+        .append("create_time", Date.from(user.createTime()));
+    try {
+      users.insertOne(doc);
+    } catch (MongoWriteException e) {
+      if (Documents.isDuplicateKey(e)) {
+        throw new DuplicateUsernameException(user.username());
+      }
+      throw e;
+    }
+    barrier.afterWrite();
+  }
+
+  @Override
+  public Optional<User> findByUsername(String username) {
+    return Optional.ofNullable(users.find(eq("username", username)).first()).map(MongoUserStore::toUser);
+  }
+
+  @Override
+  public Optional<User> disable(String username) {
+    Document updated = users.findOneAndUpdate(eq("username", username), Updates.set("disabled", true),
+        new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
+    if (updated != null) {
+      barrier.afterWrite();
+    }
+    return Optional.ofNullable(updated).map(MongoUserStore::toUser);
+  }
+
+  @Override
+  public void updatePasswordHash(String subject, String newHash) {
+    users.updateOne(eq("_id", subject), Updates.set("password_hash", newHash));
+    barrier.afterWrite();
+  }
+
+  @Override
+  public List<User> list(Optional<String> afterUsername, int limit) {
+    Bson filter = afterUsername.map(u -> gt("username", u)).orElse(new Document());
+    List<User> page = new ArrayList<>(limit);
+    users.find(filter).sort(Sorts.ascending("username")).limit(limit)
+        .forEach(doc -> page.add(toUser(doc)));
+    return page;
+  }
+
+  @Override
+  public boolean anyEnabledUserWithRole(String role) {
+    return users.find(and(eq("roles", role), eq("disabled", false))).first() != null;
+  }
+
+  private static User toUser(Document doc) {
+    return new User(doc.getString("_id"), doc.getString("username"), doc.getString("password_hash"),
+        doc.getList("roles", String.class, List.of()), doc.getBoolean("disabled", false),
+        Documents.instant(doc, "create_time"));
+  }
+}

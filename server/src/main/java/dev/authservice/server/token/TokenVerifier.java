@@ -1,0 +1,190 @@
+package dev.authservice.server.token;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsonwebtoken.Claims;
+import io.jsonwebtoken.ExpiredJwtException;
+import io.jsonwebtoken.JwtException;
+import io.jsonwebtoken.JwtParser;
+import io.jsonwebtoken.Jwts;
+import io.jsonwebtoken.PrematureJwtException;
+import io.jsonwebtoken.security.SignatureException;
+import java.io.IOException;
+import java.security.Key;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides whether an access token is active. The header is read first, by this class, so that
+ * the token cannot choose the algorithm or the key: exactly {@link SigningKeys#ALGORITHM}, a
+ * {@code kid} from this server's own key set, and {@code typ: at+jwt}. Key-location headers
+ * ({@code jku}, {@code x5u}, {@code jwk}) are never followed. Only then does jjwt verify the
+ * signature and the lifetime; issuer and audience are compared here.
+ */
+public final class TokenVerifier {
+  private static final Logger log = LoggerFactory.getLogger(TokenVerifier.class);
+
+  public static final int MAX_TOKEN_LENGTH = 8 * 1024;
+  private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
+  private static final Pattern KID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Set<String> ACCEPTED_TYPES = Set.of("at+jwt", "application/at+jwt");
+
+  private final SigningKeys keys;
+  private final Clock clock;
+  private final String issuer;
+  private final String defaultAudience;
+  private final Duration clockSkew;
+  private final JwtParser parser;
+  private final ObjectMapper headerMapper;
+
+  public TokenVerifier(
+      SigningKeys keys, Clock clock, String issuer, String defaultAudience, Duration clockSkew) {
+    this.keys = keys;
+    this.clock = clock;
+    this.issuer = issuer;
+    this.defaultAudience = defaultAudience;
+    this.clockSkew = clockSkew;
+    this.parser = Jwts.parser()
+        .keyLocator(header -> locateKey(header.get("kid")))
+        .clock(() -> Date.from(clock.instant()))
+        .clockSkewSeconds(clockSkew.toSeconds())
+        .build();
+    JsonFactory json = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(8).maxStringLength(2048).maxNumberLength(32).build())
+        .build();
+    this.headerMapper = new ObjectMapper(json);
+  }
+
+  /** Verifies against the request's audience, or the server's default when it is empty. */
+  public Verification verify(String token, String audience) {
+    String expectedAudience = audience == null || audience.isEmpty() ? defaultAudience : audience;
+    String[] parts = token.split("\\.", -1);
+    if (token.length() > MAX_TOKEN_LENGTH || parts.length != 3 || parts[0].isEmpty()
+        || parts[1].isEmpty() || !isBase64Url(parts)) {
+      return Verification.failed(ValidationFailure.MALFORMED);
+    }
+    Optional<JsonNode> header = parseHeader(parts[0]);
+    if (header.isEmpty()) {
+      return Verification.failed(ValidationFailure.MALFORMED);
+    }
+    JsonNode alg = header.get().get("alg");
+    if (alg == null || !alg.isTextual()) {
+      return Verification.failed(ValidationFailure.MALFORMED);
+    }
+    if (!SigningKeys.ALGORITHM.equals(alg.textValue())) {
+      return Verification.failed(ValidationFailure.UNSUPPORTED_ALGORITHM);
+    }
+    JsonNode typ = header.get().get("typ");
+    if (typ == null || !typ.isTextual()
+        || !ACCEPTED_TYPES.contains(typ.textValue().toLowerCase(Locale.ROOT))) {
+      return Verification.failed(ValidationFailure.WRONG_TYPE);
+    }
+    JsonNode kid = header.get().get("kid");
+    if (kid == null || !kid.isTextual() || !KID.matcher(kid.textValue()).matches()
+        || keys.byKid(kid.textValue()).isEmpty()) {
+      return Verification.failed(ValidationFailure.UNKNOWN_KEY);
+    }
+    if (parts[2].isEmpty()) {
+      return Verification.failed(ValidationFailure.BAD_SIGNATURE);
+    }
+
+    Claims claims;
+    try {
+      claims = parser.parseSignedClaims(token).getPayload();
+    } catch (ExpiredJwtException e) {
+      return Verification.failed(ValidationFailure.EXPIRED, e.getClaims().getId(),
+          e.getClaims().getSubject());
+    } catch (PrematureJwtException e) {
+      return Verification.failed(ValidationFailure.NOT_YET_VALID, e.getClaims().getId(),
+          e.getClaims().getSubject());
+    } catch (SignatureException e) {
+      return Verification.failed(ValidationFailure.BAD_SIGNATURE);
+    } catch (JwtException | IllegalArgumentException | ClassCastException e) {
+      log.debug("token rejected as malformed: {}", e.getClass().getSimpleName());
+      return Verification.failed(ValidationFailure.MALFORMED);
+    }
+    return checkClaims(claims, expectedAudience);
+  }
+
+  private Verification checkClaims(Claims claims, String expectedAudience) {
+    String jti = claims.getId();
+    String sub = claims.getSubject();
+    Date exp = claims.getExpiration();
+    Date iat = claims.getIssuedAt();
+    Object username = claims.get("username");
+    Optional<List<String>> roles = stringList(claims.get("roles"));
+    if (isBlank(jti) || isBlank(sub) || exp == null || iat == null
+        || !(username instanceof String) || roles.isEmpty()) {
+      return Verification.failed(ValidationFailure.MISSING_CLAIM, jti, sub);
+    }
+    Instant now = clock.instant();
+    if (iat.toInstant().isAfter(now.plus(clockSkew))) {
+      return Verification.failed(ValidationFailure.NOT_YET_VALID, jti, sub);
+    }
+    if (!issuer.equals(claims.getIssuer())) {
+      return Verification.failed(ValidationFailure.WRONG_ISSUER, jti, sub);
+    }
+    Set<String> aud = claims.getAudience();
+    if (aud == null || !aud.contains(expectedAudience)) {
+      return Verification.failed(ValidationFailure.WRONG_AUDIENCE, jti, sub);
+    }
+    return Verification.active(new VerifiedToken(sub, (String) username, roles.get(), jti,
+        claims.getIssuer(), List.copyOf(aud), iat.toInstant(), exp.toInstant()));
+  }
+
+  private Key locateKey(Object kid) {
+    // The header was checked before parsing; a miss here means the key set changed meanwhile.
+    return keys.byKid(String.valueOf(kid)).map(k -> (Key) k.publicKey())
+        .orElseThrow(() -> new SignatureException("unknown key"));
+  }
+
+  private Optional<JsonNode> parseHeader(String encoded) {
+    try {
+      JsonNode node = headerMapper.readTree(Base64.getUrlDecoder().decode(encoded));
+      return node != null && node.isObject() ? Optional.of(node) : Optional.empty();
+    } catch (IOException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static boolean isBase64Url(String[] parts) {
+    for (String part : parts) {
+      if (part.length() % 4 == 1 || !BASE64URL.matcher(part).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Optional<List<String>> stringList(Object value) {
+    if (!(value instanceof List<?> list)) {
+      return Optional.empty();
+    }
+    List<String> out = new ArrayList<>(list.size());
+    for (Object item : list) {
+      if (!(item instanceof String s)) {
+        return Optional.empty();
+      }
+      out.add(s);
+    }
+    return Optional.of(out);
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,34 @@
+package dev.authservice.server.token;
+
+import java.util.Optional;
+
+/**
+ * The answer to "is this token active?": either the verified claims, or the failure. When the
+ * signature verified but a claim check failed, {@code unverifiedTokenId} still names the token
+ * for the audit trail.
+ */
+public record Verification(
+    Optional<VerifiedToken> token, Optional<ValidationFailure> failure, String tokenIdForAudit,
+    String subjectForAudit) {
+
+  static Verification active(VerifiedToken token) {
+    return new Verification(Optional.of(token), Optional.empty(), token.tokenId(), token.subject());
+  }
+
+  static Verification failed(ValidationFailure failure) {
+    return new Verification(Optional.empty(), Optional.of(failure), "", "");
+  }
+
+  static Verification failed(ValidationFailure failure, String tokenId, String subject) {
+    return new Verification(Optional.empty(), Optional.of(failure), nullToEmpty(tokenId),
+        nullToEmpty(subject));
+  }
+
+  public boolean active() {
+    return token.isPresent();
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+}
