@@ -1,46 +1,68 @@
 package dev.authservice.server;
 
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.grpc.GrpcServices;
+import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.password.PasswordHasher;
+import dev.authservice.server.revocation.RevocationList;
+import dev.authservice.server.revocation.RevocationStore;
+import dev.authservice.server.session.RefreshTokenStore;
+import dev.authservice.server.session.Sessions;
 import dev.authservice.server.storage.mongo.MongoStorage;
+import dev.authservice.server.throttle.LoginThrottle;
+import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningKeys;
 import dev.authservice.server.token.TokenIssuer;
 import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.ValidationService;
 import dev.authservice.server.user.UserService;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running auth server: the store, the capabilities built on it, and the gRPC server in front.
- * {@link #start} builds everything; {@link #close} shuts down gracefully, store last.
+ * A running auth server: the store, the capabilities built on it, background upkeep, and the
+ * gRPC server in front. {@link #start} builds everything; {@link #close} shuts down gracefully,
+ * store last.
  */
 public final class AuthServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuthServer.class);
+  private static final Duration KEY_RELOAD_INTERVAL = Duration.ofSeconds(5);
+  private static final Duration HOUSEKEEPING_INTERVAL = Duration.ofMinutes(1);
 
   private final Server server;
   private final HealthStatusManager health;
+  private final ScheduledExecutorService upkeep;
   private final MongoStorage storage;
 
-  private AuthServer(Server server, HealthStatusManager health, MongoStorage storage) {
+  private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep, MongoStorage storage) {
     this.server = server;
     this.health = health;
+    this.upkeep = upkeep;
     this.storage = storage;
   }
 
@@ -50,9 +72,24 @@ public final class AuthServer implements AutoCloseable {
 
   public static AuthServer start(ServerConfig config, Clock clock) {
     long started = System.nanoTime();
+    requireSafeTransport(config);
     MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
         config.storeTimeout(), "auth-server " + config.instanceId());
+    ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "auth-upkeep");
+      t.setDaemon(true);
+      return t;
+    });
     try {
+      KeyEncryption encryption = KeyEncryption.of(config.keys().keyEncryptionKey(), config.keys().insecureDevKeys());
+      if (!encryption.hasKek()) {
+        log.warn("!!! INSECURE DEV KEYS: signing keys are stored UNENCRYPTED in the store; anyone who can read it"
+            + " can mint tokens. Set AUTH_KEY_ENCRYPTION_KEY for anything but a throw-away trial. !!!");
+      }
+      SigningKeys keys = new SigningKeys(storage.signingKeys(encryption), clock, config.keys().algorithm(),
+          config.tokenTtl().plus(config.clockSkew()));
+      keys.loadOrCreate();
+
       PasswordHasher hasher = new PasswordHasher(config.hashParams(),
           Math.max(2, Runtime.getRuntime().availableProcessors()));
       UserService users = new UserService(storage.users(), hasher, clock);
@@ -60,16 +97,29 @@ public final class AuthServer implements AutoCloseable {
           && users.bootstrapAdmin(config.bootstrapAdminUsername().get(), config.bootstrapAdminPassword().get())) {
         log.info("created bootstrap admin '{}'", config.bootstrapAdminUsername().get());
       }
-      SigningKeys keys = new SigningKeys(storage.signingKeys(), clock);
-      keys.loadOrCreate();
+
+      RevocationStore revocationStore = storage.revocations();
+      RevocationList revocations = new RevocationList(revocationStore, clock);
+      revocations.refresh();
+      RefreshTokenStore refreshTokens = storage.refreshTokens();
+      Sessions sessions = new Sessions(refreshTokens, revocations, revocationStore, clock,
+          config.refreshTokenTtl(), config.sessionMaxLifetime(), config.tokenTtl().plus(config.clockSkew()));
+      LoginThrottle throttle = new LoginThrottle(storage.loginFailures(), config.throttle(), clock);
+
       AuditStore auditStore = storage.auditEvents();
       AuditLog audit = new AuditLog(auditStore, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
-      TokenVerifier verifier = new TokenVerifier(keys, clock, config.issuer(), config.defaultAudience(),
+      TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
+          config.defaultAudience(), config.clockSkew());
+      LoginService logins = new LoginService(users, throttle, sessions, issuer, verifier, revocations, audit,
           config.clockSkew());
+      ValidationService validation = new ValidationService(verifier, audit, clock, config.validateFailuresPerMinute());
       PageTokens pageTokens = new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
-      GrpcServices grpc = new GrpcServices(users, issuer, verifier, audit, auditStore, pageTokens,
-          config.defaultAudience(), config.allowedAudiences(), config.trustedProxies());
+      GrpcServices grpc = new GrpcServices(new GrpcServices.Parts(users, logins, throttle, validation, verifier,
+          keys, audit, auditStore, pageTokens, config.defaultAudience(), config.allowedAudiences(),
+          config.trustedProxies(), config.validateRequiresCaller()));
+
+      scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
 
       HealthStatusManager health = new HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder
@@ -80,24 +130,89 @@ public final class AuthServer implements AutoCloseable {
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())
           .addService(legacyReflection());
+      if (config.tls().enabled()) {
+        builder.sslContext(sslContext(config.tls()));
+      }
       for (BindableService service : grpc.services()) {
         builder.addService(service);
       }
       Server server = builder.build().start();
-      health.setStatus(AuthServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-      health.setStatus(UserAdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-      log.info("auth server listening on {}:{} using {} (instance {}, started in {} ms)",
-          config.bindAddress(), server.getPort(), storage.description(), config.instanceId(),
+      for (String service : List.of(AuthServiceGrpc.SERVICE_NAME, UserAdminServiceGrpc.SERVICE_NAME,
+          KeyAdminServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
+        health.setStatus(service, ServingStatus.SERVING);
+      }
+      log.info("auth server listening on {}:{} ({}) using {} (instance {}, signing {} key {}, started in {} ms)",
+          config.bindAddress(), server.getPort(),
+          config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
+          storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, storage);
+      return new AuthServer(server, health, upkeep, storage);
     } catch (IOException e) {
+      upkeep.shutdownNow();
       storage.close();
-      throw new UncheckedIOException("cannot listen on " + config.bindAddress() + ":" + config.port(), e);
+      throw new UncheckedIOException("cannot listen on " + config.bindAddress() + ":" + config.port()
+          + " or read the TLS files", e);
     } catch (RuntimeException e) {
+      upkeep.shutdownNow();
       storage.close();
       throw e;
     }
+  }
+
+  private static void scheduleUpkeep(ScheduledExecutorService upkeep, ServerConfig config, SigningKeys keys,
+      RevocationList revocations, RevocationStore revocationStore, RefreshTokenStore refreshTokens,
+      LoginThrottle throttle, Clock clock) {
+    long poll = Math.max(10, config.revocationPollInterval().toMillis());
+    upkeep.scheduleWithFixedDelay(revocations::refresh, poll, poll, TimeUnit.MILLISECONDS);
+    upkeep.scheduleWithFixedDelay(guarded("reload signing keys", keys::reload),
+        KEY_RELOAD_INTERVAL.toMillis(), KEY_RELOAD_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    upkeep.scheduleWithFixedDelay(guarded("housekeeping", () -> {
+      config.keys().rotationInterval().ifPresent(keys::rotateIfOlderThan);
+      revocationStore.deleteExpired(clock.instant());
+      refreshTokens.deleteExpired(clock.instant());
+      throttle.forgetIdle();
+    }), HOUSEKEEPING_INTERVAL.toMillis(), HOUSEKEEPING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.warn("{} failed: {}", what, e.toString());
+      }
+    };
+  }
+
+  /** Plaintext only on loopback, unless explicitly allowed. */
+  private static void requireSafeTransport(ServerConfig config) {
+    if (config.tls().enabled()) {
+      return;
+    }
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(config.bindAddress()).isLoopbackAddress();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot resolve bind address " + config.bindAddress(), e);
+    }
+    if (loopback) {
+      return;
+    }
+    if (!config.tls().allowPlaintext()) {
+      throw new IllegalArgumentException("refusing plaintext on " + config.bindAddress()
+          + ": set AUTH_TLS_CERT_FILE and AUTH_TLS_KEY_FILE, or AUTH_ALLOW_PLAINTEXT=true behind a TLS-terminating proxy");
+    }
+    log.warn("serving PLAINTEXT on non-loopback address {} (AUTH_ALLOW_PLAINTEXT): tokens and passwords cross the network"
+        + " unencrypted unless a proxy in front terminates TLS", config.bindAddress());
+  }
+
+  private static io.grpc.netty.shaded.io.netty.handler.ssl.SslContext sslContext(TlsSettings tls) throws IOException {
+    SslContextBuilder builder = GrpcSslContexts.forServer(tls.certFile().orElseThrow().toFile(),
+        tls.keyFile().orElseThrow().toFile());
+    if (tls.mutual()) {
+      builder.trustManager(tls.clientCaFile().orElseThrow().toFile()).clientAuth(ClientAuth.REQUIRE);
+    }
+    return builder.build();
   }
 
   @SuppressWarnings("deprecation")
@@ -128,6 +243,7 @@ public final class AuthServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
+      upkeep.shutdownNow();
       storage.close();
     }
   }

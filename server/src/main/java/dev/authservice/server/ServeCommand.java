@@ -1,6 +1,8 @@
 package dev.authservice.server;
 
 import dev.authservice.server.password.HashParams;
+import dev.authservice.server.throttle.ThrottleSettings;
+import dev.authservice.server.token.SigningAlgorithm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -105,6 +107,82 @@ final class ServeCommand implements Callable<Integer> {
       description = "How long to wait for MongoDB before failing a call, ISO-8601 (AUTH_STORE_TIMEOUT). Default: ${DEFAULT-VALUE}")
   Duration storeTimeout;
 
+  @Option(names = "--signing-algorithm", defaultValue = "${env:AUTH_SIGNING_ALGORITHM:-RS256}",
+      description = "Algorithm of new signing keys: RS256, ES256 or EdDSA (AUTH_SIGNING_ALGORITHM). Default: ${DEFAULT-VALUE}")
+  String signingAlgorithm;
+
+  @Option(names = "--key-rotation-interval", defaultValue = "${env:AUTH_KEY_ROTATION_INTERVAL:-P30D}",
+      description = "Rotate the signing key when it is this old, ISO-8601; 0 or PT0S: only on demand"
+          + " (AUTH_KEY_ROTATION_INTERVAL). Default: ${DEFAULT-VALUE}")
+  String keyRotationInterval;
+
+  @Option(names = "--key-encryption-key-file", defaultValue = "${env:AUTH_KEY_ENCRYPTION_KEY_FILE:-}",
+      description = "File holding the base64 key-encryption key (AUTH_KEY_ENCRYPTION_KEY_FILE);"
+          + " or set AUTH_KEY_ENCRYPTION_KEY itself in the environment.")
+  String keyEncryptionKeyFile;
+
+  @Option(names = "--insecure-dev-keys", defaultValue = "${env:AUTH_INSECURE_DEV_KEYS:-false}", arity = "0..1",
+      description = "Allow signing keys stored unencrypted, for development only (AUTH_INSECURE_DEV_KEYS).")
+  boolean insecureDevKeys;
+
+  @Option(names = "--refresh-token-ttl", defaultValue = "${env:AUTH_REFRESH_TOKEN_TTL:-P1D}",
+      converter = IsoDurationConverter.class,
+      description = "Refresh token lifetime, renewed by each refresh (AUTH_REFRESH_TOKEN_TTL). Default: ${DEFAULT-VALUE}")
+  Duration refreshTokenTtl;
+
+  @Option(names = "--session-max-lifetime", defaultValue = "${env:AUTH_SESSION_MAX_LIFETIME:-P30D}",
+      converter = IsoDurationConverter.class,
+      description = "How long refreshing can extend one login (AUTH_SESSION_MAX_LIFETIME). Default: ${DEFAULT-VALUE}")
+  Duration sessionMaxLifetime;
+
+  @Option(names = "--revocation-poll-interval", defaultValue = "${env:AUTH_REVOCATION_POLL_INTERVAL:-PT0.25S}",
+      converter = IsoDurationConverter.class,
+      description = "How often revocations made elsewhere are read from the store (AUTH_REVOCATION_POLL_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration revocationPollInterval;
+
+  @Option(names = "--throttle-after-failures", defaultValue = "${env:AUTH_THROTTLE_AFTER_FAILURES:-5}",
+      description = "Consecutive failed logins before waits begin (AUTH_THROTTLE_AFTER_FAILURES). Default: ${DEFAULT-VALUE}")
+  int throttleAfterFailures;
+
+  @Option(names = "--throttle-max-wait", defaultValue = "${env:AUTH_THROTTLE_MAX_WAIT:-PT15M}",
+      converter = IsoDurationConverter.class,
+      description = "Longest wait imposed after failures (AUTH_THROTTLE_MAX_WAIT). Default: ${DEFAULT-VALUE}")
+  Duration throttleMaxWait;
+
+  @Option(names = "--lockout-after-failures", defaultValue = "${env:AUTH_LOCKOUT_AFTER_FAILURES:-0}",
+      description = "Failures that lock an account until an admin unlocks it; 0 never (AUTH_LOCKOUT_AFTER_FAILURES). Default: ${DEFAULT-VALUE}")
+  int lockoutAfterFailures;
+
+  @Option(names = "--ip-failure-limit", defaultValue = "${env:AUTH_IP_FAILURE_LIMIT:-20}",
+      description = "Failed logins per source address per minute; 0 turns it off (AUTH_IP_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
+  int ipFailureLimit;
+
+  @Option(names = "--tls-cert-file", defaultValue = "${env:AUTH_TLS_CERT_FILE:-}",
+      description = "PEM certificate chain; with --tls-key-file turns TLS on (AUTH_TLS_CERT_FILE).")
+  String tlsCertFile;
+
+  @Option(names = "--tls-key-file", defaultValue = "${env:AUTH_TLS_KEY_FILE:-}",
+      description = "PEM PKCS#8 private key of the certificate (AUTH_TLS_KEY_FILE).")
+  String tlsKeyFile;
+
+  @Option(names = "--tls-client-ca-file", defaultValue = "${env:AUTH_TLS_CLIENT_CA_FILE:-}",
+      description = "PEM CA certificates; callers must present a certificate they signed (AUTH_TLS_CLIENT_CA_FILE).")
+  String tlsClientCaFile;
+
+  @Option(names = "--allow-plaintext", defaultValue = "${env:AUTH_ALLOW_PLAINTEXT:-false}", arity = "0..1",
+      description = "Serve without TLS on a non-loopback address (AUTH_ALLOW_PLAINTEXT); logs a warning.")
+  boolean allowPlaintext;
+
+  @Option(names = "--validate-require-caller", defaultValue = "${env:AUTH_VALIDATE_REQUIRE_CALLER:-false}", arity = "0..1",
+      description = "Validate needs a client certificate (mutual TLS) or a bearer token with role"
+          + " 'validator' (AUTH_VALIDATE_REQUIRE_CALLER).")
+  boolean validateRequireCaller;
+
+  @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-300}",
+      description = "Inactive tokens one caller may present per minute before Validate answers"
+          + " RESOURCE_EXHAUSTED; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
+  int validateFailureLimit;
+
   @Override
   public Integer call() throws Exception {
     AuthServer server = AuthServer.start(toConfig());
@@ -136,9 +214,26 @@ final class ServeCommand implements Callable<Integer> {
         .hashParams(new HashParams(argon2MemoryKib, argon2Iterations, argon2Parallelism))
         .maxInboundMessageBytes(maxMessageBytes)
         .trustedProxies(commaList(trustedProxies))
-        .storeTimeout(storeTimeout);
+        .storeTimeout(storeTimeout)
+        .keys(new KeySettings(SigningAlgorithm.fromJwsName(signingAlgorithm.trim()),
+            optionalInterval(keyRotationInterval), KeyEncryptionKeys.load(
+                blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")), blankToEmpty(keyEncryptionKeyFile).map(Path::of)),
+            insecureDevKeys))
+        .refreshTokenTtl(refreshTokenTtl)
+        .sessionMaxLifetime(sessionMaxLifetime)
+        .revocationPollInterval(revocationPollInterval)
+        .throttle(new ThrottleSettings(throttleAfterFailures, throttleMaxWait, lockoutAfterFailures, ipFailureLimit))
+        .tls(new TlsSettings(blankToEmpty(tlsCertFile).map(Path::of), blankToEmpty(tlsKeyFile).map(Path::of),
+            blankToEmpty(tlsClientCaFile).map(Path::of), allowPlaintext))
+        .validateRequiresCaller(validateRequireCaller)
+        .validateFailuresPerMinute(validateFailureLimit);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
+  }
+
+  private static Optional<Duration> optionalInterval(String value) {
+    Duration interval = new IsoDurationConverter().convert(value);
+    return interval.isZero() || interval.isNegative() ? Optional.empty() : Optional.of(interval);
   }
 
   private static Optional<String> blankToEmpty(String value) {

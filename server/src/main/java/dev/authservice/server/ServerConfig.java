@@ -1,6 +1,7 @@
 package dev.authservice.server;
 
 import dev.authservice.server.password.HashParams;
+import dev.authservice.server.throttle.ThrottleSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +31,15 @@ public record ServerConfig(
     int maxInboundMessageBytes,
     List<String> trustedProxies,
     String instanceId,
-    Duration storeTimeout) {
+    Duration storeTimeout,
+    KeySettings keys,
+    Duration refreshTokenTtl,
+    Duration sessionMaxLifetime,
+    Duration revocationPollInterval,
+    ThrottleSettings throttle,
+    TlsSettings tls,
+    boolean validateRequiresCaller,
+    int validateFailuresPerMinute) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -79,6 +88,14 @@ public record ServerConfig(
     b.trustedProxies = trustedProxies;
     b.instanceId = instanceId;
     b.storeTimeout = storeTimeout;
+    b.keys = keys;
+    b.refreshTokenTtl = refreshTokenTtl;
+    b.sessionMaxLifetime = sessionMaxLifetime;
+    b.revocationPollInterval = revocationPollInterval;
+    b.throttle = throttle;
+    b.tls = tls;
+    b.validateRequiresCaller = validateRequiresCaller;
+    b.validateFailuresPerMinute = validateFailuresPerMinute;
     return b;
   }
 
@@ -102,6 +119,14 @@ public record ServerConfig(
     private List<String> trustedProxies = List.of();
     private String instanceId = InstanceIds.generate();
     private Duration storeTimeout = Duration.ofSeconds(2);
+    private KeySettings keys = KeySettings.DEV;
+    private Duration refreshTokenTtl = Duration.ofDays(1);
+    private Duration sessionMaxLifetime = Duration.ofDays(30);
+    private Duration revocationPollInterval = Duration.ofMillis(250);
+    private ThrottleSettings throttle = ThrottleSettings.DEFAULTS;
+    private TlsSettings tls = TlsSettings.NONE;
+    private boolean validateRequiresCaller = false;
+    private int validateFailuresPerMinute = 300;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -123,6 +148,14 @@ public record ServerConfig(
     public Builder trustedProxies(List<String> v) { trustedProxies = v; return this; }
     public Builder instanceId(String v) { instanceId = v; return this; }
     public Builder storeTimeout(Duration v) { storeTimeout = v; return this; }
+    public Builder keys(KeySettings v) { keys = v; return this; }
+    public Builder refreshTokenTtl(Duration v) { refreshTokenTtl = v; return this; }
+    public Builder sessionMaxLifetime(Duration v) { sessionMaxLifetime = v; return this; }
+    public Builder revocationPollInterval(Duration v) { revocationPollInterval = v; return this; }
+    public Builder throttle(ThrottleSettings v) { throttle = v; return this; }
+    public Builder tls(TlsSettings v) { tls = v; return this; }
+    public Builder validateRequiresCaller(boolean v) { validateRequiresCaller = v; return this; }
+    public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -134,7 +167,8 @@ public record ServerConfig(
       return new ServerConfig(bindAddress, port, dataDir, mongoUri, database, issuer,
           defaultAudience, allowedAudiences, clientId, tokenTtl, clockSkew,
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
-          trustedProxies, instanceId, storeTimeout);
+          trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
+          revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute);
     }
   }
 
@@ -143,6 +177,7 @@ public record ServerConfig(
     return "ServerConfig[bind=" + bindAddress + ":" + port + ", dataDir=" + dataDir
         + ", store=" + (mongoUri.isPresent() ? "mongodb (MONGODB_URI)" : "embedded")
         + ", database=" + database + ", issuer=" + issuer + ", audience=" + defaultAudience
-        + ", tokenTtl=" + tokenTtl + ", clockSkew=" + clockSkew + ", instance=" + instanceId + "]";
+        + ", tokenTtl=" + tokenTtl + ", clockSkew=" + clockSkew + ", instance=" + instanceId
+        + ", " + keys + ", tls=" + (tls.enabled() ? (tls.mutual() ? "mutual" : "on") : "off") + "]";
   }
 }

@@ -51,10 +51,10 @@ class LoginTest {
 
     Map<String, Object> header = Tokens.decodePart(response.getAccessToken(), 0);
     assertEquals("at+jwt", header.get("typ"));
-    assertEquals("ES256", header.get("alg"));
+    assertEquals("RS256", header.get("alg"), "the default algorithm");
     assertEquals(Tokens.serverKey(server.database()).kid(), header.get("kid"));
     Map<String, Object> claims = Tokens.decodePart(response.getAccessToken(), 1);
-    for (String claim : List.of("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles", "client_id")) {
+    for (String claim : List.of("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles", "client_id", "sid")) {
       assertTrue(claims.containsKey(claim), "claim " + claim);
     }
     assertEquals(response.getTokenId(), claims.get("jti"));

@@ -198,6 +198,15 @@ public final class TestServer implements AutoCloseable {
       }
       client.close();
       embedded.ifPresent(EmbeddedMongo::close);
+      deleteRecursively(dataDir);
+    }
+
+    private static void deleteRecursively(Path dir) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // a leftover temp directory is not worth failing a test for
+      }
     }
   }
 }

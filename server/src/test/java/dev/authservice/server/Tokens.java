@@ -31,50 +31,71 @@ final class Tokens {
   private Tokens() {}
 
   /** The server's signing key, read straight from the store as an attacker with DB access would. */
-  record ServerKey(String kid, PrivateKey privateKey, PublicKey publicKey) {}
+  record ServerKey(String kid, String alg, PrivateKey privateKey, PublicKey publicKey) {}
 
+  /** The newest signing key; readable because test servers run with development (unencrypted) keys. */
   static ServerKey serverKey(MongoDatabase db) {
-    Document doc = db.getCollection("signing_keys").find().first();
+    Document doc = db.getCollection("signing_keys").find().sort(new Document("generation", -1)).first();
     try {
-      KeyFactory ec = KeyFactory.getInstance("EC");
-      return new ServerKey(doc.getString("_id"),
-          ec.generatePrivate(new PKCS8EncodedKeySpec(doc.get("private_key_pkcs8", Binary.class).getData())),
-          ec.generatePublic(new X509EncodedKeySpec(doc.get("public_key_x509", Binary.class).getData())));
+      String alg = doc.getString("alg");
+      KeyFactory factory = dev.authservice.server.token.SigningAlgorithm.fromJwsName(alg).keyFactory();
+      return new ServerKey(doc.getString("_id"), alg,
+          factory.generatePrivate(new PKCS8EncodedKeySpec(doc.get("private_key_pkcs8", Binary.class).getData())),
+          factory.generatePublic(new X509EncodedKeySpec(doc.get("public_key_x509", Binary.class).getData())));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  static PrivateKey otherEcKey() {
-    return otherEcKeyPair().getPrivate();
-  }
-
-  static java.security.KeyPair otherEcKeyPair() {
+  /** A fresh key pair of the same type as the server's, that the server has never seen. */
+  static java.security.KeyPair otherKeyPair(String alg) {
     try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      KeyPairGenerator generator = switch (alg) {
+        case "RS256" -> {
+          KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+          g.initialize(2048);
+          yield g;
+        }
+        case "ES256" -> {
+          KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+          g.initialize(new ECGenParameterSpec("secp256r1"));
+          yield g;
+        }
+        default -> KeyPairGenerator.getInstance("Ed25519");
+      };
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** The RFC 7517 JWK of a P-256 public key. */
-  static Map<String, Object> jwk(java.security.interfaces.ECPublicKey key) {
-    Map<String, Object> jwk = new LinkedHashMap<>();
-    jwk.put("kty", "EC");
-    jwk.put("crv", "P-256");
-    jwk.put("x", B64.encodeToString(fixed32(key.getW().getAffineX())));
-    jwk.put("y", B64.encodeToString(fixed32(key.getW().getAffineY())));
-    return jwk;
+  /** Signs with the JWS algorithm that goes with the key's type, whatever the header says. */
+  static String sign(Map<String, Object> header, Map<String, Object> claims, PrivateKey key) {
+    String jca = switch (key.getAlgorithm()) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC" -> "SHA256withECDSAinP1363Format";
+      default -> "Ed25519";
+    };
+    String signingInput = encode(header) + "." + encode(claims);
+    try {
+      Signature signature = Signature.getInstance(jca);
+      signature.initSign(key);
+      signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+      return signingInput + "." + B64.encodeToString(signature.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
-  private static byte[] fixed32(java.math.BigInteger value) {
-    byte[] raw = value.toByteArray();
-    byte[] out = new byte[32];
-    int copy = Math.min(raw.length, 32);
-    System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
-    return out;
+  /** The RFC 7517 JWK of any public key. */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> jwk(PublicKey key) {
+    try {
+      return JSON.readValue(io.jsonwebtoken.security.Jwks.json(
+          io.jsonwebtoken.security.Jwks.builder().key(key).build()), Map.class);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static Map<String, Object> header(String alg, String typ, Object kid) {
@@ -105,17 +126,7 @@ final class Tokens {
     return claims;
   }
 
-  static String es256(Map<String, Object> header, Map<String, Object> claims, PrivateKey key) {
-    String signingInput = encode(header) + "." + encode(claims);
-    try {
-      Signature signature = Signature.getInstance("SHA256withECDSAinP1363Format");
-      signature.initSign(key);
-      signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-      return signingInput + "." + B64.encodeToString(signature.sign());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+
 
   static String hs256(Map<String, Object> header, Map<String, Object> claims, byte[] secret) {
     String signingInput = encode(header) + "." + encode(claims);

@@ -20,7 +20,8 @@ public record AuditEvent(
     String rpcMethod,
     String reason,
     String instance,
-    String actor) {
+    String actor,
+    String peerIdentity) {
 
   public AuditEvent {
     Objects.requireNonNull(id);
@@ -36,6 +37,7 @@ public record AuditEvent(
     reason = orEmpty(reason);
     instance = orEmpty(instance);
     actor = orEmpty(actor);
+    peerIdentity = orEmpty(peerIdentity);
   }
 
   private static String orEmpty(String s) {

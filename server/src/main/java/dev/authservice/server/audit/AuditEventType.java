@@ -8,7 +8,12 @@ public enum AuditEventType {
   AUDIT_QUERY,
   ACCESS_DENIED,
   USER_CREATE,
-  USER_DISABLE;
+  USER_DISABLE,
+  ACCOUNT_LOCKED,
+  TOKEN_REFRESH,
+  TOKEN_REVOKE,
+  USER_UNLOCK,
+  KEY_ROTATE;
 
   private static final String PREFIX = "AUDIT_EVENT_TYPE_";
 

@@ -64,7 +64,7 @@ public final class AuditLog {
       AuditEvent event = new AuditEvent(UUID.randomUUID().toString(),
           clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), type, outcome,
           username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
-          reason, instance, caller.actor());
+          reason, instance, caller.actor(), caller.peerIdentity());
       store.insert(event);
       return event;
     }

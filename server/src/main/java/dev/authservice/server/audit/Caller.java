@@ -2,17 +2,34 @@ package dev.authservice.server.audit;
 
 /**
  * Who made a call, as far as the transport tells: address, user agent, the full gRPC method
- * name and, once a bearer token was verified, the caller's username (empty before that).
+ * name, the subject of a TLS client certificate (mutual TLS), and, once a bearer token was
+ * verified, the caller's username. Unknown parts are empty.
  */
-public record Caller(String clientIp, String userAgent, String rpcMethod, String actor) {
+public record Caller(String clientIp, String userAgent, String rpcMethod, String actor, String peerIdentity) {
   public Caller {
     clientIp = clientIp == null ? "" : clientIp;
     userAgent = userAgent == null ? "" : userAgent;
     rpcMethod = rpcMethod == null ? "" : rpcMethod;
     actor = actor == null ? "" : actor;
+    peerIdentity = peerIdentity == null ? "" : peerIdentity;
+  }
+
+  public static Caller unknown() {
+    return new Caller("", "", "", "", "");
   }
 
   public Caller withActor(String username) {
-    return new Caller(clientIp, userAgent, rpcMethod, username);
+    return new Caller(clientIp, userAgent, rpcMethod, username, peerIdentity);
+  }
+
+  /** The strongest identity known, for per-caller limits: certificate, then user, then address. */
+  public String identityKey() {
+    if (!peerIdentity.isEmpty()) {
+      return "cert:" + peerIdentity;
+    }
+    if (!actor.isEmpty()) {
+      return "user:" + actor;
+    }
+    return "ip:" + clientIp;
   }
 }

@@ -1,28 +1,43 @@
 package dev.authservice.server.grpc;
 
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.user.User;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Which roles each protected RPC needs. Any method not listed here (Login, Validate, health,
- * reflection) is public.
+ * Which callers each protected RPC admits. Methods not listed (Login, Refresh, Revoke, GetJwks,
+ * health, reflection, and Validate unless callers must authenticate) are public.
  */
 final class AccessPolicy {
-  private static final Set<String> AUDIT_READERS = Set.of(User.ROLE_AUDITOR, User.ROLE_ADMIN);
-  private static final Set<String> ADMINS = Set.of(User.ROLE_ADMIN);
+  static final String ROLE_VALIDATOR = "validator";
 
-  private final Map<String, Set<String>> rolesByMethod = Map.of(
-      AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), AUDIT_READERS,
-      UserAdminServiceGrpc.getCreateUserMethod().getFullMethodName(), ADMINS,
-      UserAdminServiceGrpc.getDisableUserMethod().getFullMethodName(), ADMINS,
-      UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), ADMINS);
+  /** Who may call: callers with one of the roles, or any caller with a verified client certificate. */
+  record Rule(Set<String> roles, boolean clientCertificateSuffices) {}
 
-  /** The roles of which the caller needs at least one, or empty for a public method. */
-  Optional<Set<String>> requiredRoles(String fullMethodName) {
-    return Optional.ofNullable(rolesByMethod.get(fullMethodName));
+  private final Map<String, Rule> rules = new HashMap<>();
+
+  AccessPolicy(boolean validateRequiresCaller) {
+    Rule auditReaders = new Rule(Set.of(User.ROLE_AUDITOR, User.ROLE_ADMIN), false);
+    Rule admins = new Rule(Set.of(User.ROLE_ADMIN), false);
+    rules.put(AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), auditReaders);
+    rules.put(UserAdminServiceGrpc.getCreateUserMethod().getFullMethodName(), admins);
+    rules.put(UserAdminServiceGrpc.getDisableUserMethod().getFullMethodName(), admins);
+    rules.put(UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), admins);
+    rules.put(UserAdminServiceGrpc.getUnlockUserMethod().getFullMethodName(), admins);
+    rules.put(KeyAdminServiceGrpc.getRotateSigningKeyMethod().getFullMethodName(), admins);
+    if (validateRequiresCaller) {
+      rules.put(AuthServiceGrpc.getValidateMethod().getFullMethodName(),
+          new Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true));
+    }
+  }
+
+  /** The rule for a method, or empty for a public one. */
+  Optional<Rule> rule(String fullMethodName) {
+    return Optional.ofNullable(rules.get(fullMethodName));
   }
 }

@@ -16,13 +16,19 @@ import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.Caller;
 import dev.authservice.server.error.ServiceException;
 import dev.authservice.server.paging.PageTokens;
-import dev.authservice.server.token.IssuedToken;
-import dev.authservice.server.token.TokenIssuer;
+import dev.authservice.proto.auth.v1.GetJwksRequest;
+import dev.authservice.proto.auth.v1.GetJwksResponse;
+import dev.authservice.proto.auth.v1.RefreshRequest;
+import dev.authservice.proto.auth.v1.RefreshResponse;
+import dev.authservice.proto.auth.v1.RevokeRequest;
+import dev.authservice.proto.auth.v1.RevokeResponse;
+import dev.authservice.proto.auth.v1.TokenTypeHint;
+import dev.authservice.server.login.LoginService;
+import dev.authservice.server.token.JwkSet;
 import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.ValidationService;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;
-import dev.authservice.server.user.LoginAttempt;
-import dev.authservice.server.user.User;
 import dev.authservice.server.user.UserService;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
@@ -33,25 +39,25 @@ import java.util.Set;
 
 /** auth.v1.AuthService: maps messages to the token, user and audit capabilities and back. */
 final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
-  static final String BAD_CREDENTIALS = "invalid username or password";
+  private static final int MAX_REFRESH_TOKEN_LENGTH = 256;
   private static final String QUERY_AUDIT_SCOPE = "auth.v1.AuthService/QueryAudit";
   private static final int MAX_AUDIENCE_LENGTH = 256;
   private static final int MAX_FILTER_LENGTH = 256;
 
-  private final UserService users;
-  private final TokenIssuer issuer;
-  private final TokenVerifier verifier;
+  private final LoginService logins;
+  private final ValidationService validation;
+  private final JwkSet jwks;
   private final AuditLog audit;
   private final AuditStore auditStore;
   private final PageTokens pageTokens;
   private final AudiencePolicy audiences;
   private final Rpcs rpcs;
 
-  AuthServiceImpl(UserService users, TokenIssuer issuer, TokenVerifier verifier, AuditLog audit,
+  AuthServiceImpl(LoginService logins, ValidationService validation, JwkSet jwks, AuditLog audit,
       AuditStore auditStore, PageTokens pageTokens, AudiencePolicy audiences, Rpcs rpcs) {
-    this.users = users;
-    this.issuer = issuer;
-    this.verifier = verifier;
+    this.logins = logins;
+    this.validation = validation;
+    this.jwks = jwks;
     this.audit = audit;
     this.auditStore = auditStore;
     this.pageTokens = pageTokens;
@@ -74,22 +80,14 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
       throw ServiceException.invalid(invalid);
     }
     String audience = request.getAudience().isEmpty() ? audiences.defaultAudience() : request.getAudience();
-    LoginAttempt attempt = users.authenticate(username, request.getPassword());
-    if (!attempt.succeeded()) {
-      audit.event(AuditEventType.LOGIN, caller).username(username).failure(attempt.failureReason());
-      throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
-    }
-    User user = attempt.user().orElseThrow();
-    IssuedToken token = issuer.issue(user, audience);
-    audit.event(AuditEventType.LOGIN, caller).username(user.username()).subject(user.subject())
-        .tokenId(token.tokenId()).success();
-    audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.username()).subject(user.subject())
-        .tokenId(token.tokenId()).success();
+    LoginService.Tokens tokens = logins.login(username, request.getPassword(), audience, caller);
     return LoginResponse.newBuilder()
-        .setAccessToken(token.accessToken())
+        .setAccessToken(tokens.access().accessToken())
         .setTokenType("Bearer")
-        .setExpiresAt(ProtoMapper.timestamp(token.expiresAt()))
-        .setTokenId(token.tokenId())
+        .setExpiresAt(ProtoMapper.timestamp(tokens.access().expiresAt()))
+        .setTokenId(tokens.access().tokenId())
+        .setRefreshToken(tokens.refresh().refreshToken())
+        .setRefreshExpiresAt(ProtoMapper.timestamp(tokens.refresh().record().expiresAt()))
         .build();
   }
 
@@ -117,6 +115,48 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   }
 
   @Override
+  public void refresh(RefreshRequest request, StreamObserver<RefreshResponse> observer) {
+    rpcs.unary(observer, () -> {
+      Caller caller = CallContext.caller();
+      String token = request.getRefreshToken();
+      if (token.isEmpty() || token.length() > MAX_REFRESH_TOKEN_LENGTH) {
+        audit.event(AuditEventType.TOKEN_REFRESH, caller).failure("invalid_argument");
+        throw ServiceException.invalid(token.isEmpty() ? "refresh_token must not be empty"
+            : "refresh_token must be at most " + MAX_REFRESH_TOKEN_LENGTH + " characters");
+      }
+      LoginService.Tokens tokens = logins.refresh(token, caller);
+      return RefreshResponse.newBuilder()
+          .setAccessToken(tokens.access().accessToken())
+          .setTokenType("Bearer")
+          .setExpiresAt(ProtoMapper.timestamp(tokens.access().expiresAt()))
+          .setTokenId(tokens.access().tokenId())
+          .setRefreshToken(tokens.refresh().refreshToken())
+          .setRefreshExpiresAt(ProtoMapper.timestamp(tokens.refresh().record().expiresAt()))
+          .build();
+    });
+  }
+
+  @Override
+  public void revoke(RevokeRequest request, StreamObserver<RevokeResponse> observer) {
+    rpcs.unary(observer, () -> {
+      Caller caller = CallContext.caller();
+      String token = request.getToken();
+      if (token.isEmpty() || token.length() > TokenVerifier.MAX_TOKEN_LENGTH) {
+        audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("invalid_argument");
+        throw ServiceException.invalid(token.isEmpty() ? "token must not be empty"
+            : "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes");
+      }
+      logins.revoke(token, request.getTokenTypeHint() == TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN, caller);
+      return RevokeResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void getJwks(GetJwksRequest request, StreamObserver<GetJwksResponse> observer) {
+    rpcs.unary(observer, () -> GetJwksResponse.newBuilder().setKeysJson(jwks.json()).build());
+  }
+
+  @Override
   public void validate(ValidateRequest request, StreamObserver<ValidateResponse> observer) {
     rpcs.unary(observer, () -> validate(request, CallContext.caller()));
   }
@@ -131,19 +171,14 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
               ? "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes"
               : "audience must be at most " + MAX_AUDIENCE_LENGTH + " characters");
     }
-    Verification verification = verifier.verify(token, request.getAudience());
+    Verification verification = validation.validate(token, request.getAudience(), caller);
     if (verification.failure().isPresent()) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).subject(verification.subjectForAudit())
-          .tokenId(verification.tokenIdForAudit())
-          .failure(verification.failure().get().reasonCode());
       return ValidateResponse.newBuilder()
           .setActive(false)
           .setFailure(ProtoMapper.failure(verification.failure().get()))
           .build();
     }
     VerifiedToken verified = verification.token().orElseThrow();
-    audit.event(AuditEventType.TOKEN_VALIDATE, caller).username(verified.username())
-        .subject(verified.subject()).tokenId(verified.tokenId()).success();
     return ValidateResponse.newBuilder()
         .setActive(true)
         .setSubject(verified.subject())

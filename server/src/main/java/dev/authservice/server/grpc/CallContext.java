@@ -13,7 +13,7 @@ final class CallContext {
 
   static Caller caller() {
     Caller caller = CALLER.get();
-    return caller == null ? new Caller("", "", "", "") : caller;
+    return caller == null ? Caller.unknown() : caller;
   }
 
   /** The verified caller of an RPC that requires a bearer token. */

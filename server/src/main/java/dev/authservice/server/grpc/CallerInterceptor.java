@@ -14,7 +14,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.Locale;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import java.util.Optional;
 import java.util.Set;
 
@@ -54,13 +58,15 @@ final class CallerInterceptor implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     String clientIp = addresses.resolve(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
         headers.get(FORWARDED_FOR));
-    Caller caller = new Caller(clientIp, truncate(headers.get(USER_AGENT)), method, "");
+    Caller caller = new Caller(clientIp, truncate(headers.get(USER_AGENT)), method, "",
+        peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
     Context context = Context.current().withValue(CallContext.CALLER, caller);
 
-    Optional<Set<String>> required = policy.requiredRoles(method);
-    if (required.isEmpty()) {
+    Optional<AccessPolicy.Rule> rule = policy.rule(method);
+    if (rule.isEmpty() || (rule.get().clientCertificateSuffices() && !caller.peerIdentity().isEmpty())) {
       return Contexts.interceptCall(context, call, headers, next);
     }
+    Set<String> required = rule.get().roles();
     try {
       Optional<String> bearer = bearerToken(headers.get(AUTHORIZATION));
       if (bearer.isEmpty()) {
@@ -75,9 +81,9 @@ final class CallerInterceptor implements ServerInterceptor {
       }
       VerifiedToken principal = verification.token().orElseThrow();
       Caller identified = caller.withActor(principal.username());
-      if (!principal.hasAnyRole(required.get())) {
+      if (!principal.hasAnyRole(required)) {
         return refuse(call, identified, Status.PERMISSION_DENIED.withDescription(
-            "this method needs one of the roles " + required.get().stream().sorted().toList()),
+            "this method needs one of the roles " + required.stream().sorted().toList()),
             "missing_role", principal);
       }
       Context authorized = context.withValue(CallContext.CALLER, identified)
@@ -103,6 +109,22 @@ final class CallerInterceptor implements ServerInterceptor {
     entry.failure(reason);
     call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
+  }
+
+  /** The subject of the verified client certificate, with mutual TLS; empty otherwise. */
+  private static String peerIdentity(SSLSession session) {
+    if (session == null) {
+      return "";
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
+        return x509.getSubjectX500Principal().getName();
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      // TLS without a client certificate
+    }
+    return "";
   }
 
   private static Optional<String> bearerToken(String authorization) {

@@ -2,9 +2,13 @@ package dev.authservice.server.grpc;
 
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
-import dev.authservice.server.token.TokenIssuer;
+import dev.authservice.server.throttle.LoginThrottle;
+import dev.authservice.server.token.JwkSet;
+import dev.authservice.server.token.SigningKeys;
 import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.ValidationService;
 import dev.authservice.server.user.UserService;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
@@ -16,16 +20,22 @@ public final class GrpcServices {
   private final List<BindableService> services;
   private final ServerInterceptor interceptor;
 
-  public GrpcServices(UserService users, TokenIssuer issuer, TokenVerifier verifier, AuditLog audit,
-      AuditStore auditStore, PageTokens pageTokens, String defaultAudience,
-      Set<String> allowedAudiences, List<String> trustedProxies) {
+  /** What the services are built from. */
+  public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
+      ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
+      AuditStore auditStore, PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
+      List<String> trustedProxies, boolean validateRequiresCaller) {}
+
+  public GrpcServices(Parts p) {
     Rpcs rpcs = new Rpcs();
-    AudiencePolicy audiences = new AudiencePolicy(defaultAudience, allowedAudiences);
+    AudiencePolicy audiences = new AudiencePolicy(p.defaultAudience(), p.allowedAudiences());
     this.services = List.of(
-        new AuthServiceImpl(users, issuer, verifier, audit, auditStore, pageTokens, audiences, rpcs),
-        new UserAdminServiceImpl(users, audit, pageTokens, rpcs));
-    this.interceptor = new CallerInterceptor(new ClientAddresses(trustedProxies), new AccessPolicy(),
-        verifier, audit, rpcs);
+        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(), p.auditStore(),
+            p.pageTokens(), audiences, rpcs),
+        new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
+        new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
+    this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),
+        new AccessPolicy(p.validateRequiresCaller()), p.verifier(), p.audit(), rpcs);
   }
 
   public List<BindableService> services() {

@@ -7,6 +7,7 @@ import dev.authservice.proto.auth.v1.AuditOutcome;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
 import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.throttle.FailureRecord;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -35,13 +36,17 @@ final class ProtoMapper {
     return Instant.ofEpochMilli(instant.toEpochMilli());
   }
 
-  static User user(dev.authservice.server.user.User user) {
-    return User.newBuilder()
+  static User user(dev.authservice.server.user.User user, Optional<FailureRecord> failures) {
+    User.Builder proto = User.newBuilder()
         .setUsername(user.username())
         .addAllRoles(user.roles())
         .setDisabled(user.disabled())
-        .setCreateTime(timestamp(user.createTime()))
-        .build();
+        .setCreateTime(timestamp(user.createTime()));
+    failures.ifPresent(f -> {
+      proto.setLockedPermanently(f.lockedPermanently());
+      f.lockedUntil().filter(until -> until.isAfter(Instant.now())).ifPresent(until -> proto.setLockedUntil(timestamp(until)));
+    });
+    return proto.build();
   }
 
   static ValidationFailure failure(dev.authservice.server.token.ValidationFailure failure) {
@@ -63,6 +68,7 @@ final class ProtoMapper {
         .setReason(e.reason())
         .setInstance(e.instance())
         .setActor(e.actor())
+        .setPeerIdentity(e.peerIdentity())
         .build();
   }
 

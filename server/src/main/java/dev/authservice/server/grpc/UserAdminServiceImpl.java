@@ -14,7 +14,13 @@ import dev.authservice.server.error.ServiceException;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.user.User;
 import dev.authservice.server.user.UserService;
+import dev.authservice.proto.auth.v1.UnlockUserRequest;
+import dev.authservice.proto.auth.v1.UnlockUserResponse;
+import dev.authservice.server.login.LoginService;
+import dev.authservice.server.throttle.FailureRecord;
+import dev.authservice.server.throttle.LoginThrottle;
 import io.grpc.stub.StreamObserver;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -24,12 +30,17 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
   private static final String LIST_USERS_SCOPE = "auth.v1.UserAdminService/ListUsers";
 
   private final UserService users;
+  private final LoginService logins;
+  private final LoginThrottle throttle;
   private final AuditLog audit;
   private final PageTokens pageTokens;
   private final Rpcs rpcs;
 
-  UserAdminServiceImpl(UserService users, AuditLog audit, PageTokens pageTokens, Rpcs rpcs) {
+  UserAdminServiceImpl(UserService users, LoginService logins, LoginThrottle throttle, AuditLog audit,
+      PageTokens pageTokens, Rpcs rpcs) {
     this.users = users;
+    this.logins = logins;
+    this.throttle = throttle;
     this.audit = audit;
     this.pageTokens = pageTokens;
     this.rpcs = rpcs;
@@ -40,7 +51,7 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
     Caller caller = CallContext.caller();
     rpcs.unary(observer, () -> audited(AuditEventType.USER_CREATE, caller, request.getUsername(), () -> {
       User user = users.create(request.getUsername(), request.getPassword(), request.getRolesList());
-      return CreateUserResponse.newBuilder().setUser(ProtoMapper.user(user)).build();
+      return CreateUserResponse.newBuilder().setUser(toProto(user)).build();
     }));
   }
 
@@ -48,8 +59,26 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
   public void disableUser(DisableUserRequest request, StreamObserver<DisableUserResponse> observer) {
     Caller caller = CallContext.caller();
     rpcs.unary(observer, () -> audited(AuditEventType.USER_DISABLE, caller, request.getUsername(), () -> {
-      User user = users.disable(request.getUsername());
-      return DisableUserResponse.newBuilder().setUser(ProtoMapper.user(user)).build();
+      User user = logins.disableUser(request.getUsername(), caller);
+      return DisableUserResponse.newBuilder().setUser(toProto(user)).build();
+    }));
+  }
+
+  @Override
+  public void unlockUser(UnlockUserRequest request, StreamObserver<UnlockUserResponse> observer) {
+    Caller caller = CallContext.caller();
+    rpcs.unary(observer, () -> audited(AuditEventType.USER_UNLOCK, caller, request.getUsername(), () -> {
+      String username = request.getUsername();
+      if (username.isEmpty() || username.length() > UserService.MAX_USERNAME_LENGTH) {
+        throw ServiceException.invalid("username must be 1 to " + UserService.MAX_USERNAME_LENGTH + " characters");
+      }
+      boolean wasThrottled = throttle.unlock(username);
+      User user = users.findByUsername(username).orElseThrow(() -> wasThrottled
+          // failures of a name nobody has are cleared too, but there is no user to return
+          ? new ServiceException(ServiceException.Kind.NOT_FOUND, "no user named '" + username
+              + "'; its failed-login count was cleared")
+          : new ServiceException(ServiceException.Kind.NOT_FOUND, "no user named '" + username + "'"));
+      return UnlockUserResponse.newBuilder().setUser(toProto(user)).build();
     }));
   }
 
@@ -63,7 +92,8 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
       boolean more = found.size() > pageSize;
       List<User> page = more ? found.subList(0, pageSize) : found;
       ListUsersResponse.Builder response = ListUsersResponse.newBuilder();
-      page.forEach(u -> response.addUsers(ProtoMapper.user(u)));
+      Map<String, FailureRecord> locks = throttle.states(page.stream().map(User::username).toList());
+      page.forEach(u -> response.addUsers(ProtoMapper.user(u, Optional.ofNullable(locks.get(u.username())))));
       if (more) {
         response.setNextPageToken(pageTokens.encode(LIST_USERS_SCOPE, "",
             List.of(page.get(page.size() - 1).username())));
@@ -83,6 +113,10 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
       audit.event(type, caller).username(subject).failure(e.kind().name().toLowerCase(java.util.Locale.ROOT));
       throw e;
     }
+  }
+
+  private dev.authservice.proto.auth.v1.User toProto(User user) {
+    return ProtoMapper.user(user, throttle.state(user.username()));
   }
 
   private static String single(List<String> position) {

@@ -1,5 +1,6 @@
 package dev.authservice.server.token;
 
+import java.time.Instant;
 import java.util.List;
 
 /** Durable home of signing keys, shared by every server instance. */
@@ -11,4 +12,7 @@ public interface SigningKeyStore {
    * whether this key was stored.
    */
   boolean insertIfGenerationFree(SigningKey key);
+
+  /** Sets when a superseded key stops verifying, unless it was set already. */
+  void retire(String kid, Instant verifyUntil);
 }

@@ -1,12 +1,11 @@
 package dev.authservice.server.token;
 
-import java.security.InvalidAlgorithmParameterException;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.Comparator;
@@ -19,23 +18,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's key set: the newest generation signs, every stored key verifies. The first
- * instance to start on an empty store generates generation 1; the store's unique generation
- * index makes all instances agree on it.
+ * The server's key set. The newest generation signs; every key verifies until the last token
+ * it signed has expired. Generations are unique in the store, so when several instances start
+ * on an empty store, or rotate at once, exactly one key wins each generation and all instances
+ * agree on it after their next reload.
  */
 public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
-  public static final String ALGORITHM = "ES256";
+  private static final Duration MIN_RELOAD_SPACING = Duration.ofSeconds(1);
 
   private final SigningKeyStore store;
   private final Clock clock;
+  private final SigningAlgorithm algorithm;
+  private final Duration maxTokenLifetime;
   private final SecureRandom random = new SecureRandom();
   private volatile Map<String, SigningKey> byKid = Map.of();
   private volatile SigningKey current;
+  private volatile Instant lastReload = Instant.EPOCH;
 
-  public SigningKeys(SigningKeyStore store, Clock clock) {
+  /**
+   * @param maxTokenLifetime how long a token signed now may stay valid: its TTL plus the clock
+   *     skew allowed; a retired key verifies for this long after it stops signing
+   */
+  public SigningKeys(SigningKeyStore store, Clock clock, SigningAlgorithm algorithm, Duration maxTokenLifetime) {
     this.store = store;
     this.clock = clock;
+    this.algorithm = algorithm;
+    this.maxTokenLifetime = maxTokenLifetime;
   }
 
   /** Loads the stored keys, generating the first one if the store has none. */
@@ -51,35 +60,100 @@ public final class SigningKeys {
     install(keys);
   }
 
+  /** Re-reads the key set from the store, so rotations by other instances take effect. */
+  public void reload() {
+    install(store.loadAll());
+  }
+
+  /**
+   * Makes a new key of the configured algorithm the signing key and retires the previous ones.
+   */
+  public Rotation rotate() {
+    reload();
+    SigningKey previous = current;
+    SigningKey next = generate(previous.generation() + 1);
+    if (!store.insertIfGenerationFree(next)) {
+      // another instance rotated at the same moment: adopt its key instead of stacking two
+      reload();
+      return new Rotation(current, previous, clock.instant().plus(maxTokenLifetime));
+    }
+    Instant verifyUntil = clock.instant().plus(maxTokenLifetime).truncatedTo(ChronoUnit.MILLIS);
+    for (SigningKey key : byKid.values()) {
+      if (key.verifyUntil().isEmpty()) {
+        store.retire(key.kid(), verifyUntil);
+      }
+    }
+    reload();
+    log.info("rotated signing key: kid={} alg={} now signs; kid={} verifies until {}",
+        next.kid(), next.algorithm(), previous.kid(), verifyUntil);
+    return new Rotation(current, previous, verifyUntil);
+  }
+
+  /** Rotates if the signing key is older than {@code interval}; returns whether it did. */
+  public boolean rotateIfOlderThan(Duration interval) {
+    reload();
+    if (current.createdAt().plus(interval).isAfter(clock.instant())) {
+      return false;
+    }
+    rotate();
+    return true;
+  }
+
+  /** The result of a rotation: the new signing key and the one it replaced. */
+  public record Rotation(SigningKey active, SigningKey retired, Instant retiredVerifiesUntil) {}
+
   public SigningKey current() {
     return current;
   }
 
-  /** The key with this id, if it is one of this server's. */
-  public Optional<SigningKey> byKid(String kid) {
-    return Optional.ofNullable(byKid.get(kid));
+  public SigningAlgorithm configuredAlgorithm() {
+    return algorithm;
   }
 
-  private void install(List<SigningKey> keys) {
+  /**
+   * The key with this id, if it is one of this server's and still verifies. An unknown id
+   * triggers a reload (at most once a second), since another instance may have just rotated.
+   */
+  public Optional<SigningKey> byKid(String kid) {
+    SigningKey key = byKid.get(kid);
+    if (key == null && clock.instant().isAfter(lastReload.plus(MIN_RELOAD_SPACING))) {
+      try {
+        reload();
+      } catch (RuntimeException e) {
+        log.warn("could not reload signing keys: {}", e.toString());
+      }
+      key = byKid.get(kid);
+    }
+    Instant now = clock.instant();
+    return key != null && key.verifies(now) ? Optional.of(key) : Optional.empty();
+  }
+
+  /** Every key that verifies now, newest first: the content of the JWK Set. */
+  public List<SigningKey> verificationKeys() {
+    Instant now = clock.instant();
+    return byKid.values().stream().filter(k -> k.verifies(now))
+        .sorted(Comparator.comparingInt(SigningKey::generation).reversed()).toList();
+  }
+
+  private synchronized void install(List<SigningKey> keys) {
     if (keys.isEmpty()) {
       throw new IllegalStateException("no signing key in the store");
     }
     byKid = keys.stream().collect(Collectors.toUnmodifiableMap(SigningKey::kid, Function.identity()));
     current = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
+    lastReload = clock.instant();
   }
 
   private SigningKey generate(int generation) {
     try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"), random);
-      KeyPair pair = generator.generateKeyPair();
+      KeyPair pair = algorithm.generate(random);
       byte[] id = new byte[16];
       random.nextBytes(id);
       String kid = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
-      return new SigningKey(kid, generation, ALGORITHM, pair.getPrivate(), pair.getPublic(),
-          clock.instant().truncatedTo(ChronoUnit.MILLIS));
-    } catch (NoSuchAlgorithmException | InvalidAlgorithmParameterException e) {
-      throw new IllegalStateException("this JDK cannot generate P-256 keys", e);
+      return new SigningKey(kid, generation, algorithm, pair.getPrivate(), pair.getPublic(),
+          clock.instant().truncatedTo(ChronoUnit.MILLIS), Optional.empty());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JDK cannot generate " + algorithm + " keys", e);
     }
   }
 }

@@ -27,7 +27,11 @@ public final class TokenIssuer {
     this.ttl = ttl;
   }
 
-  public IssuedToken issue(User user, String audience) {
+  /**
+   * Signs an access token for the user. {@code sessionId} names the refresh-token family the
+   * token belongs to (claim {@code sid}), so that ending the family also ends its access tokens.
+   */
+  public IssuedToken issue(User user, String audience, String sessionId) {
     SigningKey key = keys.current();
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expires = now.plus(ttl);
@@ -44,7 +48,8 @@ public final class TokenIssuer {
         .claim("client_id", clientId)
         .claim("username", user.username())
         .claim("roles", user.roles())
-        .signWith(key.privateKey(), Jwts.SIG.ES256)
+        .claim("sid", sessionId)
+        .signWith(key.privateKey(), key.algorithm().jws())
         .compact();
     return new IssuedToken(token, jti, now, expires);
   }

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides whether an access token is active. The header is read first, by this class, so that
- * the token cannot choose the algorithm or the key: exactly {@link SigningKeys#ALGORITHM}, a
- * {@code kid} from this server's own key set, and {@code typ: at+jwt}. Key-location headers
+ * the token cannot choose the algorithm or the key: a {@code kid} from this server's own key set,
+ * exactly that key's algorithm, and {@code typ: at+jwt}. Key-location headers
  * ({@code jku}, {@code x5u}, {@code jwk}) are never followed. Only then does jjwt verify the
  * signature and the lifetime; issuer and audience are compared here.
  */
@@ -41,8 +41,11 @@ public final class TokenVerifier {
   private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
   private static final Pattern KID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Set<String> ACCEPTED_TYPES = Set.of("at+jwt", "application/at+jwt");
+  private static final Set<String> ASYMMETRIC_ALGORITHMS = java.util.Arrays.stream(SigningAlgorithm.values())
+      .map(SigningAlgorithm::jwsName).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private final SigningKeys keys;
+  private final Revocations revocations;
   private final Clock clock;
   private final String issuer;
   private final String defaultAudience;
@@ -50,9 +53,10 @@ public final class TokenVerifier {
   private final JwtParser parser;
   private final ObjectMapper headerMapper;
 
-  public TokenVerifier(
-      SigningKeys keys, Clock clock, String issuer, String defaultAudience, Duration clockSkew) {
+  public TokenVerifier(SigningKeys keys, Revocations revocations, Clock clock, String issuer,
+      String defaultAudience, Duration clockSkew) {
     this.keys = keys;
+    this.revocations = revocations;
     this.clock = clock;
     this.issuer = issuer;
     this.defaultAudience = defaultAudience;
@@ -72,6 +76,18 @@ public final class TokenVerifier {
   /** Verifies against the request's audience, or the server's default when it is empty. */
   public Verification verify(String token, String audience) {
     String expectedAudience = audience == null || audience.isEmpty() ? defaultAudience : audience;
+    return verify(token, Optional.of(expectedAudience));
+  }
+
+  /**
+   * Checks that the token is one of this server's, unexpired, for any audience, revoked or not:
+   * what revoking it needs.
+   */
+  public Verification verifySignatureOnly(String token) {
+    return verify(token, Optional.empty());
+  }
+
+  private Verification verify(String token, Optional<String> expectedAudience) {
     String[] parts = token.split("\\.", -1);
     if (token.length() > MAX_TOKEN_LENGTH || parts.length != 3 || parts[0].isEmpty()
         || parts[1].isEmpty() || !isBase64Url(parts)) {
@@ -85,7 +101,7 @@ public final class TokenVerifier {
     if (alg == null || !alg.isTextual()) {
       return Verification.failed(ValidationFailure.MALFORMED);
     }
-    if (!SigningKeys.ALGORITHM.equals(alg.textValue())) {
+    if (!ASYMMETRIC_ALGORITHMS.contains(alg.textValue())) {
       return Verification.failed(ValidationFailure.UNSUPPORTED_ALGORITHM);
     }
     JsonNode typ = header.get().get("typ");
@@ -94,9 +110,16 @@ public final class TokenVerifier {
       return Verification.failed(ValidationFailure.WRONG_TYPE);
     }
     JsonNode kid = header.get().get("kid");
-    if (kid == null || !kid.isTextual() || !KID.matcher(kid.textValue()).matches()
-        || keys.byKid(kid.textValue()).isEmpty()) {
+    if (kid == null || !kid.isTextual() || !KID.matcher(kid.textValue()).matches()) {
       return Verification.failed(ValidationFailure.UNKNOWN_KEY);
+    }
+    Optional<SigningKey> key = keys.byKid(kid.textValue());
+    if (key.isEmpty()) {
+      return Verification.failed(ValidationFailure.UNKNOWN_KEY);
+    }
+    // the key decides the algorithm, never the token (RFC 8725 §3.1)
+    if (!key.get().algorithm().jwsName().equals(alg.textValue())) {
+      return Verification.failed(ValidationFailure.UNSUPPORTED_ALGORITHM);
     }
     if (parts[2].isEmpty()) {
       return Verification.failed(ValidationFailure.BAD_SIGNATURE);
@@ -120,7 +143,7 @@ public final class TokenVerifier {
     return checkClaims(claims, expectedAudience);
   }
 
-  private Verification checkClaims(Claims claims, String expectedAudience) {
+  private Verification checkClaims(Claims claims, Optional<String> expectedAudience) {
     String jti = claims.getId();
     String sub = claims.getSubject();
     Date exp = claims.getExpiration();
@@ -139,11 +162,18 @@ public final class TokenVerifier {
       return Verification.failed(ValidationFailure.WRONG_ISSUER, jti, sub);
     }
     Set<String> aud = claims.getAudience();
-    if (aud == null || !aud.contains(expectedAudience)) {
+    if (aud == null || (expectedAudience.isPresent() && !aud.contains(expectedAudience.get()))) {
       return Verification.failed(ValidationFailure.WRONG_AUDIENCE, jti, sub);
     }
-    return Verification.active(new VerifiedToken(sub, (String) username, roles.get(), jti,
-        claims.getIssuer(), List.copyOf(aud), iat.toInstant(), exp.toInstant()));
+    Object sid = claims.get("sid");
+    VerifiedToken verified = new VerifiedToken(sub, (String) username, roles.get(), jti,
+        claims.getIssuer(), List.copyOf(aud), iat.toInstant(), exp.toInstant(),
+        sid instanceof String s ? s : "");
+    Optional<ValidationFailure> revoked = expectedAudience.isPresent() ? revocations.check(verified) : Optional.empty();
+    if (revoked.isPresent()) {
+      return Verification.failed(revoked.get(), jti, sub);
+    }
+    return Verification.active(verified);
   }
 
   private Key locateKey(Object kid) {

@@ -11,7 +11,9 @@ public enum ValidationFailure {
   WRONG_ISSUER,
   WRONG_AUDIENCE,
   WRONG_TYPE,
-  MISSING_CLAIM;
+  MISSING_CLAIM,
+  REVOKED,
+  USER_DISABLED;
 
   /** The audit reason code, the proto enum name. */
   public String reasonCode() {

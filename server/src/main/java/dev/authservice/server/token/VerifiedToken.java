@@ -12,7 +12,8 @@ public record VerifiedToken(
     String issuer,
     List<String> audience,
     Instant issuedAt,
-    Instant expiresAt) {
+    Instant expiresAt,
+    String sessionId) {
 
   public VerifiedToken {
     roles = List.copyOf(roles);

@@ -99,6 +99,14 @@ public final class UserService {
         ServiceException.Kind.NOT_FOUND, "no user named '" + username + "'"));
   }
 
+  public Optional<User> findBySubject(String subject) {
+    return store.findBySubject(subject);
+  }
+
+  public Optional<User> findByUsername(String username) {
+    return store.findByUsername(username);
+  }
+
   public List<User> list(Optional<String> afterUsername, int limit) {
     return store.list(afterUsername, limit);
   }

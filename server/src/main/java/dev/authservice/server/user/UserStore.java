@@ -10,6 +10,8 @@ public interface UserStore {
 
   Optional<User> findByUsername(String username);
 
+  Optional<User> findBySubject(String subject);
+
   /** Marks an account disabled and returns it as stored afterwards, if it exists. */
   Optional<User> disable(String username);
 

@@ -80,6 +80,7 @@ final class MongoAuditStore implements AuditStore {
     Documents.putIfPresent(doc, "reason", e.reason());
     Documents.putIfPresent(doc, "instance", e.instance());
     Documents.putIfPresent(doc, "actor", e.actor());
+    Documents.putIfPresent(doc, "peer_identity", e.peerIdentity());
     return doc;
   }
 
@@ -91,6 +92,6 @@ final class MongoAuditStore implements AuditStore {
         Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
         Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
         Documents.string(doc, "reason"), Documents.string(doc, "instance"),
-        Documents.string(doc, "actor"));
+        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"));
   }
 }

@@ -12,6 +12,10 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.storage.WriteBarrier;
+import dev.authservice.server.revocation.RevocationStore;
+import dev.authservice.server.session.RefreshTokenStore;
+import dev.authservice.server.throttle.FailureStore;
+import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningKeyStore;
 import dev.authservice.server.user.UserStore;
 import java.nio.file.Path;
@@ -95,8 +99,20 @@ public final class MongoStorage implements AutoCloseable {
     return new MongoAuditStore(collection(MongoAuditStore.COLLECTION), barrier);
   }
 
-  public SigningKeyStore signingKeys() {
-    return new MongoSigningKeyStore(collection(MongoSigningKeyStore.COLLECTION), barrier);
+  public SigningKeyStore signingKeys(KeyEncryption encryption) {
+    return new MongoSigningKeyStore(collection(MongoSigningKeyStore.COLLECTION), encryption, barrier);
+  }
+
+  public RevocationStore revocations() {
+    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION), barrier);
+  }
+
+  public RefreshTokenStore refreshTokens() {
+    return new MongoRefreshTokenStore(collection(MongoRefreshTokenStore.COLLECTION), barrier);
+  }
+
+  public FailureStore loginFailures() {
+    return new MongoFailureStore(collection(MongoFailureStore.COLLECTION), barrier);
   }
 
   public byte[] sharedSecret(String name) {
@@ -149,6 +165,18 @@ public final class MongoStorage implements AutoCloseable {
       events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time"));
     }
+    // Expiry: TTL indexes where MongoDB enforces them; the server also deletes expired
+    // documents itself, because the embedded store ignores TTL indexes.
+    IndexOptions ttl = new IndexOptions().expireAfter(0L, TimeUnit.SECONDS);
+    MongoCollection<Document> revocations = collection(MongoRevocationStore.COLLECTION);
+    revocations.createIndex(Indexes.ascending("recorded_at"), new IndexOptions().name("recorded_at"));
+    revocations.createIndex(Indexes.ascending("expires_at"), ttl.name("expires_at_ttl"));
+    MongoCollection<Document> refresh = collection(MongoRefreshTokenStore.COLLECTION);
+    refresh.createIndex(Indexes.ascending("subject", "expires_at"), new IndexOptions().name("subject"));
+    refresh.createIndex(Indexes.ascending("expires_at"), new IndexOptions().expireAfter(0L, TimeUnit.SECONDS)
+        .name("expires_at_ttl"));
+    collection(MongoFailureStore.COLLECTION).createIndex(Indexes.ascending("forget_at"),
+        new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("forget_at_ttl"));
     if (embedded.isPresent()) {
       log.info("embedded store: unique indexes are enforced, other indexes are not built (queries scan)");
     }

@@ -58,6 +58,11 @@ final class MongoUserStore implements UserStore {
   }
 
   @Override
+  public Optional<User> findBySubject(String subject) {
+    return Optional.ofNullable(users.find(eq("_id", subject)).first()).map(MongoUserStore::toUser);
+  }
+
+  @Override
   public Optional<User> disable(String username) {
     Document updated = users.findOneAndUpdate(eq("username", username), Updates.set("disabled", true),
         new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));

@@ -1,0 +1,38 @@
+package dev.authservice.server.grpc;
+
+import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
+import dev.authservice.proto.auth.v1.RotateSigningKeyRequest;
+import dev.authservice.proto.auth.v1.RotateSigningKeyResponse;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.Caller;
+import dev.authservice.server.token.SigningKeys;
+import io.grpc.stub.StreamObserver;
+
+/** auth.v1.KeyAdminService; the interceptor has already required the {@code admin} role. */
+final class KeyAdminServiceImpl extends KeyAdminServiceGrpc.KeyAdminServiceImplBase {
+  private final SigningKeys keys;
+  private final AuditLog audit;
+  private final Rpcs rpcs;
+
+  KeyAdminServiceImpl(SigningKeys keys, AuditLog audit, Rpcs rpcs) {
+    this.keys = keys;
+    this.audit = audit;
+    this.rpcs = rpcs;
+  }
+
+  @Override
+  public void rotateSigningKey(RotateSigningKeyRequest request, StreamObserver<RotateSigningKeyResponse> observer) {
+    Caller caller = CallContext.caller();
+    rpcs.unary(observer, () -> {
+      SigningKeys.Rotation rotation = keys.rotate();
+      audit.event(AuditEventType.KEY_ROTATE, caller).tokenId("kid:" + rotation.active().kid()).success();
+      return RotateSigningKeyResponse.newBuilder()
+          .setKid(rotation.active().kid())
+          .setAlgorithm(rotation.active().algorithm().jwsName())
+          .setRetiredKid(rotation.retired().kid())
+          .setRetiredKeyExpiresAt(ProtoMapper.timestamp(rotation.retiredVerifiesUntil()))
+          .build();
+    });
+  }
+}

@@ -1,0 +1,150 @@
+package dev.authservice.server.login;
+
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.Caller;
+import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.revocation.Revocation;
+import dev.authservice.server.revocation.RevocationList;
+import dev.authservice.server.session.RefreshRecord;
+import dev.authservice.server.session.Sessions;
+import dev.authservice.server.throttle.LoginThrottle;
+import dev.authservice.server.token.IssuedToken;
+import dev.authservice.server.token.TokenIssuer;
+import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.Verification;
+import dev.authservice.server.user.LoginAttempt;
+import dev.authservice.server.user.User;
+import dev.authservice.server.user.UserService;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The token lifecycle: login (throttled, then credentials, then an access token and a refresh
+ * token), refresh with rotation and reuse detection, and RFC 7009 revocation. Every step is
+ * audited; every refusal a client sees says the same thing however it came about.
+ */
+public final class LoginService {
+  public static final String BAD_CREDENTIALS = "invalid username or password";
+  public static final String BAD_REFRESH_TOKEN = "the refresh token is not valid; log in again";
+
+  private final UserService users;
+  private final LoginThrottle throttle;
+  private final Sessions sessions;
+  private final TokenIssuer issuer;
+  private final TokenVerifier verifier;
+  private final RevocationList revocations;
+  private final AuditLog audit;
+  private final Duration clockSkew;
+
+  public LoginService(UserService users, LoginThrottle throttle, Sessions sessions, TokenIssuer issuer,
+      TokenVerifier verifier, RevocationList revocations, AuditLog audit, Duration clockSkew) {
+    this.users = users;
+    this.throttle = throttle;
+    this.sessions = sessions;
+    this.issuer = issuer;
+    this.verifier = verifier;
+    this.revocations = revocations;
+    this.audit = audit;
+    this.clockSkew = clockSkew;
+  }
+
+  /** Tokens handed out by a login or a refresh. */
+  public record Tokens(IssuedToken access, Sessions.Issued refresh) {}
+
+  public Tokens login(String username, String password, String audience, Caller caller) {
+    Optional<LoginThrottle.Refusal> refusal = throttle.check(username, caller.clientIp());
+    if (refusal.isPresent()) {
+      audit.event(AuditEventType.LOGIN, caller).username(username).failure(refusal.get().reason());
+      throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
+    }
+    LoginAttempt attempt = users.authenticate(username, password);
+    if (!attempt.succeeded()) {
+      audit.event(AuditEventType.LOGIN, caller).username(username).failure(attempt.failureReason());
+      if (!attempt.failureReason().equals("user_disabled")) {
+        throttle.recordFailure(username, caller.clientIp()).ifPresent(lock ->
+            audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
+                .failure(lock.permanent() ? "locked_after_" + lock.failures() + "_failures"
+                    : "wait_until_" + lock.until().orElseThrow() + "_after_" + lock.failures() + "_failures"));
+      }
+      throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
+    }
+    throttle.recordSuccess(username);
+    User user = attempt.user().orElseThrow();
+    Sessions.Issued refresh = sessions.start(user.subject(), audience);
+    IssuedToken access = issuer.issue(user, audience, refresh.record().sessionId());
+    audit.event(AuditEventType.LOGIN, caller).username(user.username()).subject(user.subject())
+        .tokenId(access.tokenId()).success();
+    audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.username()).subject(user.subject())
+        .tokenId(access.tokenId()).success();
+    return new Tokens(access, refresh);
+  }
+
+  public Tokens refresh(String refreshToken, Caller caller) {
+    Sessions.Outcome outcome = sessions.refresh(refreshToken);
+    switch (outcome) {
+      case Sessions.Outcome.Refused refused -> {
+        AuditLog.Entry entry = audit.event(AuditEventType.TOKEN_REFRESH, caller);
+        refused.record().ifPresent(r -> entry.subject(r.subject()));
+        entry.failure(refused.reason());
+        throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
+      }
+      case Sessions.Outcome.ReuseDetected reuse -> {
+        audit.event(AuditEventType.TOKEN_REFRESH, caller).subject(reuse.record().subject())
+            .failure("refresh_token_reuse");
+        audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(reuse.record().subject())
+            .tokenId("session:" + reuse.record().sessionId()).success();
+        throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
+      }
+      case Sessions.Outcome.Rotated rotated -> {
+        RefreshRecord used = rotated.used();
+        Optional<User> user = users.findBySubject(used.subject());
+        if (user.isEmpty() || user.get().disabled()) {
+          sessions.endSession(used.sessionId());
+          audit.event(AuditEventType.TOKEN_REFRESH, caller).subject(used.subject()).failure("user_disabled");
+          throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
+        }
+        IssuedToken access = issuer.issue(user.get(), used.audience(), used.sessionId());
+        audit.event(AuditEventType.TOKEN_REFRESH, caller).username(user.get().username())
+            .subject(used.subject()).tokenId(access.tokenId()).success();
+        audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.get().username())
+            .subject(used.subject()).tokenId(access.tokenId()).success();
+        return new Tokens(access, rotated.next());
+      }
+    }
+  }
+
+  /**
+   * RFC 7009: a refresh token ends its session; an access token with a valid signature is
+   * denied by {@code jti} until it expires; anything else is accepted and ignored.
+   */
+  public void revoke(String token, boolean hintRefresh, Caller caller) {
+    if (!hintRefresh || token.indexOf('.') >= 0) {
+      Verification verification = verifier.verifySignatureOnly(token);
+      if (verification.token().isPresent()) {
+        var access = verification.token().get();
+        revocations.revoke(new Revocation(Revocation.Kind.TOKEN, access.tokenId(),
+            Optional.of(access.expiresAt().plus(clockSkew))));
+        audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
+            .tokenId(access.tokenId()).success();
+        return;
+      }
+    }
+    Optional<RefreshRecord> refresh = sessions.lookup(token);
+    if (refresh.isPresent()) {
+      sessions.endSession(refresh.get().sessionId());
+      audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(refresh.get().subject())
+          .tokenId("session:" + refresh.get().sessionId()).success();
+      return;
+    }
+    audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("unknown_token");
+  }
+
+  /** Disabling a user also ends the user's tokens, everywhere, at once. */
+  public User disableUser(String username, Caller caller) {
+    User user = users.disable(username);
+    revocations.revoke(new Revocation(Revocation.Kind.SUBJECT, user.subject(), Optional.empty()));
+    sessions.endSessionsOf(user.subject());
+    return user;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.authservice.server.storage.mongo;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
+import static com.mongodb.client.model.Filters.lt;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Updates;
+import dev.authservice.server.session.RefreshRecord;
+import dev.authservice.server.session.RefreshTokenStore;
+import dev.authservice.server.storage.WriteBarrier;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.bson.Document;
+
+/** Refresh tokens in {@code refresh_tokens}, keyed by the SHA-256 of the token. */
+final class MongoRefreshTokenStore implements RefreshTokenStore {
+  static final String COLLECTION = "refresh_tokens";
+
+  private final MongoCollection<Document> tokens;
+  private final WriteBarrier barrier;
+
+  MongoRefreshTokenStore(MongoCollection<Document> tokens, WriteBarrier barrier) {
+    this.tokens = tokens;
+    this.barrier = barrier;
+  }
+
+  @Override
+  public void insert(RefreshRecord r) {
+    tokens.insertOne(new Document("_id", r.tokenHash())
+        .append("session", r.sessionId())
+        .append("subject", r.subject())
+        .append("audience", r.audience())
+        .append("created_at", Date.from(r.createdAt()))
+        .append("expires_at", Date.from(r.expiresAt()))
+        .append("session_expires_at", Date.from(r.sessionExpiresAt()))
+        .append("used_at", null));
+    barrier.afterWrite();
+  }
+
+  @Override
+  public Optional<RefreshRecord> findByHash(String tokenHash) {
+    Document doc = tokens.find(eq("_id", tokenHash)).first();
+    if (doc == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new RefreshRecord(doc.getString("_id"), doc.getString("session"),
+        doc.getString("subject"), doc.getString("audience"), Documents.instant(doc, "created_at"),
+        Documents.instant(doc, "expires_at"), Documents.instant(doc, "session_expires_at"),
+        Optional.ofNullable(doc.getDate("used_at")).map(Date::toInstant)));
+  }
+
+  @Override
+  public boolean claim(String tokenHash, Instant now) {
+    // a conditional update is atomic on one document: of two concurrent uses exactly one wins
+    long modified = tokens.updateOne(and(eq("_id", tokenHash), eq("used_at", null)),
+        Updates.set("used_at", Date.from(now))).getModifiedCount();
+    barrier.afterWrite();
+    return modified == 1;
+  }
+
+  @Override
+  public Set<String> liveSessionsOf(String subject, Instant now) {
+    Set<String> sessions = new HashSet<>();
+    tokens.find(and(eq("subject", subject), gt("expires_at", Date.from(now))))
+        .forEach(doc -> sessions.add(doc.getString("session")));
+    return sessions;
+  }
+
+  @Override
+  public long deleteExpired(Instant now) {
+    long deleted = tokens.deleteMany(lt("expires_at", Date.from(now))).getDeletedCount();
+    if (deleted > 0) {
+      barrier.afterWrite();
+    }
+    return deleted;
+  }
+}

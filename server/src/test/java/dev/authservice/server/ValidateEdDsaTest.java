@@ -1,0 +1,10 @@
+package dev.authservice.server;
+
+import dev.authservice.server.token.SigningAlgorithm;
+
+class ValidateEdDsaTest extends ValidateTest {
+  @Override
+  SigningAlgorithm algorithm() {
+    return SigningAlgorithm.EdDSA;
+  }
+}

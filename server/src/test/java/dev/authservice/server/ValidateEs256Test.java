@@ -1,0 +1,10 @@
+package dev.authservice.server;
+
+import dev.authservice.server.token.SigningAlgorithm;
+
+class ValidateEs256Test extends ValidateTest {
+  @Override
+  SigningAlgorithm algorithm() {
+    return SigningAlgorithm.ES256;
+  }
+}
