@@ -44,7 +44,12 @@ public final class TestServer implements AutoCloseable {
   private TestServer(TestStore store, ServerConfig config, Clock clock) {
     this.store = store;
     this.config = config;
-    this.server = AuthServer.start(config, clock);
+    try {
+      this.server = AuthServer.start(config, clock);
+    } catch (RuntimeException e) {
+      store.release();
+      throw e;
+    }
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }
 

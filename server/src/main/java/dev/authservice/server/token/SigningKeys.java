@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
-  private static final Duration MIN_RELOAD_SPACING = Duration.ofSeconds(1);
+  static final int MAX_MISS_RELOADS_PER_SECOND = 20;
 
   private final SigningKeyStore store;
   private final Clock clock;
@@ -34,7 +34,14 @@ public final class SigningKeys {
   private final SecureRandom random = new SecureRandom();
   private volatile Map<String, SigningKey> byKid = Map.of();
   private volatile SigningKey current;
-  private volatile Instant lastReload = Instant.EPOCH;
+  private final Map<String, Instant> recentMisses = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
+      return size() > 1000;
+    }
+  };
+  private Instant missWindowStart = Instant.EPOCH;
+  private int missReloadsInWindow;
 
   /**
    * @param maxTokenLifetime how long a token signed now may stay valid: its TTL plus the clock
@@ -112,20 +119,47 @@ public final class SigningKeys {
 
   /**
    * The key with this id, if it is one of this server's and still verifies. An unknown id
-   * triggers a reload (at most once a second), since another instance may have just rotated.
+   * triggers a reload, since another instance may have just rotated; each unknown id does so at
+   * most once a second, and all of them together at most {@link #MAX_MISS_RELOADS_PER_SECOND}
+   * times, so made-up ids cannot hammer the store.
    */
   public Optional<SigningKey> byKid(String kid) {
     SigningKey key = byKid.get(kid);
-    if (key == null && clock.instant().isAfter(lastReload.plus(MIN_RELOAD_SPACING))) {
-      try {
-        reload();
-      } catch (RuntimeException e) {
-        log.warn("could not reload signing keys: {}", e.toString());
-      }
-      key = byKid.get(kid);
+    if (key == null) {
+      key = reloadForUnknown(kid);
     }
     Instant now = clock.instant();
     return key != null && key.verifies(now) ? Optional.of(key) : Optional.empty();
+  }
+
+  private synchronized SigningKey reloadForUnknown(String kid) {
+    SigningKey key = byKid.get(kid);
+    if (key != null) {
+      return key;
+    }
+    Instant now = clock.instant();
+    Instant missed = recentMisses.get(kid);
+    if (missed != null && now.isBefore(missed.plus(Duration.ofSeconds(1)))) {
+      return null;
+    }
+    if (now.isAfter(missWindowStart.plus(Duration.ofSeconds(1)))) {
+      missWindowStart = now;
+      missReloadsInWindow = 0;
+    }
+    if (missReloadsInWindow >= MAX_MISS_RELOADS_PER_SECOND) {
+      return null;
+    }
+    missReloadsInWindow++;
+    try {
+      reload();
+    } catch (RuntimeException e) {
+      log.warn("could not reload signing keys: {}", e.toString());
+    }
+    key = byKid.get(kid);
+    if (key == null) {
+      recentMisses.put(kid, now);
+    }
+    return key;
   }
 
   /** Every key that verifies now, newest first: the content of the JWK Set. */
@@ -141,7 +175,6 @@ public final class SigningKeys {
     }
     byKid = keys.stream().collect(Collectors.toUnmodifiableMap(SigningKey::kid, Function.identity()));
     current = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
-    lastReload = clock.instant();
   }
 
   private SigningKey generate(int generation) {

@@ -14,12 +14,15 @@ import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.throttle.FailureRecord;
 import dev.authservice.server.throttle.FailureStore;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 
 /** Failed-login counts in {@code login_failures}, keyed by username. */
 final class MongoFailureStore implements FailureStore {
@@ -57,11 +60,14 @@ final class MongoFailureStore implements FailureStore {
 
   @Override
   public void lock(String username, Optional<Instant> until, boolean permanently) {
-    failures.updateOne(eq("_id", username), Updates.combine(
+    List<Bson> updates = new ArrayList<>(List.of(
         Updates.set("locked_until", until.map(Date::from).orElse(null)),
-        Updates.set("locked_permanently", permanently),
-        // a permanent lock must outlive the TTL index that forgets idle failure counts
-        permanently ? Updates.unset("forget_at") : Updates.set("locked_permanently", false)));
+        Updates.set("locked_permanently", permanently)));
+    if (permanently) {
+      // a permanent lock must outlive the TTL index that forgets idle failure counts
+      updates.add(Updates.unset("forget_at"));
+    }
+    failures.updateOne(eq("_id", username), Updates.combine(updates));
     barrier.afterWrite();
   }
 

@@ -1,0 +1,159 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.model.Filters;
+import dev.authservice.proto.auth.v1.CreateUserRequest;
+import dev.authservice.proto.auth.v1.ListUsersRequest;
+import dev.authservice.proto.auth.v1.UnlockUserRequest;
+import dev.authservice.proto.auth.v1.User;
+import dev.authservice.server.throttle.ThrottleSettings;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Clock;
+import java.time.Duration;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Brute-force defences: growing waits per username, permanent lockout, per-address limits. */
+class ThrottleTest {
+  private TestServer server;
+
+  @BeforeEach
+  void start() {
+    server = TestServer.start(b -> b.throttle(new ThrottleSettings(3, Duration.ofSeconds(4), 8, 0)));
+    TestServer.withBearer(server.userAdmin(), server.adminToken()).createUser(CreateUserRequest.newBuilder()
+        .setUsername("victim").setPassword("victim-Password-1").build());
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  private static StatusRuntimeException failLogin(TestServer s, String user, String password) {
+    return assertThrows(StatusRuntimeException.class, () -> s.login(user, password));
+  }
+
+  private String lastLoginReason(String user) {
+    return server.database().getCollection("audit_events").find(Filters.and(
+        Filters.eq("type", "AUDIT_EVENT_TYPE_LOGIN"), Filters.eq("username", user)))
+        .sort(new Document("time", -1).append("_id", -1)).first().getString("reason");
+  }
+
+  private long lockEvents(String user) {
+    return server.database().getCollection("audit_events").countDocuments(Filters.and(
+        Filters.eq("type", "AUDIT_EVENT_TYPE_ACCOUNT_LOCKED"), Filters.eq("username", user)));
+  }
+
+  private Document failures(String user) {
+    return server.database().getCollection("login_failures").find(Filters.eq("_id", user)).first();
+  }
+
+  private TestServer later(Duration offset) {
+    return server.sibling(b -> b, Clock.offset(Clock.systemUTC(), offset));
+  }
+
+  @Test
+  void afterTheThresholdEvenTheRightPasswordIsRefusedAlikeAndAudited() {
+    StatusRuntimeException wrong = null;
+    for (int i = 0; i < 3; i++) {
+      wrong = failLogin(server, "victim", "guess-" + i);
+    }
+    assertEquals(1, lockEvents("victim"));
+    StatusRuntimeException throttled = failLogin(server, "victim", "victim-Password-1");
+    assertEquals(Status.Code.UNAUTHENTICATED, throttled.getStatus().getCode());
+    assertEquals(wrong.getStatus().getDescription(), throttled.getStatus().getDescription());
+    assertEquals("throttled", lastLoginReason("victim"));
+  }
+
+  @Test
+  void anUnknownUsernameIsThrottledExactlyLikeARealOne() {
+    for (String user : new String[] {"victim", "no-such-user"}) {
+      for (int i = 0; i < 3; i++) {
+        failLogin(server, user, "guess-" + i);
+      }
+      assertEquals(1, lockEvents(user), user);
+      failLogin(server, user, "another-guess");
+      assertEquals("throttled", lastLoginReason(user), user);
+      assertTrue(failures(user).getDate("locked_until") != null, user);
+    }
+  }
+
+  @Test
+  void waitsDoubleUpToTheMaximumAndASuccessResetsThem() {
+    long[] waits = new long[4];
+    for (int round = 0; round < 4; round++) {
+      Duration offset = Duration.ofMinutes(round);
+      try (TestServer s = later(offset)) {
+        int attempts = round == 0 ? 3 : 1;
+        for (int i = 0; i < attempts; i++) {
+          failLogin(s, "victim", "guess");
+        }
+      }
+      Document doc = failures("victim");
+      waits[round] = doc.getDate("locked_until").getTime() - doc.getDate("last_failure").getTime();
+    }
+    assertEquals(1000, waits[0]);
+    assertEquals(2000, waits[1]);
+    assertEquals(4000, waits[2]);
+    assertEquals(4000, waits[3], "capped at AUTH_THROTTLE_MAX_WAIT");
+    assertEquals(4, lockEvents("victim"), "each wait is an ACCOUNT_LOCKED event");
+
+    try (TestServer s = later(Duration.ofMinutes(10))) {
+      s.login("victim", "victim-Password-1");
+    }
+    assertEquals(null, failures("victim"), "a successful login forgets the failures");
+  }
+
+  @Test
+  void permanentLockoutHoldsUntilAnAdminUnlocks() {
+    for (int i = 0; i < 8; i++) {
+      try (TestServer s = later(Duration.ofMinutes(i))) {
+        failLogin(s, "victim", "guess");
+      }
+    }
+    assertTrue(failures("victim").getBoolean("locked_permanently"));
+    try (TestServer s = later(Duration.ofDays(3))) {
+      failLogin(s, "victim", "victim-Password-1");
+    }
+    assertEquals("locked", lastLoginReason("victim"));
+    User listed = TestServer.withBearer(server.userAdmin(), server.adminToken())
+        .listUsers(ListUsersRequest.getDefaultInstance()).getUsersList().stream()
+        .filter(u -> u.getUsername().equals("victim")).findFirst().orElseThrow();
+    assertTrue(listed.getLockedPermanently());
+
+    User unlocked = TestServer.withBearer(server.userAdmin(), server.adminToken())
+        .unlockUser(UnlockUserRequest.newBuilder().setUsername("victim").build()).getUser();
+    assertFalse(unlocked.getLockedPermanently());
+    assertFalse(server.login("victim", "victim-Password-1").getAccessToken().isEmpty());
+    assertEquals(1, server.database().getCollection("audit_events").countDocuments(Filters.and(
+        Filters.eq("type", "AUDIT_EVENT_TYPE_USER_UNLOCK"), Filters.eq("username", "victim"))));
+  }
+
+  @Test
+  void onlyAdminsMayUnlock() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestServer.withBearer(
+        server.userAdmin(), server.login("victim", "victim-Password-1").getAccessToken())
+        .unlockUser(UnlockUserRequest.newBuilder().setUsername("victim").build()));
+    assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+  }
+
+  @Test
+  void oneAddressGuessingManyUsernamesIsStopped() {
+    try (TestServer limited = server.sibling(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 0, 5)),
+        Clock.systemUTC())) {
+      for (int i = 0; i < 5; i++) {
+        failLogin(limited, "stuffed-" + i, "password-" + i);
+      }
+      StatusRuntimeException refused = failLogin(limited, "victim", "victim-Password-1");
+      assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode());
+      assertEquals("address_rate_limited", lastLoginReason("victim"));
+    }
+  }
+}
