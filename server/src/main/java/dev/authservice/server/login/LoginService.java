@@ -61,12 +61,11 @@ public final class LoginService {
     LoginAttempt attempt = users.authenticate(username, password);
     if (!attempt.succeeded()) {
       audit.event(AuditEventType.LOGIN, caller).username(username).failure(attempt.failureReason());
-      if (!attempt.failureReason().equals("user_disabled")) {
-        throttle.recordFailure(username, caller.clientIp()).ifPresent(lock ->
-            audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
-                .failure(lock.permanent() ? "locked_after_" + lock.failures() + "_failures"
-                    : "wait_until_" + lock.until().orElseThrow() + "_after_" + lock.failures() + "_failures"));
-      }
+      // every kind of failure does the same work, or the time taken would tell them apart
+      throttle.recordFailure(username, caller.clientIp()).ifPresent(lock ->
+          audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
+              .failure(lock.permanent() ? "locked_after_" + lock.failures() + "_failures"
+                  : "wait_until_" + lock.until().orElseThrow() + "_after_" + lock.failures() + "_failures"));
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
     throttle.recordSuccess(username);
