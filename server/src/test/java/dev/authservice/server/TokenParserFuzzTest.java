@@ -131,6 +131,18 @@ class TokenParserFuzzTest {
     assertFalse(verify(b64(huge) + "." + real[1] + "." + real[2]).active());
   }
 
+  @Example
+  void deeplyNestedClaimsSignedWithTheRealKeyAreMalformed() throws Exception {
+    String header = json(Map.of("alg", "RS256", "typ", "at+jwt", "kid", keys.current().kid()));
+    String claims = "{\"iss\":\"" + ISSUER + "\",\"deep\":" + "[".repeat(200) + "]".repeat(200) + "}";
+    String input = b64(header) + "." + b64(claims);
+    java.security.Signature signer = java.security.Signature.getInstance("SHA256withRSA");
+    signer.initSign(keys.current().privateKey());
+    signer.update(input.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    String token = input + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(signer.sign());
+    assertEquals(ValidationFailure.MALFORMED, verify(token).failure().orElseThrow());
+  }
+
   @Provide
   Arbitrary<List<String>> segments() {
     Arbitrary<String> segment = Arbitraries.oneOf(

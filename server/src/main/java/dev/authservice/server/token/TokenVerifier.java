@@ -10,6 +10,7 @@ import io.jsonwebtoken.JwtException;
 import io.jsonwebtoken.JwtParser;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.PrematureJwtException;
+import io.jsonwebtoken.jackson.io.JacksonDeserializer;
 import io.jsonwebtoken.security.SignatureException;
 import java.io.IOException;
 import java.security.Key;
@@ -61,16 +62,22 @@ public final class TokenVerifier {
     this.issuer = issuer;
     this.defaultAudience = defaultAudience;
     this.clockSkew = clockSkew;
+    // headers and claims are small and flat; anything deep or huge is an attack, refused as malformed
+    JsonFactory headerJson = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(8).maxStringLength(2048).maxNumberLength(32).build())
+        .build();
+    JsonFactory claimsJson = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(16).maxStringLength(4096).maxNumberLength(32).build())
+        .build();
+    this.headerMapper = new ObjectMapper(headerJson);
     this.parser = Jwts.parser()
+        .json(new JacksonDeserializer<>(new ObjectMapper(claimsJson)))
         .keyLocator(header -> locateKey(header.get("kid")))
         .clock(() -> Date.from(clock.instant()))
         .clockSkewSeconds(clockSkew.toSeconds())
         .build();
-    JsonFactory json = JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder()
-            .maxNestingDepth(8).maxStringLength(2048).maxNumberLength(32).build())
-        .build();
-    this.headerMapper = new ObjectMapper(json);
   }
 
   /** Verifies against the request's audience, or the server's default when it is empty. */
