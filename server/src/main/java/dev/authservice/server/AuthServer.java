@@ -5,6 +5,9 @@ import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.GroupCommitWriter;
+import dev.authservice.server.audit.StoreHealth;
+import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import dev.authservice.server.grpc.GrpcServices;
 import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
@@ -57,12 +60,15 @@ public final class AuthServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService upkeep;
+  private final GroupCommitWriter writer;
   private final MongoStorage storage;
 
-  private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep, MongoStorage storage) {
+  private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep,
+      GroupCommitWriter writer, MongoStorage storage) {
     this.server = server;
     this.health = health;
     this.upkeep = upkeep;
+    this.writer = writer;
     this.storage = storage;
   }
 
@@ -75,7 +81,9 @@ public final class AuthServer implements AutoCloseable {
     requireSafeTransport(config);
     MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
         config.storeTimeout(), "auth-server " + config.instanceId());
-    ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
+    GroupCommitWriter writer = null;
+    // two threads: a store probe blocked by an outage must not delay revocation polling
+    ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "auth-upkeep");
       t.setDaemon(true);
       return t;
@@ -107,7 +115,10 @@ public final class AuthServer implements AutoCloseable {
       LoginThrottle throttle = new LoginThrottle(storage.loginFailures(), config.throttle(), clock);
 
       AuditStore auditStore = storage.auditEvents();
-      AuditLog audit = new AuditLog(auditStore, clock, config.instanceId());
+      StoreHealth storeHealth = new StoreHealth(storage::ping);
+      writer = new GroupCommitWriter(auditStore, MvStoreAuditSpool.open(config.dataDir()), storeHealth,
+          GroupCommitWriter.Settings.DEFAULTS);
+      AuditLog audit = new AuditLog(writer, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
       TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
           config.defaultAudience(), config.clockSkew());
@@ -117,16 +128,16 @@ public final class AuthServer implements AutoCloseable {
       PageTokens pageTokens = new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
       GrpcServices grpc = new GrpcServices(new GrpcServices.Parts(users, logins, throttle, validation, verifier,
           keys, audit, auditStore, pageTokens, config.defaultAudience(), config.allowedAudiences(),
-          config.trustedProxies(), config.validateRequiresCaller()));
+          config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
+      upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);
 
       HealthStatusManager health = new HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder
           .forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
           .maxInboundMessageSize(config.maxInboundMessageBytes())
           .maxInboundMetadataSize(16 * 1024)
-          .intercept(grpc.interceptor())
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())
           .addService(legacyReflection());
@@ -136,26 +147,42 @@ public final class AuthServer implements AutoCloseable {
       for (BindableService service : grpc.services()) {
         builder.addService(service);
       }
+      grpc.interceptors().forEach(builder::intercept);
       Server server = builder.build().start();
-      for (String service : List.of(AuthServiceGrpc.SERVICE_NAME, UserAdminServiceGrpc.SERVICE_NAME,
-          KeyAdminServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
-        health.setStatus(service, ServingStatus.SERVING);
-      }
+      setServing(health, true);
+      storeHealth.onChange(reachable -> setServing(health, reachable));
       log.info("auth server listening on {}:{} ({}) using {} (instance {}, signing {} key {}, started in {} ms)",
           config.bindAddress(), server.getPort(),
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, upkeep, storage);
+      return new AuthServer(server, health, upkeep, writer, storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
+      closeQuietly(writer);
       storage.close();
       throw new UncheckedIOException("cannot listen on " + config.bindAddress() + ":" + config.port()
           + " or read the TLS files", e);
     } catch (RuntimeException e) {
       upkeep.shutdownNow();
+      closeQuietly(writer);
       storage.close();
       throw e;
+    }
+  }
+
+  /** NOT_SERVING while the store is unreachable: writes that need it would fail. */
+  private static void setServing(HealthStatusManager health, boolean serving) {
+    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    for (String service : List.of(AuthServiceGrpc.SERVICE_NAME, UserAdminServiceGrpc.SERVICE_NAME,
+        KeyAdminServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
+      health.setStatus(service, status);
+    }
+  }
+
+  private static void closeQuietly(GroupCommitWriter writer) {
+    if (writer != null) {
+      writer.close();
     }
   }
 
@@ -244,6 +271,7 @@ public final class AuthServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       upkeep.shutdownNow();
+      writer.close();
       storage.close();
     }
   }

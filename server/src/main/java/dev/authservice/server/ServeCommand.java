@@ -102,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Name of this instance in audit events (AUTH_INSTANCE_ID). Default: host name plus a random suffix")
   String instanceId;
 
-  @Option(names = "--store-timeout", defaultValue = "${env:AUTH_STORE_TIMEOUT:-PT2S}",
+  @Option(names = "--store-timeout", defaultValue = "${env:AUTH_STORE_TIMEOUT:-PT1.5S}",
       converter = IsoDurationConverter.class,
       description = "How long to wait for MongoDB before failing a call, ISO-8601 (AUTH_STORE_TIMEOUT). Default: ${DEFAULT-VALUE}")
   Duration storeTimeout;

@@ -118,7 +118,7 @@ public record ServerConfig(
     private int maxInboundMessageBytes = 64 * 1024;
     private List<String> trustedProxies = List.of();
     private String instanceId = InstanceIds.generate();
-    private Duration storeTimeout = Duration.ofSeconds(2);
+    private Duration storeTimeout = Duration.ofMillis(1500);
     private KeySettings keys = KeySettings.DEV;
     private Duration refreshTokenTtl = Duration.ofDays(1);
     private Duration sessionMaxLifetime = Duration.ofDays(30);

@@ -65,8 +65,10 @@ public final class TestServer implements AutoCloseable {
 
   /** Another server on the same store as this one (a second instance, or a restart). */
   public TestServer sibling(UnaryOperator<ServerConfig.Builder> customize, Clock clock) {
-    return new TestServer(store.shared(), customize.apply(config.toBuilder().port(0)
-        .instanceId("sibling-" + UUID.randomUUID().toString().substring(0, 8))).build(), clock);
+    String instance = "sibling-" + UUID.randomUUID().toString().substring(0, 8);
+    // each process has a data directory of its own (its audit spool); the store is shared
+    return new TestServer(store.shared(), customize.apply(config.toBuilder().port(0).instanceId(instance)
+        .dataDir(store.dataDir().resolve(instance))).build(), clock);
   }
 
   static TestServer onStore(TestStore store, UnaryOperator<ServerConfig.Builder> customize, Clock clock) {
@@ -93,6 +95,10 @@ public final class TestServer implements AutoCloseable {
 
   public MongoDatabase database() {
     return store.database();
+  }
+
+  TestStore store() {
+    return store;
   }
 
   public AuthServiceGrpc.AuthServiceBlockingStub auth() {
@@ -138,7 +144,7 @@ public final class TestServer implements AutoCloseable {
   /** The store behind one or more test servers; closed when the last one closes. */
   static final class TestStore {
     private final Path dataDir;
-    private final Optional<EmbeddedMongo> embedded;
+    private Optional<EmbeddedMongo> embedded;
     private final String uri;
     private final String databaseName;
     private final MongoClient client;
@@ -171,6 +177,22 @@ public final class TestServer implements AutoCloseable {
     private static TestStore startEmbedded(Path dir, String db) {
       EmbeddedMongo mongo = EmbeddedMongo.start(dir);
       return new TestStore(dir, Optional.of(mongo), mongo.connectionString(), db);
+    }
+
+    /** Whether the test can stop and restart the store (the embedded one). */
+    boolean restartable() {
+      return embedded.isPresent();
+    }
+
+    /** Stops the embedded store, as an outage would. */
+    synchronized void stopStore() {
+      embedded.orElseThrow().close();
+    }
+
+    /** Starts the embedded store again on the same port with the same data. */
+    synchronized void restartStore() {
+      int port = embedded.orElseThrow().port();
+      embedded = Optional.of(EmbeddedMongo.start(dataDir, port));
     }
 
     synchronized TestStore shared() {

@@ -4,16 +4,17 @@ import java.time.Clock;
 import java.util.UUID;
 
 /**
- * Records security events for the running instance: stamps id, time and instance, and writes
- * through the store before the RPC that caused the event answers.
+ * Records security events for the running instance: stamps id, time and instance, and hands
+ * them to the sink, which returns once they are durable, before the RPC that caused the event
+ * answers.
  */
 public final class AuditLog {
-  private final AuditStore store;
+  private final AuditSink sink;
   private final Clock clock;
   private final String instance;
 
-  public AuditLog(AuditStore store, Clock clock, String instance) {
-    this.store = store;
+  public AuditLog(AuditSink sink, Clock clock, String instance) {
+    this.sink = sink;
     this.clock = clock;
     this.instance = instance;
   }
@@ -65,7 +66,7 @@ public final class AuditLog {
           clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), type, outcome,
           username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
           reason, instance, caller.actor(), caller.peerIdentity());
-      store.insert(event);
+      sink.write(event);
       return event;
     }
   }

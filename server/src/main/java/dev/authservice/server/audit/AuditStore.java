@@ -5,8 +5,11 @@ import java.util.Optional;
 
 /** Durable home of audit events. */
 public interface AuditStore {
-  /** Writes one event; returns once the store has durably accepted it. */
-  void insert(AuditEvent event);
+  /**
+   * Writes events in one go; returns once the store has durably accepted all of them. Writing
+   * an event that is already stored (same id) is not an error, so a batch can be retried.
+   */
+  void insertAll(java.util.List<AuditEvent> events);
 
   /** Up to {@code limit} events matching the filter, newest first, strictly after {@code after}. */
   List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit);

@@ -2,6 +2,7 @@ package dev.authservice.server.grpc;
 
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.throttle.LoginThrottle;
@@ -19,12 +20,13 @@ import java.util.Set;
 public final class GrpcServices {
   private final List<BindableService> services;
   private final ServerInterceptor interceptor;
+  private final ServerInterceptor storeGate;
 
   /** What the services are built from. */
   public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
       ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
       AuditStore auditStore, PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
-      List<String> trustedProxies, boolean validateRequiresCaller) {}
+      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth) {}
 
   public GrpcServices(Parts p) {
     Rpcs rpcs = new Rpcs();
@@ -36,13 +38,16 @@ public final class GrpcServices {
         new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),
         new AccessPolicy(p.validateRequiresCaller()), p.verifier(), p.audit(), rpcs);
+    this.storeGate = new StoreGate(p.storeHealth());
   }
 
   public List<BindableService> services() {
     return services;
   }
 
-  public ServerInterceptor interceptor() {
-    return interceptor;
+  /** Interceptors in the order calls pass them: the store gate first, then the caller. */
+  public List<ServerInterceptor> interceptors() {
+    // ServerBuilder.intercept wraps: the last added runs first
+    return List.of(interceptor, storeGate);
   }
 }

@@ -37,6 +37,11 @@ public final class EmbeddedMongo implements AutoCloseable {
   }
 
   public static EmbeddedMongo start(Path dataDir) {
+    return start(dataDir, 0);
+  }
+
+  /** Starts on a given loopback port, 0 for any free one. */
+  public static EmbeddedMongo start(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
     } catch (IOException e) {
@@ -45,8 +50,12 @@ public final class EmbeddedMongo implements AutoCloseable {
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
     MongoServer server = new MongoServer(new H2Backend(mvStore));
-    server.bind("127.0.0.1", 0);
+    server.bind("127.0.0.1", port);
     return new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file);
+  }
+
+  public int port() {
+    return address.getPort();
   }
 
   public String connectionString() {

@@ -7,7 +7,10 @@ import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.or;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
@@ -40,8 +43,21 @@ final class MongoAuditStore implements AuditStore {
   }
 
   @Override
-  public void insert(AuditEvent event) {
-    events.insertOne(toDocument(event));
+  public void insertAll(List<AuditEvent> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      events.insertMany(batch.stream().map(MongoAuditStore::toDocument).toList(),
+          new InsertManyOptions().ordered(false));
+    } catch (MongoBulkWriteException e) {
+      // a retried batch meets its own earlier writes: those ids are there already, which is fine
+      boolean onlyDuplicates = e.getWriteErrors().stream()
+          .allMatch(error -> ErrorCategory.fromErrorCode(error.getCode()) == ErrorCategory.DUPLICATE_KEY);
+      if (!onlyDuplicates || e.getWriteConcernError() != null) {
+        throw e;
+      }
+    }
     barrier.afterWrite();
   }
 

@@ -60,6 +60,7 @@ public final class MongoStorage implements AutoCloseable {
     Optional<EmbeddedMongo> embedded = mongoUri.isPresent()
         ? Optional.empty() : Optional.of(EmbeddedMongo.start(dataDir));
     String uri = mongoUri.orElseGet(() -> embedded.orElseThrow().connectionString());
+    embedded.ifPresent(e -> log.info("embedded store listening on {}", e.connectionString()));
     String description = mongoUri.isPresent()
         ? "MongoDB at " + redactedHosts(uri)
         : "embedded store " + embedded.orElseThrow().file();

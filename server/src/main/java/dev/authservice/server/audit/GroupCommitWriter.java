@@ -1,0 +1,156 @@
+package dev.authservice.server.audit;
+
+import dev.authservice.server.error.ServiceException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit for audit events: RPC threads enqueue, one writer thread takes everything
+ * waiting (up to a batch), writes it with one unordered, idempotent insert, makes it durable,
+ * and only then releases the RPCs. The queue is bounded: when full, callers wait a bounded time
+ * and then get RESOURCE_EXHAUSTED.
+ *
+ * <p>When the store is unreachable, batches go to the local spool instead (durable before the
+ * RPCs answer), and every batch after them too, so that order holds; once the store answers
+ * again the spool is replayed, oldest first, before it is bypassed again.
+ */
+public final class GroupCommitWriter implements AuditSink, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+  private static final int REPLAY_CHUNK = 1000;
+
+  /** Queue and batch bounds and the waits callers accept. */
+  public record Settings(int queueCapacity, int maxBatch, Duration enqueueTimeout, Duration durableTimeout) {
+    public static final Settings DEFAULTS = new Settings(20_000, 1000, Duration.ofMillis(500), Duration.ofSeconds(10));
+  }
+
+  private record Pending(AuditEvent event, CompletableFuture<Void> done) {}
+
+  private final AuditStore store;
+  private final AuditSpool spool;
+  private final StoreHealth health;
+  private final Settings settings;
+  private final BlockingQueue<Pending> queue;
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public GroupCommitWriter(AuditStore store, AuditSpool spool, StoreHealth health, Settings settings) {
+    this.store = store;
+    this.spool = spool;
+    this.health = health;
+    this.settings = settings;
+    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    this.thread = new Thread(this::run, "audit-writer");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  @Override
+  public void write(AuditEvent event) {
+    Pending pending = new Pending(event, new CompletableFuture<>());
+    try {
+      if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new ServiceException(ServiceException.Kind.EXHAUSTED,
+            "the audit trail cannot keep up right now; retry shortly");
+      }
+      pending.done().get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "interrupted while recording the audit event");
+    } catch (TimeoutException e) {
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
+          "the audit event could not be made durable in time; retry shortly");
+    } catch (ExecutionException e) {
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
+          "the audit event could not be recorded; retry shortly", e.getCause());
+    }
+  }
+
+  /** Events spooled locally, waiting for the store. */
+  public long spooled() {
+    return spool.size();
+  }
+
+  private void run() {
+    List<Pending> batch = new ArrayList<>(settings.maxBatch());
+    while (running || !queue.isEmpty()) {
+      try {
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, settings.maxBatch() - 1);
+          persist(batch);
+          batch.clear();
+        }
+        replayOneChunk();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (RuntimeException e) {
+        log.error("audit writer: unexpected failure", e);
+        batch.forEach(p -> p.done().completeExceptionally(e));
+        batch.clear();
+      }
+    }
+  }
+
+  private void persist(List<Pending> batch) {
+    List<AuditEvent> events = batch.stream().map(Pending::event).toList();
+    if (health.reachable() && spool.size() == 0) {
+      try {
+        store.insertAll(events);
+        batch.forEach(p -> p.done().complete(null));
+        return;
+      } catch (RuntimeException e) {
+        health.reportFailure(e);
+      }
+    }
+    try {
+      spool.append(events);
+      batch.forEach(p -> p.done().complete(null));
+    } catch (RuntimeException e) {
+      log.error("audit writer: neither the store nor the local spool took {} events", events.size(), e);
+      batch.forEach(p -> p.done().completeExceptionally(e));
+    }
+  }
+
+  /** Moves the oldest spooled events to the store, if it answers. */
+  private void replayOneChunk() {
+    if (!health.reachable() || spool.size() == 0) {
+      return;
+    }
+    List<AuditSpool.Spooled> chunk = spool.oldest(REPLAY_CHUNK);
+    if (chunk.isEmpty()) {
+      return;
+    }
+    try {
+      store.insertAll(chunk.stream().map(AuditSpool.Spooled::event).toList());
+      spool.removeThrough(chunk.get(chunk.size() - 1).position());
+      if (spool.size() == 0) {
+        log.info("audit spool replayed into the store");
+      }
+    } catch (RuntimeException e) {
+      health.reportFailure(e);
+    }
+  }
+
+  /** Writes what is queued, then stops; replays what it can within the wait. */
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(15));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    spool.close();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.mongodb.client.model.Filters;
+import dev.authservice.proto.auth.v1.LoginRequest;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store goes away under load and comes back on the same port: Validate keeps answering,
+ * its events wait in the local spool, Login fails fast, health says NOT_SERVING, and afterwards
+ * every answered Validate has exactly one event in the store.
+ */
+class AuditOutageTest {
+  private static void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting: " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static ServingStatus health(TestServer server) {
+    return HealthGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+  }
+
+  @Test
+  void validateKeepsAnsweringAndNoEventIsLostOrDuplicated() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      assumeTrue(server.store().restartable(), "needs the embedded store, which the test can stop");
+      String token = server.adminToken();
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger answered = new AtomicInteger();
+      AtomicInteger refused = new AtomicInteger();
+      ExecutorService load = Executors.newFixedThreadPool(4);
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        workers.add(load.submit(() -> {
+          while (!stop.get()) {
+            try {
+              if (server.auth().validate(ValidateRequest.newBuilder().setToken(token).build()).getActive()) {
+                answered.incrementAndGet();
+              }
+            } catch (StatusRuntimeException e) {
+              refused.incrementAndGet();
+            }
+          }
+        }));
+      }
+      try {
+        await("some load before the outage", 10, () -> answered.get() > 200);
+        server.store().stopStore();
+        await("health NOT_SERVING", 10, () -> health(server) == ServingStatus.NOT_SERVING);
+        int duringOutage = answered.get();
+
+        long start = System.nanoTime();
+        StatusRuntimeException login = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+            () -> server.auth().login(LoginRequest.newBuilder().setUsername(TestServer.ADMIN)
+                .setPassword(TestServer.ADMIN_PASSWORD).build()));
+        long loginMillis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(Status.Code.UNAVAILABLE, login.getStatus().getCode());
+        assertTrue(loginMillis < 2000, "login failed after " + loginMillis + " ms");
+
+        await("validations answered while the store is down", 10, () -> answered.get() > duringOutage + 200);
+        server.store().restartStore();
+        await("health SERVING again", 20, () -> health(server) == ServingStatus.SERVING);
+        await("more load after recovery", 10, () -> answered.get() > duringOutage + 400);
+      } finally {
+        stop.set(true);
+        for (Future<?> worker : workers) {
+          worker.get(20, TimeUnit.SECONDS);
+        }
+        load.shutdown();
+      }
+      assertEquals(0, refused.get(), "Validate never failed");
+      var events = server.database().getCollection("audit_events");
+      await("the spool drained into the store", 30, () -> events.countDocuments(Filters.and(
+          Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")))
+          >= answered.get());
+      Thread.sleep(500);
+      assertEquals(answered.get(), events.countDocuments(Filters.and(
+          Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS"))),
+          "exactly one event per answered Validate");
+    }
+  }
+}

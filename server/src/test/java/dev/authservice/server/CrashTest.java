@@ -1,0 +1,159 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.LoginRequest;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of the server process under load: after a restart, every event whose RPC was
+ * answered is in the store. The server runs as a child process on its own embedded store (or
+ * on MONGODB_URI), exactly as a user starts it.
+ */
+class CrashTest {
+  @TempDir Path dir;
+
+  private Process startServer(int port, String database) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "dev.authservice.server.Main")
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
+    Map<String, String> env = builder.environment();
+    env.put("AUTH_PORT", Integer.toString(port));
+    env.put("AUTH_DATA_DIR", dir.resolve("data").toString());
+    env.put("AUTH_MONGODB_DATABASE", database);
+    env.put("AUTH_INSECURE_DEV_KEYS", "true");
+    env.put("AUTH_BOOTSTRAP_ADMIN_USERNAME", TestServer.ADMIN);
+    env.put("AUTH_BOOTSTRAP_ADMIN_PASSWORD", TestServer.ADMIN_PASSWORD);
+    env.put("AUTH_ARGON2_MEMORY_KIB", "1024");
+    env.put("AUTH_ARGON2_ITERATIONS", "1");
+    env.put("AUTH_VALIDATE_FAILURE_LIMIT", "0");
+    return builder.start();
+  }
+
+  private static void awaitServing(ManagedChannel channel, Process process) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      assertTrue(process.isAlive(), "the server process died at start");
+      try {
+        if (HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING) {
+          return;
+        }
+      } catch (StatusRuntimeException e) {
+        // not up yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("server did not become SERVING");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Test
+  void everyAnsweredValidateSurvivesKillMinusNine() throws Exception {
+    int port = freePort();
+    String database = "auth_crash_" + UUID.randomUUID().toString().substring(0, 8);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    AuthServiceGrpc.AuthServiceBlockingStub auth = AuthServiceGrpc.newBlockingStub(channel);
+    Process server = startServer(port, database);
+    AtomicInteger answered = new AtomicInteger();
+    try {
+      awaitServing(channel, server);
+      String token = auth.withDeadlineAfter(10, TimeUnit.SECONDS).login(LoginRequest.newBuilder()
+          .setUsername(TestServer.ADMIN).setPassword(TestServer.ADMIN_PASSWORD).build()).getAccessToken();
+      AtomicBoolean stop = new AtomicBoolean();
+      ExecutorService load = Executors.newFixedThreadPool(4);
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        workers.add(load.submit(() -> {
+          while (!stop.get()) {
+            try {
+              if (auth.withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .validate(ValidateRequest.newBuilder().setToken(token).build()).getActive()) {
+                answered.incrementAndGet();
+              }
+            } catch (StatusRuntimeException e) {
+              // the server is gone: expected after the kill
+            }
+          }
+        }));
+      }
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (answered.get() < 500 && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      server.destroyForcibly();   // SIGKILL: no shutdown hook, no final commit
+      server.waitFor(10, TimeUnit.SECONDS);
+      stop.set(true);
+      for (Future<?> worker : workers) {
+        worker.get(20, TimeUnit.SECONDS);
+      }
+      load.shutdown();
+      assertTrue(answered.get() > 0, "no load reached the server");
+
+      server = startServer(port, database);
+      awaitServing(channel, server);
+      String uri = readStoreUri();
+      long stored;
+      try (MongoClient client = MongoClients.create(uri)) {
+        stored = client.getDatabase(database).getCollection("audit_events").countDocuments(Filters.and(
+            Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")));
+      }
+      assertTrue(stored >= answered.get(), "answered " + answered.get() + " validations, but only " + stored
+          + " events survived the crash");
+    } finally {
+      server.destroy();
+      server.waitFor(20, TimeUnit.SECONDS);
+      channel.shutdownNow();
+    }
+  }
+
+  /** The store the restarted server uses: MONGODB_URI, or its embedded one, named in its start line. */
+  private String readStoreUri() throws IOException {
+    String external = System.getenv("MONGODB_URI");
+    if (external != null && !external.isBlank()) {
+      return external;
+    }
+    List<String> lines = Files.readAllLines(dir.resolve("server.log"));
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      int at = lines.get(i).indexOf("embedded store listening on ");
+      if (at >= 0) {
+        return lines.get(i).substring(at + "embedded store listening on ".length()).trim();
+      }
+    }
+    throw new AssertionError("the server log does not say where its embedded store listens");
+  }
+}
