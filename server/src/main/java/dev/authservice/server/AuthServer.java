@@ -6,6 +6,7 @@ import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.GroupCommitWriter;
+import dev.authservice.server.audit.RetentionSweeper;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import dev.authservice.server.grpc.GrpcServices;
@@ -132,6 +133,10 @@ public final class AuthServer implements AutoCloseable {
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);
+      storage.configureAuditRetention(config.auditRetention());
+      config.auditRetention().ifPresent(retention -> upkeep.scheduleWithFixedDelay(
+          new RetentionSweeper(auditStore, clock, retention), 0, config.auditSweepInterval().toMillis(),
+          TimeUnit.MILLISECONDS));
 
       HealthStatusManager health = new HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder

@@ -183,6 +183,15 @@ final class ServeCommand implements Callable<Integer> {
           + " RESOURCE_EXHAUSTED; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int validateFailureLimit;
 
+  @Option(names = "--audit-retention", defaultValue = "${env:AUTH_AUDIT_RETENTION:-P0D}",
+      description = "Keep audit events this long, ISO-8601 (e.g. P90D); P0D keeps them forever (AUTH_AUDIT_RETENTION). Default: ${DEFAULT-VALUE}")
+  String auditRetention;
+
+  @Option(names = "--audit-sweep-interval", defaultValue = "${env:AUTH_AUDIT_SWEEP_INTERVAL:-PT5M}",
+      converter = IsoDurationConverter.class,
+      description = "How often expired audit events are swept (AUTH_AUDIT_SWEEP_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration auditSweepInterval;
+
   @Override
   public Integer call() throws Exception {
     AuthServer server = AuthServer.start(toConfig());
@@ -226,7 +235,9 @@ final class ServeCommand implements Callable<Integer> {
         .tls(new TlsSettings(blankToEmpty(tlsCertFile).map(Path::of), blankToEmpty(tlsKeyFile).map(Path::of),
             blankToEmpty(tlsClientCaFile).map(Path::of), allowPlaintext))
         .validateRequiresCaller(validateRequireCaller)
-        .validateFailuresPerMinute(validateFailureLimit);
+        .validateFailuresPerMinute(validateFailureLimit)
+        .auditRetention(optionalInterval(auditRetention))
+        .auditSweepInterval(auditSweepInterval);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

@@ -39,7 +39,9 @@ public record ServerConfig(
     ThrottleSettings throttle,
     TlsSettings tls,
     boolean validateRequiresCaller,
-    int validateFailuresPerMinute) {
+    int validateFailuresPerMinute,
+    Optional<Duration> auditRetention,
+    Duration auditSweepInterval) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -96,6 +98,8 @@ public record ServerConfig(
     b.tls = tls;
     b.validateRequiresCaller = validateRequiresCaller;
     b.validateFailuresPerMinute = validateFailuresPerMinute;
+    b.auditRetention = auditRetention;
+    b.auditSweepInterval = auditSweepInterval;
     return b;
   }
 
@@ -127,6 +131,8 @@ public record ServerConfig(
     private TlsSettings tls = TlsSettings.NONE;
     private boolean validateRequiresCaller = false;
     private int validateFailuresPerMinute = 300;
+    private Optional<Duration> auditRetention = Optional.empty();
+    private Duration auditSweepInterval = Duration.ofMinutes(5);
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -156,6 +162,8 @@ public record ServerConfig(
     public Builder tls(TlsSettings v) { tls = v; return this; }
     public Builder validateRequiresCaller(boolean v) { validateRequiresCaller = v; return this; }
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
+    public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
+    public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -168,7 +176,8 @@ public record ServerConfig(
           defaultAudience, allowedAudiences, clientId, tokenTtl, clockSkew,
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
-          revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute);
+          revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
+          auditRetention, auditSweepInterval);
     }
   }
 

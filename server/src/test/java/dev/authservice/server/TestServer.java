@@ -59,8 +59,12 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(UnaryOperator<ServerConfig.Builder> customize) {
+    return start(customize, Clock.systemUTC());
+  }
+
+  public static TestServer start(UnaryOperator<ServerConfig.Builder> customize, Clock clock) {
     TestStore store = TestStore.create();
-    return onStore(store, customize, Clock.systemUTC());
+    return onStore(store, customize, clock);
   }
 
   /** Another server on the same store as this one (a second instance, or a restart). */

@@ -11,6 +11,9 @@ public interface AuditStore {
    */
   void insertAll(java.util.List<AuditEvent> events);
 
+  /** Deletes up to {@code batch} events older than {@code cutoff}; returns how many. */
+  long deleteOlderThan(java.time.Instant cutoff, int batch);
+
   /** Up to {@code limit} events matching the filter, newest first, strictly after {@code after}. */
   List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit);
 }

@@ -52,6 +52,7 @@ public final class TokenVerifier {
   private final String defaultAudience;
   private final Duration clockSkew;
   private final JwtParser parser;
+  private final VerifiedTokenCache verified;
   private final ObjectMapper headerMapper;
 
   public TokenVerifier(SigningKeys keys, Revocations revocations, Clock clock, String issuer,
@@ -72,6 +73,7 @@ public final class TokenVerifier {
             .maxNestingDepth(16).maxStringLength(4096).maxNumberLength(32).build())
         .build();
     this.headerMapper = new ObjectMapper(headerJson);
+    this.verified = new VerifiedTokenCache(clock, VerifiedTokenCache.DEFAULT_CAPACITY);
     this.parser = Jwts.parser()
         .json(new JacksonDeserializer<>(new ObjectMapper(claimsJson)))
         .keyLocator(header -> locateKey(header.get("kid")))
@@ -95,6 +97,13 @@ public final class TokenVerifier {
   }
 
   private Verification verify(String token, Optional<String> expectedAudience) {
+    if (token.length() > MAX_TOKEN_LENGTH) {
+      return Verification.failed(ValidationFailure.MALFORMED);
+    }
+    Optional<VerifiedToken> cached = verified.get(token);
+    if (cached.isPresent()) {
+      return checkNow(cached.get(), expectedAudience);
+    }
     String[] parts = token.split("\\.", -1);
     if (token.length() > MAX_TOKEN_LENGTH || parts.length != 3 || parts[0].isEmpty()
         || parts[1].isEmpty() || !isBase64Url(parts)) {
@@ -147,40 +156,57 @@ public final class TokenVerifier {
       log.debug("token rejected as malformed: {}", e.getClass().getSimpleName());
       return Verification.failed(ValidationFailure.MALFORMED);
     }
-    return checkClaims(claims, expectedAudience);
+    Verification structure = structure(claims);
+    if (!structure.active()) {
+      return structure;
+    }
+    VerifiedToken signed = structure.token().orElseThrow();
+    verified.put(token, signed, signed.expiresAt().plus(clockSkew));
+    return checkNow(signed, expectedAudience);
   }
 
-  private Verification checkClaims(Claims claims, Optional<String> expectedAudience) {
+  /** The claims every token of ours has, or MISSING_CLAIM; nothing here depends on the time or the request. */
+  private Verification structure(Claims claims) {
     String jti = claims.getId();
     String sub = claims.getSubject();
     Date exp = claims.getExpiration();
     Date iat = claims.getIssuedAt();
     Object username = claims.get("username");
     Optional<List<String>> roles = stringList(claims.get("roles"));
-    if (isBlank(jti) || isBlank(sub) || exp == null || iat == null
+    Set<String> aud = claims.getAudience();
+    if (isBlank(jti) || isBlank(sub) || exp == null || iat == null || aud == null
         || !(username instanceof String) || roles.isEmpty()) {
       return Verification.failed(ValidationFailure.MISSING_CLAIM, jti, sub);
     }
+    Object sid = claims.get("sid");
+    Date nbf = claims.getNotBefore();
+    return Verification.active(new VerifiedToken(sub, (String) username, roles.get(), jti,
+        claims.getIssuer() == null ? "" : claims.getIssuer(), List.copyOf(aud), iat.toInstant(), exp.toInstant(),
+        sid instanceof String s ? s : "", nbf == null ? iat.toInstant() : nbf.toInstant()));
+  }
+
+  /** What must be checked on every call, cached or not: time, issuer, audience, revocation. */
+  private Verification checkNow(VerifiedToken token, Optional<String> expectedAudience) {
+    String jti = token.tokenId();
+    String sub = token.subject();
     Instant now = clock.instant();
-    if (iat.toInstant().isAfter(now.plus(clockSkew))) {
+    if (!token.expiresAt().plus(clockSkew).isAfter(now)) {
+      return Verification.failed(ValidationFailure.EXPIRED, jti, sub);
+    }
+    if (token.notBefore().minus(clockSkew).isAfter(now) || token.issuedAt().minus(clockSkew).isAfter(now)) {
       return Verification.failed(ValidationFailure.NOT_YET_VALID, jti, sub);
     }
-    if (!issuer.equals(claims.getIssuer())) {
+    if (!issuer.equals(token.issuer())) {
       return Verification.failed(ValidationFailure.WRONG_ISSUER, jti, sub);
     }
-    Set<String> aud = claims.getAudience();
-    if (aud == null || (expectedAudience.isPresent() && !aud.contains(expectedAudience.get()))) {
+    if (expectedAudience.isPresent() && !token.audience().contains(expectedAudience.get())) {
       return Verification.failed(ValidationFailure.WRONG_AUDIENCE, jti, sub);
     }
-    Object sid = claims.get("sid");
-    VerifiedToken verified = new VerifiedToken(sub, (String) username, roles.get(), jti,
-        claims.getIssuer(), List.copyOf(aud), iat.toInstant(), exp.toInstant(),
-        sid instanceof String s ? s : "");
-    Optional<ValidationFailure> revoked = expectedAudience.isPresent() ? revocations.check(verified) : Optional.empty();
+    Optional<ValidationFailure> revoked = expectedAudience.isPresent() ? revocations.check(token) : Optional.empty();
     if (revoked.isPresent()) {
       return Verification.failed(revoked.get(), jti, sub);
     }
-    return Verification.active(verified);
+    return Verification.active(token);
   }
 
   private Key locateKey(Object kid) {

@@ -13,7 +13,8 @@ public record VerifiedToken(
     List<String> audience,
     Instant issuedAt,
     Instant expiresAt,
-    String sessionId) {
+    String sessionId,
+    Instant notBefore) {
 
   public VerifiedToken {
     roles = List.copyOf(roles);

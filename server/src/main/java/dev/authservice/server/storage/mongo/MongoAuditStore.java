@@ -82,6 +82,19 @@ final class MongoAuditStore implements AuditStore {
     return page;
   }
 
+  @Override
+  public long deleteOlderThan(java.time.Instant cutoff, int batch) {
+    List<Object> ids = new ArrayList<>(batch);
+    events.find(lt("time", Date.from(cutoff))).projection(new Document("_id", 1)).limit(batch)
+        .forEach(doc -> ids.add(doc.get("_id")));
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    long deleted = events.deleteMany(in("_id", ids)).getDeletedCount();
+    barrier.afterWrite();
+    return deleted;
+  }
+
   static Document toDocument(AuditEvent e) {
     Document doc = new Document("_id", e.id())
         .append("time", Date.from(e.time()))

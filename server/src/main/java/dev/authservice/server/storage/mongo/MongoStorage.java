@@ -2,6 +2,7 @@ package dev.authservice.server.storage.mongo;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
 import com.mongodb.MongoException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class MongoStorage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
   public static final String PAGE_TOKEN_SECRET = "page_tokens";
+  private static final String AUDIT_TTL_INDEX = "time_retention_ttl";
 
   private final Optional<EmbeddedMongo> embedded;
   private final MongoClient client;
@@ -119,6 +121,31 @@ public final class MongoStorage implements AutoCloseable {
   public byte[] sharedSecret(String name) {
     return new MongoServerSecrets(collection(MongoServerSecrets.COLLECTION), barrier)
         .getOrCreate(name, 32);
+  }
+
+  /**
+   * Keeps audit events for {@code retention}, or forever when empty: a TTL index on
+   * {@code time} where MongoDB enforces it (the server's sweeper covers stores that do not).
+   */
+  public void configureAuditRetention(Optional<Duration> retention) {
+    MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
+    if (retention.isEmpty()) {
+      try {
+        events.dropIndex(AUDIT_TTL_INDEX);
+      } catch (MongoException e) {
+        // there was none
+      }
+      return;
+    }
+    long seconds = retention.get().toSeconds();
+    try {
+      events.createIndex(Indexes.ascending("time"),
+          new IndexOptions().name(AUDIT_TTL_INDEX).expireAfter(seconds, TimeUnit.SECONDS));
+    } catch (MongoCommandException e) {
+      // the index exists with another retention: change it in place
+      database.runCommand(new Document("collMod", MongoAuditStore.COLLECTION)
+          .append("index", new Document("name", AUDIT_TTL_INDEX).append("expireAfterSeconds", seconds)));
+    }
   }
 
   /** Whether the store answers a ping right now. */

@@ -1,0 +1,100 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditFilter;
+import dev.authservice.server.audit.AuditOutcome;
+import dev.authservice.server.audit.AuditPosition;
+import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.GroupCommitWriter;
+import dev.authservice.server.audit.StoreHealth;
+import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The writer's batching and backpressure, against a store slower than the callers. */
+class GroupCommitWriterTest {
+  @TempDir Path dir;
+
+  /** A store that takes 50 ms per write, whatever its size, and remembers the batch sizes. */
+  private static final class SlowStore implements AuditStore {
+    final List<Integer> batches = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void insertAll(List<AuditEvent> events) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      batches.add(events.size());
+    }
+
+    @Override
+    public long deleteOlderThan(Instant cutoff, int batch) {
+      return 0;
+    }
+
+    @Override
+    public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
+      return List.of();
+    }
+  }
+
+  private static AuditEvent event() {
+    return new AuditEvent(UUID.randomUUID().toString(), Instant.now(), AuditEventType.TOKEN_VALIDATE,
+        AuditOutcome.SUCCESS, "u", "", "", "", "", "", "", "test", "", "");
+  }
+
+  @Test
+  void concurrentEventsAreWrittenTogetherAndAnOverloadIsRefusedNotBuffered() throws Exception {
+    SlowStore store = new SlowStore();
+    GroupCommitWriter writer = new GroupCommitWriter(store, MvStoreAuditSpool.open(dir), new StoreHealth(() -> true),
+        new GroupCommitWriter.Settings(8, 4, Duration.ofMillis(20), Duration.ofSeconds(10)));
+    ExecutorService callers = Executors.newFixedThreadPool(32);
+    AtomicInteger written = new AtomicInteger();
+    AtomicInteger exhausted = new AtomicInteger();
+    try {
+      List<Future<?>> calls = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        calls.add(callers.submit(() -> {
+          try {
+            writer.write(event());
+            written.incrementAndGet();
+          } catch (ServiceException e) {
+            assertEquals(ServiceException.Kind.EXHAUSTED, e.kind());
+            exhausted.incrementAndGet();
+          }
+        }));
+      }
+      for (Future<?> call : calls) {
+        call.get();
+      }
+    } finally {
+      callers.shutdown();
+      writer.close();
+    }
+    assertEquals(200, written.get() + exhausted.get());
+    assertTrue(exhausted.get() > 0, "a store this slow cannot take 200 concurrent events through a queue of 8");
+    assertTrue(store.batches.stream().anyMatch(size -> size > 1), "events were grouped: " + store.batches);
+    assertTrue(store.batches.stream().allMatch(size -> size <= 4), "no batch above the maximum");
+    assertEquals(written.get(), store.batches.stream().mapToInt(Integer::intValue).sum(),
+        "every event a caller was told is written, was written");
+  }
+}
