@@ -7,6 +7,7 @@ import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.RetentionSweeper;
+import dev.authservice.server.audit.ValidationRollup;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import dev.authservice.server.grpc.GrpcServices;
@@ -42,6 +43,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,14 +63,16 @@ public final class AuthServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService upkeep;
+  private final Optional<ValidationRollup> rollup;
   private final GroupCommitWriter writer;
   private final MongoStorage storage;
 
   private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep,
-      GroupCommitWriter writer, MongoStorage storage) {
+      Optional<ValidationRollup> rollup, GroupCommitWriter writer, MongoStorage storage) {
     this.server = server;
     this.health = health;
     this.upkeep = upkeep;
+    this.rollup = rollup;
     this.writer = writer;
     this.storage = storage;
   }
@@ -125,7 +129,12 @@ public final class AuthServer implements AutoCloseable {
           config.defaultAudience(), config.clockSkew());
       LoginService logins = new LoginService(users, throttle, sessions, issuer, verifier, revocations, audit,
           config.clockSkew());
-      ValidationService validation = new ValidationService(verifier, audit, clock, config.validateFailuresPerMinute());
+      Optional<ValidationRollup> rollup = config.validationAudit() == ValidationAuditMode.ROLLUP
+          ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
+      ValidationService validation = new ValidationService(verifier, audit, rollup, clock,
+          config.validateFailuresPerMinute());
+      rollup.ifPresent(r -> upkeep.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
+          config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS));
       PageTokens pageTokens = new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
       GrpcServices grpc = new GrpcServices(new GrpcServices.Parts(users, logins, throttle, validation, verifier,
           keys, audit, auditStore, pageTokens, config.defaultAudience(), config.allowedAudiences(),
@@ -161,7 +170,7 @@ public final class AuthServer implements AutoCloseable {
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, upkeep, writer, storage);
+      return new AuthServer(server, health, upkeep, rollup, writer, storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
       closeQuietly(writer);
@@ -276,6 +285,7 @@ public final class AuthServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       upkeep.shutdownNow();
+      rollup.ifPresent(ValidationRollup::flush);
       writer.close();
       storage.close();
     }

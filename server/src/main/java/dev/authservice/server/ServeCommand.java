@@ -192,6 +192,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often expired audit events are swept (AUTH_AUDIT_SWEEP_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditSweepInterval;
 
+  @Option(names = "--validation-audit", defaultValue = "${env:AUTH_VALIDATION_AUDIT:-every}",
+      description = "Audit of successful validations: every (one event each) or rollup (counted per token,"
+          + " caller and minute) (AUTH_VALIDATION_AUDIT). Default: ${DEFAULT-VALUE}")
+  String validationAudit;
+
+  @Option(names = "--rollup-flush-interval", defaultValue = "${env:AUTH_ROLLUP_FLUSH_INTERVAL:-PT5S}",
+      converter = IsoDurationConverter.class,
+      description = "How often rollup counts are written; a crash loses at most this window of counts"
+          + " (AUTH_ROLLUP_FLUSH_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration rollupFlushInterval;
+
   @Override
   public Integer call() throws Exception {
     AuthServer server = AuthServer.start(toConfig());
@@ -237,7 +248,9 @@ final class ServeCommand implements Callable<Integer> {
         .validateRequiresCaller(validateRequireCaller)
         .validateFailuresPerMinute(validateFailureLimit)
         .auditRetention(optionalInterval(auditRetention))
-        .auditSweepInterval(auditSweepInterval);
+        .auditSweepInterval(auditSweepInterval)
+        .validationAudit(ValidationAuditMode.parse(validationAudit))
+        .rollupFlushInterval(rollupFlushInterval);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

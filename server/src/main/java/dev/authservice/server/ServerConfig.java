@@ -41,7 +41,9 @@ public record ServerConfig(
     boolean validateRequiresCaller,
     int validateFailuresPerMinute,
     Optional<Duration> auditRetention,
-    Duration auditSweepInterval) {
+    Duration auditSweepInterval,
+    ValidationAuditMode validationAudit,
+    Duration rollupFlushInterval) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -100,6 +102,8 @@ public record ServerConfig(
     b.validateFailuresPerMinute = validateFailuresPerMinute;
     b.auditRetention = auditRetention;
     b.auditSweepInterval = auditSweepInterval;
+    b.validationAudit = validationAudit;
+    b.rollupFlushInterval = rollupFlushInterval;
     return b;
   }
 
@@ -133,6 +137,8 @@ public record ServerConfig(
     private int validateFailuresPerMinute = 300;
     private Optional<Duration> auditRetention = Optional.empty();
     private Duration auditSweepInterval = Duration.ofMinutes(5);
+    private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
+    private Duration rollupFlushInterval = Duration.ofSeconds(5);
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -164,6 +170,8 @@ public record ServerConfig(
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
     public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
+    public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
+    public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -177,7 +185,7 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
-          auditRetention, auditSweepInterval);
+          auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval);
     }
   }
 

@@ -56,18 +56,27 @@ public final class AuditLog {
       return write(AuditOutcome.SUCCESS, "");
     }
 
+    /** The success event, stamped but not written: for a caller that aggregates before writing. */
+    public AuditEvent successUnwritten() {
+      return build(AuditOutcome.SUCCESS, "");
+    }
+
     /** Writes a failure; {@code reason} is a short machine-readable code, never secret. */
     public AuditEvent failure(String reason) {
       return write(AuditOutcome.FAILURE, reason);
     }
 
     private AuditEvent write(AuditOutcome outcome, String reason) {
-      AuditEvent event = new AuditEvent(UUID.randomUUID().toString(),
+      AuditEvent event = build(outcome, reason);
+      sink.write(event);
+      return event;
+    }
+
+    private AuditEvent build(AuditOutcome outcome, String reason) {
+      return new AuditEvent(UUID.randomUUID().toString(),
           clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), type, outcome,
           username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
           reason, instance, caller.actor(), caller.peerIdentity());
-      sink.write(event);
-      return event;
     }
   }
 }

@@ -4,4 +4,9 @@ package dev.authservice.server.audit;
 @FunctionalInterface
 public interface AuditSink {
   void write(AuditEvent event);
+
+  /** Writes several events; returns once all are durable. */
+  default void writeAll(java.util.List<AuditEvent> events) {
+    events.forEach(this::write);
+  }
 }

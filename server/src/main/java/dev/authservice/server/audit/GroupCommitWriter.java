@@ -55,13 +55,23 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
 
   @Override
   public void write(AuditEvent event) {
-    Pending pending = new Pending(event, new CompletableFuture<>());
+    writeAll(List.of(event));
+  }
+
+  @Override
+  public void writeAll(List<AuditEvent> events) {
     try {
-      if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new ServiceException(ServiceException.Kind.EXHAUSTED,
-            "the audit trail cannot keep up right now; retry shortly");
+      List<CompletableFuture<Void>> done = new ArrayList<>(events.size());
+      for (AuditEvent event : events) {
+        Pending pending = new Pending(event, new CompletableFuture<>());
+        if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new ServiceException(ServiceException.Kind.EXHAUSTED,
+              "the audit trail cannot keep up right now; retry shortly");
+        }
+        done.add(pending.done());
       }
-      pending.done().get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
+          .get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "interrupted while recording the audit event");

@@ -69,6 +69,9 @@ final class ProtoMapper {
         .setInstance(e.instance())
         .setActor(e.actor())
         .setPeerIdentity(e.peerIdentity())
+        .setCount(e.count())
+        .setFirstTime(timestamp(e.firstTime()))
+        .setLastTime(timestamp(e.lastTime()))
         .build();
   }
 

@@ -3,6 +3,8 @@ package dev.authservice.server.token;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.Caller;
+import dev.authservice.server.audit.ValidationRollup;
+import java.util.Optional;
 import dev.authservice.server.error.ServiceException;
 import dev.authservice.server.throttle.SlidingWindowCounter;
 import java.time.Clock;
@@ -16,12 +18,15 @@ import java.time.Duration;
 public final class ValidationService {
   private final TokenVerifier verifier;
   private final AuditLog audit;
+  private final Optional<ValidationRollup> rollup;
   private final SlidingWindowCounter failuresByCaller;
   private final int failuresPerMinute;
 
-  public ValidationService(TokenVerifier verifier, AuditLog audit, Clock clock, int failuresPerMinute) {
+  public ValidationService(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup, Clock clock,
+      int failuresPerMinute) {
     this.verifier = verifier;
     this.audit = audit;
+    this.rollup = rollup;
     this.failuresPerMinute = failuresPerMinute;
     this.failuresByCaller = new SlidingWindowCounter(clock, Duration.ofMinutes(1), 100_000);
   }
@@ -43,8 +48,13 @@ public final class ValidationService {
       return verification;
     }
     VerifiedToken verified = verification.token().orElseThrow();
-    audit.event(AuditEventType.TOKEN_VALIDATE, caller).username(verified.username())
-        .subject(verified.subject()).tokenId(verified.tokenId()).success();
+    AuditLog.Entry event = audit.event(AuditEventType.TOKEN_VALIDATE, caller).username(verified.username())
+        .subject(verified.subject()).tokenId(verified.tokenId());
+    if (rollup.isPresent()) {
+      rollup.get().count(event.successUnwritten());
+    } else {
+      event.success();
+    }
     return verification;
   }
 }

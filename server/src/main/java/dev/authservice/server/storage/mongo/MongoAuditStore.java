@@ -110,6 +110,10 @@ final class MongoAuditStore implements AuditStore {
     Documents.putIfPresent(doc, "instance", e.instance());
     Documents.putIfPresent(doc, "actor", e.actor());
     Documents.putIfPresent(doc, "peer_identity", e.peerIdentity());
+    doc.append("count", e.count());
+    if (e.count() > 1) {
+      doc.append("first_time", Date.from(e.firstTime())).append("last_time", Date.from(e.lastTime()));
+    }
     return doc;
   }
 
@@ -121,6 +125,9 @@ final class MongoAuditStore implements AuditStore {
         Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
         Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
         Documents.string(doc, "reason"), Documents.string(doc, "instance"),
-        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"));
+        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"),
+        doc.get("count") instanceof Number n ? n.longValue() : 1L,
+        doc.getDate("first_time") == null ? null : doc.getDate("first_time").toInstant(),
+        doc.getDate("last_time") == null ? null : doc.getDate("last_time").toInstant());
   }
 }
