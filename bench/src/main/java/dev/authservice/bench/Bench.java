@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code auth-bench}: the measurements behind the README's figures. */
 @Command(name = "auth-bench", mixinStandardHelpOptions = true,
     description = "Benchmarks of the auth service. Each prints a Markdown table and writes JSON.",
-    subcommands = {SignatureBench.class, LoginTimingBench.class})
+    subcommands = {SignatureBench.class, LoginTimingBench.class, LoadBench.class, WaitServing.class})
 public final class Bench {
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));

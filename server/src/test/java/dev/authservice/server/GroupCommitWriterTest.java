@@ -47,6 +47,11 @@ class GroupCommitWriterTest {
     }
 
     @Override
+    public void sync() {
+      // acknowledged is durable here
+    }
+
+    @Override
     public long deleteOlderThan(Instant cutoff, int batch) {
       return 0;
     }

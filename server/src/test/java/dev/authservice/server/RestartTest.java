@@ -8,7 +8,7 @@ import dev.authservice.proto.auth.v1.CreateUserRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
-import dev.authservice.server.storage.mongo.EmbeddedMongo;
+import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.password.HashParams;
-import dev.authservice.server.storage.mongo.EmbeddedMongo;
+import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;

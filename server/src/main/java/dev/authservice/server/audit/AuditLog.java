@@ -1,7 +1,8 @@
 package dev.authservice.server.audit;
 
 import java.time.Clock;
-import java.util.UUID;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /**
  * Records security events for the running instance: stamps id, time and instance, and hands
@@ -73,8 +74,8 @@ public final class AuditLog {
     }
 
     private AuditEvent build(AuditOutcome outcome, String reason) {
-      return new AuditEvent(UUID.randomUUID().toString(),
-          clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), type, outcome,
+      Instant time = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+      return new AuditEvent(EventIds.at(time), time, type, outcome,
           username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
           reason, instance, caller.actor(), caller.peerIdentity());
     }

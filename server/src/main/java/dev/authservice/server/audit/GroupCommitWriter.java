@@ -8,6 +8,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -15,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Group commit for audit events: RPC threads enqueue, one writer thread takes everything
- * waiting (up to a batch), writes it with one unordered, idempotent insert, makes it durable,
- * and only then releases the RPCs. The queue is bounded: when full, callers wait a bounded time
- * and then get RESOURCE_EXHAUSTED.
+ * waiting (up to a batch) and writes it with one unordered, idempotent insert; a second thread
+ * makes everything written so far durable in one go and only then releases the RPCs. The two
+ * stages overlap, so the next batch is being written while the previous one is synced. The
+ * queue is bounded: when full, callers wait a bounded time and then get RESOURCE_EXHAUSTED.
  *
  * <p>When the store is unreachable, batches go to the local spool instead (durable before the
  * RPCs answer), and every batch after them too, so that order holds; once the store answers
@@ -39,8 +41,12 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   private final StoreHealth health;
   private final Settings settings;
   private final BlockingQueue<Pending> queue;
-  private final Thread thread;
+  /** Batches the store acknowledged, waiting to be made durable. */
+  private final BlockingQueue<List<Pending>> written = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private final Thread syncer;
   private volatile boolean running = true;
+  private volatile boolean writing = true;
 
   public GroupCommitWriter(AuditStore store, AuditSpool spool, StoreHealth health, Settings settings) {
     this.store = store;
@@ -48,9 +54,12 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     this.health = health;
     this.settings = settings;
     this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-    this.thread = new Thread(this::run, "audit-writer");
-    this.thread.setDaemon(true);
-    this.thread.start();
+    this.writer = new Thread(this::write, "audit-writer");
+    this.syncer = new Thread(this::sync, "audit-sync");
+    writer.setDaemon(true);
+    syncer.setDaemon(true);
+    writer.start();
+    syncer.start();
   }
 
   @Override
@@ -89,26 +98,30 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     return spool.size();
   }
 
-  private void run() {
+  private void write() {
     List<Pending> batch = new ArrayList<>(settings.maxBatch());
-    while (running || !queue.isEmpty()) {
-      try {
-        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-          queue.drainTo(batch, settings.maxBatch() - 1);
-          persist(batch);
+    try {
+      while (running || !queue.isEmpty()) {
+        try {
+          Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+          if (first != null) {
+            batch.add(first);
+            queue.drainTo(batch, settings.maxBatch() - 1);
+            persist(List.copyOf(batch));
+            batch.clear();
+          }
+          replayOneChunk();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        } catch (RuntimeException e) {
+          log.error("audit writer: unexpected failure", e);
+          batch.forEach(p -> p.done().completeExceptionally(e));
           batch.clear();
         }
-        replayOneChunk();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (RuntimeException e) {
-        log.error("audit writer: unexpected failure", e);
-        batch.forEach(p -> p.done().completeExceptionally(e));
-        batch.clear();
       }
+    } finally {
+      writing = false;
     }
   }
 
@@ -117,7 +130,7 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     if (health.reachable() && spool.size() == 0) {
       try {
         store.insertAll(events);
-        batch.forEach(p -> p.done().complete(null));
+        written.add(batch);
         return;
       } catch (RuntimeException e) {
         health.reportFailure(e);
@@ -132,6 +145,32 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     }
   }
 
+  /** Makes every acknowledged batch durable, then releases its RPCs; many batches share one sync. */
+  private void sync() {
+    List<List<Pending>> batches = new ArrayList<>();
+    while (writing || !written.isEmpty()) {
+      try {
+        List<Pending> first = written.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batches.add(first);
+        written.drainTo(batches);
+        try {
+          store.sync();
+          batches.forEach(batch -> batch.forEach(p -> p.done().complete(null)));
+        } catch (RuntimeException e) {
+          log.error("audit writer: {} acknowledged batches could not be made durable", batches.size(), e);
+          batches.forEach(batch -> batch.forEach(p -> p.done().completeExceptionally(e)));
+        }
+        batches.clear();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   /** Moves the oldest spooled events to the store, if it answers. */
   private void replayOneChunk() {
     if (!health.reachable() || spool.size() == 0) {
@@ -143,6 +182,7 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     }
     try {
       store.insertAll(chunk.stream().map(AuditSpool.Spooled::event).toList());
+      store.sync();
       spool.removeThrough(chunk.get(chunk.size() - 1).position());
       if (spool.size() == 0) {
         log.info("audit spool replayed into the store");
@@ -152,12 +192,13 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     }
   }
 
-  /** Writes what is queued, then stops; replays what it can within the wait. */
+  /** Writes what is queued, makes it durable, then stops; replays what it can within the wait. */
   @Override
   public void close() {
     running = false;
     try {
-      thread.join(TimeUnit.SECONDS.toMillis(15));
+      writer.join(TimeUnit.SECONDS.toMillis(15));
+      syncer.join(TimeUnit.SECONDS.toMillis(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +73,7 @@ public final class ValidationRollup {
     }
     List<AuditEvent> events = new ArrayList<>(done.size());
     for (Tally t : done.values()) {
-      events.add(t.first.rollup(UUID.randomUUID().toString(), t.count, t.first.time(), t.last));
+      events.add(t.first.rollup(EventIds.at(t.first.time()), t.count, t.first.time(), t.last));
     }
     try {
       sink.writeAll(events);

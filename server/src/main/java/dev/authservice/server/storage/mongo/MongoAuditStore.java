@@ -5,6 +5,7 @@ import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.lte;
 import static com.mongodb.client.model.Filters.or;
 
 import com.mongodb.ErrorCategory;
@@ -58,6 +59,10 @@ final class MongoAuditStore implements AuditStore {
         throw e;
       }
     }
+  }
+
+  @Override
+  public void sync() {
     barrier.afterWrite();
   }
 
@@ -70,11 +75,17 @@ final class MongoAuditStore implements AuditStore {
     filter.username().ifPresent(u -> clauses.add(eq("username", u)));
     filter.outcome().ifPresent(o -> clauses.add(eq("outcome", o.storedName())));
     filter.start().ifPresent(s -> clauses.add(gte("time", Date.from(s))));
-    filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+    if (after.isPresent()) {
+      // everything on the next page is at or before the last event shown, which lies before the
+      // end; saying so as a plain bound lets an index walk start right there
+      AuditPosition p = after.get();
+      clauses.add(lte("time", Date.from(p.time())));
+      clauses.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
+    } else {
+      filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+    }
     filter.clientIp().ifPresent(ip -> clauses.add(eq("client_ip", ip)));
     filter.tokenId().ifPresent(t -> clauses.add(eq("token_id", t)));
-    after.ifPresent(p -> clauses.add(or(lt("time", Date.from(p.time())),
-        and(eq("time", Date.from(p.time())), lt("_id", p.id())))));
     Bson query = clauses.isEmpty() ? new Document() : and(clauses);
     List<AuditEvent> page = new ArrayList<>(limit);
     events.find(query).sort(Sorts.descending("time", "_id")).limit(limit)

@@ -12,6 +12,7 @@ import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
 import dev.authservice.server.session.RefreshTokenStore;
@@ -185,11 +186,11 @@ public final class MongoStorage implements AutoCloseable {
     collection(MongoSigningKeyStore.COLLECTION).createIndex(Indexes.ascending("generation"),
         new IndexOptions().unique(true).name("generation_unique"));
     MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
-    // One index per QueryAudit filter, each ending in the sort order (time, _id) so that a
-    // filtered, paged query is an index range scan. The embedded store ignores non-unique
-    // indexes and scans instead.
+    // One index per selective QueryAudit filter, each ending in the sort order (time, _id), so
+    // that a filtered, paged query is an index range scan that stops at the page size. The
+    // outcome alone is too coarse to be worth an index: such queries walk the time index.
     events.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"));
-    for (String field : new String[] {"username", "type", "outcome", "client_ip", "token_id"}) {
+    for (String field : new String[] {"username", "type", "client_ip", "token_id"}) {
       events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time"));
     }
@@ -205,9 +206,6 @@ public final class MongoStorage implements AutoCloseable {
         .name("expires_at_ttl"));
     collection(MongoFailureStore.COLLECTION).createIndex(Indexes.ascending("forget_at"),
         new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("forget_at_ttl"));
-    if (embedded.isPresent()) {
-      log.info("embedded store: unique indexes are enforced, other indexes are not built (queries scan)");
-    }
   }
 
   private static String redactedHosts(String uri) {

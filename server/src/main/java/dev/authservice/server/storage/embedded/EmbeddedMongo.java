@@ -1,7 +1,6 @@
-package dev.authservice.server.storage.mongo;
+package dev.authservice.server.storage.embedded;
 
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import dev.authservice.server.storage.WriteBarrier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,20 +8,18 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.h2.mvstore.MVStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A MongoDB-wire server (mongo-java-server) on a loopback ephemeral port, keeping its data in
  * an H2 MVStore file in the data directory. The service reaches it through the ordinary
- * MongoDB driver, exactly as it would a real deployment.
+ * MongoDB driver, exactly as it would a real deployment. Its backend ({@link IndexedH2Backend})
+ * builds the indexes the service creates, so queries walk an index instead of the collection.
  *
  * <p>The MVStore commits on its own only every second or so; {@link #commitAndSync()} is the
  * {@link WriteBarrier} that makes an acknowledged write survive a crash.
  */
 public final class EmbeddedMongo implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
-  public static final String FILE_NAME = "embedded-mongo.mv.db";
+  public static final String FILE_NAME = "embedded-store.mv.db";
 
   private final MVStore mvStore;
   private final MongoServer server;
@@ -40,7 +37,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     return start(dataDir, 0);
   }
 
-  /** Starts on a given loopback port, 0 for any free one. */
+  /** Starts on a given loopback port, 0 for any free one; first brings over a store of an earlier version. */
   public static EmbeddedMongo start(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
@@ -48,10 +45,15 @@ public final class EmbeddedMongo implements AutoCloseable {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
     }
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    boolean fresh = !Files.exists(file);
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    MongoServer server = new MongoServer(new H2Backend(mvStore));
+    MongoServer server = new MongoServer(new IndexedH2Backend(mvStore));
     server.bind("127.0.0.1", port);
-    return new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file);
+    EmbeddedMongo embedded = new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file);
+    if (fresh) {
+      LegacyStoreMigration.migrateInto(dataDir, embedded);
+    }
+    return embedded;
   }
 
   public int port() {

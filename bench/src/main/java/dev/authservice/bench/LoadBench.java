@@ -1,0 +1,284 @@
+package dev.authservice.bench;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+import de.mkammerer.argon2.Argon2;
+import de.mkammerer.argon2.Argon2Factory;
+import dev.authservice.proto.auth.v1.AuditEventType;
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.LoginRequest;
+import dev.authservice.proto.auth.v1.LoginResponse;
+import dev.authservice.proto.auth.v1.QueryAuditRequest;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
+import org.bson.Document;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Drives a running server over a real channel with a fixed number of calls in flight, for a
+ * fixed time after a warm-up, and reports throughput and latency percentiles (HdrHistogram)
+ * plus the server's resident memory. One scenario per run; {@code ./dev bench} runs them all.
+ */
+@Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
+final class LoadBench implements Callable<Integer> {
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, LOGIN, HASH, QUERY_AUDIT }
+
+  @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
+  @Option(names = "--scenario", required = true, description = "${COMPLETION-CANDIDATES}") Scenario scenario;
+  @Option(names = "--label", description = "Row label; default: the scenario.") String label;
+  @Option(names = "--concurrency", defaultValue = "64", description = "Calls in flight.") int concurrency;
+  @Option(names = "--warmup", defaultValue = "PT5S") Duration warmup;
+  @Option(names = "--duration", defaultValue = "PT15S") Duration duration;
+  @Option(names = "--admin", defaultValue = "admin") String admin;
+  @Option(names = "--admin-password", defaultValue = "${env:AUTH_BOOTSTRAP_ADMIN_PASSWORD}") String adminPassword;
+  @Option(names = "--server-pid", defaultValue = "0", description = "Read this process's RSS after the run.") long serverPid;
+  @Option(names = "--store-uri", description = "MongoDB URI of the server's store, to seed and count events.") String storeUri;
+  @Option(names = "--database", defaultValue = "auth") String database;
+  @Option(names = "--seed-events", defaultValue = "0", description = "QUERY_AUDIT: events to have in the store first.") int seedEvents;
+  @Option(names = "--distinct-tokens", defaultValue = "200") int distinctTokens;
+  @Option(names = "--check-events", description = "VALIDATE: afterwards, count the audit events of the token in the store.") boolean checkEvents;
+  @Option(names = "--markdown", defaultValue = "target/bench-load.md", description = "Appends the table row here.") Path markdown;
+  @Option(names = "--json", defaultValue = "target/bench-load.jsonl", description = "Appends one JSON line here.") Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    try {
+      AuthServiceGrpc.AuthServiceFutureStub auth = AuthServiceGrpc.newFutureStub(channel);
+      String rowLabel = label != null ? label : scenario.name().toLowerCase().replace('_', '-');
+      String note = "";
+      IntFunction<ListenableFuture<?>> call;
+      AtomicLong answered = new AtomicLong();
+      String[] validateTokenId = new String[1];
+      switch (scenario) {
+        case HEALTH -> {
+          HealthGrpc.HealthFutureStub health = HealthGrpc.newFutureStub(channel);
+          call = i -> health.check(HealthCheckRequest.getDefaultInstance());
+        }
+        case VALIDATE -> {
+          LoginResponse login = login(channel);
+          validateTokenId[0] = login.getTokenId();
+          ValidateRequest request = ValidateRequest.newBuilder().setToken(login.getAccessToken()).build();
+          call = i -> auth.validate(request);
+        }
+        case VALIDATE_DISTINCT -> {
+          List<ValidateRequest> requests = new ArrayList<>();
+          for (int i = 0; i < distinctTokens; i++) {
+            requests.add(ValidateRequest.newBuilder().setToken(login(channel).getAccessToken()).build());
+          }
+          call = i -> auth.validate(requests.get(i % requests.size()));
+          note = distinctTokens + " tokens";
+        }
+        case LOGIN -> {
+          LoginRequest request = LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build();
+          call = i -> auth.login(request);
+        }
+        case QUERY_AUDIT -> {
+          String username = "bench-query-" + UUID.randomUUID().toString().substring(0, 6);
+          long stored = seed(username);
+          AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
+          QueryAuditRequest request = QueryAuditRequest.newBuilder().setUsername(username)
+              .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setPageSize(100).build();
+          call = i -> auditor.queryAudit(request);
+          note = "page of 100, " + stored + " events stored";
+        }
+        case HASH -> {
+          return hash(rowLabel);
+        }
+        default -> throw new IllegalStateException();
+      }
+      run(call, warmup, null, answered);
+      Histogram histogram = run(call, duration, new Recorder(3), answered);
+      double perSecond = histogram.getTotalCount() / (duration.toNanos() / 1e9);
+      if (checkEvents && validateTokenId[0] != null) {
+        note = checkNothingLost(validateTokenId[0], answered.get());
+      }
+      report(rowLabel, histogram, perSecond, note);
+      return 0;
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private LoginResponse login(ManagedChannel channel) {
+    return AuthServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .login(LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build());
+  }
+
+  private static AuthServiceGrpc.AuthServiceFutureStub withBearer(AuthServiceGrpc.AuthServiceFutureStub stub, String token) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  /** Keeps {@code concurrency} calls in flight until the time is up; records latencies if asked. */
+  private Histogram run(IntFunction<ListenableFuture<?>> call, Duration length, Recorder recorder, AtomicLong answered)
+      throws InterruptedException {
+    long end = System.nanoTime() + length.toNanos();
+    CountDownLatch slotsDone = new CountDownLatch(concurrency);
+    AtomicLong sequence = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    for (int slot = 0; slot < concurrency; slot++) {
+      issue(call, end, recorder, answered, errors, sequence, slotsDone);
+    }
+    slotsDone.await();
+    if (errors.get() > 0) {
+      System.err.println(errors.get() + " calls failed");
+    }
+    return recorder == null ? new Histogram(3) : recorder.getIntervalHistogram();
+  }
+
+  private void issue(IntFunction<ListenableFuture<?>> call, long end, Recorder recorder, AtomicLong answered,
+      AtomicLong errors, AtomicLong sequence, CountDownLatch slotsDone) {
+    if (System.nanoTime() >= end) {
+      slotsDone.countDown();
+      return;
+    }
+    long start = System.nanoTime();
+    Futures.addCallback(call.apply((int) sequence.getAndIncrement()), new FutureCallback<Object>() {
+      @Override
+      public void onSuccess(Object result) {
+        if (recorder != null) {
+          recorder.recordValue(System.nanoTime() - start);
+        }
+        answered.incrementAndGet();
+        issue(call, end, recorder, answered, errors, sequence, slotsDone);
+      }
+
+      @Override
+      public void onFailure(Throwable t) {
+        errors.incrementAndGet();
+        issue(call, end, recorder, answered, errors, sequence, slotsDone);
+      }
+    }, MoreExecutors.directExecutor());
+  }
+
+  private long seed(String username) {
+    if (storeUri == null) {
+      throw new IllegalArgumentException("QUERY_AUDIT needs --store-uri to seed events");
+    }
+    try (MongoClient client = MongoClients.create(storeUri)) {
+      var events = client.getDatabase(database).getCollection("audit_events");
+      long have = events.estimatedDocumentCount();
+      long start = System.currentTimeMillis() - 86_400_000L;
+      List<Document> batch = new ArrayList<>();
+      for (long i = have; i < seedEvents; i++) {
+        boolean mine = i % 50 == 0;
+        batch.add(new Document("_id", UUID.randomUUID().toString())
+            .append("time", new Date(start + i))
+            .append("type", i % 3 == 0 ? "AUDIT_EVENT_TYPE_LOGIN" : "AUDIT_EVENT_TYPE_TOKEN_VALIDATE")
+            .append("outcome", i % 7 == 0 ? "AUDIT_OUTCOME_FAILURE" : "AUDIT_OUTCOME_SUCCESS")
+            .append("username", mine ? username : "user-" + (i % 5000))
+            .append("client_ip", "10.0." + (i % 200) + "." + (i % 250))
+            .append("rpc_method", "auth.v1.AuthService/Login").append("instance", "bench").append("count", 1L));
+        if (batch.size() == 5000) {
+          events.insertMany(batch);
+          batch.clear();
+        }
+      }
+      if (!batch.isEmpty()) {
+        events.insertMany(batch);
+      }
+      return events.estimatedDocumentCount();
+    }
+  }
+
+  private String checkNothingLost(String tokenId, long answered) throws InterruptedException {
+    try (MongoClient client = MongoClients.create(storeUri)) {
+      var events = client.getDatabase(database).getCollection("audit_events");
+      long counted = 0;
+      for (int i = 0; i < 100; i++) {
+        counted = 0;
+        for (Document doc : events.find(Filters.and(Filters.eq("token_id", tokenId),
+            Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE")))) {
+          counted += ((Number) doc.get("count", 1L)).longValue();
+        }
+        if (counted >= answered) {
+          break;
+        }
+        Thread.sleep(200);
+      }
+      return (counted == answered ? "nothing lost: " : "MISMATCH: ") + counted + " events counted for "
+          + answered + " answered";
+    }
+  }
+
+  private int hash(String rowLabel) throws Exception {
+    Argon2 argon2 = Argon2Factory.create(Argon2Factory.Argon2Types.ARGON2id);
+    char[] password = "bench-password-1".toCharArray();
+    for (int i = 0; i < 10; i++) {
+      argon2.hash(2, 19456, 1, password);
+    }
+    Histogram h = new Histogram(3);
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      long start = System.nanoTime();
+      argon2.hash(2, 19456, 1, password);
+      h.recordValue(System.nanoTime() - start);
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    double limit = cores / (h.getMean() / 1e9);
+    report(rowLabel, h, limit, "hash-bound login limit: " + cores + " cores / " + String.format("%.1f", h.getMean() / 1e6) + " ms");
+    return 0;
+  }
+
+  private void report(String rowLabel, Histogram h, double perSecond, String note) throws Exception {
+    long rssKib = rssKib();
+    String row = String.format("| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s |%n", rowLabel,
+        scenario == Scenario.HASH ? 1 : concurrency, perSecond, h.getValueAtPercentile(50) / 1e6,
+        h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6,
+        rssKib > 0 ? Long.toString(rssKib / 1024) : "-", note);
+    System.out.print(row);
+    append(markdown, row);
+    append(json, String.format("{\"label\":\"%s\",\"scenario\":\"%s\",\"concurrency\":%d,\"per_second\":%.1f,"
+            + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"server_rss_mib\":%d,\"note\":\"%s\"}%n",
+        rowLabel, scenario, concurrency, perSecond, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
+        h.getValueAtPercentile(99.9) / 1e6, rssKib / 1024, note.replace("\"", "'")));
+  }
+
+  private long rssKib() throws Exception {
+    if (serverPid <= 0) {
+      return 0;
+    }
+    for (String line : Files.readAllLines(Path.of("/proc/" + serverPid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return 0;
+  }
+
+  private static void append(Path file, String text) throws Exception {
+    if (file.toAbsolutePath().getParent() != null) {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+    }
+    Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+}

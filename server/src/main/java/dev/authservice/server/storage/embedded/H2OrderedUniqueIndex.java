@@ -1,0 +1,79 @@
+package dev.authservice.server.storage.embedded;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.bson.Document;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.h2.mvstore.MVMap;
+
+/**
+ * A unique index (including {@code _id}) in an MVMap ordered like MongoDB orders values. Point
+ * lookups and constraint checks are the library's; ranges and sorts use {@link #scan}.
+ */
+final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements OrderedIndex {
+  private final MVMap<KeyValue, Object> map;
+  private final MultikeyFlags multikey;
+
+  H2OrderedUniqueIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
+      MultikeyFlags multikey) {
+    super(name, keys, sparse);
+    this.map = map;
+    this.multikey = multikey;
+  }
+
+  @Override
+  public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
+    super.add(document, position, collection);
+    multikey.markIfMultikey(map.getName(), getKeyValues(document).size());
+  }
+
+  @Override
+  public boolean multikey() {
+    return multikey.isMultikey(map.getName());
+  }
+
+  @Override
+  protected Object removeDocument(KeyValue keyValue) {
+    return map.remove(keyValue);
+  }
+
+  @Override
+  protected boolean putKeyPosition(KeyValue keyValue, Object position) {
+    return map.putIfAbsent(keyValue, Missing.ofNullable(position)) == null;
+  }
+
+  @Override
+  protected Iterable<Map.Entry<KeyValue, Object>> getIterable() {
+    return map.entrySet();
+  }
+
+  @Override
+  protected Object getPosition(KeyValue keyValue) {
+    return map.get(keyValue);
+  }
+
+  @Override
+  public long getCount() {
+    return map.sizeAsLong();
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return map.isEmpty();
+  }
+
+  @Override
+  public long getDataSize() {
+    return getCount();
+  }
+
+  @Override
+  public Iterator<Map.Entry<KeyValue, Object>> scan(KeyValue lower, KeyValue upper, boolean reverse) {
+    return OrderedIndex.scan(map, lower, upper, reverse);
+  }
+}

@@ -1,0 +1,129 @@
+package dev.authservice.server.storage.embedded;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.bson.Document;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.h2.mvstore.MVMap;
+
+/**
+ * A non-unique index, which mongo-java-server leaves to its backends and its own backends do
+ * not build: an MVMap from the indexed values plus the document's {@code _id} (so equal values
+ * stay distinct) to the {@code _id}. It never answers {@link #canHandle}; the collection's
+ * planner walks it with {@link #scan}.
+ */
+final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
+  private static final String ID = "_id";
+
+  private final MVMap<KeyValue, Object> map;
+  private final MultikeyFlags multikey;
+
+  H2SecondaryIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
+      MultikeyFlags multikey) {
+    super(name, keys, sparse);
+    this.map = map;
+    this.multikey = multikey;
+  }
+
+  private Set<KeyValue> entryKeys(Document document) {
+    if (isSparse() && keys().stream().allMatch(key -> Utils.getSubdocumentValue(document, key) instanceof Missing)) {
+      return Set.of();
+    }
+    Object position = document.get(ID);
+    return getKeyValues(document).stream().map(values -> {
+      List<Object> withId = BsonDataTypes.valuesOf(values);
+      withId.add(position);
+      return new KeyValue(withId);
+    }).collect(java.util.stream.Collectors.toSet());
+  }
+
+  @Override
+  public Object getPosition(Document document) {
+    return null;
+  }
+
+  @Override
+  public void checkAdd(Document document, MongoCollection<Object> collection) {
+    // not unique: nothing to check
+  }
+
+  @Override
+  public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
+    Set<KeyValue> keys = entryKeys(document);
+    multikey.markIfMultikey(map.getName(), keys.size());
+    for (KeyValue key : keys) {
+      map.put(key, position);
+    }
+  }
+
+  @Override
+  public synchronized Object remove(Document document) {
+    Object position = null;
+    for (KeyValue key : entryKeys(document)) {
+      Object removed = map.remove(key);
+      position = removed != null ? removed : position;
+    }
+    return position;
+  }
+
+  @Override
+  public boolean canHandle(Document query) {
+    return false;
+  }
+
+  @Override
+  public Iterable<Object> getPositions(Document query) {
+    throw new UnsupportedOperationException("walked by the planner, not asked for positions");
+  }
+
+  @Override
+  public long getCount() {
+    return map.sizeAsLong();
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return map.isEmpty();
+  }
+
+  @Override
+  public long getDataSize() {
+    return getCount();
+  }
+
+  @Override
+  public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<Object> collection) {
+    // not unique: nothing to check
+  }
+
+  @Override
+  public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position,
+      MongoCollection<Object> collection) {
+    if (!nullAwareEqualsKeys(oldDocument, newDocument)) {
+      remove(oldDocument);
+      add(newDocument, position, collection);
+    }
+  }
+
+  @Override
+  public void drop() {
+    map.clear();
+  }
+
+  @Override
+  public boolean multikey() {
+    return multikey.isMultikey(map.getName());
+  }
+
+  @Override
+  public Iterator<Map.Entry<KeyValue, Object>> scan(KeyValue lower, KeyValue upper, boolean reverse) {
+    return OrderedIndex.scan(map, lower, upper, reverse);
+  }
+}

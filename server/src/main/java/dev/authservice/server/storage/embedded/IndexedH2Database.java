@@ -1,0 +1,169 @@
+package dev.authservice.server.storage.embedded;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.AbstractSynchronizedMongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.h2.mvstore.FileStore;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+
+/**
+ * One database of the embedded store in an MVStore: like the library's H2 database, but keeping
+ * documents and index keys as BSON, building non-unique indexes, and starting aggregations that
+ * open with {@code $match} from an index.
+ */
+final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> {
+  static final String DATABASES_PREFIX = "databases.";
+  private static final String META_PREFIX = "meta.";
+  private static final Set<String> WRITING_STAGES = Set.of("$out", "$merge", "$changeStream");
+
+  private final MVStore mvStore;
+  private final MultikeyFlags multikey;
+
+  IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
+    super(databaseName, cursorRegistry);
+    this.mvStore = mvStore;
+    this.multikey = new MultikeyFlags(mvStore.openMap(META_PREFIX + databaseName + "._multikey_indexes"));
+    initializeNamespacesAndIndexes();
+  }
+
+  @Override
+  protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
+      boolean sparse) {
+    return new H2OrderedUniqueIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey);
+  }
+
+  @Override
+  protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys,
+      boolean sparse) {
+    return new H2SecondaryIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey);
+  }
+
+  private MVMap<KeyValue, Object> indexMap(String collectionName, String indexName) {
+    return mvStore.openMap(indexMapName(collectionName, indexName),
+        new MVMap.Builder<KeyValue, Object>().keyType(BsonDataTypes.KeyValueType.INSTANCE));
+  }
+
+  private String indexMapName(String collectionName, String indexName) {
+    return getFullCollectionNamespace(collectionName) + "._index_" + indexName;
+  }
+
+  @Override
+  protected void dropIndex(MongoCollection<Object> collection, String indexName) {
+    super.dropIndex(collection, indexName);
+    mvStore.removeMap(indexMapName(collection.getCollectionName(), indexName));
+  }
+
+  @Override
+  protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+    String fullName = getFullCollectionNamespace(collectionName);
+    return new IndexedH2Collection(this, collectionName, options, dataMap(fullName),
+        mvStore.openMap(META_PREFIX + fullName), cursorRegistry);
+  }
+
+  private MVMap<Object, Document> dataMap(String fullName) {
+    return mvStore.openMap(DATABASES_PREFIX + fullName,
+        new MVMap.Builder<Object, Document>().valueType(BsonDataTypes.DocumentType.INSTANCE));
+  }
+
+  @Override
+  public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver,
+      Oplog oplog) {
+    if (command.equalsIgnoreCase("aggregate")) {
+      Document answer = aggregateFromIndex(query, databaseResolver, oplog);
+      if (answer != null) {
+        return answer;
+      }
+    }
+    return super.handleCommand(channel, command, query, databaseResolver, oplog);
+  }
+
+  /**
+   * The library feeds every aggregation the whole collection. When the pipeline opens with
+   * {@code $match} and writes nothing, this feeds it only what an index finds for that match;
+   * the stages, the match included, then run unchanged. Null means: leave it to the library.
+   */
+  private Document aggregateFromIndex(Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+    if (!(query.get("aggregate") instanceof String collectionName) || query.containsKey("explain")
+        || query.containsKey("let")) {
+      return null;
+    }
+    List<Document> pipeline = Aggregation.parse(query.get("pipeline"));
+    if (pipeline.isEmpty() || pipeline.get(0).size() != 1 || !(pipeline.get(0).get("$match") instanceof Document match)
+        || pipeline.stream().anyMatch(stage -> stage.keySet().stream().anyMatch(WRITING_STAGES::contains))) {
+      return null;
+    }
+    if (!(resolveCollection(collectionName, false) instanceof IndexedH2Collection collection)) {
+      return null;
+    }
+    Optional<Stream<Document>> matching = collection.matchingThroughIndex(match);
+    if (matching.isEmpty()) {
+      return null;
+    }
+    Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, this, collection, oplog);
+    aggregation.validate(query);
+    List<Document> result = aggregation.runStages(matching.get());
+    Document cursor = new Document("id", 0L).append("ns", getFullCollectionNamespace(collectionName))
+        .append("firstBatch", result);
+    return new Document("cursor", cursor).append("ok", 1.0);
+  }
+
+  @Override
+  protected long getStorageSize() {
+    FileStore<?> fileStore = mvStore.getFileStore();
+    return fileStore == null ? 0 : fileStore.size();
+  }
+
+  @Override
+  protected long getFileSize() {
+    return getStorageSize();
+  }
+
+  @Override
+  public void drop(Oplog oplog) {
+    super.drop(oplog);
+    for (String name : List.copyOf(mvStore.getMapNames())) {
+      if (name.startsWith(databaseName + ".") || name.startsWith(DATABASES_PREFIX + databaseName + ".")
+          || name.startsWith(META_PREFIX + databaseName + ".")) {
+        mvStore.removeMap(name);
+      }
+    }
+  }
+
+  @Override
+  public void dropCollection(String collectionName, Oplog oplog) {
+    super.dropCollection(collectionName, oplog);
+    String fullName = getFullCollectionNamespace(collectionName);
+    mvStore.removeMap(DATABASES_PREFIX + fullName);
+    mvStore.removeMap(META_PREFIX + fullName);
+    // the library leaves index maps behind, which a collection created again would inherit
+    String indexPrefix = fullName + "._index_";
+    for (String name : List.copyOf(mvStore.getMapNames())) {
+      if (name.startsWith(indexPrefix)) {
+        mvStore.removeMap(name);
+      }
+    }
+  }
+
+  @Override
+  public void moveCollection(MongoDatabase oldDatabase, MongoCollection<?> collection, String newCollectionName) {
+    super.moveCollection(oldDatabase, collection, newCollectionName);
+    String newFullName = getFullCollectionNamespace(newCollectionName);
+    mvStore.renameMap(dataMap(collection.getFullName()), DATABASES_PREFIX + newFullName);
+    mvStore.renameMap(mvStore.openMap(META_PREFIX + collection.getFullName()), META_PREFIX + newFullName);
+  }
+}
