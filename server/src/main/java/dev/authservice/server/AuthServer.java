@@ -3,7 +3,13 @@ package dev.authservice.server;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
+import dev.authservice.integrity.Checkpoint;
+import dev.authservice.server.audit.AuditChains;
+import dev.authservice.server.audit.AuditCheckpointer;
 import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.AuditSigner;
+import dev.authservice.server.audit.AuditVerification;
+import dev.authservice.server.audit.CheckpointStore;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.RetentionSweeper;
@@ -21,6 +27,7 @@ import dev.authservice.server.session.Sessions;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import dev.authservice.server.throttle.LoginThrottle;
 import dev.authservice.server.token.KeyEncryption;
+import dev.authservice.server.token.SigningAlgorithm;
 import dev.authservice.server.token.SigningKeys;
 import dev.authservice.server.token.TokenIssuer;
 import dev.authservice.server.token.TokenVerifier;
@@ -63,18 +70,31 @@ public final class AuthServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final ScheduledExecutorService upkeep;
+  private final ScheduledExecutorService auditUpkeep;
   private final Optional<ValidationRollup> rollup;
   private final GroupCommitWriter writer;
+  private final AuditCheckpointer checkpointer;
   private final MongoStorage storage;
 
   private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep,
-      Optional<ValidationRollup> rollup, GroupCommitWriter writer, MongoStorage storage) {
+      ScheduledExecutorService auditUpkeep, Optional<ValidationRollup> rollup, GroupCommitWriter writer,
+      AuditCheckpointer checkpointer, MongoStorage storage) {
     this.server = server;
     this.health = health;
     this.upkeep = upkeep;
+    this.auditUpkeep = auditUpkeep;
     this.rollup = rollup;
     this.writer = writer;
+    this.checkpointer = checkpointer;
     this.storage = storage;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   public static AuthServer start(ServerConfig config) {
@@ -88,11 +108,9 @@ public final class AuthServer implements AutoCloseable {
         config.storeTimeout(), "auth-server " + config.instanceId());
     GroupCommitWriter writer = null;
     // two threads: a store probe blocked by an outage must not delay revocation polling
-    ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "auth-upkeep");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, daemon("auth-upkeep"));
+    // the trail's own upkeep (rollup flushes, checkpoints, retention) never holds up the rest
+    ScheduledExecutorService auditUpkeep = Executors.newSingleThreadScheduledExecutor(daemon("audit-upkeep"));
     try {
       KeyEncryption encryption = KeyEncryption.of(config.keys().keyEncryptionKey(), config.keys().insecureDevKeys());
       if (!encryption.hasKek()) {
@@ -120,9 +138,19 @@ public final class AuthServer implements AutoCloseable {
       LoginThrottle throttle = new LoginThrottle(storage.loginFailures(), config.throttle(), clock);
 
       AuditStore auditStore = storage.auditEvents();
+      CheckpointStore checkpoints = storage.auditCheckpoints();
+      // audit keys never retire: a checkpoint must verify for as long as the trail is kept
+      SigningKeys auditKeys = new SigningKeys(storage.auditSigningKeys(encryption), clock, SigningAlgorithm.EdDSA,
+          Duration.ZERO);
+      auditKeys.loadOrCreate();
+      AuditSigner auditSigner = new AuditSigner(auditKeys);
+      String chain = AuditChains.chainId(config.instanceId(), clock.millis());
+      checkpoints.registerChain(chain, config.instanceId(), clock.instant());
       StoreHealth storeHealth = new StoreHealth(storage::ping);
       writer = new GroupCommitWriter(auditStore, MvStoreAuditSpool.open(config.dataDir()), storeHealth,
-          GroupCommitWriter.Settings.DEFAULTS);
+          new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
+      AuditCheckpointer checkpointer = new AuditCheckpointer(writer, checkpoints, auditStore, auditSigner, clock);
+      AuditVerification verification = new AuditVerification(auditStore, checkpoints, auditSigner);
       AuditLog audit = new AuditLog(writer, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
       TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
@@ -133,19 +161,22 @@ public final class AuthServer implements AutoCloseable {
           ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
       ValidationService validation = new ValidationService(verifier, audit, rollup, clock,
           config.validateFailuresPerMinute());
-      rollup.ifPresent(r -> upkeep.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
+      rollup.ifPresent(r -> auditUpkeep.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
           config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS));
+      long checkpointEvery = config.auditCheckpointInterval().toMillis();
+      auditUpkeep.scheduleWithFixedDelay(checkpointer::periodic, checkpointEvery, checkpointEvery,
+          TimeUnit.MILLISECONDS);
       PageTokens pageTokens = new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
       GrpcServices grpc = new GrpcServices(new GrpcServices.Parts(users, logins, throttle, validation, verifier,
-          keys, audit, auditStore, pageTokens, config.defaultAudience(), config.allowedAudiences(),
+          keys, audit, auditStore, checkpoints, verification, auditSigner, pageTokens, config.defaultAudience(),
+          config.allowedAudiences(),
           config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);
-      storage.configureAuditRetention(config.auditRetention());
-      config.auditRetention().ifPresent(retention -> upkeep.scheduleWithFixedDelay(
-          new RetentionSweeper(auditStore, clock, retention), 0, config.auditSweepInterval().toMillis(),
-          TimeUnit.MILLISECONDS));
+      config.auditRetention().ifPresent(retention -> auditUpkeep.scheduleWithFixedDelay(
+          new RetentionSweeper(auditStore, checkpoints, auditSigner, clock, retention), 0,
+          config.auditSweepInterval().toMillis(), TimeUnit.MILLISECONDS));
 
       HealthStatusManager health = new HealthStatusManager();
       NettyServerBuilder builder = NettyServerBuilder
@@ -173,15 +204,17 @@ public final class AuthServer implements AutoCloseable {
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, upkeep, rollup, writer, storage);
+      return new AuthServer(server, health, upkeep, auditUpkeep, rollup, writer, checkpointer, storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
+      auditUpkeep.shutdownNow();
       closeQuietly(writer);
       storage.close();
       throw new UncheckedIOException("cannot listen on " + config.bindAddress() + ":" + config.port()
           + " or read the TLS files", e);
     } catch (RuntimeException e) {
       upkeep.shutdownNow();
+      auditUpkeep.shutdownNow();
       closeQuietly(writer);
       storage.close();
       throw e;
@@ -288,8 +321,19 @@ public final class AuthServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       upkeep.shutdownNow();
+      auditUpkeep.shutdownNow();
+      try {
+        auditUpkeep.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       rollup.ifPresent(ValidationRollup::flush);
       writer.close();
+      try {
+        checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN);
+      } catch (RuntimeException e) {
+        System.err.println("could not write the shutdown audit checkpoint: " + e);
+      }
       storage.close();
     }
   }

@@ -189,7 +189,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--audit-sweep-interval", defaultValue = "${env:AUTH_AUDIT_SWEEP_INTERVAL:-PT5M}",
       converter = IsoDurationConverter.class,
-      description = "How often expired audit events are swept (AUTH_AUDIT_SWEEP_INTERVAL). Default: ${DEFAULT-VALUE}")
+      description = "How often events past the retention are purged, with a signed purge checkpoint"
+          + " (AUTH_AUDIT_SWEEP_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditSweepInterval;
 
   @Option(names = "--validation-audit", defaultValue = "${env:AUTH_VALIDATION_AUDIT:-every}",
@@ -202,6 +203,12 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often rollup counts are written; a crash loses at most this window of counts"
           + " (AUTH_ROLLUP_FLUSH_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration rollupFlushInterval;
+
+  @Option(names = "--audit-checkpoint-interval", defaultValue = "${env:AUTH_AUDIT_CHECKPOINT_INTERVAL:-PT10S}",
+      converter = IsoDurationConverter.class,
+      description = "How often a signed audit checkpoint is written when there is something new"
+          + " (AUTH_AUDIT_CHECKPOINT_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration auditCheckpointInterval;
 
   @Override
   public Integer call() throws Exception {
@@ -250,7 +257,8 @@ final class ServeCommand implements Callable<Integer> {
         .auditRetention(optionalInterval(auditRetention))
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))
-        .rollupFlushInterval(rollupFlushInterval);
+        .rollupFlushInterval(rollupFlushInterval)
+        .auditCheckpointInterval(auditCheckpointInterval);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

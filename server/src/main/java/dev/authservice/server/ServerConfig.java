@@ -43,7 +43,8 @@ public record ServerConfig(
     Optional<Duration> auditRetention,
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
-    Duration rollupFlushInterval) {
+    Duration rollupFlushInterval,
+    Duration auditCheckpointInterval) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -60,6 +61,9 @@ public record ServerConfig(
     }
     if (clockSkew.isNegative()) {
       throw new IllegalArgumentException("clock skew must not be negative, got " + clockSkew);
+    }
+    if (auditCheckpointInterval.isNegative() || auditCheckpointInterval.isZero()) {
+      throw new IllegalArgumentException("the audit checkpoint interval must be positive, got " + auditCheckpointInterval);
     }
     if (bootstrapAdminUsername.isPresent() != bootstrapAdminPassword.isPresent()) {
       throw new IllegalArgumentException(
@@ -104,6 +108,7 @@ public record ServerConfig(
     b.auditSweepInterval = auditSweepInterval;
     b.validationAudit = validationAudit;
     b.rollupFlushInterval = rollupFlushInterval;
+    b.auditCheckpointInterval = auditCheckpointInterval;
     return b;
   }
 
@@ -139,6 +144,7 @@ public record ServerConfig(
     private Duration auditSweepInterval = Duration.ofMinutes(5);
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
+    private Duration auditCheckpointInterval = Duration.ofSeconds(10);
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -172,6 +178,7 @@ public record ServerConfig(
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
+    public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -185,7 +192,7 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
-          auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval);
+          auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.authservice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.authservice.server.audit.AuditChains;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditFilter;
@@ -52,7 +53,27 @@ class GroupCommitWriterTest {
     }
 
     @Override
-    public long deleteOlderThan(Instant cutoff, int batch) {
+    public List<String> chains() {
+      return List.of();
+    }
+
+    @Override
+    public List<dev.authservice.integrity.ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
+      return List.of();
+    }
+
+    @Override
+    public Optional<dev.authservice.integrity.ChainedEvent> head(String chain) {
+      return Optional.empty();
+    }
+
+    @Override
+    public long deleteChainThrough(String chain, long throughSeq, int batch) {
+      return 0;
+    }
+
+    @Override
+    public long deleteUnchainedOlderThan(Instant cutoff, int batch) {
       return 0;
     }
 
@@ -71,7 +92,7 @@ class GroupCommitWriterTest {
   void concurrentEventsAreWrittenTogetherAndAnOverloadIsRefusedNotBuffered() throws Exception {
     SlowStore store = new SlowStore();
     GroupCommitWriter writer = new GroupCommitWriter(store, MvStoreAuditSpool.open(dir), new StoreHealth(() -> true),
-        new GroupCommitWriter.Settings(8, 4, Duration.ofMillis(20), Duration.ofSeconds(10)));
+        new AuditChains("test:1"), new GroupCommitWriter.Settings(8, 4, Duration.ofMillis(20), Duration.ofSeconds(10)));
     ExecutorService callers = Executors.newFixedThreadPool(32);
     AtomicInteger written = new AtomicInteger();
     AtomicInteger exhausted = new AtomicInteger();

@@ -1,8 +1,15 @@
 package dev.authservice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import dev.authservice.proto.auth.v1.AuditProblem;
+import dev.authservice.proto.auth.v1.ChainReport;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,44 +17,98 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
-/** Events older than the retention are swept away in batches; younger ones stay. */
+/**
+ * Retention removes whole prefixes of chains, leaves a signed purge checkpoint, and the trail
+ * still verifies clean; what is younger than the retention stays.
+ */
 class RetentionTest {
-  private static List<Document> events(String username, Instant time, int count) {
-    List<Document> docs = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      docs.add(new Document("_id", UUID.randomUUID().toString()).append("time", Date.from(time.minusMillis(i)))
-          .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_SUCCESS")
-          .append("username", username));
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting: " + what);
+      }
+      Thread.sleep(50);
     }
-    return docs;
+  }
+
+  private static void validations(TestServer server, String token, int n) {
+    for (int i = 0; i < n; i++) {
+      server.auth().validate(ValidateRequest.newBuilder().setToken(token).build());
+    }
   }
 
   @Test
-  void oldEventsAreSweptAndRecentOnesKept() throws Exception {
+  void aPurgeRemovesOldPrefixesSignsWhatItTookAndTheTrailVerifiesClean() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (TestServer server = TestServer.start(b -> b.auditRetention(Optional.of(Duration.ofHours(1)))
+        .auditSweepInterval(Duration.ofMillis(200)).auditCheckpointInterval(Duration.ofMillis(100))
+        .tokenTtl(Duration.ofHours(4)), clock)) {
+      MongoCollection<Document> events = server.database().getCollection("audit_events");
+      String token = server.adminToken();
+      validations(server, token, 40);
+      Instant oldTime = clock.instant();
+      await("a checkpoint covers the old events", () -> server.database().getCollection("audit_checkpoints")
+          .countDocuments(Filters.eq("kind", "PERIODIC")) > 0);
+      clock.advance(Duration.ofHours(2));
+      validations(server, token, 10);
+      await("events older than the retention are gone", () ->
+          events.countDocuments(Filters.lte("time", Date.from(oldTime))) == 0);
+      assertEquals(10, events.countDocuments(Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"),
+          Filters.gt("time", Date.from(oldTime)))), "what is within the retention stays");
+      assertTrue(server.database().getCollection("audit_checkpoints").countDocuments(Filters.eq("kind", "PURGE")) > 0,
+          "the purge left a signed checkpoint");
+
+      VerifyAuditResponse response = TestServer.withBearer(server.auth(), token)
+          .verifyAudit(VerifyAuditRequest.getDefaultInstance());
+      assertTrue(response.getOk(), response.toString());
+      for (ChainReport chain : response.getChainsList()) {
+        assertEquals(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED, chain.getProblem(), chain.toString());
+      }
+      // the same deletion without the purge checkpoint is what an attacker would do: it shows
+      server.database().getCollection("audit_checkpoints").deleteMany(Filters.eq("kind", "PURGE"));
+      VerifyAuditResponse tampered = TestServer.withBearer(server.auth(), token)
+          .verifyAudit(VerifyAuditRequest.getDefaultInstance());
+      assertTrue(!tampered.getOk() && tampered.getChainsList().stream()
+          .anyMatch(c -> c.getProblem() == AuditProblem.AUDIT_PROBLEM_MISSING_EVENT
+              || c.getProblem() == AuditProblem.AUDIT_PROBLEM_BAD_CHECKPOINT), tampered.toString());
+    }
+  }
+
+  @Test
+  void eventsFromBeforeChainingExpireToo() throws Exception {
     try (TestServer server = TestServer.start(b -> b.auditRetention(Optional.of(Duration.ofHours(1)))
         .auditSweepInterval(Duration.ofMillis(200)))) {
       var collection = server.database().getCollection("audit_events");
-      collection.insertMany(events("old", Instant.now().minus(Duration.ofHours(2)), 2500));
-      collection.insertMany(events("young", Instant.now().minus(Duration.ofMinutes(30)), 10));
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (collection.countDocuments(Filters.eq("username", "old")) > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(100);
+      List<Document> docs = new ArrayList<>();
+      for (int i = 0; i < 1500; i++) {
+        docs.add(new Document("_id", UUID.randomUUID().toString())
+            .append("time", Date.from(Instant.now().minus(Duration.ofHours(2)).minusMillis(i)))
+            .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_SUCCESS")
+            .append("username", "old"));
       }
-      assertEquals(0, collection.countDocuments(Filters.eq("username", "old")));
-      assertEquals(10, collection.countDocuments(Filters.eq("username", "young")));
+      collection.insertMany(docs);
+      await("the old unchained events are gone", () -> collection.countDocuments(Filters.eq("username", "old")) == 0);
     }
   }
 
   @Test
   void withoutRetentionNothingIsSwept() throws Exception {
-    try (TestServer server = TestServer.start(b -> b.auditSweepInterval(Duration.ofMillis(100)))) {
-      var collection = server.database().getCollection("audit_events");
-      collection.insertMany(events("ancient", Instant.now().minus(Duration.ofDays(3650)), 5));
+    MutableClock clock = new MutableClock();
+    try (TestServer server = TestServer.start(b -> b.auditSweepInterval(Duration.ofMillis(100))
+        .tokenTtl(Duration.ofDays(4000)), clock)) {
+      String token = server.adminToken();
+      validations(server, token, 5);
+      clock.advance(Duration.ofDays(3650));
+      validations(server, token, 1);
       Thread.sleep(500);
-      assertEquals(5, collection.countDocuments(Filters.eq("username", "ancient")));
+      assertEquals(6, server.database().getCollection("audit_events")
+          .countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE")));
     }
   }
 }

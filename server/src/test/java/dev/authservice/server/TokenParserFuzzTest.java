@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -82,6 +83,19 @@ class TokenParserFuzzTest {
   @Example
   void theControlTokenIsActive() {
     assertTrue(verify(validToken).active());
+  }
+
+  @Example
+  void aSignatureSpelledWithOtherUnusedBitsIsMalformed() {
+    // base64url's last character may carry unused bits; a token has only its canonical spelling
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int rest = validToken.substring(validToken.lastIndexOf('.') + 1).length() % 4;
+    net.jqwik.api.Assume.that(rest != 0);
+    char last = validToken.charAt(validToken.length() - 1);
+    char respelled = alphabet.charAt(alphabet.indexOf(last) ^ 1);
+    Verification v = verify(validToken.substring(0, validToken.length() - 1) + respelled);
+    assertFalse(v.active());
+    assertEquals(Optional.of(ValidationFailure.MALFORMED), v.failure());
   }
 
   @Property

@@ -35,7 +35,11 @@ final class Tokens {
 
   /** The newest signing key; readable because test servers run with development (unencrypted) keys. */
   static ServerKey serverKey(MongoDatabase db) {
-    Document doc = db.getCollection("signing_keys").find().sort(new Document("generation", -1)).first();
+    return storedKey(db.getCollection("signing_keys").find().sort(new Document("generation", -1)).first());
+  }
+
+  /** A key pair as stored in a signing key collection (development mode: unencrypted). */
+  static ServerKey storedKey(Document doc) {
     try {
       String alg = doc.getString("alg");
       KeyFactory factory = dev.authservice.server.token.SigningAlgorithm.fromJwsName(alg).keyFactory();

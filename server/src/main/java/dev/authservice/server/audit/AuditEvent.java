@@ -1,11 +1,16 @@
 package dev.authservice.server.audit;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One security event as stored. Strings are never null (empty when unknown) and never hold a
  * token, a password or a password hash: tokens appear only by their {@code jti}.
+ *
+ * <p>An event is sealed into its writer's chain by the group-commit writer, which sets
+ * {@code chain}, {@code seq}, {@code prevHash} and {@code hash}; before that they are empty.
  */
 public record AuditEvent(
     String id,
@@ -24,7 +29,22 @@ public record AuditEvent(
     String peerIdentity,
     long count,
     Instant firstTime,
-    Instant lastTime) {
+    Instant lastTime,
+    Optional<Alert> alert,
+    String chain,
+    long seq,
+    String prevHash,
+    String hash) {
+
+  /** What an ALERT event found: the rule, how bad, a sentence, and the events that show it. */
+  public record Alert(String rule, String severity, String summary, List<String> evidenceEventIds, long count) {
+    public Alert {
+      Objects.requireNonNull(rule);
+      severity = severity == null ? "" : severity;
+      summary = summary == null ? "" : summary;
+      evidenceEventIds = List.copyOf(evidenceEventIds);
+    }
+  }
 
   public AuditEvent {
     Objects.requireNonNull(id);
@@ -46,20 +66,42 @@ public record AuditEvent(
     }
     firstTime = firstTime == null ? time : firstTime;
     lastTime = lastTime == null ? time : lastTime;
+    alert = alert == null ? Optional.empty() : alert;
+    chain = orEmpty(chain);
+    prevHash = orEmpty(prevHash);
+    hash = orEmpty(hash);
   }
 
-  /** A single event: count 1, first and last time its time. */
+  /** A single event, not yet sealed: count 1, first and last time its time. */
   public AuditEvent(String id, Instant time, AuditEventType type, AuditOutcome outcome, String username,
       String subject, String tokenId, String clientIp, String userAgent, String rpcMethod, String reason,
       String instance, String actor, String peerIdentity) {
     this(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod, reason, instance,
-        actor, peerIdentity, 1, time, time);
+        actor, peerIdentity, 1, time, time, Optional.empty(), "", 0, "", "");
   }
 
   /** This event standing for {@code count} occurrences between {@code first} and {@code last}. */
   public AuditEvent rollup(String newId, long newCount, Instant first, Instant last) {
     return new AuditEvent(newId, first, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
-        reason, instance, actor, peerIdentity, newCount, first, last);
+        reason, instance, actor, peerIdentity, newCount, first, last, alert, "", 0, "", "");
+  }
+
+  /** This event with the finding of an alert. */
+  public AuditEvent withAlert(Alert found) {
+    return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
+        reason, instance, actor, peerIdentity, count, firstTime, lastTime, Optional.of(found), chain, seq, prevHash,
+        hash);
+  }
+
+  /** This event at a position of a chain, linked to the hash before it, with its own hash. */
+  public AuditEvent sealed(String inChain, long atSeq, String previousHash, String ownHash) {
+    return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
+        reason, instance, actor, peerIdentity, count, firstTime, lastTime, alert, inChain, atSeq, previousHash,
+        ownHash);
+  }
+
+  public boolean isSealed() {
+    return !chain.isEmpty();
   }
 
   private static String orEmpty(String s) {

@@ -13,7 +13,9 @@ public enum AuditEventType {
   TOKEN_REFRESH,
   TOKEN_REVOKE,
   USER_UNLOCK,
-  KEY_ROTATE;
+  KEY_ROTATE,
+  /** A finding of the scheduled review. */
+  ALERT;
 
   private static final String PREFIX = "AUDIT_EVENT_TYPE_";
 

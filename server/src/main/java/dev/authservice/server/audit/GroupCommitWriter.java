@@ -36,21 +36,40 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
 
   private record Pending(AuditEvent event, CompletableFuture<Void> done) {}
 
+  /** A batch sealed into the chain, with the RPCs waiting for it. */
+  private record Sealed(List<AuditEvent> events, List<Pending> waiting) {
+    void complete() {
+      waiting.forEach(p -> p.done().complete(null));
+    }
+
+    void fail(Throwable e) {
+      waiting.forEach(p -> p.done().completeExceptionally(e));
+    }
+  }
+
+  /** How far this writer's chain is durable: what a checkpoint may vouch for. */
+  public record Head(String chain, long seq, String hash) {}
+
   private final AuditStore store;
   private final AuditSpool spool;
+  private final AuditChains chains;
+  private volatile Head durableHead;
   private final StoreHealth health;
   private final Settings settings;
   private final BlockingQueue<Pending> queue;
   /** Batches the store acknowledged, waiting to be made durable. */
-  private final BlockingQueue<List<Pending>> written = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Sealed> written = new LinkedBlockingQueue<>();
   private final Thread writer;
   private final Thread syncer;
   private volatile boolean running = true;
   private volatile boolean writing = true;
 
-  public GroupCommitWriter(AuditStore store, AuditSpool spool, StoreHealth health, Settings settings) {
+  public GroupCommitWriter(AuditStore store, AuditSpool spool, StoreHealth health, AuditChains chains,
+      Settings settings) {
     this.store = store;
     this.spool = spool;
+    this.chains = chains;
+    this.durableHead = new Head(chains.chain(), 0, dev.authservice.integrity.Hashes.ZERO);
     this.health = health;
     this.settings = settings;
     this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
@@ -98,6 +117,15 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     return spool.size();
   }
 
+  /** The last event of this writer's chain that is durable (seq 0 before the first). */
+  public Head durableHead() {
+    return durableHead;
+  }
+
+  public String chain() {
+    return chains.chain();
+  }
+
   private void write() {
     List<Pending> batch = new ArrayList<>(settings.maxBatch());
     try {
@@ -126,31 +154,44 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   }
 
   private void persist(List<Pending> batch) {
-    List<AuditEvent> events = batch.stream().map(Pending::event).toList();
+    // sealed once, in write order, before either destination: a spooled event keeps its place
+    Sealed sealed = new Sealed(chains.seal(batch.stream().map(Pending::event).toList()), batch);
     if (health.reachable() && spool.size() == 0) {
       try {
-        store.insertAll(events);
-        written.add(batch);
+        store.insertAll(sealed.events());
+        written.add(sealed);
         return;
       } catch (RuntimeException e) {
         health.reportFailure(e);
       }
     }
     try {
-      spool.append(events);
-      batch.forEach(p -> p.done().complete(null));
+      spool.append(sealed.events());
+      durable(sealed);
     } catch (RuntimeException e) {
-      log.error("audit writer: neither the store nor the local spool took {} events", events.size(), e);
-      batch.forEach(p -> p.done().completeExceptionally(e));
+      log.error("audit writer: neither the store nor the local spool took {} events; their seq numbers stay"
+          + " unused", sealed.events().size(), e);
+      sealed.fail(e);
     }
+  }
+
+  private void durable(Sealed batch) {
+    AuditEvent last = batch.events().get(batch.events().size() - 1);
+    synchronized (this) {
+      // the syncer and the spool path both get here; the head only moves forward
+      if (last.seq() > durableHead.seq()) {
+        durableHead = new Head(last.chain(), last.seq(), last.hash());
+      }
+    }
+    batch.complete();
   }
 
   /** Makes every acknowledged batch durable, then releases its RPCs; many batches share one sync. */
   private void sync() {
-    List<List<Pending>> batches = new ArrayList<>();
+    List<Sealed> batches = new ArrayList<>();
     while (writing || !written.isEmpty()) {
       try {
-        List<Pending> first = written.poll(100, TimeUnit.MILLISECONDS);
+        Sealed first = written.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
@@ -158,10 +199,10 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
         written.drainTo(batches);
         try {
           store.sync();
-          batches.forEach(batch -> batch.forEach(p -> p.done().complete(null)));
+          batches.forEach(this::durable);
         } catch (RuntimeException e) {
           log.error("audit writer: {} acknowledged batches could not be made durable", batches.size(), e);
-          batches.forEach(batch -> batch.forEach(p -> p.done().completeExceptionally(e)));
+          batches.forEach(batch -> batch.fail(e));
         }
         batches.clear();
       } catch (InterruptedException e) {

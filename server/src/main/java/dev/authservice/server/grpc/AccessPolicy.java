@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * Which callers each protected RPC admits. Methods not listed (Login, Refresh, Revoke, GetJwks,
- * health, reflection, and Validate unless callers must authenticate) are public.
+ * GetAuditKeys, health, reflection, and Validate unless callers must authenticate) are public.
  */
 final class AccessPolicy {
   static final String ROLE_VALIDATOR = "validator";
@@ -25,6 +25,8 @@ final class AccessPolicy {
     Rule auditReaders = new Rule(Set.of(User.ROLE_AUDITOR, User.ROLE_ADMIN), false);
     Rule admins = new Rule(Set.of(User.ROLE_ADMIN), false);
     rules.put(AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), auditReaders);
+    rules.put(AuthServiceGrpc.getVerifyAuditMethod().getFullMethodName(), auditReaders);
+    rules.put(AuthServiceGrpc.getListAuditCheckpointsMethod().getFullMethodName(), auditReaders);
     rules.put(UserAdminServiceGrpc.getCreateUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getDisableUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), admins);

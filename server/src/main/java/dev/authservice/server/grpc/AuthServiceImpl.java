@@ -7,15 +7,17 @@ import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.QueryAuditResponse;
 import dev.authservice.proto.auth.v1.ValidateRequest;
 import dev.authservice.proto.auth.v1.ValidateResponse;
-import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.proto.auth.v1.GetAuditKeysRequest;
+import dev.authservice.proto.auth.v1.GetAuditKeysResponse;
+import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
+import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditResponse;
+import dev.authservice.server.audit.AuditSigner;
 import dev.authservice.server.audit.AuditEventType;
-import dev.authservice.server.audit.AuditFilter;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.AuditPosition;
-import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.Caller;
 import dev.authservice.server.error.ServiceException;
-import dev.authservice.server.paging.PageTokens;
 import dev.authservice.proto.auth.v1.GetJwksRequest;
 import dev.authservice.proto.auth.v1.GetJwksResponse;
 import dev.authservice.proto.auth.v1.RefreshRequest;
@@ -31,36 +33,29 @@ import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;
 import dev.authservice.server.user.UserService;
 import io.grpc.stub.StreamObserver;
-import java.time.Instant;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 
 /** auth.v1.AuthService: maps messages to the token, user and audit capabilities and back. */
 final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   private static final int MAX_REFRESH_TOKEN_LENGTH = 256;
-  private static final String QUERY_AUDIT_SCOPE = "auth.v1.AuthService/QueryAudit";
   private static final int MAX_AUDIENCE_LENGTH = 256;
-  private static final int MAX_FILTER_LENGTH = 256;
 
   private final LoginService logins;
   private final ValidationService validation;
   private final JwkSet jwks;
   private final AuditLog audit;
-  private final AuditStore auditStore;
-  private final PageTokens pageTokens;
+  private final AuditTrailRpcs trail;
+  private final AuditSigner auditKeys;
   private final AudiencePolicy audiences;
   private final Rpcs rpcs;
 
   AuthServiceImpl(LoginService logins, ValidationService validation, JwkSet jwks, AuditLog audit,
-      AuditStore auditStore, PageTokens pageTokens, AudiencePolicy audiences, Rpcs rpcs) {
+      AuditTrailRpcs trail, AuditSigner auditKeys, AudiencePolicy audiences, Rpcs rpcs) {
     this.logins = logins;
     this.validation = validation;
     this.jwks = jwks;
     this.audit = audit;
-    this.auditStore = auditStore;
-    this.pageTokens = pageTokens;
+    this.trail = trail;
+    this.auditKeys = auditKeys;
     this.audiences = audiences;
     this.rpcs = rpcs;
   }
@@ -194,64 +189,22 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
 
   @Override
   public void queryAudit(QueryAuditRequest request, StreamObserver<QueryAuditResponse> observer) {
-    rpcs.unary(observer, () -> queryAudit(request, CallContext.caller(), CallContext.principal()));
+    rpcs.unary(observer, () -> trail.queryAudit(request, CallContext.caller(), CallContext.principal()));
   }
 
-  private QueryAuditResponse queryAudit(QueryAuditRequest request, Caller caller, VerifiedToken principal) {
-    int pageSize = Paging.pageSize(request.getPageSize());
-    AuditFilter filter = filter(request);
-    String canonical = filter.canonical();
-    Optional<AuditPosition> after = Optional.empty();
-    if (!request.getPageToken().isEmpty()) {
-      List<String> position = pageTokens.decode(QUERY_AUDIT_SCOPE, canonical, request.getPageToken());
-      after = Optional.of(toPosition(position));
-    }
-    List<AuditEvent> found = auditStore.find(filter, after, pageSize + 1);
-    boolean more = found.size() > pageSize;
-    List<AuditEvent> page = more ? found.subList(0, pageSize) : found;
-    QueryAuditResponse.Builder response = QueryAuditResponse.newBuilder();
-    page.forEach(e -> response.addEvents(ProtoMapper.event(e)));
-    if (more) {
-      AuditEvent last = page.get(page.size() - 1);
-      response.setNextPageToken(pageTokens.encode(QUERY_AUDIT_SCOPE, canonical,
-          List.of(Long.toString(last.time().toEpochMilli()), last.id())));
-    }
-    audit.event(AuditEventType.AUDIT_QUERY, caller).username(principal.username())
-        .subject(principal.subject()).tokenId(principal.tokenId()).success();
-    return response.build();
+  @Override
+  public void verifyAudit(VerifyAuditRequest request, StreamObserver<VerifyAuditResponse> observer) {
+    rpcs.unary(observer, () -> trail.verifyAudit(request, CallContext.caller(), CallContext.principal()));
   }
 
-  private static AuditFilter filter(QueryAuditRequest request) {
-    Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
-    request.getTypesList().forEach(t -> types.add(ProtoMapper.domainType(t)));
-    Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
-    Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
-    if (start.isPresent() && end.isPresent() && !start.get().isBefore(end.get())) {
-      throw ServiceException.invalid("start_time must be before end_time");
-    }
-    return new AuditFilter(types,
-        exact(request.getUsername(), "username"),
-        ProtoMapper.domainOutcome(request.getOutcome()),
-        start.map(ProtoMapper::millis), end.map(ProtoMapper::millis),
-        exact(request.getClientIp(), "client_ip"),
-        exact(request.getTokenId(), "token_id"));
+  @Override
+  public void listAuditCheckpoints(ListAuditCheckpointsRequest request,
+      StreamObserver<ListAuditCheckpointsResponse> observer) {
+    rpcs.unary(observer, () -> trail.listCheckpoints(request, CallContext.caller(), CallContext.principal()));
   }
 
-  private static Optional<String> exact(String value, String field) {
-    if (value.length() > MAX_FILTER_LENGTH) {
-      throw ServiceException.invalid(field + " must be at most " + MAX_FILTER_LENGTH + " characters");
-    }
-    return value.isEmpty() ? Optional.empty() : Optional.of(value);
-  }
-
-  private static AuditPosition toPosition(List<String> position) {
-    if (position.size() != 2) {
-      throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
-    }
-    try {
-      return new AuditPosition(Instant.ofEpochMilli(Long.parseLong(position.get(0))), position.get(1));
-    } catch (NumberFormatException e) {
-      throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
-    }
+  @Override
+  public void getAuditKeys(GetAuditKeysRequest request, StreamObserver<GetAuditKeysResponse> observer) {
+    rpcs.unary(observer, () -> GetAuditKeysResponse.newBuilder().setKeysJson(auditKeys.jwkSetJson()).build());
   }
 }

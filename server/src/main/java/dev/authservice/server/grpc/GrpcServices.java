@@ -1,7 +1,10 @@
 package dev.authservice.server.grpc;
 
 import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.AuditSigner;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.AuditVerification;
+import dev.authservice.server.audit.CheckpointStore;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
@@ -25,15 +28,17 @@ public final class GrpcServices {
   /** What the services are built from. */
   public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
       ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
-      AuditStore auditStore, PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
+      AuditStore auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
+      PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
       List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth) {}
 
   public GrpcServices(Parts p) {
     Rpcs rpcs = new Rpcs();
     AudiencePolicy audiences = new AudiencePolicy(p.defaultAudience(), p.allowedAudiences());
     this.services = List.of(
-        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(), p.auditStore(),
-            p.pageTokens(), audiences, rpcs),
+        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(),
+            new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens()),
+            p.auditKeys(), audiences, rpcs),
         new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
         new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),

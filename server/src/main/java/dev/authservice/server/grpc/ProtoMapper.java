@@ -54,7 +54,7 @@ final class ProtoMapper {
   }
 
   static AuditEvent event(dev.authservice.server.audit.AuditEvent e) {
-    return AuditEvent.newBuilder()
+    AuditEvent.Builder proto = AuditEvent.newBuilder()
         .setId(e.id())
         .setTime(timestamp(e.time()))
         .setType(AuditEventType.valueOf(e.type().storedName()))
@@ -72,7 +72,14 @@ final class ProtoMapper {
         .setCount(e.count())
         .setFirstTime(timestamp(e.firstTime()))
         .setLastTime(timestamp(e.lastTime()))
-        .build();
+        .setChain(e.chain())
+        .setSeq(e.seq())
+        .setHash(e.hash())
+        .setPrevHash(e.prevHash());
+    e.alert().ifPresent(a -> proto.setAlert(dev.authservice.proto.auth.v1.Alert.newBuilder().setRule(a.rule())
+        .setSeverity(a.severity()).setSummary(a.summary()).addAllEvidenceEventIds(a.evidenceEventIds())
+        .setCount(a.count())));
+    return proto.build();
   }
 
   static dev.authservice.server.audit.AuditEventType domainType(AuditEventType type) {

@@ -17,7 +17,8 @@ import java.util.Set;
 final class StoreGate implements ServerInterceptor {
   private static final Set<String> SERVED_FROM_MEMORY = Set.of(
       AuthServiceGrpc.getValidateMethod().getFullMethodName(),
-      AuthServiceGrpc.getGetJwksMethod().getFullMethodName());
+      AuthServiceGrpc.getGetJwksMethod().getFullMethodName(),
+      AuthServiceGrpc.getGetAuditKeysMethod().getFullMethodName());
 
   private final StoreHealth health;
 

@@ -226,11 +226,28 @@ public final class TokenVerifier {
 
   private static boolean isBase64Url(String[] parts) {
     for (String part : parts) {
-      if (part.length() % 4 == 1 || !BASE64URL.matcher(part).matches()) {
+      if (part.length() % 4 == 1 || !BASE64URL.matcher(part).matches() || !canonicalTail(part)) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * The unused low bits of a segment's last character must be zero (RFC 4648 §3.5), so each
+   * token has exactly one spelling: otherwise a changed last character of the signature would
+   * still verify, as a different string.
+   */
+  private static boolean canonicalTail(String part) {
+    int rest = part.length() % 4;
+    if (rest == 0) {
+      return true;
+    }
+    char last = part.charAt(part.length() - 1);
+    int value = last >= 'A' && last <= 'Z' ? last - 'A' : last >= 'a' && last <= 'z' ? last - 'a' + 26
+        : last >= '0' && last <= '9' ? last - '0' + 52 : last == '-' ? 62 : 63;
+    int unusedBits = rest == 2 ? 0x0F : 0x03;
+    return (value & unusedBits) == 0;
   }
 
   private static Optional<List<String>> stringList(Object value) {

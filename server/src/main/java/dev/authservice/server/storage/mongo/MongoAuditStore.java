@@ -2,6 +2,8 @@ package dev.authservice.server.storage.mongo;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
+import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
@@ -19,6 +21,7 @@ import dev.authservice.server.audit.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
 import dev.authservice.server.audit.AuditPosition;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.server.storage.WriteBarrier;
 import java.util.ArrayList;
 import java.util.Date;
@@ -93,19 +96,6 @@ final class MongoAuditStore implements AuditStore {
     return page;
   }
 
-  @Override
-  public long deleteOlderThan(java.time.Instant cutoff, int batch) {
-    List<Object> ids = new ArrayList<>(batch);
-    events.find(lt("time", Date.from(cutoff))).projection(new Document("_id", 1)).limit(batch)
-        .forEach(doc -> ids.add(doc.get("_id")));
-    if (ids.isEmpty()) {
-      return 0;
-    }
-    long deleted = events.deleteMany(in("_id", ids)).getDeletedCount();
-    barrier.afterWrite();
-    return deleted;
-  }
-
   static Document toDocument(AuditEvent e) {
     Document doc = new Document("_id", e.id())
         .append("time", Date.from(e.time()))
@@ -125,6 +115,11 @@ final class MongoAuditStore implements AuditStore {
     if (e.count() > 1) {
       doc.append("first_time", Date.from(e.firstTime())).append("last_time", Date.from(e.lastTime()));
     }
+    e.alert().ifPresent(a -> doc.append("alert", new Document("rule", a.rule()).append("severity", a.severity())
+        .append("summary", a.summary()).append("evidence_event_ids", a.evidenceEventIds()).append("count", a.count())));
+    if (e.isSealed()) {
+      doc.append("chain", e.chain()).append("seq", e.seq()).append("prev_hash", e.prevHash()).append("hash", e.hash());
+    }
     return doc;
   }
 
@@ -139,6 +134,121 @@ final class MongoAuditStore implements AuditStore {
         Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"),
         doc.get("count") instanceof Number n ? n.longValue() : 1L,
         doc.getDate("first_time") == null ? null : doc.getDate("first_time").toInstant(),
-        doc.getDate("last_time") == null ? null : doc.getDate("last_time").toInstant());
+        doc.getDate("last_time") == null ? null : doc.getDate("last_time").toInstant(),
+        alert(doc.get("alert")), Documents.string(doc, "chain"),
+        doc.get("seq") instanceof Number seq ? seq.longValue() : 0L,
+        Documents.string(doc, "prev_hash"), Documents.string(doc, "hash"));
+  }
+
+  private static Optional<AuditEvent.Alert> alert(Object value) {
+    if (!(value instanceof Document a)) {
+      return Optional.empty();
+    }
+    List<String> evidence = new ArrayList<>();
+    if (a.get("evidence_event_ids") instanceof List<?> ids) {
+      ids.forEach(id -> evidence.add(String.valueOf(id)));
+    }
+    return Optional.of(new AuditEvent.Alert(Documents.string(a, "rule"), Documents.string(a, "severity"),
+        Documents.string(a, "summary"), evidence, a.get("count") instanceof Number n ? n.longValue() : 0L));
+  }
+
+  /**
+   * The document as verification must see it: exactly what is stored. A field of the wrong type
+   * becomes a value no honest event has, so its hash cannot match; absent optional fields take
+   * the values the writer hashed (empty strings, the event's own time for a single event).
+   */
+  static ChainedEvent toChained(Document doc) {
+    long time = millis(doc.get("time"));
+    Optional<ChainedEvent.Alert> alert = Optional.empty();
+    if (doc.containsKey("alert")) {
+      if (doc.get("alert") instanceof Document a) {
+        List<String> evidence = new ArrayList<>();
+        if (a.get("evidence_event_ids") instanceof List<?> ids) {
+          ids.forEach(id -> evidence.add(id instanceof String s ? s : TAMPERED + id));
+        } else {
+          evidence.add(TAMPERED);
+        }
+        alert = Optional.of(new ChainedEvent.Alert(text(a, "rule"), text(a, "severity"), text(a, "summary"),
+            evidence, number(a, "count", Long.MIN_VALUE)));
+      } else {
+        alert = Optional.of(new ChainedEvent.Alert(TAMPERED, "", "", List.of(), Long.MIN_VALUE));
+      }
+    }
+    long count = number(doc, "count", 1L);
+    return new ChainedEvent(doc.get("_id") instanceof String id ? id : TAMPERED + doc.get("_id"), time,
+        text(doc, "type"), text(doc, "outcome"), text(doc, "username"), text(doc, "subject"),
+        text(doc, "token_id"), text(doc, "client_ip"), text(doc, "user_agent"), text(doc, "rpc_method"),
+        text(doc, "reason"), text(doc, "instance"), text(doc, "actor"), text(doc, "peer_identity"), count,
+        doc.containsKey("first_time") ? millis(doc.get("first_time")) : time,
+        doc.containsKey("last_time") ? millis(doc.get("last_time")) : time,
+        alert, text(doc, "chain"), number(doc, "seq", Long.MIN_VALUE), text(doc, "prev_hash"), text(doc, "hash"));
+  }
+
+  private static final String TAMPERED = "\u0000not-as-written:";
+
+  private static String text(Document doc, String field) {
+    Object value = doc.get(field);
+    return value == null ? "" : value instanceof String s ? s : TAMPERED + value;
+  }
+
+  private static long number(Document doc, String field, long whenAbsent) {
+    Object value = doc.get(field);
+    if (value == null) {
+      return whenAbsent;
+    }
+    return value instanceof Long || value instanceof Integer ? ((Number) value).longValue() : Long.MIN_VALUE;
+  }
+
+  private static long millis(Object value) {
+    return value instanceof Date d ? d.getTime() : Long.MIN_VALUE;
+  }
+
+  @Override
+  public List<String> chains() {
+    // a walk down the (chain, seq) index, one query per chain: no scan on any store
+    List<String> chains = new ArrayList<>();
+    Document next = events.find(exists("chain")).sort(Sorts.ascending("chain", "seq"))
+        .projection(new Document("chain", 1)).first();
+    while (next != null && next.get("chain") instanceof String chain) {
+      chains.add(chain);
+      next = events.find(gt("chain", chain)).sort(Sorts.ascending("chain", "seq"))
+          .projection(new Document("chain", 1)).first();
+    }
+    return chains;
+  }
+
+  @Override
+  public List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
+    List<ChainedEvent> page = new ArrayList<>(limit);
+    events.find(and(eq("chain", chain), gt("seq", afterSeq))).sort(Sorts.ascending("seq")).limit(limit)
+        .forEach(doc -> page.add(toChained(doc)));
+    return page;
+  }
+
+  @Override
+  public Optional<ChainedEvent> head(String chain) {
+    return Optional.ofNullable(events.find(eq("chain", chain)).sort(Sorts.descending("seq")).first())
+        .map(MongoAuditStore::toChained);
+  }
+
+  @Override
+  public long deleteUnchainedOlderThan(java.time.Instant cutoff, int batch) {
+    return deleteIds(and(lt("time", Date.from(cutoff)), exists("chain", false)), batch);
+  }
+
+  private long deleteIds(Bson selection, int batch) {
+    List<Object> ids = new ArrayList<>(batch);
+    events.find(selection).projection(new Document("_id", 1)).limit(batch).forEach(doc -> ids.add(doc.get("_id")));
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    long deleted = events.deleteMany(in("_id", ids)).getDeletedCount();
+    barrier.afterWrite();
+    return deleted;
+  }
+
+  @Override
+  public long deleteChainThrough(String chain, long throughSeq, int batch) {
+    return deleteIds(and(eq("chain", chain), lte("seq", throughSeq)), batch);
   }
 }

@@ -12,6 +12,7 @@ import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.CheckpointStore;
 import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class MongoStorage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
   public static final String PAGE_TOKEN_SECRET = "page_tokens";
-  private static final String AUDIT_TTL_INDEX = "time_retention_ttl";
+  private static final String LEGACY_AUDIT_TTL_INDEX = "time_retention_ttl";
+  static final String AUDIT_SIGNING_KEYS = "audit_signing_keys";
 
   private final Optional<EmbeddedMongo> embedded;
   private final MongoClient client;
@@ -125,28 +127,27 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   /**
-   * Keeps audit events for {@code retention}, or forever when empty: a TTL index on
-   * {@code time} where MongoDB enforces it (the server's sweeper covers stores that do not).
+   * Earlier versions expired audit events with a TTL index on {@code time}; retention now removes
+   * whole prefixes of chains with a signed purge checkpoint (a TTL index would delete events no
+   * checkpoint accounts for), so that index is dropped where it exists.
    */
-  public void configureAuditRetention(Optional<Duration> retention) {
+  private void dropLegacyAuditTtlIndex() {
     MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
-    if (retention.isEmpty()) {
-      try {
-        events.dropIndex(AUDIT_TTL_INDEX);
-      } catch (MongoException e) {
-        // there was none
+    for (Document index : events.listIndexes()) {
+      if (LEGACY_AUDIT_TTL_INDEX.equals(index.getString("name"))) {
+        events.dropIndex(LEGACY_AUDIT_TTL_INDEX);
       }
-      return;
     }
-    long seconds = retention.get().toSeconds();
-    try {
-      events.createIndex(Indexes.ascending("time"),
-          new IndexOptions().name(AUDIT_TTL_INDEX).expireAfter(seconds, TimeUnit.SECONDS));
-    } catch (MongoCommandException e) {
-      // the index exists with another retention: change it in place
-      database.runCommand(new Document("collMod", MongoAuditStore.COLLECTION)
-          .append("index", new Document("name", AUDIT_TTL_INDEX).append("expireAfterSeconds", seconds)));
-    }
+  }
+
+  public CheckpointStore auditCheckpoints() {
+    return new MongoCheckpointStore(collection(MongoCheckpointStore.COLLECTION),
+        collection(MongoCheckpointStore.CHAINS), barrier);
+  }
+
+  /** The audit signing keys: stored like the token keys, in a collection of their own. */
+  public SigningKeyStore auditSigningKeys(KeyEncryption encryption) {
+    return new MongoSigningKeyStore(collection(AUDIT_SIGNING_KEYS), encryption, barrier);
   }
 
   /** Whether the store answers a ping right now. */
@@ -194,6 +195,14 @@ public final class MongoStorage implements AutoCloseable {
       events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time"));
     }
+    // every chained event has one place; sparse, since events from before chaining have none
+    events.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true).sparse(true)
+        .name("chain_seq_unique"));
+    collection(MongoCheckpointStore.COLLECTION).createIndex(Indexes.ascending("chain", "seq"),
+        new IndexOptions().name("chain_seq"));
+    collection(AUDIT_SIGNING_KEYS).createIndex(Indexes.ascending("generation"),
+        new IndexOptions().unique(true).name("generation_unique"));
+    dropLegacyAuditTtlIndex();
     // Expiry: TTL indexes where MongoDB enforces them; the server also deletes expired
     // documents itself, because the embedded store ignores TTL indexes.
     IndexOptions ttl = new IndexOptions().expireAfter(0L, TimeUnit.SECONDS);

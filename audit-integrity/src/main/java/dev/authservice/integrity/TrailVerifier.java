@@ -1,0 +1,274 @@
+package dev.authservice.integrity;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Verifies a trail the way an outside auditor would, in three steps: {@link #checkpoint} every
+ * checkpoint; then, for each of {@link #chainsToVerify()}, hand {@link #chain} that chain's
+ * events in seq order starting after {@link #startAfter}; then {@link #finish}. Events stream
+ * through one at a time; memory grows with the number of checkpoints, not of events.
+ *
+ * <p>Signed checkpoints make claims ("chain C had reached seq N with hash H"); the hash chain
+ * links every event to the one before it. An event that does not match its own hash was altered;
+ * a sequence number without an event is missing; an event whose hash fits another position was
+ * moved; a chain that ends before a claim was truncated, one without events that a claim names
+ * is missing. Verification goes on past the first problem and reports every chain.
+ */
+public final class TrailVerifier {
+  /** How far on either side a moved event's true position is looked for. */
+  private static final int MOVE_SEARCH = 16;
+  private static final int MAX_PROBLEMS_KEPT = 100;
+
+  /** Only events between checkpoints at or before {@code start} and at or after {@code end}; null means unbounded. */
+  public record Window(Long startMillis, Long endMillis) {
+    public static final Window ALL = new Window(null, null);
+  }
+
+  private record Claim(long seq, String hash, long time) {}
+
+  private record Found(Problem problem, long seq, String detail) {}
+
+  private final CheckpointSignatures signatures;
+  private final Window window;
+  private final Map<String, List<Checkpoint>> ownCheckpoints = new HashMap<>();
+  private final Map<String, NavigableMap<Long, Claim>> claims = new HashMap<>();
+  private final Map<String, Checkpoint> purges = new HashMap<>();
+  private final Map<String, List<Found>> problems = new HashMap<>();
+  private final Map<String, long[]> eventCounts = new HashMap<>();
+  private final Set<String> chains = new LinkedHashSet<>();
+  private boolean checkpointsDone;
+  private long checkpointsVerified;
+  private long eventsVerified;
+  private long unanchored;
+
+  public TrailVerifier(CheckpointSignatures signatures, Window window) {
+    this.signatures = signatures;
+    this.window = window;
+  }
+
+  /** One checkpoint, in any order. */
+  public void checkpoint(Checkpoint c) {
+    if (checkpointsDone) {
+      throw new IllegalStateException("all checkpoints come before the first chain");
+    }
+    chains.add(c.chain());
+    Optional<String> bad = signatures.problem(c);
+    if (bad.isPresent()) {
+      found(c.chain(), Problem.BAD_CHECKPOINT, c.seq(), "the " + c.kind().name().toLowerCase() + " checkpoint at seq "
+          + c.seq() + " is not trustworthy: " + bad.get());
+      return;
+    }
+    checkpointsVerified++;
+    if (c.kind() == Checkpoint.Kind.PURGE) {
+      purges.merge(c.chain(), c, (a, b) -> a.seq() >= b.seq() ? a : b);
+      return;
+    }
+    ownCheckpoints.computeIfAbsent(c.chain(), k -> new ArrayList<>()).add(c);
+    claim(c.chain(), c.seq(), c.hash(), c.time());
+    for (Checkpoint.Head head : c.heads()) {
+      chains.add(head.chain());
+      claim(head.chain(), head.seq(), head.hash(), c.time());
+    }
+  }
+
+  private void claim(String chain, long seq, String hash, long time) {
+    NavigableMap<Long, Claim> byChain = claims.computeIfAbsent(chain, k -> new TreeMap<>());
+    Claim earlier = byChain.get(seq);
+    if (earlier != null && !earlier.hash().equals(hash)) {
+      found(chain, Problem.BAD_CHECKPOINT, seq, "two signed checkpoints name different hashes for seq " + seq);
+    }
+    if (earlier == null || time < earlier.time()) {
+      byChain.put(seq, new Claim(seq, hash, time));
+    }
+  }
+
+  /** Every chain a checkpoint names, plus those the caller found events of. */
+  public Set<String> chainsToVerify(Set<String> chainsWithEvents) {
+    finishCheckpoints();
+    Set<String> all = new LinkedHashSet<>(chains);
+    all.addAll(chainsWithEvents);
+    return all;
+  }
+
+  /** Checks each chain's checkpoints link up: each names the hash of the one before it. */
+  private void finishCheckpoints() {
+    if (checkpointsDone) {
+      return;
+    }
+    checkpointsDone = true;
+    for (Map.Entry<String, List<Checkpoint>> entry : ownCheckpoints.entrySet()) {
+      List<Checkpoint> sorted = new ArrayList<>(entry.getValue());
+      sorted.sort(Comparator.comparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::time));
+      Checkpoint purge = purges.get(entry.getKey());
+      String expected = purge != null ? purge.prevCheckpointHash() : Hashes.ZERO;
+      for (Checkpoint c : sorted) {
+        if (purge != null && c.seq() <= purge.seq()) {
+          continue;
+        }
+        if (!c.prevCheckpointHash().equals(expected)) {
+          found(c.chain(), Problem.BAD_CHECKPOINT, c.seq(), "the checkpoint at seq " + c.seq()
+              + " follows a checkpoint that is gone or was altered");
+        }
+        expected = c.checkpointHash();
+      }
+    }
+  }
+
+  /** The seq a chain's verification starts after, and the hash expected there (ZERO before seq 1). */
+  public record Start(long afterSeq, String hash) {}
+
+  public Start startAfter(String chain) {
+    finishCheckpoints();
+    Start start = new Start(0, Hashes.ZERO);
+    Checkpoint purge = purges.get(chain);
+    if (purge != null) {
+      start = new Start(purge.seq(), purge.hash());
+    }
+    if (window.startMillis() != null) {
+      NavigableMap<Long, Claim> byChain = claims.getOrDefault(chain, new TreeMap<>());
+      for (Claim claim : byChain.descendingMap().values()) {
+        if (claim.time() <= window.startMillis() && claim.seq() > start.afterSeq()) {
+          start = new Start(claim.seq(), claim.hash());
+          break;
+        }
+      }
+    }
+    return start;
+  }
+
+  /** The last seq the window covers, or Long.MAX_VALUE. */
+  private long stopAt(String chain) {
+    if (window.endMillis() == null) {
+      return Long.MAX_VALUE;
+    }
+    for (Claim claim : claims.getOrDefault(chain, new TreeMap<>()).values()) {
+      if (claim.time() >= window.endMillis()) {
+        return claim.seq();
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** One chain's events, in seq order; events at or before {@link #startAfter} are skipped. */
+  public void chain(String chain, Iterator<ChainedEvent> events) {
+    finishCheckpoints();
+    chains.add(chain);
+    Start start = startAfter(chain);
+    long stop = stopAt(chain);
+    NavigableMap<Long, Claim> byChain = claims.getOrDefault(chain, new TreeMap<>());
+    long maxClaim = byChain.isEmpty() ? 0 : byChain.headMap(stop, true).isEmpty() ? 0
+        : byChain.headMap(stop, true).lastKey();
+    long expected = start.afterSeq() + 1;
+    String prev = start.hash();
+    long lastSeq = start.afterSeq();
+    long count = 0;
+    long chainUnanchored = 0;
+    while (events.hasNext()) {
+      ChainedEvent e = events.next();
+      if (e.seq() <= start.afterSeq()) {
+        continue;
+      }
+      if (e.seq() > stop) {
+        break;
+      }
+      count++;
+      if (e.seq() > maxClaim) {
+        chainUnanchored++;
+      }
+      if (e.seq() > expected) {
+        found(chain, Problem.MISSING_EVENT, expected, e.seq() == expected + 1
+            ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing");
+        prev = null;
+      }
+      String recomputed = Hashes.of(e);
+      if (!recomputed.equals(e.hash())) {
+        long home = homeOf(e);
+        if (home > 0) {
+          found(chain, Problem.OUT_OF_ORDER, Math.min(home, e.seq()), "event " + e.id() + " is at seq " + e.seq()
+              + " but was written at seq " + home);
+        } else {
+          found(chain, Problem.HASH_MISMATCH, e.seq(), "event " + e.id() + " at seq " + e.seq()
+              + " does not match its hash: a field was changed");
+        }
+      } else if (prev != null && !prev.equals(e.prevHash())) {
+        found(chain, Problem.HASH_MISMATCH, e.seq() - 1, "the event at seq " + (e.seq() - 1)
+            + " is not the one seq " + e.seq() + " was chained to");
+      }
+      Claim claim = byChain.get(e.seq());
+      if (claim != null && !claim.hash().equals(e.hash())) {
+        found(chain, Problem.HASH_MISMATCH, e.seq(), "a signed checkpoint holds another hash for seq " + e.seq()
+            + ": the events up to it were rewritten");
+      }
+      prev = e.hash();
+      expected = e.seq() + 1;
+      lastSeq = e.seq();
+    }
+    if (count == 0 && maxClaim > start.afterSeq()) {
+      found(chain, Problem.CHAIN_MISSING, start.afterSeq() + 1, "checkpoints cover seq up to " + maxClaim
+          + " but the chain has no events left");
+    } else if (maxClaim > lastSeq) {
+      found(chain, Problem.CHAIN_TRUNCATED, lastSeq + 1, "checkpoints cover seq up to " + maxClaim
+          + " but the chain ends at seq " + lastSeq);
+    }
+    eventsVerified += count;
+    unanchored += chainUnanchored;
+    eventCounts.put(chain, new long[] {count, chainUnanchored});
+  }
+
+  /** The seq at which this event's stored hash fits its content, near where it is now; 0 if none. */
+  private static long homeOf(ChainedEvent e) {
+    for (int d = 1; d <= MOVE_SEARCH; d++) {
+      for (long candidate : new long[] {e.seq() - d, e.seq() + d}) {
+        if (candidate > 0 && Hashes.of(e.atSeq(candidate)).equals(e.hash())) {
+          return candidate;
+        }
+      }
+    }
+    return 0;
+  }
+
+  private void found(String chain, Problem problem, long seq, String detail) {
+    List<Found> list = problems.computeIfAbsent(chain, k -> new ArrayList<>());
+    if (list.size() < MAX_PROBLEMS_KEPT) {
+      list.add(new Found(problem, seq, detail));
+    }
+  }
+
+  /** The report; chains a checkpoint named but {@link #chain} never saw count as missing. */
+  public TrailReport finish() {
+    finishCheckpoints();
+    for (String chain : chains) {
+      if (!eventCounts.containsKey(chain)) {
+        chain(chain, java.util.Collections.emptyIterator());
+      }
+    }
+    List<ChainReport> reports = new ArrayList<>();
+    boolean ok = true;
+    for (String chain : chains) {
+      long[] counts = eventCounts.getOrDefault(chain, new long[2]);
+      List<Found> list = problems.getOrDefault(chain, List.of());
+      if (list.isEmpty()) {
+        reports.add(new ChainReport(chain, counts[0], counts[1], Optional.empty(), 0, ""));
+        continue;
+      }
+      ok = false;
+      Found first = list.stream().min(Comparator.comparingLong(Found::seq)).orElseThrow();
+      String more = list.size() > 1 ? " (and " + (list.size() - 1) + (list.size() == MAX_PROBLEMS_KEPT ? "+" : "")
+          + " more problems)" : "";
+      reports.add(new ChainReport(chain, counts[0], counts[1], Optional.of(first.problem()), first.seq(),
+          first.detail() + more));
+    }
+    reports.sort(Comparator.comparing(ChainReport::chain));
+    return new TrailReport(ok, eventsVerified, checkpointsVerified, unanchored, reports);
+  }
+}

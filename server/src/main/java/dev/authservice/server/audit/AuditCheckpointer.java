@@ -1,0 +1,78 @@
+package dev.authservice.server.audit;
+
+import dev.authservice.integrity.Checkpoint;
+import dev.authservice.integrity.ChainedEvent;
+import dev.authservice.integrity.Hashes;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes this instance's signed checkpoints: every interval when its chain has new durable
+ * events, and once at graceful shutdown. Each names the chain's durable head, the current head
+ * of every other chain, and the hash of the chain's previous checkpoint, and its own hash goes
+ * to the log, so a log system outside the store anchors the trail as well.
+ */
+public final class AuditCheckpointer {
+  private static final Logger log = LoggerFactory.getLogger(AuditCheckpointer.class);
+
+  private final GroupCommitWriter writer;
+  private final CheckpointStore checkpoints;
+  private final AuditStore events;
+  private final AuditSigner signer;
+  private final Clock clock;
+  private long lastSeq;
+  private Checkpoint.Kind lastKind;
+  private String lastCheckpointHash = Hashes.ZERO;
+
+  public AuditCheckpointer(GroupCommitWriter writer, CheckpointStore checkpoints, AuditStore events,
+      AuditSigner signer, Clock clock) {
+    this.writer = writer;
+    this.checkpoints = checkpoints;
+    this.events = events;
+    this.signer = signer;
+    this.clock = clock;
+  }
+
+  /** The scheduled checkpoint; a failure (the store away) is logged and retried next time. */
+  public void periodic() {
+    try {
+      checkpoint(Checkpoint.Kind.PERIODIC);
+    } catch (RuntimeException e) {
+      log.warn("audit checkpoint failed, will retry: {}", e.toString());
+    }
+  }
+
+  /** Writes a checkpoint if there is something to vouch for; returns it. */
+  public synchronized Optional<Checkpoint> checkpoint(Checkpoint.Kind kind) {
+    GroupCommitWriter.Head head = writer.durableHead();
+    boolean nothingNew = head.seq() == lastSeq;
+    if (head.seq() == 0 || (nothingNew && (kind == Checkpoint.Kind.PERIODIC || lastKind == kind))) {
+      return Optional.empty();
+    }
+    Checkpoint unsigned = new Checkpoint(kind, head.chain(), head.seq(), head.hash(), clock.millis(),
+        otherHeads(head.chain()), lastCheckpointHash, "");
+    Checkpoint signed = unsigned.withSignature(signer.sign(unsigned));
+    checkpoints.insert(signed);
+    lastSeq = head.seq();
+    lastKind = kind;
+    lastCheckpointHash = signed.checkpointHash();
+    log.info("audit checkpoint {} chain={} seq={} hash={} heads={} checkpoint_hash={}", kind.name().toLowerCase(),
+        signed.chain(), signed.seq(), signed.hash(), signed.heads().size(), lastCheckpointHash);
+    return Optional.of(signed);
+  }
+
+  private List<Checkpoint.Head> otherHeads(String own) {
+    List<Checkpoint.Head> heads = new ArrayList<>();
+    for (String chain : checkpoints.registeredChains()) {
+      if (!chain.equals(own)) {
+        Optional<ChainedEvent> head = events.head(chain);
+        head.ifPresent(e -> heads.add(new Checkpoint.Head(chain, e.seq(), e.hash())));
+      }
+    }
+    return heads;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.authservice.server.audit;
+
+import dev.authservice.integrity.Checkpoint;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** Durable home of signed checkpoints and of the register of chains. */
+public interface CheckpointStore {
+  /** Stores a checkpoint; storing the same one again is not an error. */
+  void insert(Checkpoint checkpoint);
+
+  /** Every checkpoint, fetched lazily in pages: for verification. */
+  Iterable<Checkpoint> all();
+
+  /** Up to {@code limit} checkpoints with time in [start, end), oldest first, after the one with {@code afterId}. */
+  List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<String> afterId, int limit);
+
+  /** A checkpoint with the id it is stored under (the page position). */
+  record Stored(String id, Checkpoint checkpoint) {}
+
+  /** The newest periodic or shutdown checkpoint of the chain at or before {@code seq}. */
+  Optional<Checkpoint> latestAtOrBefore(String chain, long seq);
+
+  /** The newest purge checkpoint of the chain. */
+  Optional<Checkpoint> purge(String chain);
+
+  /** Removes the chain's checkpoints that a purge through {@code seq} made redundant. */
+  void deleteCoveredBy(Checkpoint purge);
+
+  /** Records that a writer run began a chain. */
+  void registerChain(String chain, String instance, Instant started);
+
+  /** Every chain a writer run registered. */
+  List<String> registeredChains();
+}

@@ -1,0 +1,190 @@
+package dev.authservice.server.storage.mongo;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.in;
+import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.lte;
+
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
+import dev.authservice.integrity.Checkpoint;
+import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.storage.WriteBarrier;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+/**
+ * Checkpoints in {@code audit_checkpoints} ({@code _id} {@code <kind>:<chain>:<seq>}, so writing
+ * one twice is harmless) and the register of chains in {@code audit_chains}.
+ */
+final class MongoCheckpointStore implements CheckpointStore {
+  static final String COLLECTION = "audit_checkpoints";
+  static final String CHAINS = "audit_chains";
+  private static final int PAGE = 500;
+  private static final List<String> VOUCHING = List.of(Checkpoint.Kind.PERIODIC.name(), Checkpoint.Kind.SHUTDOWN.name());
+
+  private final MongoCollection<Document> checkpoints;
+  private final MongoCollection<Document> chains;
+  private final WriteBarrier barrier;
+
+  MongoCheckpointStore(MongoCollection<Document> checkpoints, MongoCollection<Document> chains, WriteBarrier barrier) {
+    this.checkpoints = checkpoints;
+    this.chains = chains;
+    this.barrier = barrier;
+  }
+
+  static String id(Checkpoint c) {
+    return c.kind().name().toLowerCase() + ":" + c.chain() + ":" + c.seq();
+  }
+
+  @Override
+  public void insert(Checkpoint c) {
+    List<Document> heads = new ArrayList<>();
+    for (Checkpoint.Head head : c.heads()) {
+      heads.add(new Document("chain", head.chain()).append("seq", head.seq()).append("hash", head.hash()));
+    }
+    Document doc = new Document("_id", id(c)).append("kind", c.kind().name()).append("chain", c.chain())
+        .append("seq", c.seq()).append("hash", c.hash()).append("time", new Date(c.time())).append("heads", heads)
+        .append("prev_checkpoint_hash", c.prevCheckpointHash()).append("checkpoint_hash", c.checkpointHash())
+        .append("signature", c.signature());
+    try {
+      checkpoints.insertOne(doc);
+    } catch (MongoWriteException e) {
+      if (!Documents.isDuplicateKey(e)) {
+        throw e;
+      }
+    }
+    barrier.afterWrite();
+  }
+
+  /** As stored, however altered: a field of the wrong type reads as a value no signature covers. */
+  static Checkpoint toCheckpoint(Document doc) {
+    List<Checkpoint.Head> heads = new ArrayList<>();
+    if (doc.get("heads") instanceof List<?> list) {
+      for (Object item : list) {
+        if (item instanceof Document h) {
+          heads.add(new Checkpoint.Head(text(h, "chain"), number(h, "seq"), text(h, "hash")));
+        }
+      }
+    }
+    Checkpoint.Kind kind;
+    try {
+      kind = Checkpoint.Kind.valueOf(text(doc, "kind"));
+    } catch (IllegalArgumentException e) {
+      kind = Checkpoint.Kind.PERIODIC;
+      heads.add(new Checkpoint.Head("", -1, "kind was altered"));
+    }
+    return new Checkpoint(kind, text(doc, "chain"), number(doc, "seq"), text(doc, "hash"),
+        doc.get("time") instanceof Date d ? d.getTime() : Long.MIN_VALUE, heads, text(doc, "prev_checkpoint_hash"),
+        text(doc, "signature"));
+  }
+
+  private static String text(Document doc, String field) {
+    Object value = doc.get(field);
+    return value instanceof String s ? s : value == null ? "" : "not-as-written:" + value;
+  }
+
+  private static long number(Document doc, String field) {
+    Object value = doc.get(field);
+    return value instanceof Long || value instanceof Integer ? ((Number) value).longValue() : Long.MIN_VALUE;
+  }
+
+  @Override
+  public Iterable<Checkpoint> all() {
+    return () -> new Iterator<>() {
+      private List<Document> page = List.of();
+      private int at;
+      private String lastId;
+      private boolean done;
+
+      @Override
+      public boolean hasNext() {
+        if (at < page.size()) {
+          return true;
+        }
+        if (done) {
+          return false;
+        }
+        Bson after = lastId == null ? new Document() : gt("_id", lastId);
+        page = checkpoints.find(after).sort(Sorts.ascending("_id")).limit(PAGE).into(new ArrayList<>());
+        at = 0;
+        done = page.size() < PAGE;
+        if (!page.isEmpty()) {
+          lastId = page.get(page.size() - 1).getString("_id");
+        }
+        return !page.isEmpty();
+      }
+
+      @Override
+      public Checkpoint next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return toCheckpoint(page.get(at++));
+      }
+    };
+  }
+
+  @Override
+  public List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<String> afterId, int limit) {
+    List<Bson> clauses = new ArrayList<>();
+    start.ifPresent(s -> clauses.add(gte("time", Date.from(s))));
+    end.ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+    afterId.ifPresent(id -> clauses.add(gt("_id", id)));
+    Bson query = clauses.isEmpty() ? new Document() : and(clauses);
+    List<Stored> out = new ArrayList<>();
+    checkpoints.find(query).sort(Sorts.ascending("_id")).limit(limit)
+        .forEach(doc -> out.add(new Stored(doc.getString("_id"), toCheckpoint(doc))));
+    return out;
+  }
+
+  @Override
+  public Optional<Checkpoint> latestAtOrBefore(String chain, long seq) {
+    return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), lte("seq", seq), in("kind", VOUCHING)))
+        .sort(Sorts.descending("seq", "time")).first()).map(MongoCheckpointStore::toCheckpoint);
+  }
+
+  @Override
+  public Optional<Checkpoint> purge(String chain) {
+    return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.PURGE.name())))
+        .sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);
+  }
+
+  @Override
+  public void deleteCoveredBy(Checkpoint purge) {
+    checkpoints.deleteMany(and(eq("chain", purge.chain()), lte("seq", purge.seq()), in("kind", VOUCHING)));
+    checkpoints.deleteMany(and(eq("chain", purge.chain()), lt("seq", purge.seq()),
+        eq("kind", Checkpoint.Kind.PURGE.name())));
+    barrier.afterWrite();
+  }
+
+  @Override
+  public void registerChain(String chain, String instance, Instant started) {
+    try {
+      chains.insertOne(new Document("_id", chain).append("instance", instance).append("started_at", Date.from(started)));
+    } catch (MongoWriteException e) {
+      if (!Documents.isDuplicateKey(e)) {
+        throw e;
+      }
+    }
+    barrier.afterWrite();
+  }
+
+  @Override
+  public List<String> registeredChains() {
+    List<String> out = new ArrayList<>();
+    chains.find().forEach(doc -> out.add(doc.getString("_id")));
+    return out;
+  }
+}

@@ -1,0 +1,242 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.Updates;
+import dev.authservice.proto.auth.v1.AuditProblem;
+import dev.authservice.proto.auth.v1.ChainReport;
+import dev.authservice.proto.auth.v1.GetAuditKeysRequest;
+import dev.authservice.proto.auth.v1.GetJwksRequest;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trail is tamper-evident: a clean trail verifies across restarts and with two instances,
+ * and each kind of tampering a store-level attacker can do is reported on the right chain with
+ * the right problem and first bad seq.
+ */
+class AuditIntegrityTest {
+  private static final Duration FAST_CHECKPOINTS = Duration.ofMillis(150);
+  private static final int EVENTS = 30;
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting: " + what);
+      }
+      Thread.sleep(25);
+    }
+  }
+
+  private static VerifyAuditResponse verify(TestServer server) {
+    return TestServer.withBearer(server.auth(), server.adminToken()).verifyAudit(VerifyAuditRequest.getDefaultInstance());
+  }
+
+  private static void validations(TestServer server, int n) {
+    String token = server.adminToken();
+    for (int i = 0; i < n; i++) {
+      server.auth().validate(ValidateRequest.newBuilder().setToken(token).build());
+    }
+  }
+
+  /** The one chain of events {@code first} wrote, which stopped with a shutdown checkpoint. */
+  private record Trail(TestServer witness, String chain, long lastSeq) {}
+
+  /**
+   * Writes a chain with a first server, stops it gracefully, and starts a second one on the
+   * same store whose checkpoints name the first chain's head: the witness the test verifies with.
+   */
+  private static Trail trail(TestServer first) throws InterruptedException {
+    validations(first, EVENTS);
+    MongoCollection<Document> events = first.database().getCollection("audit_events");
+    String chain = events.find(Filters.eq("instance", first.config().instanceId())).first().getString("chain");
+    first.stopServer();
+    long lastSeq = events.find(Filters.eq("chain", chain)).sort(Sorts.descending("seq")).first().getLong("seq");
+    TestServer witness = first.sibling(b -> b.auditCheckpointInterval(FAST_CHECKPOINTS), Clock.systemUTC());
+    witness.adminToken();
+    MongoCollection<Document> checkpoints = first.database().getCollection("audit_checkpoints");
+    await("the second instance's checkpoint names the first chain's head", () ->
+        checkpoints.find(Filters.and(Filters.ne("chain", chain), Filters.elemMatch("heads",
+            Filters.and(Filters.eq("chain", chain), Filters.eq("seq", lastSeq))))).first() != null);
+    return new Trail(witness, chain, lastSeq);
+  }
+
+  private static ChainReport report(VerifyAuditResponse response, String chain) {
+    return response.getChainsList().stream().filter(c -> c.getChain().equals(chain)).findFirst()
+        .orElseThrow(() -> new AssertionError("no report for chain " + chain + ": " + response));
+  }
+
+  private static void assertProblem(VerifyAuditResponse response, String chain, AuditProblem problem, long firstBadSeq) {
+    assertFalse(response.getOk(), "tampering makes ok false");
+    ChainReport report = report(response, chain);
+    assertEquals(problem, report.getProblem(), report.getDetail());
+    assertEquals(firstBadSeq, report.getFirstBadSeq(), report.getDetail());
+    for (ChainReport other : response.getChainsList()) {
+      if (!other.getChain().equals(chain)) {
+        assertEquals(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED, other.getProblem(), "other chains are fine: " + other);
+      }
+    }
+  }
+
+  private static TestServer start() {
+    return TestServer.start(b -> b.auditCheckpointInterval(FAST_CHECKPOINTS));
+  }
+
+  @Test
+  void aCleanTrailVerifiesAcrossRestartsAndWithTwoInstances() throws Exception {
+    try (TestServer a = start()) {
+      try (TestServer b = a.sibling(c -> c.auditCheckpointInterval(FAST_CHECKPOINTS), Clock.systemUTC())) {
+        validations(a, 20);
+        validations(b, 20);
+        validations(a, 5);
+        b.stopServer();
+        a.stopServer();
+        try (TestServer restarted = a.sibling(c -> c, Clock.systemUTC())) {
+          validations(restarted, 5);
+          VerifyAuditResponse response = verify(restarted);
+          assertTrue(response.getOk(), response.toString());
+          assertTrue(response.getChainsCount() >= 3, "a chain per process run: " + response.getChainsList());
+          assertTrue(response.getEventsVerified() >= 50, response.toString());
+          assertTrue(response.getCheckpointsVerified() >= 2, "each stopped instance signed a shutdown checkpoint");
+          assertTrue(response.getUnanchoredEvents() > 0, "the running instance's newest events are not anchored yet");
+          for (ChainReport chain : response.getChainsList()) {
+            assertEquals(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED, chain.getProblem(), chain.toString());
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void editingAnyFieldOfOneEventIsAHashMismatchAtItsSeq() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        first.database().getCollection("audit_events").updateOne(
+            Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", 5L)), Updates.set("client_ip", "10.9.9.9"));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_HASH_MISMATCH, 5);
+      }
+    }
+  }
+
+  @Test
+  void changingAFieldsTypeIsAHashMismatchToo() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        first.database().getCollection("audit_events").updateOne(
+            Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", 8L)), Updates.set("count", "1"));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_HASH_MISMATCH, 8);
+      }
+    }
+  }
+
+  @Test
+  void deletingOneEventIsAMissingEventAtItsSeq() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        first.database().getCollection("audit_events").deleteOne(
+            Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", 7L)));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_MISSING_EVENT, 7);
+      }
+    }
+  }
+
+  @Test
+  void swappingTwoEventsIsOutOfOrderAtTheFirstOfThem() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        MongoCollection<Document> events = first.database().getCollection("audit_events");
+        // the unique (chain, seq) index needs a detour
+        events.updateOne(Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", 10L)), Updates.set("seq", -10L));
+        events.updateOne(Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", 11L)), Updates.set("seq", 10L));
+        events.updateOne(Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", -10L)), Updates.set("seq", 11L));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_OUT_OF_ORDER, 10);
+      }
+    }
+  }
+
+  @Test
+  void deletingTheLastEventsACheckpointCoveredIsATruncatedChain() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        long from = trail.lastSeq() - 3;
+        first.database().getCollection("audit_events").deleteMany(
+            Filters.and(Filters.eq("chain", trail.chain()), Filters.gte("seq", from)));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_CHAIN_TRUNCATED, from);
+      }
+    }
+  }
+
+  @Test
+  void deletingAWholeChainAndItsCheckpointsIsAMissingChain() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        first.database().getCollection("audit_events").deleteMany(Filters.eq("chain", trail.chain()));
+        first.database().getCollection("audit_checkpoints").deleteMany(Filters.eq("chain", trail.chain()));
+        first.database().getCollection("audit_chains").deleteOne(Filters.eq("_id", trail.chain()));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_CHAIN_MISSING, 1);
+      }
+    }
+  }
+
+  @Test
+  void alteringACheckpointIsABadCheckpointOnItsOwnChain() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        MongoCollection<Document> checkpoints = first.database().getCollection("audit_checkpoints");
+        Document shutdown = checkpoints.find(Filters.and(Filters.eq("chain", trail.chain()),
+            Filters.eq("kind", "SHUTDOWN"))).first();
+        checkpoints.updateOne(Filters.eq("_id", shutdown.get("_id")), Updates.set("time", new java.util.Date(0)));
+        assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_BAD_CHECKPOINT, trail.lastSeq());
+      }
+    }
+  }
+
+  @Test
+  void auditKeysAreNotTokenKeysAndCannotSignAcceptedTokens() throws Exception {
+    try (TestServer server = start()) {
+      String auditKeys = server.auth().getAuditKeys(GetAuditKeysRequest.getDefaultInstance()).getKeysJson();
+      String tokenKeys = server.auth().getJwks(GetJwksRequest.getDefaultInstance()).getKeysJson();
+      Document audit = Document.parse(auditKeys);
+      List<String> auditKids = new ArrayList<>();
+      for (Object key : audit.getList("keys", Object.class)) {
+        Document jwk = (Document) key;
+        assertEquals("OKP", jwk.getString("kty"));
+        assertEquals("Ed25519", jwk.getString("crv"));
+        assertFalse(jwk.containsKey("d"), "only the public part is published");
+        auditKids.add(jwk.getString("kid"));
+        assertFalse(tokenKeys.contains(jwk.getString("kid")), "audit keys never appear in the token JWK Set");
+        assertFalse(tokenKeys.contains(jwk.getString("x")));
+      }
+      assertEquals(1, auditKids.size());
+      Document stored = server.database().getCollection("audit_signing_keys").find().first();
+      assertEquals(auditKids.get(0), stored.getString("_id"));
+      Tokens.ServerKey auditKey = Tokens.storedKey(stored);
+      String forged = Tokens.sign(Tokens.header("EdDSA", "at+jwt", auditKey.kid()),
+          Tokens.claims(server.config().issuer(), server.config().defaultAudience()), auditKey.privateKey());
+      var answer = server.auth().validate(ValidateRequest.newBuilder().setToken(forged).build());
+      assertFalse(answer.getActive(), "a token signed with the audit key is never active");
+    }
+  }
+}
