@@ -29,9 +29,18 @@ public final class TrailVerifier {
   private static final int MOVE_SEARCH = 16;
   private static final int MAX_PROBLEMS_KEPT = 100;
 
-  /** Only events between checkpoints at or before {@code start} and at or after {@code end}; null means unbounded. */
-  public record Window(Long startMillis, Long endMillis) {
-    public static final Window ALL = new Window(null, null);
+  /**
+   * Only events between checkpoints at or before {@code start} and at or after {@code end}; null
+   * means unbounded. {@code fromFirstEvent}: the events are an export that begins mid-chain, so a
+   * chain no checkpoint before the start anchors is verified from its first event on, taking
+   * that event's link to its predecessor as given.
+   */
+  public record Window(Long startMillis, Long endMillis, boolean fromFirstEvent) {
+    public static final Window ALL = new Window(null, null, false);
+
+    public Window(Long startMillis, Long endMillis) {
+      this(startMillis, endMillis, false);
+    }
   }
 
   private record Claim(long seq, String hash, long time) {}
@@ -173,6 +182,7 @@ public final class TrailVerifier {
     long lastSeq = start.afterSeq();
     long count = 0;
     long chainUnanchored = 0;
+    boolean first = true;
     while (events.hasNext()) {
       ChainedEvent e = events.next();
       if (e.seq() <= start.afterSeq()) {
@@ -181,6 +191,11 @@ public final class TrailVerifier {
       if (e.seq() > stop) {
         break;
       }
+      if (first && window.fromFirstEvent() && start.afterSeq() == 0 && e.seq() > 1) {
+        expected = e.seq();
+        prev = e.prevHash();
+      }
+      first = false;
       count++;
       if (e.seq() > maxClaim) {
         chainUnanchored++;
@@ -212,6 +227,11 @@ public final class TrailVerifier {
       prev = e.hash();
       expected = e.seq() + 1;
       lastSeq = e.seq();
+    }
+    if (count == 0 && window.fromFirstEvent() && start.afterSeq() == 0) {
+      // an export that begins after this chain's last events, with no checkpoint before its start to say so
+      eventCounts.put(chain, new long[2]);
+      return;
     }
     if (count == 0 && maxClaim > start.afterSeq()) {
       found(chain, Problem.CHAIN_MISSING, start.afterSeq() + 1, "checkpoints cover seq up to " + maxClaim

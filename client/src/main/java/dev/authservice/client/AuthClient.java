@@ -1,6 +1,14 @@
 package dev.authservice.client;
 
 import dev.authservice.proto.auth.v1.AuditEvent;
+import dev.authservice.proto.auth.v1.AuditCheckpoint;
+import dev.authservice.proto.auth.v1.GetAuditKeysRequest;
+import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
+import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.StreamAuditResponse;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditResponse;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.CreateUserRequest;
 import dev.authservice.proto.auth.v1.DisableUserRequest;
@@ -185,6 +193,50 @@ public final class AuthClient implements AutoCloseable {
       QueryAuditResponse page = queryAudit(request.toBuilder().setPageToken(token).build());
       return new Page<>(page.getEventsList(), page.getNextPageToken());
     });
+  }
+
+  /** Checks the trail's hash chains against its signed checkpoints (needs role auditor or admin). */
+  public VerifyAuditResponse verifyAudit(VerifyAuditRequest request) {
+    return auth().verifyAudit(request);
+  }
+
+  /** The public keys that verify audit checkpoints, as RFC 7517 JWK Set JSON (no credentials needed). */
+  public String auditKeys() {
+    return auth().getAuditKeys(GetAuditKeysRequest.getDefaultInstance()).getKeysJson();
+  }
+
+  /** Every signed checkpoint in the request's time range, oldest first, paging lazily (role auditor or admin). */
+  public Stream<AuditCheckpoint> auditCheckpoints(ListAuditCheckpointsRequest request) {
+    return pages(token -> {
+      ListAuditCheckpointsResponse page = auth().listAuditCheckpoints(request.toBuilder().setPageToken(token).build());
+      return new Page<>(page.getCheckpointsList(), page.getNextPageToken());
+    });
+  }
+
+  /**
+   * Streams matching events oldest first, each with a resume token (role auditor or admin).
+   * The stream is read as it is consumed, so a slow consumer slows the server instead of
+   * filling memory. With {@code follow} it has no deadline and stays open until closed; close
+   * the returned stream to end it.
+   */
+  public Stream<StreamAuditResponse> streamAudit(StreamAuditRequest request) {
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    AuthServiceGrpc.AuthServiceBlockingStub stub = credentials.map(auth -> AuthServiceGrpc.newBlockingStub(channel)
+        .withCallCredentials(auth)).orElse(AuthServiceGrpc.newBlockingStub(channel));
+    if (!request.getFollow()) {
+      stub = stub.withDeadlineAfter(Math.max(deadline.toMillis(), Duration.ofMinutes(30).toMillis()),
+          TimeUnit.MILLISECONDS);
+    }
+    AuthServiceGrpc.AuthServiceBlockingStub call = stub;
+    Iterator<StreamAuditResponse> responses;
+    io.grpc.Context previous = context.attach();
+    try {
+      responses = call.streamAudit(request);
+    } finally {
+      context.detach(previous);
+    }
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(responses, Spliterator.ORDERED), false)
+        .onClose(() -> context.cancel(null));
   }
 
   /** Creates an account (needs role admin). */

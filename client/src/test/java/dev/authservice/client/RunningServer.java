@@ -30,6 +30,8 @@ public final class RunningServer implements AutoCloseable {
         .database("auth_client_test_" + UUID.randomUUID().toString().substring(0, 8))
         .hashParams(new HashParams(1024, 1, 1))
         .bootstrapAdmin(Optional.of(ADMIN), Optional.of(ADMIN_PASSWORD))
+        // checkpoints soon after events, so exports made in a test carry some
+        .auditCheckpointInterval(java.time.Duration.ofMillis(200))
         .build());
   }
 

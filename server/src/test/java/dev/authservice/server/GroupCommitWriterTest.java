@@ -63,6 +63,11 @@ class GroupCommitWriterTest {
     }
 
     @Override
+    public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
+      return List.of();
+    }
+
+    @Override
     public Optional<dev.authservice.integrity.ChainedEvent> head(String chain) {
       return Optional.empty();
     }

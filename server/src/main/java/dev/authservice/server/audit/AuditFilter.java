@@ -35,6 +35,17 @@ public record AuditFilter(
         + "|token_id=" + tokenId.map(AuditFilter::quote).orElse("-");
   }
 
+  /** Whether the event passes every part of the filter. */
+  public boolean matches(AuditEvent e) {
+    return (types.isEmpty() || types.contains(e.type()))
+        && username.map(e.username()::equals).orElse(true)
+        && outcome.map(o -> o == e.outcome()).orElse(true)
+        && start.map(s -> !e.time().isBefore(s)).orElse(true)
+        && end.map(x -> e.time().isBefore(x)).orElse(true)
+        && clientIp.map(e.clientIp()::equals).orElse(true)
+        && tokenId.map(e.tokenId()::equals).orElse(true);
+  }
+
   private static String quote(String s) {
     return s.length() + ":" + s;
   }

@@ -31,6 +31,9 @@ public interface AuditStore {
    */
   List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit);
 
+  /** Up to {@code limit} events of the chain with seq above {@code afterSeq}, in seq order. */
+  List<AuditEvent> chainPage(String chain, long afterSeq, int limit);
+
   /** The chain's event with the highest seq, if it has any. */
   Optional<ChainedEvent> head(String chain);
 

@@ -22,6 +22,9 @@ public interface CheckpointStore {
   /** The newest periodic or shutdown checkpoint of the chain at or before {@code seq}. */
   Optional<Checkpoint> latestAtOrBefore(String chain, long seq);
 
+  /** The highest seq of the chain that a periodic, shutdown or purge checkpoint at or before {@code time} names. */
+  long seqCheckpointedBy(String chain, Instant time);
+
   /** The newest purge checkpoint of the chain. */
   Optional<Checkpoint> purge(String chain);
 

@@ -27,6 +27,7 @@ final class AccessPolicy {
     rules.put(AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getVerifyAuditMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getListAuditCheckpointsMethod().getFullMethodName(), auditReaders);
+    rules.put(AuthServiceGrpc.getStreamAuditMethod().getFullMethodName(), auditReaders);
     rules.put(UserAdminServiceGrpc.getCreateUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getDisableUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), admins);

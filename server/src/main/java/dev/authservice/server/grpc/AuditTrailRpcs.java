@@ -10,6 +10,11 @@ import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.QueryAuditResponse;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.StreamAuditResponse;
+import dev.authservice.server.audit.AuditStream;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Map;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
 import dev.authservice.server.audit.AuditEvent;
@@ -39,6 +44,9 @@ final class AuditTrailRpcs {
   private static final String CHECKPOINTS_SCOPE = "auth.v1.AuthService/ListAuditCheckpoints";
   private static final int MAX_FILTER_LENGTH = 256;
   private static final int DEFAULT_CHECKPOINT_PAGE = 100;
+  private static final String STREAM_SCOPE = "auth.v1.AuthService/StreamAudit";
+  private static final int STREAM_BATCH = 256;
+  private static final java.time.Duration FOLLOW_POLL = java.time.Duration.ofMillis(250);
 
   private final AuditLog audit;
   private final AuditStore auditStore;
@@ -130,6 +138,139 @@ final class AuditTrailRpcs {
     }
     recordRead(caller, principal);
     return response.build();
+  }
+
+  /**
+   * StreamAudit. The request is checked here; the events are then sent from a thread of their
+   * own, one message at a time and only while the transport is ready for more, so a slow reader
+   * makes the server wait, never buffer.
+   */
+  void streamAudit(StreamAuditRequest request, Caller caller, VerifiedToken principal,
+      ServerCallStreamObserver<StreamAuditResponse> out, Rpcs rpcs) {
+    AuditFilter filter;
+    Map<String, Long> positions;
+    String canonical;
+    try {
+      filter = streamFilter(request);
+      canonical = filter.canonical() + "|follow=" + request.getFollow();
+      positions = request.getResumeToken().isEmpty() ? Map.of()
+          : positions(pageTokens.decode(STREAM_SCOPE, canonical, request.getResumeToken()));
+      recordRead(caller, principal);
+    } catch (RuntimeException e) {
+      out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
+      return;
+    }
+    FlowGate gate = new FlowGate(out);
+    AuditStream stream = new AuditStream(auditStore, checkpoints, filter, positions);
+    Thread.ofVirtual().name("stream-audit").start(() -> {
+      try {
+        while (!gate.cancelled()) {
+          List<AuditStream.Delivery> batch = stream.next(STREAM_BATCH);
+          for (AuditStream.Delivery delivery : batch) {
+            if (!gate.awaitReady()) {
+              return;
+            }
+            out.onNext(StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
+                .setResumeToken(pageTokens.encode(STREAM_SCOPE, canonical, encode(delivery.positions()))).build());
+          }
+          if (batch.isEmpty()) {
+            if (!request.getFollow()) {
+              break;
+            }
+            gate.sleep(FOLLOW_POLL);
+          }
+        }
+        if (!gate.cancelled()) {
+          out.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        if (!gate.cancelled()) {
+          out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
+        }
+      }
+    });
+  }
+
+  /** Wakes the sending thread when the transport can take more, or the reader went away. */
+  private static final class FlowGate {
+    private final ServerCallStreamObserver<?> out;
+    private final Object signal = new Object();
+    private volatile boolean cancelled;
+
+    FlowGate(ServerCallStreamObserver<?> out) {
+      this.out = out;
+      out.setOnCancelHandler(() -> {
+        cancelled = true;
+        wake();
+      });
+      out.setOnReadyHandler(this::wake);
+    }
+
+    boolean cancelled() {
+      return cancelled;
+    }
+
+    private void wake() {
+      synchronized (signal) {
+        signal.notifyAll();
+      }
+    }
+
+    /** Waits until the reader can take a message; false if it went away. */
+    boolean awaitReady() {
+      synchronized (signal) {
+        while (!cancelled && !out.isReady()) {
+          try {
+            signal.wait(1000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+        }
+      }
+      return !cancelled;
+    }
+
+    void sleep(java.time.Duration pause) {
+      synchronized (signal) {
+        try {
+          signal.wait(pause.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          cancelled = true;
+        }
+      }
+    }
+  }
+
+  private static List<String> encode(Map<String, Long> positions) {
+    List<String> out = new java.util.ArrayList<>(positions.size());
+    positions.forEach((chain, seq) -> out.add(seq + ":" + chain));
+    return out;
+  }
+
+  private static Map<String, Long> positions(List<String> encoded) {
+    Map<String, Long> positions = new java.util.HashMap<>();
+    for (String entry : encoded) {
+      int colon = entry.indexOf(':');
+      try {
+        positions.put(entry.substring(colon + 1), Long.parseLong(entry.substring(0, colon)));
+      } catch (RuntimeException e) {
+        throw ServiceException.invalid("resume_token is not valid: pass a resume_token from this stream unchanged");
+      }
+    }
+    return positions;
+  }
+
+  private static AuditFilter streamFilter(StreamAuditRequest request) {
+    Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
+    request.getTypesList().forEach(t -> types.add(ProtoMapper.domainType(t)));
+    Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
+    Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
+    requireOrdered(start, end);
+    return new AuditFilter(types, exact(request.getUsername(), "username"),
+        ProtoMapper.domainOutcome(request.getOutcome()), start.map(ProtoMapper::millis), end.map(ProtoMapper::millis),
+        exact(request.getClientIp(), "client_ip"), Optional.empty());
   }
 
   static AuditCheckpoint checkpoint(Checkpoint c) {

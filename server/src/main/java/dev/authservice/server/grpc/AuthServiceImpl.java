@@ -32,6 +32,9 @@ import dev.authservice.server.token.ValidationService;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;
 import dev.authservice.server.user.UserService;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.StreamAuditResponse;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 /** auth.v1.AuthService: maps messages to the token, user and audit capabilities and back. */
@@ -201,6 +204,12 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   public void listAuditCheckpoints(ListAuditCheckpointsRequest request,
       StreamObserver<ListAuditCheckpointsResponse> observer) {
     rpcs.unary(observer, () -> trail.listCheckpoints(request, CallContext.caller(), CallContext.principal()));
+  }
+
+  @Override
+  public void streamAudit(StreamAuditRequest request, StreamObserver<StreamAuditResponse> observer) {
+    trail.streamAudit(request, CallContext.caller(), CallContext.principal(),
+        (ServerCallStreamObserver<StreamAuditResponse>) observer, rpcs);
   }
 
   @Override

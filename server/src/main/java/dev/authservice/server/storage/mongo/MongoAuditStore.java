@@ -219,9 +219,18 @@ final class MongoAuditStore implements AuditStore {
 
   @Override
   public List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
-    List<ChainedEvent> page = new ArrayList<>(limit);
+    return chainDocuments(chain, afterSeq, limit, MongoAuditStore::toChained);
+  }
+
+  @Override
+  public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
+    return chainDocuments(chain, afterSeq, limit, MongoAuditStore::toEvent);
+  }
+
+  private <T> List<T> chainDocuments(String chain, long afterSeq, int limit, java.util.function.Function<Document, T> as) {
+    List<T> page = new ArrayList<>(limit);
     events.find(and(eq("chain", chain), gt("seq", afterSeq))).sort(Sorts.ascending("seq")).limit(limit)
-        .forEach(doc -> page.add(toChained(doc)));
+        .forEach(doc -> page.add(as.apply(doc)));
     return page;
   }
 

@@ -156,6 +156,13 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public long seqCheckpointedBy(String chain, Instant time) {
+    Document latest = checkpoints.find(and(eq("chain", chain), lte("time", Date.from(time))))
+        .sort(Sorts.descending("seq")).projection(new Document("seq", 1)).first();
+    return latest != null && latest.get("seq") instanceof Number n ? n.longValue() : 0;
+  }
+
+  @Override
   public Optional<Checkpoint> purge(String chain) {
     return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.PURGE.name())))
         .sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);

@@ -1,0 +1,146 @@
+package dev.authservice.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.authservice.client.AuthClient;
+import dev.authservice.client.RunningServer;
+import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** authctl audit verify, keys and export against a real server, and an export verified offline. */
+class AuditCtlTest {
+  private static RunningServer server;
+  private static Map<String, String> env;
+  @TempDir Path dir;
+
+  record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(new byte[0]), env::get);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int exit = cli.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new RunningServer();
+    env = Map.of("AUTHCTL_TARGET", server.target());
+    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
+        .getBytes(StandardCharsets.UTF_8)), env::get);
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    assertEquals(0, cli.execute("login", RunningServer.ADMIN, "--password-stdin"));
+    String token = out.toString().trim();
+    env = Map.of("AUTHCTL_TARGET", server.target(), "AUTHCTL_TOKEN", token);
+    for (int i = 0; i < 20; i++) {
+      assertEquals(0, run("validate", token).exit());
+    }
+    assertEquals(ExitCodes.INACTIVE_OR_FAILED, run("validate", "a.b.c").exit());
+    try (AuthClient client = AuthClient.builder().target(server.target()).plaintext().bearerToken(token).build()) {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+      while (client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
+          .noneMatch(c -> c.getSeq() >= 22)) {
+        assertTrue(System.nanoTime() < deadline, "a checkpoint covers the events");
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void verifyOnTheServerPrintsEveryChainAndExitsZeroOnACleanTrail() {
+    Run verify = run("audit", "verify");
+    assertEquals(ExitCodes.OK, verify.exit(), verify.out() + verify.err());
+    assertTrue(verify.out().startsWith("CHAIN"), verify.out());
+    assertTrue(verify.out().contains("OK: "), verify.out());
+    Run windowed = run("audit", "verify", "--since", "PT1H");
+    assertEquals(ExitCodes.OK, windowed.exit(), windowed.out());
+  }
+
+  @Test
+  void anExportVerifiesOfflineWithThePublicKeysAndATamperedOneDoesNot() throws Exception {
+    Path export = dir.resolve("export.jsonl");
+    Run exported = run("audit", "export", "--format", "jsonl", "--out", export.toString());
+    assertEquals(ExitCodes.OK, exported.exit(), exported.err());
+    List<String> lines = Files.readAllLines(export);
+    assertTrue(lines.get(0).startsWith("{\"export\":"), lines.get(0));
+    assertTrue(lines.stream().filter(l -> l.startsWith("{\"event\":")).count() >= 20, "events exported");
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("{\"checkpoint\":")), "checkpoints exported");
+
+    Path keys = dir.resolve("audit-keys.json");
+    Run keysRun = run("audit", "keys");
+    assertEquals(ExitCodes.OK, keysRun.exit());
+    Files.writeString(keys, keysRun.out());
+    assertTrue(keysRun.out().contains("\"Ed25519\""), keysRun.out());
+
+    Run offline = run("audit", "verify", "--file", export.toString(), "--keys", keys.toString());
+    assertEquals(ExitCodes.OK, offline.exit(), offline.out());
+
+    List<String> tampered = new ArrayList<>(lines);
+    for (int i = 0; i < tampered.size(); i++) {
+      if (tampered.get(i).contains("\"reason\":\"VALIDATION_FAILURE_MALFORMED\"")) {
+        tampered.set(i, tampered.get(i).replace("VALIDATION_FAILURE_MALFORMED", "ok"));
+        break;
+      }
+    }
+    Path altered = dir.resolve("altered.jsonl");
+    Files.write(altered, tampered);
+    Run detected = run("audit", "verify", "--file", altered.toString(), "--keys", keys.toString());
+    assertEquals(ExitCodes.INACTIVE_OR_FAILED, detected.exit(), detected.out());
+    assertTrue(detected.out().contains("HASH_MISMATCH"), detected.out());
+
+    Path foreignKeys = dir.resolve("other-keys.json");
+    Files.writeString(foreignKeys, "{\"keys\":[]}");
+    Run untrusted = run("audit", "verify", "--file", export.toString(), "--keys", foreignKeys.toString());
+    assertEquals(ExitCodes.INACTIVE_OR_FAILED, untrusted.exit(), "checkpoints signed by unknown keys are not trusted");
+  }
+
+  @Test
+  void csvAndOcsfExportsHoldTheSameEvents() throws Exception {
+    Run csv = run("audit", "export", "--format", "csv", "--type", "TOKEN_VALIDATE");
+    assertEquals(ExitCodes.OK, csv.exit(), csv.err());
+    List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+        .parse(new java.io.StringReader(csv.out())).getRecords();
+    assertTrue(rows.size() >= 21, "every validation: " + rows.size());
+    assertTrue(rows.stream().allMatch(r -> r.get("type").equals("AUDIT_EVENT_TYPE_TOKEN_VALIDATE")));
+    Run ocsf = run("audit", "export", "--format", "ocsf", "--type", "TOKEN_VALIDATE");
+    assertEquals(ExitCodes.OK, ocsf.exit(), ocsf.err());
+    String[] events = ocsf.out().trim().split("\n");
+    assertEquals(rows.size(), events.length);
+    JsonNode first = new ObjectMapper().readTree(events[0]);
+    assertEquals(6003, first.get("class_uid").asInt());
+    assertEquals(600302, first.get("type_uid").asLong());
+    assertEquals(rows.get(0).get("id"), first.get("metadata").get("uid").asText());
+
+    Run logins = run("audit", "export", "--format", "ocsf", "--type", "LOGIN");
+    JsonNode login = new ObjectMapper().readTree(logins.out().trim().split("\n")[0]);
+    assertEquals(3002, login.get("class_uid").asInt());
+    assertEquals("admin", login.get("user").get("name").asText());
+  }
+}
