@@ -2,6 +2,10 @@ package dev.authservice.client;
 
 import dev.authservice.proto.auth.v1.AuditEvent;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
+import dev.authservice.proto.auth.v1.RunReviewRequest;
+import dev.authservice.proto.auth.v1.RunReviewResponse;
+import dev.authservice.proto.auth.v1.SummarizeAuditRequest;
+import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
 import dev.authservice.proto.auth.v1.GetAuditKeysRequest;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
@@ -237,6 +241,16 @@ public final class AuthClient implements AutoCloseable {
     }
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(responses, Spliterator.ORDERED), false)
         .onClose(() -> context.cancel(null));
+  }
+
+  /** Counts events by time bucket and dimensions (needs role auditor or admin). */
+  public SummarizeAuditResponse summarizeAudit(SummarizeAuditRequest request) {
+    return auth().summarizeAudit(request);
+  }
+
+  /** Runs the suspicious-activity review over a window now; returns its alerts (needs role admin). */
+  public RunReviewResponse runReview(RunReviewRequest request) {
+    return auth().runReview(request);
   }
 
   /** Creates an account (needs role admin). */

@@ -10,6 +10,8 @@ import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditSigner;
 import dev.authservice.server.audit.AuditVerification;
 import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.review.ReviewSchedule;
+import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.RetentionSweeper;
@@ -69,14 +71,14 @@ public final class AuthServer implements AutoCloseable {
 
   private final Server server;
   private final HealthStatusManager health;
-  private final ScheduledExecutorService upkeep;
+  private final List<ScheduledExecutorService> upkeep;
   private final ScheduledExecutorService auditUpkeep;
   private final Optional<ValidationRollup> rollup;
   private final GroupCommitWriter writer;
   private final AuditCheckpointer checkpointer;
   private final MongoStorage storage;
 
-  private AuthServer(Server server, HealthStatusManager health, ScheduledExecutorService upkeep,
+  private AuthServer(Server server, HealthStatusManager health, List<ScheduledExecutorService> upkeep,
       ScheduledExecutorService auditUpkeep, Optional<ValidationRollup> rollup, GroupCommitWriter writer,
       AuditCheckpointer checkpointer, MongoStorage storage) {
     this.server = server;
@@ -111,6 +113,7 @@ public final class AuthServer implements AutoCloseable {
     ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, daemon("auth-upkeep"));
     // the trail's own upkeep (rollup flushes, checkpoints, retention) never holds up the rest
     ScheduledExecutorService auditUpkeep = Executors.newSingleThreadScheduledExecutor(daemon("audit-upkeep"));
+    ScheduledExecutorService reviews = Executors.newSingleThreadScheduledExecutor(daemon("review"));
     try {
       KeyEncryption encryption = KeyEncryption.of(config.keys().keyEncryptionKey(), config.keys().insecureDevKeys());
       if (!encryption.hasKek()) {
@@ -151,6 +154,8 @@ public final class AuthServer implements AutoCloseable {
           new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
       AuditCheckpointer checkpointer = new AuditCheckpointer(writer, checkpoints, auditStore, auditSigner, clock);
       AuditVerification verification = new AuditVerification(auditStore, checkpoints, auditSigner);
+      SuspiciousActivityReview review = new SuspiciousActivityReview(config.review(), auditStore, writer,
+          storage.reviewLeases(), clock, config.instanceId());
       AuditLog audit = new AuditLog(writer, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
       TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
@@ -168,12 +173,14 @@ public final class AuthServer implements AutoCloseable {
           TimeUnit.MILLISECONDS);
       PageTokens pageTokens = new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
       GrpcServices grpc = new GrpcServices(new GrpcServices.Parts(users, logins, throttle, validation, verifier,
-          keys, audit, auditStore, checkpoints, verification, auditSigner, pageTokens, config.defaultAudience(),
+          keys, audit, auditStore, checkpoints, verification, auditSigner, review, clock, pageTokens,
+          config.defaultAudience(),
           config.allowedAudiences(),
           config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);
+      config.review().schedule().ifPresent(cron -> new ReviewSchedule(cron, review, reviews, clock).start());
       config.auditRetention().ifPresent(retention -> auditUpkeep.scheduleWithFixedDelay(
           new RetentionSweeper(auditStore, checkpoints, auditSigner, clock, retention), 0,
           config.auditSweepInterval().toMillis(), TimeUnit.MILLISECONDS));
@@ -204,10 +211,12 @@ public final class AuthServer implements AutoCloseable {
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, upkeep, auditUpkeep, rollup, writer, checkpointer, storage);
+      return new AuthServer(server, health, List.of(upkeep, reviews), auditUpkeep, rollup, writer, checkpointer,
+          storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
       auditUpkeep.shutdownNow();
+      reviews.shutdownNow();
       closeQuietly(writer);
       storage.close();
       throw new UncheckedIOException("cannot listen on " + config.bindAddress() + ":" + config.port()
@@ -215,6 +224,7 @@ public final class AuthServer implements AutoCloseable {
     } catch (RuntimeException e) {
       upkeep.shutdownNow();
       auditUpkeep.shutdownNow();
+      reviews.shutdownNow();
       closeQuietly(writer);
       storage.close();
       throw e;
@@ -320,7 +330,7 @@ public final class AuthServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
-      upkeep.shutdownNow();
+      upkeep.forEach(ScheduledExecutorService::shutdownNow);
       auditUpkeep.shutdownNow();
       try {
         auditUpkeep.awaitTermination(5, TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package dev.authservice.server;
 
 import dev.authservice.server.password.HashParams;
+import dev.authservice.server.review.ReviewSettings;
 import dev.authservice.server.throttle.ThrottleSettings;
 import dev.authservice.server.token.SigningAlgorithm;
 import java.nio.file.Path;
@@ -210,6 +211,45 @@ final class ServeCommand implements Callable<Integer> {
           + " (AUTH_AUDIT_CHECKPOINT_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditCheckpointInterval;
 
+  @Option(names = "--review-schedule", defaultValue = "${env:AUTH_REVIEW_SCHEDULE:-0 2 * * *}",
+      description = "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC,"
+          + " or off (AUTH_REVIEW_SCHEDULE). Default: ${DEFAULT-VALUE}")
+  String reviewSchedule;
+
+  @Option(names = "--review-failed-login-burst", defaultValue = "${env:AUTH_REVIEW_FAILED_LOGIN_BURST:-10/PT5M}",
+      description = "FAILED_LOGIN_BURST: failed logins of one username within a time, or off"
+          + " (AUTH_REVIEW_FAILED_LOGIN_BURST). Default: ${DEFAULT-VALUE}")
+  String reviewFailedLoginBurst;
+
+  @Option(names = "--review-credential-stuffing", defaultValue = "${env:AUTH_REVIEW_CREDENTIAL_STUFFING:-5/PT5M}",
+      description = "CREDENTIAL_STUFFING: distinct usernames failing from one address within a time, or off"
+          + " (AUTH_REVIEW_CREDENTIAL_STUFFING). Default: ${DEFAULT-VALUE}")
+  String reviewCredentialStuffing;
+
+  @Option(names = "--review-success-after-failures", defaultValue = "${env:AUTH_REVIEW_SUCCESS_AFTER_FAILURES:-5/PT10M}",
+      description = "SUCCESS_AFTER_FAILURES: failures before a successful login within a time, or off"
+          + " (AUTH_REVIEW_SUCCESS_AFTER_FAILURES). Default: ${DEFAULT-VALUE}")
+  String reviewSuccessAfterFailures;
+
+  @Option(names = "--review-new-address", defaultValue = "${env:AUTH_REVIEW_NEW_ADDRESS:-20/5}",
+      description = "NEW_ADDRESS: previous successful logins compared / the fewest a user needs, or off"
+          + " (AUTH_REVIEW_NEW_ADDRESS). Default: ${DEFAULT-VALUE}")
+  String reviewNewAddress;
+
+  @Option(names = "--review-token-forgery", defaultValue = "${env:AUTH_REVIEW_TOKEN_FORGERY:-3/PT5M}",
+      description = "TOKEN_FORGERY: validations failing on signature, algorithm or key from one address within a"
+          + " time, or off (AUTH_REVIEW_TOKEN_FORGERY). Default: ${DEFAULT-VALUE}")
+  String reviewTokenForgery;
+
+  @Option(names = "--review-revoked-token-use", defaultValue = "${env:AUTH_REVIEW_REVOKED_TOKEN_USE:-on}",
+      description = "REVOKED_TOKEN_USE: on or off (AUTH_REVIEW_REVOKED_TOKEN_USE). Default: ${DEFAULT-VALUE}")
+  String reviewRevokedTokenUse;
+
+  @Option(names = "--review-admin-hours", defaultValue = "${env:AUTH_REVIEW_ADMIN_HOURS:-off}",
+      description = "OFF_HOURS_ADMIN: the UTC hours admin actions are expected in, HH:MM-HH:MM, or off"
+          + " (AUTH_REVIEW_ADMIN_HOURS). Default: ${DEFAULT-VALUE}")
+  String reviewAdminHours;
+
   @Override
   public Integer call() throws Exception {
     AuthServer server = AuthServer.start(toConfig());
@@ -258,9 +298,24 @@ final class ServeCommand implements Callable<Integer> {
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))
         .rollupFlushInterval(rollupFlushInterval)
-        .auditCheckpointInterval(auditCheckpointInterval);
+        .auditCheckpointInterval(auditCheckpointInterval)
+        .review(reviewSettings());
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
+  }
+
+  private ReviewSettings reviewSettings() {
+    Optional<String> schedule = reviewSchedule.isBlank() || reviewSchedule.trim().equalsIgnoreCase("off")
+        ? Optional.empty() : Optional.of(reviewSchedule.trim());
+    schedule.ifPresent(dev.authservice.server.review.ReviewSchedule::parse);
+    return new ReviewSettings(schedule,
+        ReviewSettings.threshold("AUTH_REVIEW_FAILED_LOGIN_BURST", reviewFailedLoginBurst),
+        ReviewSettings.threshold("AUTH_REVIEW_CREDENTIAL_STUFFING", reviewCredentialStuffing),
+        ReviewSettings.threshold("AUTH_REVIEW_SUCCESS_AFTER_FAILURES", reviewSuccessAfterFailures),
+        ReviewSettings.history("AUTH_REVIEW_NEW_ADDRESS", reviewNewAddress),
+        ReviewSettings.threshold("AUTH_REVIEW_TOKEN_FORGERY", reviewTokenForgery),
+        ReviewSettings.onOff("AUTH_REVIEW_REVOKED_TOKEN_USE", reviewRevokedTokenUse),
+        ReviewSettings.hours("AUTH_REVIEW_ADMIN_HOURS", reviewAdminHours));
   }
 
   private static Optional<Duration> optionalInterval(String value) {

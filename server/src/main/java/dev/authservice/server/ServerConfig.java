@@ -44,7 +44,8 @@ public record ServerConfig(
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
-    Duration auditCheckpointInterval) {
+    Duration auditCheckpointInterval,
+    dev.authservice.server.review.ReviewSettings review) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -109,6 +110,7 @@ public record ServerConfig(
     b.validationAudit = validationAudit;
     b.rollupFlushInterval = rollupFlushInterval;
     b.auditCheckpointInterval = auditCheckpointInterval;
+    b.review = review;
     return b;
   }
 
@@ -145,6 +147,7 @@ public record ServerConfig(
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
+    private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -179,6 +182,7 @@ public record ServerConfig(
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
+    public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -192,7 +196,8 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
-          auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval);
+          auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
+          review);
     }
   }
 

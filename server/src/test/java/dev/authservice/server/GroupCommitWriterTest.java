@@ -9,7 +9,7 @@ import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
 import dev.authservice.server.audit.AuditPosition;
-import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.EventWrites;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.error.ServiceException;
@@ -34,7 +34,7 @@ class GroupCommitWriterTest {
   @TempDir Path dir;
 
   /** A store that takes 50 ms per write, whatever its size, and remembers the batch sizes. */
-  private static final class SlowStore implements AuditStore {
+  private static final class SlowStore implements EventWrites {
     final List<Integer> batches = new CopyOnWriteArrayList<>();
 
     @Override
@@ -52,40 +52,6 @@ class GroupCommitWriterTest {
       // acknowledged is durable here
     }
 
-    @Override
-    public List<String> chains() {
-      return List.of();
-    }
-
-    @Override
-    public List<dev.authservice.integrity.ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
-      return List.of();
-    }
-
-    @Override
-    public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
-      return List.of();
-    }
-
-    @Override
-    public Optional<dev.authservice.integrity.ChainedEvent> head(String chain) {
-      return Optional.empty();
-    }
-
-    @Override
-    public long deleteChainThrough(String chain, long throughSeq, int batch) {
-      return 0;
-    }
-
-    @Override
-    public long deleteUnchainedOlderThan(Instant cutoff, int batch) {
-      return 0;
-    }
-
-    @Override
-    public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
-      return List.of();
-    }
   }
 
   private static AuditEvent event() {

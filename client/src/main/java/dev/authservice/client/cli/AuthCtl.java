@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "authctl", mixinStandardHelpOptions = true, version = "authctl 0.1.0",
     description = "Command line client of the auth service.",
     subcommands = {LoginCommand.class, RefreshCommand.class, RevokeCommand.class, ValidateCommand.class,
-        JwksCommand.class, AuditCommand.class, UsersCommand.class, KeysCommand.class},
+        JwksCommand.class, AuditCommand.class, UsersCommand.class, KeysCommand.class, ReportCommand.class},
     footer = "%n" + ExitCodes.HELP)
 public final class AuthCtl {
   @Option(names = "--target", description = "Server host:port; default AUTHCTL_TARGET, else 127.0.0.1:50051.")

@@ -4,23 +4,29 @@ import dev.authservice.integrity.ChainedEvent;
 import java.util.List;
 import java.util.Optional;
 
-/** Durable home of audit events. */
-public interface AuditStore {
-  /**
-   * Writes events in one go; returns once the store has acknowledged all of them. Writing an
-   * event that is already stored (same id) is not an error, so a batch can be retried. They are
-   * durable only after {@link #sync()}.
-   */
-  void insertAll(List<AuditEvent> events);
-
-  /**
-   * Makes every write acknowledged so far durable. On MongoDB the write concern already did
-   * (this does nothing); the embedded store commits and syncs its file.
-   */
-  void sync();
-
+/** Durable home of audit events: written through {@link EventWrites}, read by queries, streams and verification. */
+public interface AuditStore extends EventWrites {
   /** Up to {@code limit} events matching the filter, newest first, strictly after {@code after}. */
   List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit);
+
+  /**
+   * Counts matching events (a rollup as its count) per bucket and group, in one aggregation;
+   * rows in no particular order.
+   */
+  List<AuditSummary.Row> summarize(AuditSummary.Query query);
+
+  /** A matching event, as the review rules need it. */
+  record EventRef(String id, java.time.Instant time, AuditOutcome outcome, String username, String clientIp,
+      String reason, String actor) {}
+
+  /**
+   * Matching events, optionally only those with one of {@code reasons}, grouped by the stored
+   * field {@code groupBy}, each group in time order: what the review rules scan.
+   */
+  java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons, String groupBy);
+
+  /** The events with these ids that exist. */
+  List<AuditEvent> findByIds(List<String> ids);
 
   /** Every chain that has events, in chain order. */
   List<String> chains();

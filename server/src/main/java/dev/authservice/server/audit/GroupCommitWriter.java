@@ -50,7 +50,7 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   /** How far this writer's chain is durable: what a checkpoint may vouch for. */
   public record Head(String chain, long seq, String hash) {}
 
-  private final AuditStore store;
+  private final EventWrites store;
   private final AuditSpool spool;
   private final AuditChains chains;
   private volatile Head durableHead;
@@ -64,7 +64,7 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   private volatile boolean running = true;
   private volatile boolean writing = true;
 
-  public GroupCommitWriter(AuditStore store, AuditSpool spool, StoreHealth health, AuditChains chains,
+  public GroupCommitWriter(EventWrites store, AuditSpool spool, StoreHealth health, AuditChains chains,
       Settings settings) {
     this.store = store;
     this.spool = spool;

@@ -24,10 +24,13 @@ final class AccessPolicy {
   AccessPolicy(boolean validateRequiresCaller) {
     Rule auditReaders = new Rule(Set.of(User.ROLE_AUDITOR, User.ROLE_ADMIN), false);
     Rule admins = new Rule(Set.of(User.ROLE_ADMIN), false);
+    // admins before every rule that uses them
     rules.put(AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getVerifyAuditMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getListAuditCheckpointsMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getStreamAuditMethod().getFullMethodName(), auditReaders);
+    rules.put(AuthServiceGrpc.getSummarizeAuditMethod().getFullMethodName(), auditReaders);
+    rules.put(AuthServiceGrpc.getRunReviewMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getCreateUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getDisableUserMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), admins);

@@ -10,7 +10,12 @@ import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.QueryAuditResponse;
+import dev.authservice.proto.auth.v1.AuditDimension;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.SummarizeAuditRequest;
+import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
+import dev.authservice.proto.auth.v1.SummaryRow;
+import dev.authservice.server.audit.AuditSummary;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.server.audit.AuditStream;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -46,6 +51,8 @@ final class AuditTrailRpcs {
   private static final int DEFAULT_CHECKPOINT_PAGE = 100;
   private static final String STREAM_SCOPE = "auth.v1.AuthService/StreamAudit";
   private static final int STREAM_BATCH = 256;
+  private static final int MAX_GROUP_BY = 4;
+  private static final java.time.Duration MAX_MINUTE_RANGE = java.time.Duration.ofDays(7);
   private static final java.time.Duration FOLLOW_POLL = java.time.Duration.ofMillis(250);
 
   private final AuditLog audit;
@@ -263,14 +270,64 @@ final class AuditTrailRpcs {
   }
 
   private static AuditFilter streamFilter(StreamAuditRequest request) {
+    return streamFilter(request, request.hasStartTime(), request.hasEndTime());
+  }
+
+  private static AuditFilter streamFilter(StreamAuditRequest request, boolean hasStart, boolean hasEnd) {
     Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
     request.getTypesList().forEach(t -> types.add(ProtoMapper.domainType(t)));
-    Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
-    Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
+    Optional<Instant> start = ProtoMapper.optionalInstant(hasStart, request.getStartTime(), "start_time");
+    Optional<Instant> end = ProtoMapper.optionalInstant(hasEnd, request.getEndTime(), "end_time");
     requireOrdered(start, end);
     return new AuditFilter(types, exact(request.getUsername(), "username"),
         ProtoMapper.domainOutcome(request.getOutcome()), start.map(ProtoMapper::millis), end.map(ProtoMapper::millis),
         exact(request.getClientIp(), "client_ip"), Optional.empty());
+  }
+
+  SummarizeAuditResponse summarize(SummarizeAuditRequest request, Caller caller, VerifiedToken principal) {
+    if (request.getGroupByCount() > MAX_GROUP_BY) {
+      throw ServiceException.invalid("group_by takes at most " + MAX_GROUP_BY + " dimensions");
+    }
+    List<AuditSummary.Dimension> dimensions = new java.util.ArrayList<>();
+    for (AuditDimension d : request.getGroupByList()) {
+      if (d == AuditDimension.AUDIT_DIMENSION_UNSPECIFIED || d == AuditDimension.UNRECOGNIZED) {
+        throw ServiceException.invalid("group_by must not contain AUDIT_DIMENSION_UNSPECIFIED or unknown values");
+      }
+      AuditSummary.Dimension dimension = AuditSummary.Dimension.valueOf(d.name().substring("AUDIT_DIMENSION_".length()));
+      if (dimensions.contains(dimension)) {
+        throw ServiceException.invalid("group_by names " + d.name() + " twice");
+      }
+      dimensions.add(dimension);
+    }
+    AuditSummary.Bucket bucket = switch (request.getBucket()) {
+      case TIME_BUCKET_UNSPECIFIED -> AuditSummary.Bucket.WHOLE_RANGE;
+      case TIME_BUCKET_MINUTE -> AuditSummary.Bucket.MINUTE;
+      case TIME_BUCKET_HOUR -> AuditSummary.Bucket.HOUR;
+      case TIME_BUCKET_DAY -> AuditSummary.Bucket.DAY;
+      case UNRECOGNIZED -> throw ServiceException.invalid("bucket is not a known TimeBucket value");
+    };
+    if (request.getLimit() < 0) {
+      throw ServiceException.invalid("limit must not be negative");
+    }
+    AuditFilter filter = streamFilter(StreamAuditRequest.newBuilder().setStartTime(request.getStartTime())
+        .setEndTime(request.getEndTime()).addAllTypes(request.getTypesList()).setOutcome(request.getOutcome())
+        .setUsername(request.getUsername()).setClientIp(request.getClientIp()).build(), request.hasStartTime(),
+        request.hasEndTime());
+    if (bucket == AuditSummary.Bucket.MINUTE && (filter.start().isEmpty() || filter.end().isEmpty()
+        || java.time.Duration.between(filter.start().get(), filter.end().get()).compareTo(MAX_MINUTE_RANGE) > 0)) {
+      throw ServiceException.invalid("minute buckets need start_time and end_time at most " + MAX_MINUTE_RANGE.toDays()
+          + " days apart");
+    }
+    List<AuditSummary.Row> rows = AuditSummary.ordered(
+        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket)), request.getLimit());
+    SummarizeAuditResponse.Builder response = SummarizeAuditResponse.newBuilder();
+    for (AuditSummary.Row row : rows) {
+      SummaryRow.Builder proto = SummaryRow.newBuilder().addAllKeys(row.keys()).setCount(row.count());
+      row.bucketStart().or(filter::start).ifPresent(b -> proto.setBucketStart(ProtoMapper.timestamp(b)));
+      response.addRows(proto);
+    }
+    recordRead(caller, principal);
+    return response.build();
   }
 
   static AuditCheckpoint checkpoint(Checkpoint c) {

@@ -34,7 +34,17 @@ import dev.authservice.server.token.VerifiedToken;
 import dev.authservice.server.user.UserService;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
+import dev.authservice.proto.auth.v1.RunReviewRequest;
+import dev.authservice.proto.auth.v1.RunReviewResponse;
+import dev.authservice.proto.auth.v1.SummarizeAuditRequest;
+import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
+import dev.authservice.server.review.ReviewWindow;
+import dev.authservice.server.review.SuspiciousActivityReview;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import io.grpc.stub.StreamObserver;
 
 /** auth.v1.AuthService: maps messages to the token, user and audit capabilities and back. */
@@ -48,17 +58,23 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   private final AuditLog audit;
   private final AuditTrailRpcs trail;
   private final AuditSigner auditKeys;
+  private final SuspiciousActivityReview review;
+  private final Clock clock;
   private final AudiencePolicy audiences;
   private final Rpcs rpcs;
+  private static final Duration MAX_REVIEW_WINDOW = Duration.ofDays(31);
 
   AuthServiceImpl(LoginService logins, ValidationService validation, JwkSet jwks, AuditLog audit,
-      AuditTrailRpcs trail, AuditSigner auditKeys, AudiencePolicy audiences, Rpcs rpcs) {
+      AuditTrailRpcs trail, AuditSigner auditKeys, SuspiciousActivityReview review, Clock clock,
+      AudiencePolicy audiences, Rpcs rpcs) {
     this.logins = logins;
     this.validation = validation;
     this.jwks = jwks;
     this.audit = audit;
     this.trail = trail;
     this.auditKeys = auditKeys;
+    this.review = review;
+    this.clock = clock;
     this.audiences = audiences;
     this.rpcs = rpcs;
   }
@@ -210,6 +226,35 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   public void streamAudit(StreamAuditRequest request, StreamObserver<StreamAuditResponse> observer) {
     trail.streamAudit(request, CallContext.caller(), CallContext.principal(),
         (ServerCallStreamObserver<StreamAuditResponse>) observer, rpcs);
+  }
+
+  @Override
+  public void summarizeAudit(SummarizeAuditRequest request, StreamObserver<SummarizeAuditResponse> observer) {
+    rpcs.unary(observer, () -> trail.summarize(request, CallContext.caller(), CallContext.principal()));
+  }
+
+  @Override
+  public void runReview(RunReviewRequest request, StreamObserver<RunReviewResponse> observer) {
+    rpcs.unary(observer, () -> {
+      Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
+      Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
+      if (start.isPresent() != end.isPresent()) {
+        throw ServiceException.invalid("give both start_time and end_time, or neither for the previous UTC day");
+      }
+      if (start.isPresent() && !start.get().isBefore(end.get())) {
+        throw ServiceException.invalid("start_time must be before end_time");
+      }
+      if (start.isPresent() && Duration.between(start.get(), end.get()).compareTo(MAX_REVIEW_WINDOW) > 0) {
+        throw ServiceException.invalid("a review window is at most " + MAX_REVIEW_WINDOW.toDays() + " days");
+      }
+      ReviewWindow window = start.isPresent() ? new ReviewWindow(ProtoMapper.millis(start.get()),
+          ProtoMapper.millis(end.get())) : ReviewWindow.previousDay(clock.instant());
+      VerifiedToken principal = CallContext.principal();
+      RunReviewResponse.Builder response = RunReviewResponse.newBuilder();
+      review.review(window, new SuspiciousActivityReview.Requester(AuthServiceGrpc.getRunReviewMethod()
+          .getFullMethodName(), principal.username())).forEach(a -> response.addAlerts(ProtoMapper.event(a)));
+      return response.build();
+    });
   }
 
   @Override

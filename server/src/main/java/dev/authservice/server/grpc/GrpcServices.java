@@ -5,6 +5,7 @@ import dev.authservice.server.audit.AuditSigner;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.AuditVerification;
 import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
@@ -29,6 +30,7 @@ public final class GrpcServices {
   public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
       ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
       AuditStore auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
+      SuspiciousActivityReview review, java.time.Clock clock,
       PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
       List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth) {}
 
@@ -38,7 +40,7 @@ public final class GrpcServices {
     this.services = List.of(
         new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(),
             new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens()),
-            p.auditKeys(), audiences, rpcs),
+            p.auditKeys(), p.review(), p.clock(), audiences, rpcs),
         new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
         new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),

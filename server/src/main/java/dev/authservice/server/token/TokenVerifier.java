@@ -187,24 +187,22 @@ public final class TokenVerifier {
 
   /** What must be checked on every call, cached or not: time, issuer, audience, revocation. */
   private Verification checkNow(VerifiedToken token, Optional<String> expectedAudience) {
-    String jti = token.tokenId();
-    String sub = token.subject();
     Instant now = clock.instant();
     if (!token.expiresAt().plus(clockSkew).isAfter(now)) {
-      return Verification.failed(ValidationFailure.EXPIRED, jti, sub);
+      return Verification.failed(ValidationFailure.EXPIRED, token);
     }
     if (token.notBefore().minus(clockSkew).isAfter(now) || token.issuedAt().minus(clockSkew).isAfter(now)) {
-      return Verification.failed(ValidationFailure.NOT_YET_VALID, jti, sub);
+      return Verification.failed(ValidationFailure.NOT_YET_VALID, token);
     }
     if (!issuer.equals(token.issuer())) {
-      return Verification.failed(ValidationFailure.WRONG_ISSUER, jti, sub);
+      return Verification.failed(ValidationFailure.WRONG_ISSUER, token);
     }
     if (expectedAudience.isPresent() && !token.audience().contains(expectedAudience.get())) {
-      return Verification.failed(ValidationFailure.WRONG_AUDIENCE, jti, sub);
+      return Verification.failed(ValidationFailure.WRONG_AUDIENCE, token);
     }
     Optional<ValidationFailure> revoked = expectedAudience.isPresent() ? revocations.check(token) : Optional.empty();
     if (revoked.isPresent()) {
-      return Verification.failed(revoked.get(), jti, sub);
+      return Verification.failed(revoked.get(), token);
     }
     return Verification.active(token);
   }

@@ -44,6 +44,7 @@ public final class ValidationService {
         failuresByCaller.add(callerKey);
       }
       audit.event(AuditEventType.TOKEN_VALIDATE, caller).subject(verification.subjectForAudit())
+          .username(verification.usernameForAudit())
           .tokenId(verification.tokenIdForAudit()).failure(verification.failure().get().reasonCode());
       return verification;
     }

@@ -9,19 +9,25 @@ import java.util.Optional;
  */
 public record Verification(
     Optional<VerifiedToken> token, Optional<ValidationFailure> failure, String tokenIdForAudit,
-    String subjectForAudit) {
+    String subjectForAudit, String usernameForAudit) {
 
   static Verification active(VerifiedToken token) {
-    return new Verification(Optional.of(token), Optional.empty(), token.tokenId(), token.subject());
+    return new Verification(Optional.of(token), Optional.empty(), token.tokenId(), token.subject(), token.username());
   }
 
   static Verification failed(ValidationFailure failure) {
-    return new Verification(Optional.empty(), Optional.of(failure), "", "");
+    return new Verification(Optional.empty(), Optional.of(failure), "", "", "");
   }
 
   static Verification failed(ValidationFailure failure, String tokenId, String subject) {
     return new Verification(Optional.empty(), Optional.of(failure), nullToEmpty(tokenId),
-        nullToEmpty(subject));
+        nullToEmpty(subject), "");
+  }
+
+  /** A failure of a token whose signature verified: its claims name it, and its user, for the audit trail. */
+  static Verification failed(ValidationFailure failure, VerifiedToken token) {
+    return new Verification(Optional.empty(), Optional.of(failure), token.tokenId(), token.subject(),
+        nullToEmpty(token.username()));
   }
 
   public boolean active() {

@@ -13,6 +13,7 @@ import static com.mongodb.client.model.Filters.or;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.server.audit.AuditEvent;
@@ -21,6 +22,7 @@ import dev.authservice.server.audit.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
 import dev.authservice.server.audit.AuditPosition;
 import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.server.storage.WriteBarrier;
 import java.util.ArrayList;
@@ -72,23 +74,18 @@ final class MongoAuditStore implements AuditStore {
   @Override
   public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
     List<Bson> clauses = new ArrayList<>();
-    if (!filter.types().isEmpty()) {
-      clauses.add(in("type", filter.types().stream().map(AuditEventType::storedName).toList()));
-    }
-    filter.username().ifPresent(u -> clauses.add(eq("username", u)));
-    filter.outcome().ifPresent(o -> clauses.add(eq("outcome", o.storedName())));
-    filter.start().ifPresent(s -> clauses.add(gte("time", Date.from(s))));
     if (after.isPresent()) {
       // everything on the next page is at or before the last event shown, which lies before the
       // end; saying so as a plain bound lets an index walk start right there
       AuditPosition p = after.get();
+      AuditFilter upToPosition = new AuditFilter(filter.types(), filter.username(), filter.outcome(), filter.start(),
+          Optional.empty(), filter.clientIp(), filter.tokenId());
+      clauses.add(match(upToPosition));
       clauses.add(lte("time", Date.from(p.time())));
       clauses.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
     } else {
-      filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+      clauses.add(match(filter));
     }
-    filter.clientIp().ifPresent(ip -> clauses.add(eq("client_ip", ip)));
-    filter.tokenId().ifPresent(t -> clauses.add(eq("token_id", t)));
     Bson query = clauses.isEmpty() ? new Document() : and(clauses);
     List<AuditEvent> page = new ArrayList<>(limit);
     events.find(query).sort(Sorts.descending("time", "_id")).limit(limit)
@@ -201,6 +198,85 @@ final class MongoAuditStore implements AuditStore {
 
   private static long millis(Object value) {
     return value instanceof Date d ? d.getTime() : Long.MIN_VALUE;
+  }
+
+  @Override
+  public List<AuditSummary.Row> summarize(AuditSummary.Query query) {
+    Document id = new Document();
+    if (query.bucket() != AuditSummary.Bucket.WHOLE_RANGE) {
+      // bucket start = time - (time - epoch) mod width: UTC boundaries, with the arithmetic every
+      // MongoDB since 3.x and the embedded store both run ($dateTrunc is 5.0+ and not embedded)
+      long width = query.bucket().width().toMillis();
+      id.append("b", new Document("$subtract", List.of("$time", new Document("$mod",
+          List.of(new Document("$subtract", List.of("$time", new Date(0))), width)))));
+    }
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      id.append("k" + i, "$" + query.groupBy().get(i).field());
+    }
+    List<Bson> pipeline = List.of(
+        Aggregates.match(match(query.filter())),
+        new Document("$group", new Document("_id", id)
+            .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L))))));
+    List<AuditSummary.Row> rows = new ArrayList<>();
+    for (Document group : events.aggregate(pipeline)) {
+      Document key = group.get("_id", Document.class);
+      Optional<java.time.Instant> bucket = key.get("b") instanceof Date d ? Optional.of(d.toInstant()) : Optional.empty();
+      List<String> keys = new ArrayList<>(query.groupBy().size());
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        Object value = key.get("k" + i);
+        keys.add(value == null ? "" : String.valueOf(value));
+      }
+      rows.add(new AuditSummary.Row(bucket, keys, ((Number) group.get("n")).longValue()));
+    }
+    return rows;
+  }
+
+  @Override
+  public java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons,
+      String groupBy) {
+    Bson match = reasons.isEmpty() ? match(filter) : and(match(filter), in("reason", List.copyOf(reasons)));
+    List<Bson> pipeline = List.of(
+        Aggregates.match(match),
+        new Document("$sort", new Document("time", 1).append("_id", 1)),
+        new Document("$group", new Document("_id", "$" + groupBy).append("events", new Document("$push",
+            new Document("id", "$_id").append("t", "$time").append("o", "$outcome").append("u", "$username")
+                .append("ip", "$client_ip").append("r", "$reason").append("a", "$actor")))));
+    java.util.Map<String, List<EventRef>> groups = new java.util.TreeMap<>();
+    for (Document group : events.aggregate(pipeline)) {
+      List<EventRef> refs = new ArrayList<>();
+      for (Document e : group.getList("events", Document.class)) {
+        refs.add(new EventRef(e.getString("id"), e.getDate("t").toInstant(),
+            AuditOutcome.fromStoredName(e.getString("o")), Documents.string(e, "u"), Documents.string(e, "ip"),
+            Documents.string(e, "r"), Documents.string(e, "a")));
+      }
+      refs.sort(java.util.Comparator.comparing(EventRef::time).thenComparing(EventRef::id));
+      groups.put(group.get("_id") == null ? "" : String.valueOf(group.get("_id")), refs);
+    }
+    return groups;
+  }
+
+  /** The filter as a query: typed values only, never operators from the caller. */
+  private static Bson match(AuditFilter filter) {
+    List<Bson> clauses = new ArrayList<>();
+    if (!filter.types().isEmpty()) {
+      clauses.add(in("type", filter.types().stream().map(AuditEventType::storedName).toList()));
+    }
+    filter.username().ifPresent(u -> clauses.add(eq("username", u)));
+    filter.outcome().ifPresent(o -> clauses.add(eq("outcome", o.storedName())));
+    filter.start().ifPresent(s -> clauses.add(gte("time", Date.from(s))));
+    filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
+    filter.clientIp().ifPresent(ip -> clauses.add(eq("client_ip", ip)));
+    filter.tokenId().ifPresent(t -> clauses.add(eq("token_id", t)));
+    return clauses.isEmpty() ? new Document() : and(clauses);
+  }
+
+  @Override
+  public List<AuditEvent> findByIds(List<String> ids) {
+    List<AuditEvent> found = new ArrayList<>();
+    if (!ids.isEmpty()) {
+      events.find(in("_id", ids)).forEach(doc -> found.add(toEvent(doc)));
+    }
+    return found;
   }
 
   @Override

@@ -13,6 +13,7 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.review.ReviewLeases;
 import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
@@ -143,6 +144,10 @@ public final class MongoStorage implements AutoCloseable {
   public CheckpointStore auditCheckpoints() {
     return new MongoCheckpointStore(collection(MongoCheckpointStore.COLLECTION),
         collection(MongoCheckpointStore.CHAINS), barrier);
+  }
+
+  public ReviewLeases reviewLeases() {
+    return new MongoReviewLeases(collection(MongoReviewLeases.COLLECTION), barrier);
   }
 
   /** The audit signing keys: stored like the token keys, in a collection of their own. */

@@ -1,0 +1,19 @@
+package dev.authservice.server.audit;
+
+import java.util.List;
+
+/** What the group-commit writer needs of a store: writing batches, and making them durable. */
+public interface EventWrites {
+  /**
+   * Writes events in one go; returns once the store has acknowledged all of them. Writing an
+   * event that is already stored (same id) is not an error, so a batch can be retried. They are
+   * durable only after {@link #sync()}.
+   */
+  void insertAll(List<AuditEvent> events);
+
+  /**
+   * Makes every write acknowledged so far durable. On MongoDB the write concern already did
+   * (this does nothing); the embedded store commits and syncs its file.
+   */
+  void sync();
+}

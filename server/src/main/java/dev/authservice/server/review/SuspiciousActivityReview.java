@@ -1,0 +1,113 @@
+package dev.authservice.server.review;
+
+import dev.authservice.integrity.Hashes;
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditOutcome;
+import dev.authservice.server.audit.AuditSink;
+import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.error.ServiceException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The suspicious-activity review: runs every rule over a window and records each finding as an
+ * ALERT event (chained and exported like any other). An alert's id derives from its rule,
+ * subject and window, so reviewing a window again finds the same alerts and records none twice;
+ * a lease in the store keeps two instances from reviewing one window at once.
+ */
+public final class SuspiciousActivityReview {
+  private static final Logger log = LoggerFactory.getLogger(SuspiciousActivityReview.class);
+  private static final Duration LEASE = Duration.ofMinutes(10);
+  private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+
+  /** Who asked for the review, for the alerts' rpc_method and actor. */
+  public record Requester(String rpcMethod, String actor) {
+    public static final Requester SCHEDULE = new Requester("review/scheduled", "");
+  }
+
+  private final List<ReviewRule> rules;
+  private final AuditStore events;
+  private final AuditSink sink;
+  private final ReviewLeases leases;
+  private final Clock clock;
+  private final String instance;
+
+  public SuspiciousActivityReview(ReviewSettings settings, AuditStore events, AuditSink sink, ReviewLeases leases,
+      Clock clock, String instance) {
+    this.rules = Rules.of(settings);
+    this.events = events;
+    this.sink = sink;
+    this.leases = leases;
+    this.clock = clock;
+    this.instance = instance;
+  }
+
+  /** Reviews the window; returns its alerts, those recorded now and those recorded by an earlier run. */
+  public List<AuditEvent> review(ReviewWindow window, Requester requester) {
+    String lease = "review:" + window.key();
+    awaitLease(lease);
+    try {
+      List<Finding> findings = new ArrayList<>();
+      for (ReviewRule rule : rules) {
+        findings.addAll(rule.find(window, events));
+      }
+      Map<String, Finding> byId = new java.util.LinkedHashMap<>();
+      findings.forEach(f -> byId.putIfAbsent(alertId(f, window), f));
+      Map<String, AuditEvent> existing = new HashMap<>();
+      events.findByIds(List.copyOf(byId.keySet())).forEach(e -> existing.put(e.id(), e));
+      List<AuditEvent> fresh = new ArrayList<>();
+      byId.forEach((id, finding) -> {
+        if (!existing.containsKey(id)) {
+          fresh.add(alert(id, finding, requester));
+        }
+      });
+      if (!fresh.isEmpty()) {
+        sink.writeAll(fresh);
+        // as stored: sealed into the chain
+        events.findByIds(fresh.stream().map(AuditEvent::id).toList()).forEach(e -> existing.put(e.id(), e));
+      }
+      List<AuditEvent> all = byId.keySet().stream().map(existing::get).filter(java.util.Objects::nonNull).toList();
+      log.info("review of {} .. {}: {} alerts ({} new)", window.start(), window.end(), all.size(), fresh.size());
+      return all;
+    } finally {
+      leases.release(lease, instance);
+    }
+  }
+
+  private void awaitLease(String lease) {
+    long deadline = System.nanoTime() + LEASE_WAIT.toNanos();
+    while (!leases.acquire(lease, instance, clock.instant(), LEASE)) {
+      if (System.nanoTime() > deadline) {
+        throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
+            "another instance is reviewing this window; retry in a minute");
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "interrupted while waiting to review");
+      }
+    }
+  }
+
+  static String alertId(Finding f, ReviewWindow window) {
+    String identity = f.rule() + "\\n" + f.subjectKey() + "\\n" + window.key();
+    return "alert-" + Hashes.sha256(identity.getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+  }
+
+  private AuditEvent alert(String id, Finding f, Requester requester) {
+    AuditEvent event = new AuditEvent(id, clock.instant().truncatedTo(ChronoUnit.MILLIS), AuditEventType.ALERT,
+        AuditOutcome.FAILURE, f.username(), "", "", f.clientIp(), "", requester.rpcMethod(), f.rule(), instance,
+        requester.actor(), "");
+    return event.withAlert(new AuditEvent.Alert(f.rule(), f.severity(), f.summary(), f.evidenceEventIds(), f.count()));
+  }
+}
