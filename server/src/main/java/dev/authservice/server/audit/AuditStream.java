@@ -21,7 +21,7 @@ import java.util.Optional;
 public final class AuditStream {
   /** How much earlier than its predecessors an event may be timed (a validation rollup: its minute plus a flush). */
   static final Duration LATE_TIME_SLACK = Duration.ofMinutes(2);
-  private static final int PAGE = 500;
+  private static final int PAGE = 1000;
 
   /** An event to deliver, and the positions once it is delivered. */
   public record Delivery(AuditEvent event, Map<String, Long> positions) {}
@@ -32,6 +32,9 @@ public final class AuditStream {
   private final Map<String, Long> positions;
   private final Map<String, Deque<AuditEvent>> buffers = new LinkedHashMap<>();
   private final java.util.Set<String> finished = new java.util.HashSet<>();
+  /** New chains (an instance that started) are looked for at most this often. */
+  private static final long DISCOVERY_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
+  private long lastDiscovery;
 
   /** {@code positions}: where a resumed stream left off; chains not in it start from the filter's start. */
   public AuditStream(AuditStore store, CheckpointStore checkpoints, AuditFilter filter, Map<String, Long> positions) {
@@ -46,7 +49,11 @@ public final class AuditStream {
    * has nothing more right now (or, with an end time, is past it).
    */
   public List<Delivery> next(int max) {
-    discoverChains();
+    long now = System.nanoTime();
+    if (now - lastDiscovery > DISCOVERY_INTERVAL_NANOS || buffers.isEmpty()) {
+      discoverChains();
+      lastDiscovery = now;
+    }
     List<Delivery> out = new ArrayList<>();
     while (out.size() < max) {
       String from = null;
