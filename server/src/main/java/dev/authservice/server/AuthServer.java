@@ -331,7 +331,8 @@ public final class AuthServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       upkeep.forEach(ScheduledExecutorService::shutdownNow);
-      auditUpkeep.shutdownNow();
+      // not interrupted: a checkpoint being written finishes, so the shutdown one can follow it
+      auditUpkeep.shutdown();
       try {
         auditUpkeep.awaitTermination(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

@@ -19,8 +19,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
@@ -33,15 +31,6 @@ class AuditIntegrityTest {
   private static final Duration FAST_CHECKPOINTS = Duration.ofMillis(150);
   private static final int EVENTS = 30;
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(25);
-    }
-  }
 
   private static VerifyAuditResponse verify(TestServer server) {
     return TestServer.withBearer(server.auth(), server.adminToken()).verifyAudit(VerifyAuditRequest.getDefaultInstance());
@@ -70,7 +59,7 @@ class AuditIntegrityTest {
     TestServer witness = first.sibling(b -> b.auditCheckpointInterval(FAST_CHECKPOINTS), Clock.systemUTC());
     witness.adminToken();
     MongoCollection<Document> checkpoints = first.database().getCollection("audit_checkpoints");
-    await("the second instance's checkpoint names the first chain's head", () ->
+    Await.until("the second instance's checkpoint names the first chain's head", 15, () ->
         checkpoints.find(Filters.and(Filters.ne("chain", chain), Filters.elemMatch("heads",
             Filters.and(Filters.eq("chain", chain), Filters.eq("seq", lastSeq))))).first() != null);
     return new Trail(witness, chain, lastSeq);

@@ -20,7 +20,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,15 +28,6 @@ import org.junit.jupiter.api.Test;
  * every answered Validate has exactly one event in the store.
  */
 class AuditOutageTest {
-  private static void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   private static ServingStatus health(TestServer server) {
     return HealthGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
@@ -68,9 +58,9 @@ class AuditOutageTest {
         }));
       }
       try {
-        await("some load before the outage", 10, () -> answered.get() > 200);
+        Await.until("some load before the outage", 10, () -> answered.get() > 200);
         server.store().stopStore();
-        await("health NOT_SERVING", 10, () -> health(server) == ServingStatus.NOT_SERVING);
+        Await.until("health NOT_SERVING", 10, () -> health(server) == ServingStatus.NOT_SERVING);
         int duringOutage = answered.get();
 
         long start = System.nanoTime();
@@ -81,10 +71,10 @@ class AuditOutageTest {
         assertEquals(Status.Code.UNAVAILABLE, login.getStatus().getCode());
         assertTrue(loginMillis < 2000, "login failed after " + loginMillis + " ms");
 
-        await("validations answered while the store is down", 10, () -> answered.get() > duringOutage + 200);
+        Await.until("validations answered while the store is down", 10, () -> answered.get() > duringOutage + 200);
         server.store().restartStore();
-        await("health SERVING again", 20, () -> health(server) == ServingStatus.SERVING);
-        await("more load after recovery", 10, () -> answered.get() > duringOutage + 400);
+        Await.until("health SERVING again", 20, () -> health(server) == ServingStatus.SERVING);
+        Await.until("more load after recovery", 10, () -> answered.get() > duringOutage + 400);
       } finally {
         stop.set(true);
         for (Future<?> worker : workers) {
@@ -94,7 +84,7 @@ class AuditOutageTest {
       }
       assertEquals(0, refused.get(), "Validate never failed");
       var events = server.database().getCollection("audit_events");
-      await("the spool drained into the store", 30, () -> events.countDocuments(Filters.and(
+      Await.until("the spool drained into the store", 30, () -> events.countDocuments(Filters.and(
           Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")))
           >= answered.get());
       Thread.sleep(500);

@@ -17,8 +17,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
@@ -27,15 +25,6 @@ import org.junit.jupiter.api.Test;
  * still verifies clean; what is younger than the retention stays.
  */
 class RetentionTest {
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   private static void validations(TestServer server, String token, int n) {
     for (int i = 0; i < n; i++) {
@@ -53,11 +42,11 @@ class RetentionTest {
       String token = server.adminToken();
       validations(server, token, 40);
       Instant oldTime = clock.instant();
-      await("a checkpoint covers the old events", () -> server.database().getCollection("audit_checkpoints")
+      Await.until("a checkpoint covers the old events", 20, () -> server.database().getCollection("audit_checkpoints")
           .countDocuments(Filters.eq("kind", "PERIODIC")) > 0);
       clock.advance(Duration.ofHours(2));
       validations(server, token, 10);
-      await("events older than the retention are gone", () ->
+      Await.until("events older than the retention are gone", 20, () ->
           events.countDocuments(Filters.lte("time", Date.from(oldTime))) == 0);
       assertEquals(10, events.countDocuments(Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"),
           Filters.gt("time", Date.from(oldTime)))), "what is within the retention stays");
@@ -93,7 +82,7 @@ class RetentionTest {
             .append("username", "old"));
       }
       collection.insertMany(docs);
-      await("the old unchained events are gone", () -> collection.countDocuments(Filters.eq("username", "old")) == 0);
+      Await.until("the old unchained events are gone", 20, () -> collection.countDocuments(Filters.eq("username", "old")) == 0);
     }
   }
 

@@ -27,6 +27,8 @@ public final class AuditCheckpointer {
   private long lastSeq;
   private Checkpoint.Kind lastKind;
   private String lastCheckpointHash = Hashes.ZERO;
+  /** A write failed in a way that leaves open whether it landed: the store says which checkpoint came last. */
+  private boolean unsure;
 
   public AuditCheckpointer(GroupCommitWriter writer, CheckpointStore checkpoints, AuditStore events,
       AuditSigner signer, Clock clock) {
@@ -48,6 +50,14 @@ public final class AuditCheckpointer {
 
   /** Writes a checkpoint if there is something to vouch for; returns it. */
   public synchronized Optional<Checkpoint> checkpoint(Checkpoint.Kind kind) {
+    if (unsure) {
+      checkpoints.latestAtOrBefore(writer.chain(), Long.MAX_VALUE).ifPresent(latest -> {
+        lastSeq = latest.seq();
+        lastKind = latest.kind();
+        lastCheckpointHash = latest.checkpointHash();
+      });
+      unsure = false;
+    }
     GroupCommitWriter.Head head = writer.durableHead();
     boolean nothingNew = head.seq() == lastSeq;
     if (head.seq() == 0 || (nothingNew && (kind == Checkpoint.Kind.PERIODIC || lastKind == kind))) {
@@ -56,7 +66,9 @@ public final class AuditCheckpointer {
     Checkpoint unsigned = new Checkpoint(kind, head.chain(), head.seq(), head.hash(), clock.millis(),
         otherHeads(head.chain()), lastCheckpointHash, "");
     Checkpoint signed = unsigned.withSignature(signer.sign(unsigned));
+    unsure = true;
     checkpoints.insert(signed);
+    unsure = false;
     lastSeq = head.seq();
     lastKind = kind;
     lastCheckpointHash = signed.checkpointHash();

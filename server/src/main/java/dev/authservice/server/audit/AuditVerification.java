@@ -7,8 +7,6 @@ import dev.authservice.integrity.TrailVerifier;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 
 /**
@@ -41,36 +39,6 @@ public final class AuditVerification {
   }
 
   private Iterator<ChainedEvent> pages(String chain, long afterSeq) {
-    return new Iterator<>() {
-      private List<ChainedEvent> page = List.of();
-      private int at;
-      private long last = afterSeq;
-      private boolean done;
-
-      @Override
-      public boolean hasNext() {
-        if (at < page.size()) {
-          return true;
-        }
-        if (done) {
-          return false;
-        }
-        page = events.chainEvents(chain, last, PAGE);
-        at = 0;
-        done = page.size() < PAGE;
-        if (!page.isEmpty()) {
-          last = page.get(page.size() - 1).seq();
-        }
-        return !page.isEmpty();
-      }
-
-      @Override
-      public ChainedEvent next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return page.get(at++);
-      }
-    };
+    return Pages.after(afterSeq, (seq, size) -> events.chainEvents(chain, seq, size), ChainedEvent::seq, PAGE);
   }
 }

@@ -13,13 +13,13 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.Pages;
 import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Optional;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -102,37 +102,20 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public Iterable<Checkpoint> all() {
-    return () -> new Iterator<>() {
-      private List<Document> page = List.of();
-      private int at;
-      private String lastId;
-      private boolean done;
+    return () -> {
+      Iterator<Document> documents = Pages.after("", (lastId, size) -> checkpoints.find(gt("_id", lastId))
+          .sort(Sorts.ascending("_id")).limit(size).into(new ArrayList<>()), doc -> doc.getString("_id"), PAGE);
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return documents.hasNext();
+        }
 
-      @Override
-      public boolean hasNext() {
-        if (at < page.size()) {
-          return true;
+        @Override
+        public Checkpoint next() {
+          return toCheckpoint(documents.next());
         }
-        if (done) {
-          return false;
-        }
-        Bson after = lastId == null ? new Document() : gt("_id", lastId);
-        page = checkpoints.find(after).sort(Sorts.ascending("_id")).limit(PAGE).into(new ArrayList<>());
-        at = 0;
-        done = page.size() < PAGE;
-        if (!page.isEmpty()) {
-          lastId = page.get(page.size() - 1).getString("_id");
-        }
-        return !page.isEmpty();
-      }
-
-      @Override
-      public Checkpoint next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return toCheckpoint(page.get(at++));
-      }
+      };
     };
   }
 
