@@ -270,18 +270,8 @@ final class AuditTrailRpcs {
   }
 
   private static AuditFilter streamFilter(StreamAuditRequest request) {
-    return streamFilter(request, request.hasStartTime(), request.hasEndTime());
-  }
-
-  private static AuditFilter streamFilter(StreamAuditRequest request, boolean hasStart, boolean hasEnd) {
-    Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
-    request.getTypesList().forEach(t -> types.add(ProtoMapper.domainType(t)));
-    Optional<Instant> start = ProtoMapper.optionalInstant(hasStart, request.getStartTime(), "start_time");
-    Optional<Instant> end = ProtoMapper.optionalInstant(hasEnd, request.getEndTime(), "end_time");
-    requireOrdered(start, end);
-    return new AuditFilter(types, exact(request.getUsername(), "username"),
-        ProtoMapper.domainOutcome(request.getOutcome()), start.map(ProtoMapper::millis), end.map(ProtoMapper::millis),
-        exact(request.getClientIp(), "client_ip"), Optional.empty());
+    return filter(request.getTypesList(), request.getOutcome(), request.getUsername(), request.getClientIp(), "",
+        request.hasStartTime(), request.getStartTime(), request.hasEndTime(), request.getEndTime());
   }
 
   SummarizeAuditResponse summarize(SummarizeAuditRequest request, Caller caller, VerifiedToken principal) {
@@ -309,10 +299,9 @@ final class AuditTrailRpcs {
     if (request.getLimit() < 0) {
       throw ServiceException.invalid("limit must not be negative");
     }
-    AuditFilter filter = streamFilter(StreamAuditRequest.newBuilder().setStartTime(request.getStartTime())
-        .setEndTime(request.getEndTime()).addAllTypes(request.getTypesList()).setOutcome(request.getOutcome())
-        .setUsername(request.getUsername()).setClientIp(request.getClientIp()).build(), request.hasStartTime(),
-        request.hasEndTime());
+    AuditFilter filter = filter(request.getTypesList(), request.getOutcome(), request.getUsername(),
+        request.getClientIp(), "", request.hasStartTime(), request.getStartTime(), request.hasEndTime(),
+        request.getEndTime());
     if (bucket == AuditSummary.Bucket.MINUTE && (filter.start().isEmpty() || filter.end().isEmpty()
         || java.time.Duration.between(filter.start().get(), filter.end().get()).compareTo(MAX_MINUTE_RANGE) > 0)) {
       throw ServiceException.invalid("minute buckets need start_time and end_time at most " + MAX_MINUTE_RANGE.toDays()
@@ -352,18 +341,25 @@ final class AuditTrailRpcs {
   }
 
   static AuditFilter filter(QueryAuditRequest request) {
-    Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
-    request.getTypesList().forEach(t -> types.add(ProtoMapper.domainType(t)));
-    Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
-    Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
-    requireOrdered(start, end);
-    return new AuditFilter(types,
-        exact(request.getUsername(), "username"),
-        ProtoMapper.domainOutcome(request.getOutcome()),
-        start.map(ProtoMapper::millis), end.map(ProtoMapper::millis),
-        exact(request.getClientIp(), "client_ip"),
-        exact(request.getTokenId(), "token_id"));
+    return filter(request.getTypesList(), request.getOutcome(), request.getUsername(), request.getClientIp(),
+        request.getTokenId(), request.hasStartTime(), request.getStartTime(), request.hasEndTime(),
+        request.getEndTime());
   }
+
+  /** The filter every audit read shares: typed values only, times rounded as stored, start before end. */
+  private static AuditFilter filter(List<dev.authservice.proto.auth.v1.AuditEventType> requestedTypes,
+      dev.authservice.proto.auth.v1.AuditOutcome outcome, String username, String clientIp, String tokenId,
+      boolean hasStart, com.google.protobuf.Timestamp startTime, boolean hasEnd, com.google.protobuf.Timestamp endTime) {
+    Set<dev.authservice.server.audit.AuditEventType> types = new LinkedHashSet<>();
+    requestedTypes.forEach(t -> types.add(ProtoMapper.domainType(t)));
+    Optional<Instant> start = ProtoMapper.optionalInstant(hasStart, startTime, "start_time");
+    Optional<Instant> end = ProtoMapper.optionalInstant(hasEnd, endTime, "end_time");
+    requireOrdered(start, end);
+    return new AuditFilter(types, exact(username, "username"), ProtoMapper.domainOutcome(outcome),
+        start.map(ProtoMapper::millis), end.map(ProtoMapper::millis), exact(clientIp, "client_ip"),
+        exact(tokenId, "token_id"));
+  }
+
 
   static Optional<String> exact(String value, String field) {
     if (value.length() > MAX_FILTER_LENGTH) {
