@@ -25,6 +25,8 @@ import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.QueryAuditResponse;
 import dev.authservice.proto.auth.v1.RefreshRequest;
+import dev.authservice.proto.auth.v1.RotateAuditSigningKeyRequest;
+import dev.authservice.proto.auth.v1.RotateAuditSigningKeyResponse;
 import dev.authservice.proto.auth.v1.RefreshResponse;
 import dev.authservice.proto.auth.v1.RevokeRequest;
 import dev.authservice.proto.auth.v1.RotateSigningKeyRequest;
@@ -282,6 +284,12 @@ public final class AuthClient implements AutoCloseable {
   public RotateSigningKeyResponse rotateSigningKey() {
     return prepared(KeyAdminServiceGrpc.newBlockingStub(channel))
         .rotateSigningKey(RotateSigningKeyRequest.getDefaultInstance());
+  }
+
+  /** Makes a new audit checkpoint signing key active; earlier ones keep verifying (needs role admin). */
+  public RotateAuditSigningKeyResponse rotateAuditSigningKey() {
+    return prepared(KeyAdminServiceGrpc.newBlockingStub(channel))
+        .rotateAuditSigningKey(RotateAuditSigningKeyRequest.getDefaultInstance());
   }
 
   private AuthServiceGrpc.AuthServiceBlockingStub auth() {

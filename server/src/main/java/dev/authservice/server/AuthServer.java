@@ -31,6 +31,7 @@ import dev.authservice.server.throttle.LoginThrottle;
 import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningAlgorithm;
 import dev.authservice.server.token.SigningKeys;
+import dev.authservice.server.token.StartupKeyCheck;
 import dev.authservice.server.token.TokenIssuer;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.ValidationService;
@@ -122,7 +123,13 @@ public final class AuthServer implements AutoCloseable {
       }
       SigningKeys keys = new SigningKeys(storage.signingKeys(encryption), clock, config.keys().algorithm(),
           config.tokenTtl().plus(config.clockSkew()));
+      // audit keys never retire: a checkpoint must verify for as long as the trail is kept
+      SigningKeys auditKeys = SigningKeys.neverRetiring(storage.auditSigningKeys(encryption), clock,
+          SigningAlgorithm.EdDSA);
+      // before any key is used: every stored key must be one this server can trust
+      StartupKeyCheck.run(List.of(keys, auditKeys), config.keys().encryptPlaintextKeys());
       keys.loadOrCreate();
+      auditKeys.loadOrCreate();
 
       PasswordHasher hasher = new PasswordHasher(config.hashParams(),
           Math.max(2, Runtime.getRuntime().availableProcessors()));
@@ -142,10 +149,6 @@ public final class AuthServer implements AutoCloseable {
 
       AuditStore auditStore = storage.auditEvents();
       CheckpointStore checkpoints = storage.auditCheckpoints();
-      // audit keys never retire: a checkpoint must verify for as long as the trail is kept
-      SigningKeys auditKeys = new SigningKeys(storage.auditSigningKeys(encryption), clock, SigningAlgorithm.EdDSA,
-          Duration.ZERO);
-      auditKeys.loadOrCreate();
       AuditSigner auditSigner = new AuditSigner(auditKeys);
       String chain = AuditChains.chainId(config.instanceId(), clock.millis());
       checkpoints.registerChain(chain, config.instanceId(), clock.instant());
@@ -159,7 +162,7 @@ public final class AuthServer implements AutoCloseable {
       AuditLog audit = new AuditLog(writer, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
       TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
-          config.defaultAudience(), config.clockSkew());
+          config.defaultAudience(), config.tokenTtl(), config.clockSkew());
       LoginService logins = new LoginService(users, throttle, sessions, issuer, verifier, revocations, audit,
           config.clockSkew());
       Optional<ValidationRollup> rollup = config.validationAudit() == ValidationAuditMode.ROLLUP
@@ -179,6 +182,10 @@ public final class AuthServer implements AutoCloseable {
           config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
+      // another instance's audit key rotation reaches this one's signing and GetAuditKeys within a reload
+      upkeep.scheduleWithFixedDelay(guarded("reload or rotate audit keys",
+          () -> auditSigner.refresh(config.keys().auditRotationInterval())),
+          KEY_RELOAD_INTERVAL.toMillis(), KEY_RELOAD_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);
       config.review().schedule().ifPresent(cron -> new ReviewSchedule(cron, review, reviews, clock).start());
       config.auditRetention().ifPresent(retention -> auditUpkeep.scheduleWithFixedDelay(

@@ -126,6 +126,18 @@ final class ServeCommand implements Callable<Integer> {
       description = "Allow signing keys stored unencrypted, for development only (AUTH_INSECURE_DEV_KEYS).")
   boolean insecureDevKeys;
 
+  @Option(names = "--audit-key-rotation-interval", defaultValue = "${env:AUTH_AUDIT_KEY_ROTATION_INTERVAL:-P90D}",
+      description = "Rotate the audit checkpoint signing key when it is this old, ISO-8601, at least P1D (audit keys"
+          + " are kept forever); 0 or PT0S: only on demand (AUTH_AUDIT_KEY_ROTATION_INTERVAL). Default: ${DEFAULT-VALUE}")
+  String auditKeyRotationInterval;
+
+  @Option(names = "--encrypt-plaintext-keys", defaultValue = "${env:AUTH_ENCRYPT_PLAINTEXT_KEYS:-false}",
+      arity = "0..1",
+      description = "For one start: encrypt under the key-encryption key the private keys that a run with insecure"
+          + " development keys left unencrypted, logging each kid; without it such keys stop the start"
+          + " (AUTH_ENCRYPT_PLAINTEXT_KEYS). Default: ${DEFAULT-VALUE}")
+  boolean encryptPlaintextKeys;
+
   @Option(names = "--refresh-token-ttl", defaultValue = "${env:AUTH_REFRESH_TOKEN_TTL:-P1D}",
       converter = IsoDurationConverter.class,
       description = "Refresh token lifetime, renewed by each refresh (AUTH_REFRESH_TOKEN_TTL). Default: ${DEFAULT-VALUE}")
@@ -285,7 +297,7 @@ final class ServeCommand implements Callable<Integer> {
         .keys(new KeySettings(SigningAlgorithm.fromJwsName(signingAlgorithm.trim()),
             optionalInterval(keyRotationInterval), KeyEncryptionKeys.load(
                 blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")), blankToEmpty(keyEncryptionKeyFile).map(Path::of)),
-            insecureDevKeys))
+            insecureDevKeys, optionalInterval(auditKeyRotationInterval), encryptPlaintextKeys))
         .refreshTokenTtl(refreshTokenTtl)
         .sessionMaxLifetime(sessionMaxLifetime)
         .revocationPollInterval(revocationPollInterval)

@@ -9,6 +9,7 @@ import dev.authservice.server.token.SigningAlgorithm;
 import dev.authservice.server.token.SigningKey;
 import dev.authservice.server.token.SigningKeyStore;
 import dev.authservice.server.token.SigningKeys;
+import dev.authservice.server.token.StoredKeys;
 import dev.authservice.server.token.TokenIssuer;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.ValidationFailure;
@@ -45,8 +46,19 @@ class TokenParserFuzzTest {
     private final List<SigningKey> keys = new CopyOnWriteArrayList<>();
 
     @Override
-    public List<SigningKey> loadAll() {
-      return List.copyOf(keys);
+    public String name() {
+      return "a list";
+    }
+
+    @Override
+    public StoredKeys load() {
+      return new StoredKeys(List.copyOf(keys), List.of(),
+          keys.stream().mapToInt(SigningKey::generation).max().orElse(0));
+    }
+
+    @Override
+    public boolean encryptStoredPlaintext(String kid) {
+      return false;
     }
 
     @Override
@@ -68,7 +80,8 @@ class TokenParserFuzzTest {
   TokenParserFuzzTest() {
     keys = new SigningKeys(new ListKeyStore(), Clock.systemUTC(), SigningAlgorithm.RS256, Duration.ofMinutes(16));
     keys.loadOrCreate();
-    verifier = new TokenVerifier(keys, Revocations.NONE, Clock.systemUTC(), ISSUER, AUDIENCE, Duration.ofSeconds(30));
+    verifier = new TokenVerifier(keys, Revocations.NONE, Clock.systemUTC(), ISSUER, AUDIENCE, Duration.ofMinutes(15),
+        Duration.ofSeconds(30));
     TokenIssuer issuer = new TokenIssuer(keys, Clock.systemUTC(), ISSUER, "fuzz", Duration.ofMinutes(15));
     validToken = issuer.issue(new User("subject-1", "fuzzer", "", List.of("reader"), false, Instant.now()),
         AUDIENCE, "session-1").accessToken();

@@ -114,7 +114,7 @@ final class Tokens {
     return header;
   }
 
-  /** Claims as the server would issue them, valid for an hour from now. */
+  /** Claims as the server would issue them, valid for ten minutes from now (within its 15-minute TTL). */
   static Map<String, Object> claims(String issuer, String audience) {
     long now = Instant.now().getEpochSecond();
     Map<String, Object> claims = new LinkedHashMap<>();
@@ -123,7 +123,7 @@ final class Tokens {
     claims.put("aud", List.of(audience));
     claims.put("iat", now);
     claims.put("nbf", now);
-    claims.put("exp", now + 3600);
+    claims.put("exp", now + 600);
     claims.put("jti", "crafted-" + System.nanoTime());
     claims.put("username", "mallory");
     claims.put("roles", List.of("admin"));

@@ -107,6 +107,28 @@ abstract class ValidateTest {
   }
 
   @Test
+  void aLifetimeLongerThanTheServersTtlIsRefusedEvenUnderTheServersKey() {
+    // what someone holding the private key (a stolen backup, a planted key) would mint: long-lived tokens
+    long now = Instant.now().getEpochSecond();
+    long longest = server.config().tokenTtl().plus(server.config().clockSkew()).toSeconds();
+    Map<String, Object> claims = Tokens.claims(issuer, audience);
+    claims.put("exp", now + longest + 60);
+    assertFailure(ValidationFailure.VALIDATION_FAILURE_LIFETIME_TOO_LONG,
+        Tokens.sign(Tokens.header(key.alg(), "at+jwt", key.kid()), claims, key.privateKey()));
+
+    Map<String, Object> backdated = Tokens.claims(issuer, audience);
+    backdated.put("iat", now - 86_400);
+    backdated.put("nbf", now - 86_400);
+    assertFailure(ValidationFailure.VALIDATION_FAILURE_LIFETIME_TOO_LONG,
+        Tokens.sign(Tokens.header(key.alg(), "at+jwt", key.kid()), backdated, key.privateKey()));
+
+    Map<String, Object> fullTtl = Tokens.claims(issuer, audience);
+    fullTtl.put("exp", now + server.config().tokenTtl().toSeconds());
+    assertTrue(validate(Tokens.sign(Tokens.header(key.alg(), "at+jwt", key.kid()), fullTtl, key.privateKey()))
+        .getActive(), "a token as long-lived as the server issues stays active");
+  }
+
+  @Test
   void notYetValid() {
     Map<String, Object> claims = Tokens.claims(issuer, audience);
     claims.put("nbf", Instant.now().getEpochSecond() + 3600);

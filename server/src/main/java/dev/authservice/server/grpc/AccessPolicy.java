@@ -36,6 +36,7 @@ final class AccessPolicy {
     rules.put(UserAdminServiceGrpc.getListUsersMethod().getFullMethodName(), admins);
     rules.put(UserAdminServiceGrpc.getUnlockUserMethod().getFullMethodName(), admins);
     rules.put(KeyAdminServiceGrpc.getRotateSigningKeyMethod().getFullMethodName(), admins);
+    rules.put(KeyAdminServiceGrpc.getRotateAuditSigningKeyMethod().getFullMethodName(), admins);
     if (validateRequiresCaller) {
       rules.put(AuthServiceGrpc.getValidateMethod().getFullMethodName(),
           new Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true));

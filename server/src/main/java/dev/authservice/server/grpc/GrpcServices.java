@@ -42,7 +42,7 @@ public final class GrpcServices {
             new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens()),
             p.auditKeys(), p.review(), p.clock(), audiences, rpcs),
         new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
-        new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
+        new KeyAdminServiceImpl(p.keys(), p.auditKeys(), p.audit(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),
         new AccessPolicy(p.validateRequiresCaller()), p.verifier(), p.audit(), rpcs);
     this.storeGate = new StoreGate(p.storeHealth());

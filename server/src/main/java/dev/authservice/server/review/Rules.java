@@ -32,8 +32,10 @@ final class Rules {
   static final String REVOKED_TOKEN_USE = "REVOKED_TOKEN_USE";
   static final String OFF_HOURS_ADMIN = "OFF_HOURS_ADMIN";
 
+  // a lifetime longer than ours means a token signed with our key elsewhere: forgery with a stolen key
   private static final Set<String> FORGERY_REASONS = Set.of("VALIDATION_FAILURE_BAD_SIGNATURE",
-      "VALIDATION_FAILURE_UNSUPPORTED_ALGORITHM", "VALIDATION_FAILURE_UNKNOWN_KEY");
+      "VALIDATION_FAILURE_UNSUPPORTED_ALGORITHM", "VALIDATION_FAILURE_UNKNOWN_KEY",
+      "VALIDATION_FAILURE_LIFETIME_TOO_LONG");
   private static final Set<String> REVOKED_REASONS = Set.of("VALIDATION_FAILURE_REVOKED",
       "VALIDATION_FAILURE_USER_DISABLED");
   private static final Set<AuditEventType> ADMIN_ACTIONS = Set.of(AuditEventType.USER_CREATE,

@@ -14,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Encrypts private keys at rest with AES-256-GCM under the key-encryption key (KEK). The key id
  * is bound in as associated data, so a ciphertext moved onto another key's document fails to
  * open. Without a KEK, keys are stored in the clear, which only the explicit insecure
- * development mode allows.
+ * development mode allows. With a KEK, a key stored in the clear is never trusted: anyone who
+ * can write to the store could have put it there.
  */
 public final class KeyEncryption {
   private static final int NONCE_LENGTH = 12;
@@ -78,18 +79,22 @@ public final class KeyEncryption {
     }
   }
 
-  public byte[] open(String keyId, byte[] sealed) {
-    SecretKeySpec key = kek.orElseThrow(() -> new IllegalStateException(
-        "the store holds encrypted signing keys but no key-encryption key is configured:"
-            + " set AUTH_KEY_ENCRYPTION_KEY or AUTH_KEY_ENCRYPTION_KEY_FILE to the key they were written with"));
+  /**
+   * The plaintext, or empty when the sealed bytes do not open under the KEK with this key id as
+   * associated data: another KEK, a ciphertext moved from another key's document, or any edit.
+   */
+  public Optional<byte[]> open(String keyId, byte[] sealed) {
+    SecretKeySpec key = kek.orElseThrow(() -> new IllegalStateException("no key-encryption key"));
+    if (sealed.length < NONCE_LENGTH + TAG_BITS / 8) {
+      return Optional.empty();
+    }
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
       cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 0, NONCE_LENGTH));
       cipher.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
-      return cipher.doFinal(sealed, NONCE_LENGTH, sealed.length - NONCE_LENGTH);
+      return Optional.of(cipher.doFinal(sealed, NONCE_LENGTH, sealed.length - NONCE_LENGTH));
     } catch (AEADBadTagException e) {
-      throw new IllegalStateException("signing key " + keyId
-          + " cannot be decrypted: AUTH_KEY_ENCRYPTION_KEY is not the key it was written with");
+      return Optional.empty();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is not available", e);
     }

@@ -6,7 +6,10 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
 
@@ -15,15 +18,20 @@ import java.util.Arrays;
  * when it is generated; the default is chosen by measured verify cost (see the README).
  */
 public enum SigningAlgorithm {
-  RS256("RSA", Jwts.SIG.RS256),
-  ES256("EC", Jwts.SIG.ES256),
-  EdDSA("Ed25519", Jwts.SIG.EdDSA);
+  RS256("RSA", "SHA256withRSA", Jwts.SIG.RS256),
+  ES256("EC", "SHA256withECDSA", Jwts.SIG.ES256),
+  EdDSA("Ed25519", "Ed25519", Jwts.SIG.EdDSA);
+
+  private static final byte[] PAIR_CHALLENGE = "does this private key belong to this public key?"
+      .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private final String keyFactoryAlgorithm;
+  private final String jcaSignature;
   private final SignatureAlgorithm jws;
 
-  SigningAlgorithm(String keyFactoryAlgorithm, SignatureAlgorithm jws) {
+  SigningAlgorithm(String keyFactoryAlgorithm, String jcaSignature, SignatureAlgorithm jws) {
     this.keyFactoryAlgorithm = keyFactoryAlgorithm;
+    this.jcaSignature = jcaSignature;
     this.jws = jws;
   }
 
@@ -38,6 +46,27 @@ public enum SigningAlgorithm {
 
   public KeyFactory keyFactory() throws GeneralSecurityException {
     return KeyFactory.getInstance(keyFactoryAlgorithm);
+  }
+
+  /**
+   * Whether the two keys are one pair of this algorithm: what the private key signs, the public
+   * key verifies. A stored public key is not covered by the private key's encryption, so this
+   * is what stops a document whose public key was swapped for someone else's.
+   */
+  public boolean isPair(PrivateKey privateKey, PublicKey publicKey) {
+    try {
+      Signature signer = Signature.getInstance(jcaSignature);
+      signer.initSign(privateKey);
+      signer.update(PAIR_CHALLENGE);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(jcaSignature);
+      verifier.initVerify(publicKey);
+      verifier.update(PAIR_CHALLENGE);
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // a key of another type, or one a provider refuses: not a pair we can use
+      return false;
+    }
   }
 
   KeyPair generate(SecureRandom random) throws GeneralSecurityException {

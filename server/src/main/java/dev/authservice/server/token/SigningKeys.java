@@ -7,33 +7,44 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's key set. The newest generation signs; every key verifies until the last token
- * it signed has expired. Generations are unique in the store, so when several instances start
- * on an empty store, or rotate at once, exactly one key wins each generation and all instances
- * agree on it after their next reload.
+ * A key set: the token signing keys, or the audit checkpoint keys. The newest trusted generation
+ * signs; a token key verifies until the last token it signed has expired, an audit key forever.
+ * Generations are unique in the store, so when several instances start on an empty store, or
+ * rotate at once, exactly one key wins each generation and all instances agree on it after their
+ * next reload. A stored key this server cannot trust (see {@link SigningKeyStore#load}) is never
+ * part of the set: it does not sign, verify or appear in a JWK Set, and it is logged once.
  */
 public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
   static final int MAX_MISS_RELOADS_PER_SECOND = 20;
+  private static final int MAX_ROTATION_ATTEMPTS = 5;
+  private static final int MAX_REPORTED_UNTRUSTED = 1000;
 
   private final SigningKeyStore store;
   private final Clock clock;
   private final SigningAlgorithm algorithm;
-  private final Duration maxTokenLifetime;
+  /** How long a superseded key still verifies; empty: forever (audit keys). */
+  private final Optional<Duration> retiredKeyLifetime;
   private final SecureRandom random = new SecureRandom();
   private volatile Map<String, SigningKey> byKid = Map.of();
   private volatile SigningKey current;
+  private volatile int highestStoredGeneration;
+  /** Untrusted documents already logged, so a reload every few seconds does not repeat them. */
+  private final Set<UntrustedKey> reported = new LinkedHashSet<>();
   private final Map<String, Instant> recentMisses = new java.util.LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
@@ -44,56 +55,126 @@ public final class SigningKeys {
   private int missReloadsInWindow;
 
   /**
+   * Token signing keys.
+   *
    * @param maxTokenLifetime how long a token signed now may stay valid: its TTL plus the clock
    *     skew allowed; a retired key verifies for this long after it stops signing
    */
   public SigningKeys(SigningKeyStore store, Clock clock, SigningAlgorithm algorithm, Duration maxTokenLifetime) {
+    this(store, clock, algorithm, Optional.of(maxTokenLifetime));
+  }
+
+  private SigningKeys(SigningKeyStore store, Clock clock, SigningAlgorithm algorithm,
+      Optional<Duration> retiredKeyLifetime) {
     this.store = store;
     this.clock = clock;
     this.algorithm = algorithm;
-    this.maxTokenLifetime = maxTokenLifetime;
+    this.retiredKeyLifetime = retiredKeyLifetime;
+  }
+
+  /**
+   * Keys that never retire: what they signed (audit checkpoints) must verify for as long as it
+   * is kept, so a rotation only changes which key signs.
+   */
+  public static SigningKeys neverRetiring(SigningKeyStore store, Clock clock, SigningAlgorithm algorithm) {
+    return new SigningKeys(store, clock, algorithm, Optional.empty());
+  }
+
+  /** Where these keys live, for messages to the operator. */
+  public String storeName() {
+    return store.name();
+  }
+
+  /** The stored keys this server will not use, and why: read now from the store. */
+  public List<UntrustedKey> untrustedKeys() {
+    return store.load().untrusted();
+  }
+
+  /**
+   * Encrypts under the key-encryption key every stored private key kept in the clear whose
+   * public key it belongs to, logging each kid: the explicit, one-off migration of keys left by
+   * a development run. Returns the kids encrypted.
+   */
+  public List<String> encryptPlaintextKeys() {
+    List<String> encrypted = new ArrayList<>();
+    for (UntrustedKey key : store.load().untrusted()) {
+      if (key.reason() == UntrustedKey.Reason.PLAINTEXT && store.encryptStoredPlaintext(key.kid())) {
+        log.warn("encrypted the unencrypted private key of {} kid={} generation={} under the key-encryption key"
+            + " (AUTH_ENCRYPT_PLAINTEXT_KEYS); it is trusted from now on: check that it is one of yours",
+            store.name(), key.kid(), key.generation());
+        encrypted.add(key.kid());
+      }
+    }
+    return encrypted;
   }
 
   /** Loads the stored keys, generating the first one if the store has none. */
   public void loadOrCreate() {
-    List<SigningKey> keys = store.loadAll();
-    if (keys.isEmpty()) {
-      SigningKey first = generate(1);
+    StoredKeys stored = store.load();
+    if (stored.trusted().isEmpty()) {
+      SigningKey first = generate(stored.highestGeneration() + 1);
       if (store.insertIfGenerationFree(first)) {
-        log.info("generated signing key kid={} alg={}", first.kid(), first.algorithm());
+        log.info("generated key kid={} alg={} in {}", first.kid(), first.algorithm(), store.name());
       }
-      keys = store.loadAll();
+      stored = store.load();
     }
-    install(keys);
+    install(stored);
   }
 
   /** Re-reads the key set from the store, so rotations by other instances take effect. */
   public void reload() {
-    install(store.loadAll());
+    install(store.load());
   }
 
   /**
-   * Makes a new key of the configured algorithm the signing key and retires the previous ones.
+   * Makes a new key of the configured algorithm the signing key; token keys before it retire.
+   * The new generation comes after every stored one, trusted or not, so a planted document
+   * cannot hold the generation a rotation needs.
    */
   public Rotation rotate() {
     reload();
     SigningKey previous = current;
-    SigningKey next = generate(previous.generation() + 1);
-    if (!store.insertIfGenerationFree(next)) {
-      // another instance rotated at the same moment: adopt its key instead of stacking two
+    for (int attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
+      SigningKey next = generate(nextGeneration(previous));
+      if (store.insertIfGenerationFree(next)) {
+        Optional<Instant> verifyUntil = retirePrevious();
+        reload();
+        log.info("rotated key in {}: kid={} alg={} now signs; kid={} {}", store.name(),
+            next.kid(), next.algorithm(), previous.kid(),
+            verifyUntil.map(t -> "verifies until " + t).orElse("keeps verifying"));
+        return new Rotation(current, previous, verifyUntil);
+      }
       reload();
-      return new Rotation(current, previous, clock.instant().plus(maxTokenLifetime));
+      if (current.generation() > previous.generation()) {
+        // another instance rotated at the same moment: adopt its key instead of stacking two
+        return new Rotation(current, previous, retiredKeyLifetime.map(clock.instant()::plus));
+      }
+      // the generation was taken by a document this server does not trust: try the next one
     }
-    Instant verifyUntil = clock.instant().plus(maxTokenLifetime).truncatedTo(ChronoUnit.MILLIS);
+    throw new IllegalStateException("could not rotate the key in " + store.name() + ": the next generation"
+        + " was taken " + MAX_ROTATION_ATTEMPTS + " times by documents this server does not trust");
+  }
+
+  private int nextGeneration(SigningKey previous) {
+    int highest = Math.max(highestStoredGeneration, previous.generation());
+    if (highest == Integer.MAX_VALUE) {
+      throw new IllegalStateException(store.name() + " holds a document claiming the last possible generation:"
+          + " delete the documents this server does not trust (each is logged at ERROR)");
+    }
+    return highest + 1;
+  }
+
+  private Optional<Instant> retirePrevious() {
+    if (retiredKeyLifetime.isEmpty()) {
+      return Optional.empty();
+    }
+    Instant verifyUntil = clock.instant().plus(retiredKeyLifetime.get()).truncatedTo(ChronoUnit.MILLIS);
     for (SigningKey key : byKid.values()) {
       if (key.verifyUntil().isEmpty()) {
         store.retire(key.kid(), verifyUntil);
       }
     }
-    reload();
-    log.info("rotated signing key: kid={} alg={} now signs; kid={} verifies until {}",
-        next.kid(), next.algorithm(), previous.kid(), verifyUntil);
-    return new Rotation(current, previous, verifyUntil);
+    return Optional.of(verifyUntil);
   }
 
   /** Rotates if the signing key is older than {@code interval}; returns whether it did. */
@@ -106,8 +187,11 @@ public final class SigningKeys {
     return true;
   }
 
-  /** The result of a rotation: the new signing key and the one it replaced. */
-  public record Rotation(SigningKey active, SigningKey retired, Instant retiredVerifiesUntil) {}
+  /**
+   * The result of a rotation: the new signing key, the one it replaced, and until when that one
+   * verifies (empty: forever).
+   */
+  public record Rotation(SigningKey active, SigningKey retired, Optional<Instant> retiredVerifiesUntil) {}
 
   public SigningKey current() {
     return current;
@@ -132,6 +216,15 @@ public final class SigningKeys {
     return key != null && key.verifies(now) ? Optional.of(key) : Optional.empty();
   }
 
+  /**
+   * Whether a key that verified something earlier is still in the set, the same key, and still
+   * verifies: a verification must not outlive its key's retirement or removal.
+   */
+  public boolean stillVerifies(SigningKey key) {
+    SigningKey now = byKid.get(key.kid());
+    return now != null && now.publicKey().equals(key.publicKey()) && now.verifies(clock.instant());
+  }
+
   private synchronized SigningKey reloadForUnknown(String kid) {
     SigningKey key = byKid.get(kid);
     if (key != null) {
@@ -153,7 +246,7 @@ public final class SigningKeys {
     try {
       reload();
     } catch (RuntimeException e) {
-      log.warn("could not reload signing keys: {}", e.toString());
+      log.warn("could not reload keys from {}: {}", store.name(), e.toString());
     }
     key = byKid.get(kid);
     if (key == null) {
@@ -169,12 +262,28 @@ public final class SigningKeys {
         .sorted(Comparator.comparingInt(SigningKey::generation).reversed()).toList();
   }
 
-  private synchronized void install(List<SigningKey> keys) {
+  private synchronized void install(StoredKeys stored) {
+    reportUntrusted(stored.untrusted());
+    List<SigningKey> keys = stored.trusted();
     if (keys.isEmpty()) {
-      throw new IllegalStateException("no signing key in the store");
+      throw new IllegalStateException("no trusted key in " + store.name());
     }
     byKid = keys.stream().collect(Collectors.toUnmodifiableMap(SigningKey::kid, Function.identity()));
     current = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
+    highestStoredGeneration = stored.highestGeneration();
+  }
+
+  private void reportUntrusted(List<UntrustedKey> untrusted) {
+    for (UntrustedKey key : untrusted) {
+      if (reported.size() >= MAX_REPORTED_UNTRUSTED) {
+        reported.clear();
+      }
+      if (reported.add(key)) {
+        log.error("ignoring {} kid={} generation={}: {}; it is not used to sign, to verify or in the published"
+            + " keys. To fix: {}", store.name(), key.kid(), key.generation(), key.reason().description(),
+            key.reason().remedy());
+      }
+    }
   }
 
   private SigningKey generate(int generation) {

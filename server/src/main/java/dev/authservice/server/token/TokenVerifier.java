@@ -51,18 +51,24 @@ public final class TokenVerifier {
   private final String issuer;
   private final String defaultAudience;
   private final Duration clockSkew;
+  private final Duration maxLifetime;
   private final JwtParser parser;
   private final VerifiedTokenCache verified;
   private final ObjectMapper headerMapper;
 
+  /**
+   * @param tokenTtl the lifetime of the tokens this server issues; with the clock skew, the
+   *     longest {@code exp - iat} a token may have
+   */
   public TokenVerifier(SigningKeys keys, Revocations revocations, Clock clock, String issuer,
-      String defaultAudience, Duration clockSkew) {
+      String defaultAudience, Duration tokenTtl, Duration clockSkew) {
     this.keys = keys;
     this.revocations = revocations;
     this.clock = clock;
     this.issuer = issuer;
     this.defaultAudience = defaultAudience;
     this.clockSkew = clockSkew;
+    this.maxLifetime = tokenTtl.plus(clockSkew);
     // headers and claims are small and flat; anything deep or huge is an attack, refused as malformed
     JsonFactory headerJson = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
@@ -100,9 +106,13 @@ public final class TokenVerifier {
     if (token.length() > MAX_TOKEN_LENGTH) {
       return Verification.failed(ValidationFailure.MALFORMED);
     }
-    Optional<VerifiedToken> cached = verified.get(token);
+    Optional<VerifiedTokenCache.Hit> cached = verified.get(token);
     if (cached.isPresent()) {
-      return checkNow(cached.get(), expectedAudience);
+      if (keys.stillVerifies(cached.get().verifiedWith())) {
+        return checkNow(cached.get().token(), expectedAudience);
+      }
+      // its key was retired, removed or found untrustworthy since: verify afresh, which fails
+      verified.forget(token);
     }
     String[] parts = token.split("\\.", -1);
     if (token.length() > MAX_TOKEN_LENGTH || parts.length != 3 || parts[0].isEmpty()
@@ -161,11 +171,14 @@ public final class TokenVerifier {
       return structure;
     }
     VerifiedToken signed = structure.token().orElseThrow();
-    verified.put(token, signed, signed.expiresAt().plus(clockSkew));
+    verified.put(token, signed, key.get(), signed.expiresAt().plus(clockSkew));
     return checkNow(signed, expectedAudience);
   }
 
-  /** The claims every token of ours has, or MISSING_CLAIM; nothing here depends on the time or the request. */
+  /**
+   * The claims every token of ours has, or MISSING_CLAIM, and a lifetime no longer than ours, or
+   * LIFETIME_TOO_LONG; nothing here depends on the time or the request.
+   */
   private Verification structure(Claims claims) {
     String jti = claims.getId();
     String sub = claims.getSubject();
@@ -177,6 +190,10 @@ public final class TokenVerifier {
     if (isBlank(jti) || isBlank(sub) || exp == null || iat == null || aud == null
         || !(username instanceof String) || roles.isEmpty()) {
       return Verification.failed(ValidationFailure.MISSING_CLAIM, jti, sub);
+    }
+    if (Duration.between(iat.toInstant(), exp.toInstant()).compareTo(maxLifetime) > 0) {
+      // no token of ours lives this long: whoever signed it holds our key but is not us
+      return Verification.failed(ValidationFailure.LIFETIME_TOO_LONG, jti, sub);
     }
     Object sid = claims.get("sid");
     Date nbf = claims.getNotBefore();

@@ -13,7 +13,9 @@ public enum ValidationFailure {
   WRONG_TYPE,
   MISSING_CLAIM,
   REVOKED,
-  USER_DISABLED;
+  USER_DISABLED,
+  /** {@code exp - iat} exceeds the token lifetime plus the clock skew: signed with our key, but not by us. */
+  LIFETIME_TOO_LONG;
 
   /** The audit reason code, the proto enum name. */
   public String reasonCode() {

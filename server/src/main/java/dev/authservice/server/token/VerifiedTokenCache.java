@@ -14,13 +14,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * Tokens whose signature and structure were already verified, keyed by the SHA-256 of the whole
  * token (so a token differing in any byte is a miss, and memory per entry stays small), kept
  * until they expire. A hit skips only the cryptography: time, issuer, audience and revocation
- * are still checked on every call. Bounded: when full, expired entries go, and if that is not
- * enough, everything.
+ * are still checked on every call, and each entry names the key that verified it, so the caller
+ * can refuse a hit whose key has left the key set. Bounded: when full, expired entries go, and
+ * if that is not enough, everything.
  */
 final class VerifiedTokenCache {
   static final int DEFAULT_CAPACITY = 50_000;
 
-  private record Entry(VerifiedToken token, Instant forgetAt) {}
+  /** A cached verification: the claims, and the key whose signature they carried. */
+  record Hit(VerifiedToken token, SigningKey verifiedWith) {}
+
+  private record Entry(Hit hit, Instant forgetAt) {}
 
   private final Clock clock;
   private final int capacity;
@@ -31,7 +35,7 @@ final class VerifiedTokenCache {
     this.capacity = capacity;
   }
 
-  Optional<VerifiedToken> get(String token) {
+  Optional<Hit> get(String token) {
     Entry entry = entries.get(key(token));
     if (entry == null) {
       return Optional.empty();
@@ -40,10 +44,14 @@ final class VerifiedTokenCache {
       entries.remove(key(token));
       return Optional.empty();
     }
-    return Optional.of(entry.token());
+    return Optional.of(entry.hit());
   }
 
-  void put(String token, VerifiedToken verified, Instant forgetAt) {
+  void forget(String token) {
+    entries.remove(key(token));
+  }
+
+  void put(String token, VerifiedToken verified, SigningKey verifiedWith, Instant forgetAt) {
     if (entries.size() >= capacity) {
       Instant now = clock.instant();
       entries.values().removeIf(e -> !e.forgetAt().isAfter(now));
@@ -51,7 +59,7 @@ final class VerifiedTokenCache {
         entries.clear();
       }
     }
-    entries.put(key(token), new Entry(verified, forgetAt));
+    entries.put(key(token), new Entry(new Hit(verified, verifiedWith), forgetAt));
   }
 
   private static String key(String token) {
