@@ -17,6 +17,7 @@ import java.util.Map;
  * never retire: a checkpoint names its key by {@code kid} and verifies for as long as it is kept.
  */
 public final class AuditSigner {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AuditSigner.class);
   private final SigningKeys keys;
   private final JwkSet jwks;
 
@@ -36,7 +37,12 @@ public final class AuditSigner {
    * so checkpoints signed with a key another instance has just rotated to verify too.
    */
   public CheckpointSignatures verifier() {
-    keys.reload();
+    try {
+      keys.reload();
+    } catch (RuntimeException e) {
+      // the keys in memory were trusted when loaded; verify with them rather than not at all
+      log.warn("could not reload the audit keys, verifying with those loaded before: {}", e.toString());
+    }
     Map<String, PublicKey> byKid = new HashMap<>();
     keys.verificationKeys().forEach(k -> byKid.put(k.kid(), k.publicKey()));
     return CheckpointSignatures.of(byKid);

@@ -81,12 +81,12 @@ public final class SigningKeys {
   }
 
   /** Where these keys live, for messages to the operator. */
-  public String storeName() {
+  String storeName() {
     return store.name();
   }
 
   /** The stored keys this server will not use, and why: read now from the store. */
-  public List<UntrustedKey> untrustedKeys() {
+  List<UntrustedKey> untrustedKeys() {
     return store.load().untrusted();
   }
 
@@ -95,7 +95,7 @@ public final class SigningKeys {
    * public key it belongs to, logging each kid: the explicit, one-off migration of keys left by
    * a development run. Returns the kids encrypted.
    */
-  public List<String> encryptPlaintextKeys() {
+  List<String> encryptPlaintextKeys() {
     List<String> encrypted = new ArrayList<>();
     for (UntrustedKey key : store.load().untrusted()) {
       if (key.reason() == UntrustedKey.Reason.PLAINTEXT && store.encryptStoredPlaintext(key.kid())) {

@@ -23,8 +23,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 import org.bson.types.Binary;
 
@@ -47,6 +51,19 @@ final class MongoSigningKeyStore implements SigningKeyStore {
   private final MongoCollection<Document> keys;
   private final KeyEncryption encryption;
   private final WriteBarrier barrier;
+  /**
+   * Key pairs already opened and checked, by kid, with the stored bytes they came from: a reload
+   * (every few seconds, and on unknown kids) then costs no decryption or test signature for a
+   * document that has not changed, while any changed byte is checked afresh.
+   */
+  private final Map<String, Checked> checked = new ConcurrentHashMap<>();
+
+  private record Checked(String alg, Binary privateKey, Binary publicKey, PrivateKey privateValue,
+      PublicKey publicValue) {
+    boolean sameAs(String alg, Binary privateKey, Binary publicKey) {
+      return this.alg.equals(alg) && this.privateKey.equals(privateKey) && this.publicKey.equals(publicKey);
+    }
+  }
 
   MongoSigningKeyStore(MongoCollection<Document> keys, KeyEncryption encryption, WriteBarrier barrier) {
     this.keys = keys;
@@ -64,7 +81,9 @@ final class MongoSigningKeyStore implements SigningKeyStore {
     List<SigningKey> trusted = new ArrayList<>();
     List<UntrustedKey> untrusted = new ArrayList<>();
     int highest = 0;
+    Set<String> seen = new HashSet<>();
     for (Document doc : keys.find()) {
+      seen.add(String.valueOf(doc.get("_id")));
       Read read = read(doc);
       highest = Math.max(highest, claimedGeneration(doc));
       if (read.reason() == null) {
@@ -73,6 +92,7 @@ final class MongoSigningKeyStore implements SigningKeyStore {
         untrusted.add(new UntrustedKey(UntrustedKey.printable(read.kid()), claimedGeneration(doc), read.reason()));
       }
     }
+    checked.keySet().retainAll(seen);
     return new StoredKeys(trusted, untrusted, highest);
   }
 
@@ -172,21 +192,32 @@ final class MongoSigningKeyStore implements SigningKeyStore {
         return new Read(kid, generation, null, UntrustedKey.Reason.UNREADABLE);
       }
       SigningAlgorithm algorithm = SigningAlgorithm.fromJwsName(alg);
-      KeyFactory factory = algorithm.keyFactory();
-      PrivateKey privateKey;
-      try {
-        privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(pkcs8.get()));
-      } finally {
+      Binary storedPrivate = clearUnderKek || sealed == null ? plaintext : sealed;
+      Checked pair = checked.get(kid);
+      if (pair == null || !pair.sameAs(alg, storedPrivate, publicKey)) {
+        KeyFactory factory = algorithm.keyFactory();
+        PrivateKey privateKey;
+        try {
+          privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(pkcs8.get()));
+        } finally {
+          Arrays.fill(pkcs8.get(), (byte) 0);
+        }
+        PublicKey publicKeyValue = factory.generatePublic(new X509EncodedKeySpec(publicKey.getData()));
+        if (!algorithm.isPair(privateKey, publicKeyValue)) {
+          checked.remove(kid);
+          return new Read(kid, generation, null, UntrustedKey.Reason.MISMATCHED);
+        }
+        pair = new Checked(alg, storedPrivate, publicKey, privateKey, publicKeyValue);
+        if (!clearUnderKek) {
+          checked.put(kid, pair);
+        }
+      } else {
         Arrays.fill(pkcs8.get(), (byte) 0);
-      }
-      PublicKey publicKeyValue = factory.generatePublic(new X509EncodedKeySpec(publicKey.getData()));
-      if (!algorithm.isPair(privateKey, publicKeyValue)) {
-        return new Read(kid, generation, null, UntrustedKey.Reason.MISMATCHED);
       }
       if (clearUnderKek) {
         return new Read(kid, generation, null, UntrustedKey.Reason.PLAINTEXT);
       }
-      SigningKey key = new SigningKey(kid, generation, algorithm, privateKey, publicKeyValue,
+      SigningKey key = new SigningKey(kid, generation, algorithm, pair.privateValue(), pair.publicValue(),
           Documents.instant(doc, "created_at"),
           Optional.ofNullable(doc.get("verify_until") instanceof Date d ? d : null).map(Date::toInstant));
       return new Read(kid, generation, key, null);
