@@ -26,7 +26,7 @@ public record KeySettings(SigningAlgorithm algorithm, Optional<Duration> rotatio
   public KeySettings {
     auditRotationInterval.ifPresent(interval -> {
       if (interval.compareTo(MIN_AUDIT_ROTATION) < 0) {
-        throw new IllegalArgumentException("AUTH_AUDIT_KEY_ROTATION_INTERVAL must be at least " + MIN_AUDIT_ROTATION
+        throw new IllegalArgumentException("AUTH_AUDIT_KEY_ROTATION_INTERVAL must be at least P1D"
             + " (audit keys are kept forever, so each rotation adds one for good), or PT0S for on demand only; got "
             + interval);
       }
