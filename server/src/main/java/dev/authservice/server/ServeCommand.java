@@ -158,6 +158,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Failed logins per source address per minute; 0 turns it off (AUTH_IP_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int ipFailureLimit;
 
+  @Option(names = "--login-account-wait", defaultValue = "${env:AUTH_LOGIN_ACCOUNT_WAIT:-PT5S}",
+      converter = IsoDurationConverter.class,
+      description = "How long a login waits while another login of the same account is being checked on this"
+          + " instance; then it is refused (AUTH_LOGIN_ACCOUNT_WAIT). Default: ${DEFAULT-VALUE}")
+  Duration loginAccountWait;
+
+  @Option(names = "--login-account-queue", defaultValue = "${env:AUTH_LOGIN_ACCOUNT_QUEUE:-32}",
+      description = "How many logins of one account may wait so on this instance; more are refused at once"
+          + " (AUTH_LOGIN_ACCOUNT_QUEUE). Default: ${DEFAULT-VALUE}")
+  int loginAccountQueue;
+
   @Option(names = "--tls-cert-file", defaultValue = "${env:AUTH_TLS_CERT_FILE:-}",
       description = "PEM certificate chain; with --tls-key-file turns TLS on (AUTH_TLS_CERT_FILE).")
   String tlsCertFile;
@@ -179,10 +190,22 @@ final class ServeCommand implements Callable<Integer> {
           + " 'validator' (AUTH_VALIDATE_REQUIRE_CALLER).")
   boolean validateRequireCaller;
 
-  @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-300}",
-      description = "Inactive tokens one caller may present per minute before Validate answers"
-          + " RESOURCE_EXHAUSTED; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
+  @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-0}",
+      description = "Inactive tokens one authenticated caller (client certificate or bearer token) may present per"
+          + " minute before its answers about inactive tokens are slowed by --validate-failure-delay; valid"
+          + " tokens are never slowed or refused; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int validateFailureLimit;
+
+  @Option(names = "--validate-failure-delay", defaultValue = "${env:AUTH_VALIDATE_FAILURE_DELAY:-PT1S}",
+      converter = IsoDurationConverter.class,
+      description = "How much later an answer about an inactive token comes once its caller passed"
+          + " --validate-failure-limit (AUTH_VALIDATE_FAILURE_DELAY). Default: ${DEFAULT-VALUE}")
+  Duration validateFailureDelay;
+
+  @Option(names = "--refusal-rollup-max-keys", defaultValue = "${env:AUTH_REFUSAL_ROLLUP_MAX_KEYS:-1000}",
+      description = "Distinct (address, reason) groups of refused calls counted per minute before further ones"
+          + " are counted together without their address (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
+  int refusalRollupMaxKeys;
 
   @Option(names = "--audit-retention", defaultValue = "${env:AUTH_AUDIT_RETENTION:-P0D}",
       description = "Keep audit events this long, ISO-8601 (e.g. P90D); P0D keeps them forever (AUTH_AUDIT_RETENTION). Default: ${DEFAULT-VALUE}")
@@ -289,11 +312,14 @@ final class ServeCommand implements Callable<Integer> {
         .refreshTokenTtl(refreshTokenTtl)
         .sessionMaxLifetime(sessionMaxLifetime)
         .revocationPollInterval(revocationPollInterval)
-        .throttle(new ThrottleSettings(throttleAfterFailures, throttleMaxWait, lockoutAfterFailures, ipFailureLimit))
+        .throttle(new ThrottleSettings(throttleAfterFailures, throttleMaxWait, lockoutAfterFailures, ipFailureLimit,
+            loginAccountWait, loginAccountQueue))
         .tls(new TlsSettings(blankToEmpty(tlsCertFile).map(Path::of), blankToEmpty(tlsKeyFile).map(Path::of),
             blankToEmpty(tlsClientCaFile).map(Path::of), allowPlaintext))
         .validateRequiresCaller(validateRequireCaller)
         .validateFailuresPerMinute(validateFailureLimit)
+        .validateFailureDelay(validateFailureDelay)
+        .refusalRollupMaxKeys(refusalRollupMaxKeys)
         .auditRetention(optionalInterval(auditRetention))
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))

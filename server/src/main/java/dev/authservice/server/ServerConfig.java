@@ -40,6 +40,8 @@ public record ServerConfig(
     TlsSettings tls,
     boolean validateRequiresCaller,
     int validateFailuresPerMinute,
+    Duration validateFailureDelay,
+    int refusalRollupMaxKeys,
     Optional<Duration> auditRetention,
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
@@ -65,6 +67,12 @@ public record ServerConfig(
     }
     if (auditCheckpointInterval.isNegative() || auditCheckpointInterval.isZero()) {
       throw new IllegalArgumentException("the audit checkpoint interval must be positive, got " + auditCheckpointInterval);
+    }
+    if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
+      throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
+    }
+    if (refusalRollupMaxKeys < 1) {
+      throw new IllegalArgumentException("AUTH_REFUSAL_ROLLUP_MAX_KEYS must be at least 1, got " + refusalRollupMaxKeys);
     }
     if (bootstrapAdminUsername.isPresent() != bootstrapAdminPassword.isPresent()) {
       throw new IllegalArgumentException(
@@ -105,6 +113,8 @@ public record ServerConfig(
     b.tls = tls;
     b.validateRequiresCaller = validateRequiresCaller;
     b.validateFailuresPerMinute = validateFailuresPerMinute;
+    b.validateFailureDelay = validateFailureDelay;
+    b.refusalRollupMaxKeys = refusalRollupMaxKeys;
     b.auditRetention = auditRetention;
     b.auditSweepInterval = auditSweepInterval;
     b.validationAudit = validationAudit;
@@ -141,7 +151,9 @@ public record ServerConfig(
     private ThrottleSettings throttle = ThrottleSettings.DEFAULTS;
     private TlsSettings tls = TlsSettings.NONE;
     private boolean validateRequiresCaller = false;
-    private int validateFailuresPerMinute = 300;
+    private int validateFailuresPerMinute = 0;
+    private Duration validateFailureDelay = Duration.ofSeconds(1);
+    private int refusalRollupMaxKeys = 1000;
     private Optional<Duration> auditRetention = Optional.empty();
     private Duration auditSweepInterval = Duration.ofMinutes(5);
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
@@ -177,6 +189,8 @@ public record ServerConfig(
     public Builder tls(TlsSettings v) { tls = v; return this; }
     public Builder validateRequiresCaller(boolean v) { validateRequiresCaller = v; return this; }
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
+    public Builder validateFailureDelay(Duration v) { validateFailureDelay = v; return this; }
+    public Builder refusalRollupMaxKeys(int v) { refusalRollupMaxKeys = v; return this; }
     public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
@@ -196,6 +210,7 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
+          validateFailureDelay, refusalRollupMaxKeys,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
           review);
     }

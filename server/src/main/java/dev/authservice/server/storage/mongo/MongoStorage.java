@@ -18,6 +18,7 @@ import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
 import dev.authservice.server.session.RefreshTokenStore;
+import dev.authservice.server.throttle.AddressAttemptStore;
 import dev.authservice.server.throttle.FailureStore;
 import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningKeyStore;
@@ -122,6 +123,10 @@ public final class MongoStorage implements AutoCloseable {
     return new MongoFailureStore(collection(MongoFailureStore.COLLECTION), barrier);
   }
 
+  public AddressAttemptStore loginAddressAttempts() {
+    return new MongoAddressAttemptStore(collection(MongoAddressAttemptStore.COLLECTION));
+  }
+
   public byte[] sharedSecret(String name) {
     return new MongoServerSecrets(collection(MongoServerSecrets.COLLECTION), barrier)
         .getOrCreate(name, 32);
@@ -220,6 +225,8 @@ public final class MongoStorage implements AutoCloseable {
         .name("expires_at_ttl"));
     collection(MongoFailureStore.COLLECTION).createIndex(Indexes.ascending("forget_at"),
         new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("forget_at_ttl"));
+    collection(MongoAddressAttemptStore.COLLECTION).createIndex(Indexes.ascending("expires_at"),
+        new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("expires_at_ttl"));
   }
 
   private static String redactedHosts(String uri) {
