@@ -72,7 +72,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
       }
       out.println(result.start().map(s -> "Window: from " + s + " (as the export's unsigned header says): each chain"
           + " verified from its newest signed checkpoint at or before then, or from seq 1")
-          .orElse("Window: the whole trail: each chain verified from seq 1 or from a signed purge checkpoint"));
+          .orElse("Window: the whole trail: each chain verified from seq 1 or from a signed purge checkpoint")
+          + result.end().map(e -> "; up to " + e + " (events after the last checkpoint before it count as unanchored)")
+              .orElse(""));
       if (result.eventsBeforeStart() > 0) {
         out.println(result.eventsBeforeStart() + " events in the file come before the checkpoint their chain is"
             + " verified from and were not verified");

@@ -189,6 +189,13 @@ class AuditExportTamperTest {
     long firstSeq = windowed.stream().filter(l -> isEventOf(l, secondChain))
         .mapToLong(l -> body(l).path("seq").asLong()).min().orElseThrow();
     assertTrue(firstSeq > 1, "the second chain starts at its checkpoint, not at seq 1: " + firstSeq);
+    long anchorSeq = windowed.stream().filter(l -> isCheckpointOf(l, secondChain)
+        && !Instant.parse(body(l).path("time").asText()).isAfter(windowStart))
+        .mapToLong(l -> body(l).path("seq").asLong()).max().orElseThrow();
+    assertEquals(anchorSeq + 1, firstSeq, "the events go on right after the anchoring checkpoint, whatever their time");
+
+    Run bounded = verify(export("--start", windowStart.toString(), "--end", Instant.now().toString()));
+    assertEquals(ExitCodes.OK, bounded.exit(), bounded.out() + bounded.err());
   }
 
   @Test
