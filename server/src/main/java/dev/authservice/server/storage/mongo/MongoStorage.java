@@ -112,7 +112,8 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   public RevocationStore revocations() {
-    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION), barrier);
+    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION),
+        collection(MongoRevocationStore.SEQUENCES), barrier);
   }
 
   public RefreshTokenStore refreshTokens() {
@@ -218,6 +219,7 @@ public final class MongoStorage implements AutoCloseable {
     IndexOptions ttl = new IndexOptions().expireAfter(0L, TimeUnit.SECONDS);
     MongoCollection<Document> revocations = collection(MongoRevocationStore.COLLECTION);
     revocations.createIndex(Indexes.ascending("recorded_at"), new IndexOptions().name("recorded_at"));
+    revocations.createIndex(Indexes.ascending("seq"), new IndexOptions().name("seq"));
     revocations.createIndex(Indexes.ascending("expires_at"), ttl.name("expires_at_ttl"));
     MongoCollection<Document> refresh = collection(MongoRefreshTokenStore.COLLECTION);
     refresh.createIndex(Indexes.ascending("subject", "expires_at"), new IndexOptions().name("subject"));
