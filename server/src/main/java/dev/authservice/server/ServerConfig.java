@@ -45,7 +45,8 @@ public record ServerConfig(
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
-    dev.authservice.server.review.ReviewSettings review) {
+    dev.authservice.server.review.ReviewSettings review,
+    boolean embeddedStoreUriFile) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -111,6 +112,7 @@ public record ServerConfig(
     b.rollupFlushInterval = rollupFlushInterval;
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
+    b.embeddedStoreUriFile = embeddedStoreUriFile;
     return b;
   }
 
@@ -148,6 +150,7 @@ public record ServerConfig(
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
+    private boolean embeddedStoreUriFile = false;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -183,6 +186,7 @@ public record ServerConfig(
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
+    public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -197,7 +201,7 @@ public record ServerConfig(
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review);
+          review, embeddedStoreUriFile);
     }
   }
 
