@@ -40,8 +40,11 @@ final class AuthenticatingBackend implements MongoBackend {
   private static final Logger log = LoggerFactory.getLogger(AuthenticatingBackend.class);
   private static final AttributeKey<Connection> CONNECTION =
       AttributeKey.valueOf(AuthenticatingBackend.class, "connection");
-  /** What MongoDB, too, answers before authentication (the handshake), besides the SASL commands. */
-  private static final Set<String> OPEN_COMMANDS = Set.of("hello", "ismaster", "ping");
+  /**
+   * What MongoDB, too, answers before authentication, besides the SASL commands: the handshake
+   * (the library knows it as isMaster only, so the driver never sends hello) and ping.
+   */
+  private static final Set<String> OPEN_COMMANDS = Set.of("ismaster", "ping");
   private static final int CONVERSATION_ID = 1;
   private static final String AUTHENTICATION_DATABASE = "admin";
 
@@ -65,21 +68,26 @@ final class AuthenticatingBackend implements MongoBackend {
 
   @Override
   public Document handleMessage(MongoMessage message) {
-    Document answer = answerHere(message.getChannel(), message.getDatabaseName(), message.getDocument());
+    Document document = message.getDocument();
+    // the backend runs the command its first key names
+    String command = document.isEmpty() ? "" : document.keySet().iterator().next();
+    Document answer = answerHere(message.getChannel(), message.getDatabaseName(), command, document);
     return answer != null ? answer : delegate.handleMessage(message);
   }
 
   @Override
   public Document handleCommand(Channel channel, String database, String command, Document query) {
-    Document answer = answerHere(channel, database, query);
+    Document answer = answerHere(channel, database, command, query);
     return answer != null ? answer : delegate.handleCommand(channel, database, command, query);
   }
 
   @Override
   public QueryResult handleQuery(MongoQuery query) {
     if (!authenticated(query.getChannel())) {
-      // a legacy query (OP_QUERY on a collection): the error document is the whole reply
-      return new QueryResult(List.of(unauthorized(query.getChannel(), "find")));
+      // a legacy query (OP_QUERY on a collection): the error document, with its legacy field, is the whole reply
+      Document refused = unauthorized(query.getChannel(), "find");
+      refused.put("$err", refused.get("errmsg"));
+      return new QueryResult(List.of(refused));
     }
     return delegate.handleQuery(query);
   }
@@ -102,8 +110,8 @@ final class AuthenticatingBackend implements MongoBackend {
   }
 
   /** The answer to a command this class handles or refuses; null when the backend may run it. */
-  private Document answerHere(Channel channel, String database, Document command) {
-    String name = command.isEmpty() ? "" : command.keySet().iterator().next();
+  private Document answerHere(Channel channel, String database, String name, Document command) {
+    // the library matches command names regardless of case, and so does this
     switch (name.toLowerCase(Locale.ROOT)) {
       case "saslstart":
         return saslStart(channel, database, command);
