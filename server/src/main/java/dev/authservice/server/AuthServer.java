@@ -114,7 +114,7 @@ public final class AuthServer implements AutoCloseable {
     TransportLogs.install();
     requireSafeTransport(config);
     MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
-        config.storeTimeout(), "auth-server " + config.instanceId());
+        config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
     GroupCommitWriter writer = null;
     // two threads: a store probe blocked by an outage must not delay revocation polling
     ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, daemon("auth-upkeep"));

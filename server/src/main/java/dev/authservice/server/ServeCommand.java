@@ -41,6 +41,13 @@ final class ServeCommand implements Callable<Integer> {
       description = "MongoDB connection string; unset means the embedded store (MONGODB_URI).")
   String mongoUri;
 
+  @Option(names = "--embedded-store-uri-file", defaultValue = "${env:AUTH_EMBEDDED_STORE_URI_FILE:-false}",
+      arity = "0..1",
+      description = "Write the embedded store's connection string, with its per-start credential, to"
+          + " embedded-store.uri in the data directory (0600) for tools run as the server's OS user, such as the"
+          + " benchmark; removed at shutdown (AUTH_EMBEDDED_STORE_URI_FILE). Default: ${DEFAULT-VALUE}")
+  boolean embeddedStoreUriFile;
+
   @Option(names = "--mongodb-database", defaultValue = "${env:AUTH_MONGODB_DATABASE:-auth}",
       description = "Database name (AUTH_MONGODB_DATABASE). Default: ${DEFAULT-VALUE}")
   String database;
@@ -325,7 +332,8 @@ final class ServeCommand implements Callable<Integer> {
         .validationAudit(ValidationAuditMode.parse(validationAudit))
         .rollupFlushInterval(rollupFlushInterval)
         .auditCheckpointInterval(auditCheckpointInterval)
-        .review(reviewSettings());
+        .review(reviewSettings())
+        .embeddedStoreUriFile(embeddedStoreUriFile);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

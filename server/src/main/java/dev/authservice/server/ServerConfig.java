@@ -47,7 +47,8 @@ public record ServerConfig(
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
-    dev.authservice.server.review.ReviewSettings review) {
+    dev.authservice.server.review.ReviewSettings review,
+    boolean embeddedStoreUriFile) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -121,6 +122,7 @@ public record ServerConfig(
     b.rollupFlushInterval = rollupFlushInterval;
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
+    b.embeddedStoreUriFile = embeddedStoreUriFile;
     return b;
   }
 
@@ -160,6 +162,7 @@ public record ServerConfig(
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
+    private boolean embeddedStoreUriFile = false;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -197,6 +200,7 @@ public record ServerConfig(
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
+    public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -212,7 +216,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review);
+          review, embeddedStoreUriFile);
     }
   }
 

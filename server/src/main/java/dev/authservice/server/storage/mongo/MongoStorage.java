@@ -64,10 +64,19 @@ public final class MongoStorage implements AutoCloseable {
    */
   public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
       Duration timeout, String applicationName) {
+    return open(mongoUri, dataDir, databaseName, timeout, applicationName, false);
+  }
+
+  /**
+   * As {@link #open(Optional, Path, String, Duration, String)}; with {@code embeddedUriFile}, an
+   * embedded store also writes its connection string, credential included, into the data
+   * directory for tools of the same OS user.
+   */
+  public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
+      Duration timeout, String applicationName, boolean embeddedUriFile) {
     Optional<EmbeddedMongo> embedded = mongoUri.isPresent()
         ? Optional.empty() : Optional.of(EmbeddedMongo.start(dataDir));
     String uri = mongoUri.orElseGet(() -> embedded.orElseThrow().connectionString());
-    embedded.ifPresent(e -> log.info("embedded store listening on {}", e.connectionString()));
     String description = mongoUri.isPresent()
         ? "MongoDB at " + redactedHosts(uri)
         : "embedded store " + embedded.orElseThrow().file();
@@ -81,6 +90,10 @@ public final class MongoStorage implements AutoCloseable {
         .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
         .applyConnectionString(new ConnectionString(uri))
         .build();
+    if (embedded.isPresent()) {
+      // the embedded store's credential goes beside its connection string, never into it
+      settings = MongoClientSettings.builder(settings).credential(embedded.get().credential()).build();
+    }
     MongoClient client = MongoClients.create(settings);
     WriteBarrier barrier = embedded.map(EmbeddedMongo::writeBarrier).orElse(WriteBarrier.NONE);
     MongoStorage storage = new MongoStorage(embedded, client, client.getDatabase(databaseName),
@@ -88,6 +101,9 @@ public final class MongoStorage implements AutoCloseable {
     try {
       storage.awaitReachable();
       storage.createIndexes();
+      if (embeddedUriFile) {
+        embedded.ifPresent(EmbeddedMongo::writeUriFile);
+      }
     } catch (RuntimeException e) {
       storage.close();
       throw e;
