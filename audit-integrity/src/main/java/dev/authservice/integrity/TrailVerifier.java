@@ -31,16 +31,13 @@ public final class TrailVerifier {
 
   /**
    * Only events between checkpoints at or before {@code start} and at or after {@code end}; null
-   * means unbounded. {@code fromFirstEvent}: the events are an export that begins mid-chain, so a
-   * chain no checkpoint before the start anchors is verified from its first event on, taking
-   * that event's link to its predecessor as given.
+   * means unbounded. The bounds only pick which signed claims a chain is verified from and to:
+   * each chain still starts at a signed head (its newest claim at or before the start, a purge,
+   * or seq 1 with the zero hash), never at whatever event happens to come first, so a start that
+   * is wrong can make a verification cover less but never trust more.
    */
-  public record Window(Long startMillis, Long endMillis, boolean fromFirstEvent) {
-    public static final Window ALL = new Window(null, null, false);
-
-    public Window(Long startMillis, Long endMillis) {
-      this(startMillis, endMillis, false);
-    }
+  public record Window(Long startMillis, Long endMillis) {
+    public static final Window ALL = new Window(null, null);
   }
 
   private record Claim(long seq, String hash, long time) {}
@@ -109,7 +106,11 @@ public final class TrailVerifier {
     return all;
   }
 
-  /** Checks each chain's checkpoints link up: each names the hash of the one before it. */
+  /**
+   * Checks each chain's checkpoints link up: each names the hash of the one before it, from the
+   * first (or the purge) on; in a window, from the chain's newest checkpoint at or before the
+   * start on, the one a windowed export carries as its anchor.
+   */
   private void finishCheckpoints() {
     if (checkpointsDone) {
       return;
@@ -120,7 +121,15 @@ public final class TrailVerifier {
       sorted.sort(Comparator.comparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::time));
       Checkpoint purge = purges.get(entry.getKey());
       String expected = purge != null ? purge.prevCheckpointHash() : Hashes.ZERO;
-      for (Checkpoint c : sorted) {
+      int from = 0;
+      for (int i = 0; i < sorted.size(); i++) {
+        Checkpoint c = sorted.get(i);
+        if (window.startMillis() != null && c.time() <= window.startMillis() && (purge == null || c.seq() > purge.seq())) {
+          from = i + 1;
+          expected = c.checkpointHash();
+        }
+      }
+      for (Checkpoint c : sorted.subList(from, sorted.size())) {
         if (purge != null && c.seq() <= purge.seq()) {
           continue;
         }
@@ -191,20 +200,17 @@ public final class TrailVerifier {
       if (e.seq() > stop) {
         break;
       }
-      if (first && window.fromFirstEvent() && start.afterSeq() == 0 && e.seq() > 1) {
-        expected = e.seq();
-        prev = e.prevHash();
-      }
-      first = false;
       count++;
       if (e.seq() > maxClaim) {
         chainUnanchored++;
       }
       if (e.seq() > expected) {
-        found(chain, Problem.MISSING_EVENT, expected, e.seq() == expected + 1
-            ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing");
+        found(chain, Problem.MISSING_EVENT, expected, (e.seq() == expected + 1
+            ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing")
+            + (first ? startNote(chain, start) : ""));
         prev = null;
       }
+      first = false;
       String recomputed = Hashes.of(e);
       if (!recomputed.equals(e.hash())) {
         long home = homeOf(e);
@@ -228,14 +234,10 @@ public final class TrailVerifier {
       expected = e.seq() + 1;
       lastSeq = e.seq();
     }
-    if (count == 0 && window.fromFirstEvent() && start.afterSeq() == 0) {
-      // an export that begins after this chain's last events, with no checkpoint before its start to say so
-      eventCounts.put(chain, new long[2]);
-      return;
-    }
     if (count == 0 && maxClaim > start.afterSeq()) {
       found(chain, Problem.CHAIN_MISSING, start.afterSeq() + 1, "checkpoints cover seq up to " + maxClaim
-          + " but the chain has no events left");
+          + " but the chain has no events " + (start.afterSeq() == 0 ? "left" : "after seq " + start.afterSeq())
+          + startNote(chain, start));
     } else if (maxClaim > lastSeq) {
       found(chain, Problem.CHAIN_TRUNCATED, lastSeq + 1, "checkpoints cover seq up to " + maxClaim
           + " but the chain ends at seq " + lastSeq);
@@ -243,6 +245,23 @@ public final class TrailVerifier {
     eventsVerified += count;
     unanchored += chainUnanchored;
     eventCounts.put(chain, new long[] {count, chainUnanchored});
+  }
+
+  /** Where a chain's verification began, and why there: what a missing start is measured against. */
+  private String startNote(String chain, Start start) {
+    if (start.afterSeq() == 0) {
+      return window.startMillis() == null
+          ? " (a chain must begin at seq 1, or right after a signed purge checkpoint)"
+          : " (no signed checkpoint at or before the start, " + java.time.Instant.ofEpochMilli(window.startMillis())
+              + ", names this chain, so it must begin at seq 1)";
+    }
+    Checkpoint purge = purges.get(chain);
+    if (purge != null && purge.seq() == start.afterSeq()) {
+      return " (a signed purge checkpoint removed the chain up to seq " + start.afterSeq() + ")";
+    }
+    return " (the newest signed checkpoint at or before the start, " + java.time.Instant.ofEpochMilli(
+        window.startMillis()) + ", names seq " + start.afterSeq() + ", so the chain must go on from seq "
+        + (start.afterSeq() + 1) + ")";
   }
 
   /** The seq at which this event's stored hash fits its content, near where it is now; 0 if none. */

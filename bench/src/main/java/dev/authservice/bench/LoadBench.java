@@ -64,6 +64,8 @@ final class LoadBench implements Callable<Integer> {
   @Option(names = "--admin-password", defaultValue = "${env:AUTH_BOOTSTRAP_ADMIN_PASSWORD}") String adminPassword;
   @Option(names = "--server-pid", defaultValue = "0", description = "Read this process's RSS after the run.") long serverPid;
   @Option(names = "--store-uri", description = "MongoDB URI of the server's store, to seed and count events.") String storeUri;
+  @Option(names = "--store-uri-file", description = "A file holding that URI: the embedded store's embedded-store.uri"
+      + " (AUTH_EMBEDDED_STORE_URI_FILE), whose credential must not appear on a command line.") Path storeUriFile;
   @Option(names = "--database", defaultValue = "auth") String database;
   @Option(names = "--seed-events", defaultValue = "0", description = "QUERY_AUDIT: events to have in the store first.") int seedEvents;
   @Option(names = "--distinct-tokens", defaultValue = "200") int distinctTokens;
@@ -73,6 +75,9 @@ final class LoadBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (storeUri == null && storeUriFile != null) {
+      storeUri = Files.readString(storeUriFile).trim();
+    }
     ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     try {
       AuthServiceGrpc.AuthServiceFutureStub auth = AuthServiceGrpc.newFutureStub(channel);

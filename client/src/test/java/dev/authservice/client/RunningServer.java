@@ -18,21 +18,32 @@ public final class RunningServer implements AutoCloseable {
   private final AuthServer server;
 
   public RunningServer() {
-    Path dir;
-    try {
-      dir = Files.createTempDirectory("auth-client-test-");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    this(newDirectory(), newDatabase());
+  }
+
+  /** A server on this data directory and database: a second one on the same pair is a restart, a new chain. */
+  public RunningServer(Path dir, String database) {
     String uri = System.getenv("MONGODB_URI");
     server = AuthServer.start(ServerConfig.builder(dir)
         .mongoUri(uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri))
-        .database("auth_client_test_" + UUID.randomUUID().toString().substring(0, 8))
+        .database(database)
         .hashParams(new HashParams(1024, 1, 1))
         .bootstrapAdmin(Optional.of(ADMIN), Optional.of(ADMIN_PASSWORD))
         // checkpoints soon after events, so exports made in a test carry some
         .auditCheckpointInterval(java.time.Duration.ofMillis(200))
         .build());
+  }
+
+  public static Path newDirectory() {
+    try {
+      return Files.createTempDirectory("auth-client-test-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static String newDatabase() {
+    return "auth_client_test_" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   public String target() {

@@ -14,11 +14,13 @@ import dev.authservice.server.review.ReviewSchedule;
 import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.GroupCommitWriter;
+import dev.authservice.server.audit.RefusalRollup;
 import dev.authservice.server.audit.RetentionSweeper;
 import dev.authservice.server.audit.ValidationRollup;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import dev.authservice.server.grpc.GrpcServices;
+import dev.authservice.server.grpc.TransportLogs;
 import dev.authservice.server.login.LoginService;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.password.PasswordHasher;
@@ -52,6 +54,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -75,18 +78,21 @@ public final class AuthServer implements AutoCloseable {
   private final List<ScheduledExecutorService> upkeep;
   private final ScheduledExecutorService auditUpkeep;
   private final Optional<ValidationRollup> rollup;
+  private final RefusalRollup refusals;
   private final GroupCommitWriter writer;
   private final AuditCheckpointer checkpointer;
   private final MongoStorage storage;
 
   private AuthServer(Server server, HealthStatusManager health, List<ScheduledExecutorService> upkeep,
-      ScheduledExecutorService auditUpkeep, Optional<ValidationRollup> rollup, GroupCommitWriter writer,
+      ScheduledExecutorService auditUpkeep, Optional<ValidationRollup> rollup, RefusalRollup refusals,
+      GroupCommitWriter writer,
       AuditCheckpointer checkpointer, MongoStorage storage) {
     this.server = server;
     this.health = health;
     this.upkeep = upkeep;
     this.auditUpkeep = auditUpkeep;
     this.rollup = rollup;
+    this.refusals = refusals;
     this.writer = writer;
     this.checkpointer = checkpointer;
     this.storage = storage;
@@ -106,9 +112,10 @@ public final class AuthServer implements AutoCloseable {
 
   public static AuthServer start(ServerConfig config, Clock clock) {
     long started = System.nanoTime();
+    TransportLogs.install();
     requireSafeTransport(config);
     MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
-        config.storeTimeout(), "auth-server " + config.instanceId());
+        config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
     GroupCommitWriter writer = null;
     // two threads: a store probe blocked by an outage must not delay revocation polling
     ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, daemon("auth-upkeep"));
@@ -145,7 +152,8 @@ public final class AuthServer implements AutoCloseable {
       RefreshTokenStore refreshTokens = storage.refreshTokens();
       Sessions sessions = new Sessions(refreshTokens, revocations, revocationStore, clock,
           config.refreshTokenTtl(), config.sessionMaxLifetime(), config.tokenTtl().plus(config.clockSkew()));
-      LoginThrottle throttle = new LoginThrottle(storage.loginFailures(), config.throttle(), clock);
+      LoginThrottle throttle = new LoginThrottle(storage.loginFailures(), storage.loginAddressAttempts(),
+          config.throttle(), clock);
 
       AuditStore auditStore = storage.auditEvents();
       CheckpointStore checkpoints = storage.auditCheckpoints();
@@ -159,7 +167,8 @@ public final class AuthServer implements AutoCloseable {
       AuditVerification verification = new AuditVerification(auditStore, checkpoints, auditSigner);
       SuspiciousActivityReview review = new SuspiciousActivityReview(config.review(), auditStore, writer,
           storage.reviewLeases(), clock, config.instanceId());
-      AuditLog audit = new AuditLog(writer, clock, config.instanceId());
+      RefusalRollup refusals = new RefusalRollup(writer, config.refusalRollupMaxKeys());
+      AuditLog audit = new AuditLog(writer, refusals, clock, config.instanceId());
       TokenIssuer issuer = new TokenIssuer(keys, clock, config.issuer(), config.clientId(), config.tokenTtl());
       TokenVerifier verifier = new TokenVerifier(keys, revocations, clock, config.issuer(),
           config.defaultAudience(), config.tokenTtl(), config.clockSkew());
@@ -168,9 +177,11 @@ public final class AuthServer implements AutoCloseable {
       Optional<ValidationRollup> rollup = config.validationAudit() == ValidationAuditMode.ROLLUP
           ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
       ValidationService validation = new ValidationService(verifier, audit, rollup, clock,
-          config.validateFailuresPerMinute());
+          config.validateFailuresPerMinute(), config.validateFailureDelay());
       rollup.ifPresent(r -> auditUpkeep.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
           config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS));
+      auditUpkeep.scheduleWithFixedDelay(() -> refusals.flush(clock.instant()),
+          config.rollupFlushInterval().toMillis(), config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS);
       long checkpointEvery = config.auditCheckpointInterval().toMillis();
       auditUpkeep.scheduleWithFixedDelay(checkpointer::periodic, checkpointEvery, checkpointEvery,
           TimeUnit.MILLISECONDS);
@@ -206,7 +217,7 @@ public final class AuthServer implements AutoCloseable {
       if (config.tls().enabled()) {
         builder.sslContext(sslContext(config.tls()));
       }
-      for (BindableService service : grpc.services()) {
+      for (io.grpc.ServerServiceDefinition service : grpc.services()) {
         builder.addService(service);
       }
       grpc.interceptors().forEach(builder::intercept);
@@ -218,7 +229,8 @@ public final class AuthServer implements AutoCloseable {
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, List.of(upkeep, reviews), auditUpkeep, rollup, writer, checkpointer,
+      return new AuthServer(server, health, List.of(upkeep, reviews), auditUpkeep, rollup, refusals, writer,
+          checkpointer,
           storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
@@ -346,6 +358,7 @@ public final class AuthServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       rollup.ifPresent(ValidationRollup::flush);
+      refusals.flush(Instant.MAX);
       writer.close();
       try {
         checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN);

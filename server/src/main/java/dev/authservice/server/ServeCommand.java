@@ -41,6 +41,13 @@ final class ServeCommand implements Callable<Integer> {
       description = "MongoDB connection string; unset means the embedded store (MONGODB_URI).")
   String mongoUri;
 
+  @Option(names = "--embedded-store-uri-file", defaultValue = "${env:AUTH_EMBEDDED_STORE_URI_FILE:-false}",
+      arity = "0..1",
+      description = "Write the embedded store's connection string, with its per-start credential, to"
+          + " embedded-store.uri in the data directory (0600) for tools run as the server's OS user, such as the"
+          + " benchmark; removed at shutdown (AUTH_EMBEDDED_STORE_URI_FILE). Default: ${DEFAULT-VALUE}")
+  boolean embeddedStoreUriFile;
+
   @Option(names = "--mongodb-database", defaultValue = "${env:AUTH_MONGODB_DATABASE:-auth}",
       description = "Database name (AUTH_MONGODB_DATABASE). Default: ${DEFAULT-VALUE}")
   String database;
@@ -170,6 +177,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Failed logins per source address per minute; 0 turns it off (AUTH_IP_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int ipFailureLimit;
 
+  @Option(names = "--login-account-wait", defaultValue = "${env:AUTH_LOGIN_ACCOUNT_WAIT:-PT5S}",
+      converter = IsoDurationConverter.class,
+      description = "How long a login waits while another login of the same account is being checked on this"
+          + " instance; then it is refused (AUTH_LOGIN_ACCOUNT_WAIT). Default: ${DEFAULT-VALUE}")
+  Duration loginAccountWait;
+
+  @Option(names = "--login-account-queue", defaultValue = "${env:AUTH_LOGIN_ACCOUNT_QUEUE:-32}",
+      description = "How many logins of one account may wait so on this instance; more are refused at once"
+          + " (AUTH_LOGIN_ACCOUNT_QUEUE). Default: ${DEFAULT-VALUE}")
+  int loginAccountQueue;
+
   @Option(names = "--tls-cert-file", defaultValue = "${env:AUTH_TLS_CERT_FILE:-}",
       description = "PEM certificate chain; with --tls-key-file turns TLS on (AUTH_TLS_CERT_FILE).")
   String tlsCertFile;
@@ -191,10 +209,22 @@ final class ServeCommand implements Callable<Integer> {
           + " 'validator' (AUTH_VALIDATE_REQUIRE_CALLER).")
   boolean validateRequireCaller;
 
-  @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-300}",
-      description = "Inactive tokens one caller may present per minute before Validate answers"
-          + " RESOURCE_EXHAUSTED; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
+  @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-0}",
+      description = "Inactive tokens one authenticated caller (client certificate or bearer token) may present per"
+          + " minute before its answers about inactive tokens are slowed by --validate-failure-delay; valid"
+          + " tokens are never slowed or refused; 0 turns it off (AUTH_VALIDATE_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int validateFailureLimit;
+
+  @Option(names = "--validate-failure-delay", defaultValue = "${env:AUTH_VALIDATE_FAILURE_DELAY:-PT1S}",
+      converter = IsoDurationConverter.class,
+      description = "How much later an answer about an inactive token comes once its caller passed"
+          + " --validate-failure-limit (AUTH_VALIDATE_FAILURE_DELAY). Default: ${DEFAULT-VALUE}")
+  Duration validateFailureDelay;
+
+  @Option(names = "--refusal-rollup-max-keys", defaultValue = "${env:AUTH_REFUSAL_ROLLUP_MAX_KEYS:-1000}",
+      description = "Distinct (address, reason) groups of refused calls counted per minute before further ones"
+          + " are counted together without their address (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
+  int refusalRollupMaxKeys;
 
   @Option(names = "--audit-retention", defaultValue = "${env:AUTH_AUDIT_RETENTION:-P0D}",
       description = "Keep audit events this long, ISO-8601 (e.g. P90D); P0D keeps them forever (AUTH_AUDIT_RETENTION). Default: ${DEFAULT-VALUE}")
@@ -301,17 +331,21 @@ final class ServeCommand implements Callable<Integer> {
         .refreshTokenTtl(refreshTokenTtl)
         .sessionMaxLifetime(sessionMaxLifetime)
         .revocationPollInterval(revocationPollInterval)
-        .throttle(new ThrottleSettings(throttleAfterFailures, throttleMaxWait, lockoutAfterFailures, ipFailureLimit))
+        .throttle(new ThrottleSettings(throttleAfterFailures, throttleMaxWait, lockoutAfterFailures, ipFailureLimit,
+            loginAccountWait, loginAccountQueue))
         .tls(new TlsSettings(blankToEmpty(tlsCertFile).map(Path::of), blankToEmpty(tlsKeyFile).map(Path::of),
             blankToEmpty(tlsClientCaFile).map(Path::of), allowPlaintext))
         .validateRequiresCaller(validateRequireCaller)
         .validateFailuresPerMinute(validateFailureLimit)
+        .validateFailureDelay(validateFailureDelay)
+        .refusalRollupMaxKeys(refusalRollupMaxKeys)
         .auditRetention(optionalInterval(auditRetention))
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))
         .rollupFlushInterval(rollupFlushInterval)
         .auditCheckpointInterval(auditCheckpointInterval)
-        .review(reviewSettings());
+        .review(reviewSettings())
+        .embeddedStoreUriFile(embeddedStoreUriFile);
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

@@ -40,12 +40,15 @@ public record ServerConfig(
     TlsSettings tls,
     boolean validateRequiresCaller,
     int validateFailuresPerMinute,
+    Duration validateFailureDelay,
+    int refusalRollupMaxKeys,
     Optional<Duration> auditRetention,
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
-    dev.authservice.server.review.ReviewSettings review) {
+    dev.authservice.server.review.ReviewSettings review,
+    boolean embeddedStoreUriFile) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -65,6 +68,12 @@ public record ServerConfig(
     }
     if (auditCheckpointInterval.isNegative() || auditCheckpointInterval.isZero()) {
       throw new IllegalArgumentException("the audit checkpoint interval must be positive, got " + auditCheckpointInterval);
+    }
+    if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
+      throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
+    }
+    if (refusalRollupMaxKeys < 1) {
+      throw new IllegalArgumentException("AUTH_REFUSAL_ROLLUP_MAX_KEYS must be at least 1, got " + refusalRollupMaxKeys);
     }
     if (bootstrapAdminUsername.isPresent() != bootstrapAdminPassword.isPresent()) {
       throw new IllegalArgumentException(
@@ -105,12 +114,15 @@ public record ServerConfig(
     b.tls = tls;
     b.validateRequiresCaller = validateRequiresCaller;
     b.validateFailuresPerMinute = validateFailuresPerMinute;
+    b.validateFailureDelay = validateFailureDelay;
+    b.refusalRollupMaxKeys = refusalRollupMaxKeys;
     b.auditRetention = auditRetention;
     b.auditSweepInterval = auditSweepInterval;
     b.validationAudit = validationAudit;
     b.rollupFlushInterval = rollupFlushInterval;
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
+    b.embeddedStoreUriFile = embeddedStoreUriFile;
     return b;
   }
 
@@ -141,13 +153,16 @@ public record ServerConfig(
     private ThrottleSettings throttle = ThrottleSettings.DEFAULTS;
     private TlsSettings tls = TlsSettings.NONE;
     private boolean validateRequiresCaller = false;
-    private int validateFailuresPerMinute = 300;
+    private int validateFailuresPerMinute = 0;
+    private Duration validateFailureDelay = Duration.ofSeconds(1);
+    private int refusalRollupMaxKeys = 1000;
     private Optional<Duration> auditRetention = Optional.empty();
     private Duration auditSweepInterval = Duration.ofMinutes(5);
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
+    private boolean embeddedStoreUriFile = false;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -177,12 +192,15 @@ public record ServerConfig(
     public Builder tls(TlsSettings v) { tls = v; return this; }
     public Builder validateRequiresCaller(boolean v) { validateRequiresCaller = v; return this; }
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
+    public Builder validateFailureDelay(Duration v) { validateFailureDelay = v; return this; }
+    public Builder refusalRollupMaxKeys(int v) { refusalRollupMaxKeys = v; return this; }
     public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
+    public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -196,8 +214,9 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
+          validateFailureDelay, refusalRollupMaxKeys,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review);
+          review, embeddedStoreUriFile);
     }
   }
 

@@ -8,6 +8,7 @@ import com.mongodb.client.model.Filters;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
+import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -17,7 +18,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,12 +126,11 @@ class CrashTest {
 
       server = startServer(port, database);
       awaitServing(channel, server);
-      String uri = readStoreUri();
-      long stored;
-      try (MongoClient client = MongoClients.create(uri)) {
-        stored = client.getDatabase(database).getCollection("audit_events").countDocuments(Filters.and(
-            Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")));
-      }
+      // the embedded store takes only the credential its process made, so it is read after that
+      // process has ended, in this one, from the files the restarted server left
+      server.destroy();
+      assertTrue(server.waitFor(30, TimeUnit.SECONDS), "the restarted server did not stop");
+      long stored = storedValidations(database);
       assertTrue(stored >= answered.get(), "answered " + answered.get() + " validations, but only " + stored
           + " events survived the crash");
     } finally {
@@ -141,19 +140,22 @@ class CrashTest {
     }
   }
 
-  /** The store the restarted server uses: MONGODB_URI, or its embedded one, named in its start line. */
-  private String readStoreUri() throws IOException {
+  /** Successful validations in the store: MONGODB_URI, or the embedded store's files in the data directory. */
+  private long storedValidations(String database) {
     String external = System.getenv("MONGODB_URI");
     if (external != null && !external.isBlank()) {
-      return external;
-    }
-    List<String> lines = Files.readAllLines(dir.resolve("server.log"));
-    for (int i = lines.size() - 1; i >= 0; i--) {
-      int at = lines.get(i).indexOf("embedded store listening on ");
-      if (at >= 0) {
-        return lines.get(i).substring(at + "embedded store listening on ".length()).trim();
+      try (MongoClient client = MongoClients.create(external)) {
+        return countValidations(client, database);
       }
     }
-    throw new AssertionError("the server log does not say where its embedded store listens");
+    try (EmbeddedMongo store = EmbeddedMongo.start(dir.resolve("data"));
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      return countValidations(client, database);
+    }
+  }
+
+  private static long countValidations(MongoClient client, String database) {
+    return client.getDatabase(database).getCollection("audit_events").countDocuments(Filters.and(
+        Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")));
   }
 }

@@ -63,4 +63,44 @@ class PropagationTest {
     long millis = millisUntilB(ValidationFailure.VALIDATION_FAILURE_USER_DISABLED, token);
     assertTrue(millis < 1000, "took " + millis + " ms");
   }
+
+  /** Writes a revocation of a token's jti as another instance would, numbered from the store's counter. */
+  private static void revokeDirectly(String jti, long seq, java.util.Date recordedAt) {
+    a.database().getCollection("revocations").insertOne(new org.bson.Document("_id", "token:" + jti)
+        .append("kind", "token").append("value", jti).append("expires_at", null).append("seq", seq)
+        .append("recorded_at", recordedAt));
+  }
+
+  private static long nextSeq() {
+    return ((Number) a.database().getCollection("sequences").findOneAndUpdate(
+        com.mongodb.client.model.Filters.eq("_id", "revocations"), com.mongodb.client.model.Updates.inc("seq", 1L),
+        new com.mongodb.client.model.FindOneAndUpdateOptions().upsert(true)
+            .returnDocument(com.mongodb.client.model.ReturnDocument.AFTER)).get("seq")).longValue();
+  }
+
+  @Test
+  void aRevocationStampedByALaggingPrimaryClockIsStillSeen() throws Exception {
+    // what a failover to a node whose clock is ten minutes behind writes: a fresh number, an old time
+    LoginResponse first = a.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    a.auth().revoke(RevokeRequest.newBuilder().setToken(first.getAccessToken()).build());
+    assertTrue(millisUntilB(ValidationFailure.VALIDATION_FAILURE_REVOKED, first.getAccessToken()) < 1000);
+    LoginResponse second = a.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    revokeDirectly(second.getTokenId(), nextSeq(), java.util.Date.from(java.time.Instant.now().minusSeconds(600)));
+    long millis = millisUntilB(ValidationFailure.VALIDATION_FAILURE_REVOKED, second.getAccessToken());
+    assertTrue(millis < 1000, "took " + millis + " ms");
+  }
+
+  @Test
+  void aNumberWrittenAfterALaterOneIsNotSkipped() throws Exception {
+    LoginResponse early = a.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    LoginResponse late = a.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    long slowWriter = nextSeq();
+    long fastWriter = nextSeq();
+    revokeDirectly(late.getTokenId(), fastWriter, new java.util.Date());
+    assertTrue(millisUntilB(ValidationFailure.VALIDATION_FAILURE_REVOKED, late.getAccessToken()) < 1000);
+    // the writer that took its number first writes last
+    revokeDirectly(early.getTokenId(), slowWriter, new java.util.Date());
+    long millis = millisUntilB(ValidationFailure.VALIDATION_FAILURE_REVOKED, early.getAccessToken());
+    assertTrue(millis < 1000, "took " + millis + " ms");
+  }
 }

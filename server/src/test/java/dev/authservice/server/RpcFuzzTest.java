@@ -42,15 +42,12 @@ class RpcFuzzTest {
       Status.Code.ALREADY_EXISTS, Status.Code.RESOURCE_EXHAUSTED);
 
   private static TestServer server;
-  private static AuthServiceGrpc.AuthServiceBlockingStub asAdmin;
-  private static UserAdminServiceGrpc.UserAdminServiceBlockingStub admin;
+  private static String adminToken;
 
   @BeforeContainer
   static void start() {
     server = TestServer.start(b -> b.validateFailuresPerMinute(0));
-    String token = server.adminToken();
-    asAdmin = TestServer.withBearer(server.auth(), token);
-    admin = TestServer.withBearer(server.userAdmin(), token);
+    adminToken = server.adminToken();
   }
 
   @AfterContainer
@@ -59,6 +56,15 @@ class RpcFuzzTest {
         .check(HealthCheckRequest.getDefaultInstance()).getStatus();
     server.close();
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, status, "still serving after the fuzzing");
+  }
+
+  /** A stub per call: each gets its own deadline, however long the run takes. */
+  private static AuthServiceGrpc.AuthServiceBlockingStub asAdmin() {
+    return TestServer.withBearer(server.auth(), adminToken);
+  }
+
+  private static UserAdminServiceGrpc.UserAdminServiceBlockingStub admin() {
+    return TestServer.withBearer(server.userAdmin(), adminToken);
   }
 
   private static void assertDefined(Supplier<?> call) {
@@ -111,18 +117,18 @@ class RpcFuzzTest {
         .setTokenId(clientIp).setPageToken(pageToken).setPageSize(pageSize).setOutcomeValue(outcome)
         .setStartTime(start).setEndTime(end);
     types.stream().limit(20).forEach(request::addTypesValue);
-    assertDefined(() -> asAdmin.queryAudit(request.build()));
+    assertDefined(() -> asAdmin().queryAudit(request.build()));
   }
 
   @Property(tries = 100)
   void userAdministration(@ForAll("text") String username, @ForAll("text") String password,
       @ForAll List<@net.jqwik.api.constraints.StringLength(max = 70) String> roles, @ForAll("text") String pageToken,
       @ForAll int pageSize) {
-    assertDefined(() -> admin.createUser(CreateUserRequest.newBuilder().setUsername(username).setPassword(password)
+    assertDefined(() -> admin().createUser(CreateUserRequest.newBuilder().setUsername(username).setPassword(password)
         .addAllRoles(roles.stream().limit(40).toList()).build()));
-    assertDefined(() -> admin.disableUser(DisableUserRequest.newBuilder().setUsername(username).build()));
-    assertDefined(() -> admin.unlockUser(UnlockUserRequest.newBuilder().setUsername(username).build()));
-    assertDefined(() -> admin.listUsers(ListUsersRequest.newBuilder().setPageToken(pageToken).setPageSize(pageSize).build()));
+    assertDefined(() -> admin().disableUser(DisableUserRequest.newBuilder().setUsername(username).build()));
+    assertDefined(() -> admin().unlockUser(UnlockUserRequest.newBuilder().setUsername(username).build()));
+    assertDefined(() -> admin().listUsers(ListUsersRequest.newBuilder().setPageToken(pageToken).setPageSize(pageSize).build()));
   }
 
   @Property

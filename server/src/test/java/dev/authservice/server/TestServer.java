@@ -28,7 +28,8 @@ import java.util.function.UnaryOperator;
  * A real server on a loopback port, backed by a MongoDB-wire store the test can also read and
  * write directly: a real MongoDB when {@code MONGODB_URI} is set (one fresh database per
  * server), else the embedded store (mongo-java-server with its H2 backend, the class the
- * product itself uses) in a temporary directory. Callers use the generated stubs.
+ * product itself uses) in a temporary directory, started in this process and reached with the
+ * credential it made (a URI carrying it stands in for MONGODB_URI). Callers use the generated stubs.
  */
 public final class TestServer implements AutoCloseable {
   public static final String ADMIN = "admin";
@@ -180,7 +181,8 @@ public final class TestServer implements AutoCloseable {
 
     private static TestStore startEmbedded(Path dir, String db) {
       EmbeddedMongo mongo = EmbeddedMongo.start(dir);
-      return new TestStore(dir, Optional.of(mongo), mongo.connectionString(), db);
+      // the store takes only its per-start credential; this process holds it, as the server would
+      return new TestStore(dir, Optional.of(mongo), mongo.uriWithCredential(), db);
     }
 
     /** Whether the test can stop and restart the store (the embedded one). */
@@ -193,10 +195,10 @@ public final class TestServer implements AutoCloseable {
       embedded.orElseThrow().close();
     }
 
-    /** Starts the embedded store again on the same port with the same data. */
+    /** Starts the embedded store again on the same port with the same data and credential. */
     synchronized void restartStore() {
-      int port = embedded.orElseThrow().port();
-      embedded = Optional.of(EmbeddedMongo.start(dataDir, port));
+      EmbeddedMongo stopped = embedded.orElseThrow();
+      embedded = Optional.of(EmbeddedMongo.start(dataDir, stopped.port(), stopped.credential()));
     }
 
     synchronized TestStore shared() {

@@ -5,7 +5,6 @@ import dev.authservice.client.export.CsvEvents;
 import dev.authservice.client.export.OcsfEvents;
 import dev.authservice.client.integrity.ExportFile;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
-import dev.authservice.proto.auth.v1.ChainHead;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
@@ -18,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -39,8 +40,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", description = "Stream the trail oldest first for a SIEM or an archive (role auditor or admin):"
     + " jsonl (events and the signed checkpoints, verifiable offline), csv, or ocsf (OCSF 1.4 JSON lines).")
 final class AuditExportCommand implements Callable<Integer> {
-  /** How much earlier than its chain's predecessors an event may be timed (a validation rollup). */
-  private static final Duration LATE_TIME_SLACK = Duration.ofMinutes(2);
   private static final Duration CHECKPOINT_POLL = Duration.ofSeconds(10);
 
   @ParentCommand AuditCommand audit;
@@ -59,7 +58,8 @@ final class AuditExportCommand implements Callable<Integer> {
     if (!List.of("jsonl", "csv", "ocsf").contains(format)) {
       throw new CommandLine.ParameterException(cli, "--format must be jsonl, csv or ocsf");
     }
-    Optional<Instant> start = filters.startInstant(cli, clock);
+    // checkpoint times are whole milliseconds: compare them with a start of the same grain everywhere
+    Optional<Instant> start = filters.startInstant(cli, clock).map(s -> s.truncatedTo(ChronoUnit.MILLIS));
     Optional<Instant> end = filters.endInstant(cli);
     if (format.equals("jsonl") && filters.narrowsEvents()) {
       cli.getErr().println("authctl: note: an export narrowed by type, outcome, username or address has gaps in"
@@ -82,15 +82,13 @@ final class AuditExportCommand implements Callable<Integer> {
         .addAllTypes(filters.eventTypes(cli)).setOutcome(filters.auditOutcome(cli))
         .setUsername(filters.username).setClientIp(filters.clientIp);
     end.ifPresent(e -> request.setEndTime(TrailFilters.timestamp(e)));
-    CheckpointWriter checkpoints = format.equals("jsonl") ? new CheckpointWriter(client, sink) : null;
+    CheckpointWriter checkpoints = format.equals("jsonl") ? new CheckpointWriter(client, sink, start, end) : null;
+    start.ifPresent(s -> request.setStartTime(TrailFilters.timestamp(s)));
     if (checkpoints != null) {
-      ExportFile.header(sink, start, clock.instant());
-      // a chain verifies from a checkpoint on: start the events early enough that every chain's
-      // last checkpoint before the start is covered
-      start.map(s -> checkpoints.anchorTime(s).minus(LATE_TIME_SLACK))
-          .ifPresent(s -> request.setStartTime(TrailFilters.timestamp(s)));
-    } else {
-      start.ifPresent(s -> request.setStartTime(TrailFilters.timestamp(s)));
+      ExportFile.header(sink, start, end, clock.instant());
+      // each chain from right after its newest checkpoint at or before the start, so that its
+      // first event links to a signed head the export carries
+      request.setFromCheckpoints(true);
     }
     CsvEvents csv = format.equals("csv") ? new CsvEvents(sink) : null;
     ScheduledExecutorService poller = null;
@@ -134,36 +132,53 @@ final class AuditExportCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** Writes every signed checkpoint once, so the export carries what vouches for its events. */
+  /**
+   * Writes, once each, the signed checkpoints that vouch for the exported events: without a start,
+   * every one; from a start, each chain's newest checkpoint at or before it (the head its events
+   * go on from), every purge checkpoint, and every checkpoint after the start. With an end, none
+   * from the end on, so that the events after the last checkpoint before the end read as
+   * unanchored rather than as a truncated chain.
+   */
   private static final class CheckpointWriter {
     private final AuthClient client;
     private final PrintWriter sink;
+    private final Optional<Instant> start;
+    private final Optional<Instant> end;
     private final Set<String> written = new HashSet<>();
-    private final List<AuditCheckpoint> all;
 
-    CheckpointWriter(AuthClient client, PrintWriter sink) {
+    CheckpointWriter(AuthClient client, PrintWriter sink, Optional<Instant> start, Optional<Instant> end) {
       this.client = client;
       this.sink = sink;
-      this.all = client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance()).toList();
+      this.start = start;
+      this.end = end;
     }
 
-    /** The earliest of each chain's last checkpoint at or before {@code start} (or {@code start}). */
-    Instant anchorTime(Instant start) {
-      Map<String, Instant> lastBefore = new HashMap<>();
+    private static Instant time(AuditCheckpoint c) {
+      return Instant.ofEpochSecond(c.getTime().getSeconds(), c.getTime().getNanos());
+    }
+
+    private List<AuditCheckpoint> needed(List<AuditCheckpoint> all) {
+      Map<String, AuditCheckpoint> anchors = new HashMap<>();
+      List<AuditCheckpoint> out = new ArrayList<>();
       for (AuditCheckpoint c : all) {
-        Instant time = Instant.ofEpochSecond(c.getTime().getSeconds(), c.getTime().getNanos());
-        if (!time.isAfter(start)) {
-          lastBefore.merge(c.getChain(), time, (a, b) -> a.isAfter(b) ? a : b);
-          for (ChainHead head : c.getHeadsList()) {
-            lastBefore.merge(head.getChain(), time, (a, b) -> a.isAfter(b) ? a : b);
-          }
+        Instant time = time(c);
+        if (end.isPresent() && !time.isBefore(end.get()) && !c.getKind().equals("PURGE")) {
+          continue;
+        }
+        if (start.isEmpty() || !time.isBefore(start.get()) || c.getKind().equals("PURGE")) {
+          out.add(c);
+        } else if (!time.isAfter(start.get())) {
+          anchors.merge(c.getChain(), c, (a, b) -> b.getSeq() > a.getSeq()
+              || (b.getSeq() == a.getSeq() && time(b).isAfter(time(a))) ? b : a);
         }
       }
-      return lastBefore.values().stream().min(Instant::compareTo).filter(t -> t.isBefore(start)).orElse(start);
+      out.addAll(anchors.values());
+      return out;
     }
 
     void writeNew() {
-      List<AuditCheckpoint> now = client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance()).toList();
+      List<AuditCheckpoint> now = needed(client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
+          .toList());
       synchronized (sink) {
         for (AuditCheckpoint c : now) {
           if (written.add(c.getCheckpointHash() + c.getSignature().hashCode())) {

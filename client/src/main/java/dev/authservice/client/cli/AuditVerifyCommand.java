@@ -52,11 +52,32 @@ final class AuditVerifyCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "--since applies to the server; an export"
             + " covers what it was exported with");
       }
-      TrailReport report = OfflineVerification.verify(file, Files.readString(keys, StandardCharsets.UTF_8));
+      OfflineVerification.Result result;
+      try {
+        result = OfflineVerification.verify(file, Files.readString(keys, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("authctl: " + TerminalText.safe(e.getMessage()));
+        return ExitCodes.INACTIVE_OR_FAILED;
+      }
+      TrailReport report = result.report();
+      if (result.version() == 1 && result.start().isPresent()) {
+        spec.commandLine().getErr().println("authctl: note: a version 1 export made from a start time began each"
+            + " chain at that time rather than at a checkpoint, so a chain without a checkpoint before it shows"
+            + " missing events; export again with this authctl to verify such a window");
+      }
       out.println(HEADER);
       for (dev.authservice.integrity.ChainReport chain : report.chains()) {
         out.println(row(chain.chain(), chain.events(), chain.unanchoredEvents(),
             chain.problem().map(Enum::name).orElse("-"), chain.firstBadSeq(), chain.detail()));
+      }
+      out.println(result.start().map(s -> "Window: from " + s + " (as the export's unsigned header says): each chain"
+          + " verified from its newest signed checkpoint at or before then, or from seq 1")
+          .orElse("Window: the whole trail: each chain verified from seq 1 or from a signed purge checkpoint")
+          + result.end().map(e -> "; up to " + e + " (events after the last checkpoint before it count as unanchored)")
+              .orElse(""));
+      if (result.eventsBeforeStart() > 0) {
+        out.println(result.eventsBeforeStart() + " events in the file come before the checkpoint their chain is"
+            + " verified from and were not verified");
       }
       return summary(out, report.ok(), report.eventsVerified(), report.checkpointsVerified(), report.unanchoredEvents());
     }
@@ -79,8 +100,8 @@ final class AuditVerifyCommand implements Callable<Integer> {
   }
 
   private static String row(String chain, long events, long unanchored, String problem, long firstBad, String detail) {
-    return String.format("%-40s %9d %10d %-16s %13s  %s", chain, events, unanchored, problem,
-        firstBad == 0 ? "-" : Long.toString(firstBad), detail).stripTrailing();
+    return String.format("%-40s %9d %10d %-16s %13s  %s", TerminalText.safe(chain), events, unanchored, problem,
+        firstBad == 0 ? "-" : Long.toString(firstBad), TerminalText.safe(detail)).stripTrailing();
   }
 
   private static int summary(PrintWriter out, boolean ok, long events, long checkpoints, long unanchored) {

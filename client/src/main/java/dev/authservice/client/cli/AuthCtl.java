@@ -81,14 +81,14 @@ public final class AuthCtl {
       if (e instanceof StatusRuntimeException sre) {
         String description = sre.getStatus().getDescription();
         commandLine.getErr().println("authctl: " + sre.getStatus().getCode()
-            + (description == null ? "" : ": " + description));
+            + (description == null ? "" : ": " + TerminalText.safe(description)));
         return ExitCodes.of(sre.getStatus().getCode());
       }
       if (e instanceof CommandLine.ParameterException pe) {
-        commandLine.getErr().println("authctl: " + pe.getMessage());
+        commandLine.getErr().println("authctl: " + TerminalText.safe(pe.getMessage()));
         return ExitCodes.USAGE;
       }
-      commandLine.getErr().println("authctl: " + e);
+      commandLine.getErr().println("authctl: " + TerminalText.safe(e.toString()));
       return ExitCodes.INACTIVE_OR_FAILED;
     });
     return cli;

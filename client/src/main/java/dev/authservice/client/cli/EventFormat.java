@@ -8,7 +8,7 @@ import dev.authservice.proto.auth.v1.AuditEvent;
 import java.io.PrintWriter;
 import java.time.Instant;
 
-/** Prints audit events as an aligned table or as JSON lines. */
+/** Prints audit events as an aligned table or as JSON lines, with what the caller chose escaped (see {@link TerminalText}). */
 final class EventFormat {
   private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
   static final String TABLE_HEADER = String.format("%-24s %-15s %-7s %-20s %-15s %-36s %s",
@@ -19,13 +19,14 @@ final class EventFormat {
   static String tableRow(AuditEvent e) {
     return String.format("%-24s %-15s %-7s %-20s %-15s %-36s %s",
         instant(e.getTime()), e.getType().name().replace("AUDIT_EVENT_TYPE_", ""),
-        e.getOutcome().name().replace("AUDIT_OUTCOME_", ""), e.getUsername(), e.getClientIp(),
-        e.getRpcMethod(), e.getReason()).stripTrailing();
+        e.getOutcome().name().replace("AUDIT_OUTCOME_", ""), TerminalText.safe(e.getUsername()),
+        TerminalText.safe(e.getClientIp()), TerminalText.safe(e.getRpcMethod()), TerminalText.safe(e.getReason()))
+        .stripTrailing();
   }
 
   static String json(MessageOrBuilder message) {
     try {
-      return JSON.print(message);
+      return TerminalText.safeJson(JSON.print(message));
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }

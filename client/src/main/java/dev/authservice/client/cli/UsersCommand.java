@@ -23,7 +23,8 @@ final class UsersCommand {
     if (json) {
       out.println(EventFormat.json(user));
     } else {
-      out.printf("%-24s %-30s %-8s %s%n", user.getUsername(), String.join(",", user.getRolesList()),
+      out.printf("%-24s %-30s %-8s %s%n", TerminalText.safe(user.getUsername()),
+          TerminalText.safe(String.join(",", user.getRolesList())),
           user.getDisabled() ? "disabled" : "enabled",
           user.getLockedPermanently() ? "locked" : user.hasLockedUntil()
               ? "throttled until " + EventFormat.instant(user.getLockedUntil()) : "");

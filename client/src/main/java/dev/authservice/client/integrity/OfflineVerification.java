@@ -7,25 +7,36 @@ import dev.authservice.integrity.TrailVerifier;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
 import dev.authservice.proto.auth.v1.AuditEvent;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Verifies an export with nothing but the audit public keys: the same checks as VerifyAudit,
- * on the events and checkpoints in the file. An export that starts mid-chain is verified from
- * the first checkpoint before its start, or, for a chain without one, from its first event.
+ * on the events and checkpoints in the file. Each chain is verified from a signed head: seq 1,
+ * a purge checkpoint, or, in an export made from a start time, the newest signed checkpoint at
+ * or before that time; its first event must link to that head. The header's start time is not
+ * signed and only chooses among signed heads, so editing it can narrow what is verified (which
+ * the report shows) but never makes a chain's first event or an absent chain trusted.
  */
 public final class OfflineVerification {
   private OfflineVerification() {}
 
-  public static TrailReport verify(Path export, String auditKeysJson) {
+  /**
+   * The verdict, the window the header claims, and how many events came before the head their
+   * chain is verified from (in the file, but not checked).
+   */
+  public record Result(TrailReport report, int version, Optional<Instant> start, Optional<Instant> end,
+      long eventsBeforeStart) {}
+
+  public static Result verify(Path export, String auditKeysJson) {
     ExportFile.Contents contents = ExportFile.read(export);
     TrailVerifier verifier = new TrailVerifier(CheckpointSignatures.fromJwkSet(auditKeysJson),
-        new TrailVerifier.Window(contents.start().map(java.time.Instant::toEpochMilli).orElse(null), null,
-            contents.start().isPresent()));
+        new TrailVerifier.Window(contents.start().map(Instant::toEpochMilli).orElse(null), null));
     for (AuditCheckpoint checkpoint : contents.checkpoints()) {
       verifier.checkpoint(ProtoIntegrity.checkpoint(checkpoint));
     }
@@ -35,11 +46,14 @@ public final class OfflineVerification {
         byChain.computeIfAbsent(event.getChain(), k -> new ArrayList<>()).add(ProtoIntegrity.event(event));
       }
     }
+    long beforeStart = 0;
     for (String chain : verifier.chainsToVerify(byChain.keySet())) {
-      List<ChainedEvent> events = byChain.getOrDefault(chain, List.of());
+      List<ChainedEvent> events = byChain.getOrDefault(chain, new ArrayList<>());
       events.sort(Comparator.comparingLong(ChainedEvent::seq));
+      long after = verifier.startAfter(chain).afterSeq();
+      beforeStart += events.stream().filter(e -> e.seq() <= after).count();
       verifier.chain(chain, events.iterator());
     }
-    return verifier.finish();
+    return new Result(verifier.finish(), contents.version(), contents.start(), contents.end(), beforeStart);
   }
 }

@@ -11,11 +11,13 @@ import java.time.temporal.ChronoUnit;
  */
 public final class AuditLog {
   private final AuditSink sink;
+  private final RefusalRollup refusals;
   private final Clock clock;
   private final String instance;
 
-  public AuditLog(AuditSink sink, Clock clock, String instance) {
+  public AuditLog(AuditSink sink, RefusalRollup refusals, Clock clock, String instance) {
     this.sink = sink;
+    this.refusals = refusals;
     this.clock = clock;
     this.instance = instance;
   }
@@ -65,6 +67,19 @@ public final class AuditLog {
     /** Writes a failure; {@code reason} is a short machine-readable code, never secret. */
     public AuditEvent failure(String reason) {
       return write(AuditOutcome.FAILURE, reason);
+    }
+
+    /**
+     * A call refused before any password or token was checked: counted with the other refusals
+     * of its caller and reason ({@link RefusalRollup}), so a flood costs the store a few events.
+     */
+    public void refused(String reason) {
+      refusals.count(build(AuditOutcome.FAILURE, reason), false);
+    }
+
+    /** As {@link #refused}, counted apart for each username: a refusal about one account. */
+    public void refusedForAccount(String reason) {
+      refusals.count(build(AuditOutcome.FAILURE, reason), true);
     }
 
     private AuditEvent write(AuditOutcome outcome, String reason) {

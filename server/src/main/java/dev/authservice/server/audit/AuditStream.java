@@ -29,6 +29,8 @@ public final class AuditStream {
   private final AuditStore store;
   private final CheckpointStore checkpoints;
   private final AuditFilter filter;
+  private final Optional<Instant> start;
+  private final boolean fromCheckpoints;
   private final Map<String, Long> positions;
   private final Map<String, Deque<AuditEvent>> buffers = new LinkedHashMap<>();
   private final java.util.Set<String> finished = new java.util.HashSet<>();
@@ -38,9 +40,23 @@ public final class AuditStream {
 
   /** {@code positions}: where a resumed stream left off; chains not in it start from the filter's start. */
   public AuditStream(AuditStore store, CheckpointStore checkpoints, AuditFilter filter, Map<String, Long> positions) {
+    this(store, checkpoints, filter, positions, false);
+  }
+
+  /**
+   * {@code fromCheckpoints}: each chain starts right after what its newest checkpoint at or
+   * before the filter's start names, and every event from there is delivered whatever its
+   * time, so that an export's chains begin at signed heads (the start bound then only picks
+   * those checkpoints).
+   */
+  public AuditStream(AuditStore store, CheckpointStore checkpoints, AuditFilter filter, Map<String, Long> positions,
+      boolean fromCheckpoints) {
     this.store = store;
     this.checkpoints = checkpoints;
-    this.filter = filter;
+    this.start = filter.start();
+    this.fromCheckpoints = fromCheckpoints && start.isPresent();
+    this.filter = this.fromCheckpoints ? new AuditFilter(filter.types(), filter.username(), filter.outcome(),
+        Optional.empty(), filter.end(), filter.clientIp(), filter.tokenId()) : filter;
     this.positions = new LinkedHashMap<>(positions);
   }
 
@@ -108,7 +124,9 @@ public final class AuditStream {
 
   /** Where a chain starts for this filter: after what its last checkpoint before the start vouched for. */
   private long startPosition(String chain) {
-    Optional<Instant> start = filter.start();
+    if (fromCheckpoints) {
+      return checkpoints.seqCheckpointedBy(chain, start.orElseThrow());
+    }
     return start.map(s -> checkpoints.seqCheckpointedBy(chain, s.minus(LATE_TIME_SLACK))).orElse(0L);
   }
 }

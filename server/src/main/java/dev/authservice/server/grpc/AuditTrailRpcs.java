@@ -159,7 +159,8 @@ final class AuditTrailRpcs {
     String canonical;
     try {
       filter = streamFilter(request);
-      canonical = filter.canonical() + "|follow=" + request.getFollow();
+      canonical = filter.canonical() + "|follow=" + request.getFollow()
+          + "|from_checkpoints=" + request.getFromCheckpoints();
       positions = request.getResumeToken().isEmpty() ? Map.of()
           : positions(pageTokens.decode(STREAM_SCOPE, canonical, request.getResumeToken()));
       recordRead(caller, principal);
@@ -168,7 +169,8 @@ final class AuditTrailRpcs {
       return;
     }
     FlowGate gate = new FlowGate(out);
-    AuditStream stream = new AuditStream(auditStore, checkpoints, filter, positions);
+    AuditStream stream = new AuditStream(auditStore, checkpoints, filter, positions,
+        request.getFromCheckpoints() && filter.start().isPresent());
     Thread.ofVirtual().name("stream-audit").start(() -> {
       try {
         while (!gate.cancelled()) {

@@ -90,7 +90,7 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
     if (invalid != null) {
       audit.event(AuditEventType.LOGIN, caller)
           .username(username.length() <= UserService.MAX_USERNAME_LENGTH ? username : "")
-          .failure("invalid_argument");
+          .refused("invalid_argument");
       throw ServiceException.invalid(invalid);
     }
     String audience = request.getAudience().isEmpty() ? audiences.defaultAudience() : request.getAudience();
@@ -134,7 +134,7 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
       Caller caller = CallContext.caller();
       String token = request.getRefreshToken();
       if (token.isEmpty() || token.length() > MAX_REFRESH_TOKEN_LENGTH) {
-        audit.event(AuditEventType.TOKEN_REFRESH, caller).failure("invalid_argument");
+        audit.event(AuditEventType.TOKEN_REFRESH, caller).refused("invalid_argument");
         throw ServiceException.invalid(token.isEmpty() ? "refresh_token must not be empty"
             : "refresh_token must be at most " + MAX_REFRESH_TOKEN_LENGTH + " characters");
       }
@@ -156,7 +156,7 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
       Caller caller = CallContext.caller();
       String token = request.getToken();
       if (token.isEmpty() || token.length() > TokenVerifier.MAX_TOKEN_LENGTH) {
-        audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("invalid_argument");
+        audit.event(AuditEventType.TOKEN_REVOKE, caller).refused("invalid_argument");
         throw ServiceException.invalid(token.isEmpty() ? "token must not be empty"
             : "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes");
       }
@@ -179,7 +179,7 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
     String token = request.getToken();
     if (token.isEmpty() || token.length() > TokenVerifier.MAX_TOKEN_LENGTH
         || request.getAudience().length() > MAX_AUDIENCE_LENGTH) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).failure("invalid_argument");
+      audit.event(AuditEventType.TOKEN_VALIDATE, caller).refused("invalid_argument");
       throw ServiceException.invalid(token.isEmpty() ? "token must not be empty"
           : token.length() > TokenVerifier.MAX_TOKEN_LENGTH
               ? "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes"

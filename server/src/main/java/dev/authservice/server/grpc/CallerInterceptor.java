@@ -106,7 +106,8 @@ final class CallerInterceptor implements ServerInterceptor {
     if (principal != null) {
       entry.username(principal.username()).subject(principal.subject()).tokenId(principal.tokenId());
     }
-    entry.failure(reason);
+    // refused before the method ran: counted with the caller's other refusals, not one document each
+    entry.refused(reason);
     call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
   }

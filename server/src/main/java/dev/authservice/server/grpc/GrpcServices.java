@@ -17,6 +17,7 @@ import dev.authservice.server.token.ValidationService;
 import dev.authservice.server.user.UserService;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
 import java.util.List;
 import java.util.Set;
 
@@ -48,8 +49,9 @@ public final class GrpcServices {
     this.storeGate = new StoreGate(p.storeHealth());
   }
 
-  public List<BindableService> services() {
-    return services;
+  /** The services, each refusing a malformed request with INVALID_ARGUMENT. */
+  public List<ServerServiceDefinition> services() {
+    return services.stream().map(s -> MalformedRequests.guard(s.bindService())).toList();
   }
 
   /** Interceptors in the order calls pass them: the store gate first, then the caller. */

@@ -53,23 +53,36 @@ public final class LoginService {
   public record Tokens(IssuedToken access, Sessions.Issued refresh) {}
 
   public Tokens login(String username, String password, String audience, Caller caller) {
-    Optional<LoginThrottle.Refusal> refusal = throttle.check(username, caller.clientIp());
-    if (refusal.isPresent()) {
-      audit.event(AuditEventType.LOGIN, caller).username(username).failure(refusal.get().reason());
+    LoginThrottle.Admission admission = throttle.admit(username, caller.clientIp());
+    if (admission instanceof LoginThrottle.Refused refused) {
+      LoginThrottle.Refusal refusal = refused.refusal();
+      AuditLog.Entry event = audit.event(AuditEventType.LOGIN, caller).username(username);
+      if (refusal == LoginThrottle.Refusal.ADDRESS_LIMITED) {
+        event.refused(refusal.reason());
+      } else {
+        event.refusedForAccount(refusal.reason());
+      }
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
-    LoginAttempt attempt = users.authenticate(username, password);
-    if (!attempt.succeeded()) {
-      audit.event(AuditEventType.LOGIN, caller).username(username).failure(attempt.failureReason());
+    LoginThrottle.Attempt attempt = (LoginThrottle.Attempt) admission;
+    LoginAttempt checked;
+    try {
+      checked = users.authenticate(username, password);
+    } catch (RuntimeException e) {
+      attempt.failed();
+      throw e;
+    }
+    if (!checked.succeeded()) {
       // every kind of failure does the same work, or the time taken would tell them apart
-      throttle.recordFailure(username, caller.clientIp()).ifPresent(lock ->
-          audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
-              .failure(lock.permanent() ? "locked_after_" + lock.failures() + "_failures"
-                  : "wait_until_" + lock.until().orElseThrow() + "_after_" + lock.failures() + "_failures"));
+      Optional<LoginThrottle.Lock> lock = attempt.failed();
+      audit.event(AuditEventType.LOGIN, caller).username(username).failure(checked.failureReason());
+      lock.ifPresent(l -> audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
+          .failure(l.permanent() ? "locked_after_" + l.failures() + "_failures"
+              : "wait_until_" + l.until().orElseThrow() + "_after_" + l.failures() + "_failures"));
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
-    throttle.recordSuccess(username);
-    User user = attempt.user().orElseThrow();
+    attempt.succeeded();
+    User user = checked.user().orElseThrow();
     Sessions.Issued refresh = sessions.start(user.subject(), audience);
     IssuedToken access = issuer.issue(user, audience, refresh.record().sessionId());
     audit.event(AuditEventType.LOGIN, caller).username(user.username()).subject(user.subject())
@@ -84,14 +97,16 @@ public final class LoginService {
     switch (outcome) {
       case Sessions.Outcome.Refused refused -> {
         AuditLog.Entry entry = audit.event(AuditEventType.TOKEN_REFRESH, caller);
-        refused.record().ifPresent(r -> entry.subject(r.subject()));
+        refused.record().ifPresent(r -> entry.subject(r.subject()).username(usernameOf(r.subject())));
         entry.failure(refused.reason());
         throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
       }
       case Sessions.Outcome.ReuseDetected reuse -> {
-        audit.event(AuditEventType.TOKEN_REFRESH, caller).subject(reuse.record().subject())
+        // named by username too: a search for the user's events must find the theft of their session
+        String username = usernameOf(reuse.record().subject());
+        audit.event(AuditEventType.TOKEN_REFRESH, caller).subject(reuse.record().subject()).username(username)
             .failure("refresh_token_reuse");
-        audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(reuse.record().subject())
+        audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(reuse.record().subject()).username(username)
             .tokenId("session:" + reuse.record().sessionId()).success();
         throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
       }
@@ -133,10 +148,16 @@ public final class LoginService {
     if (refresh.isPresent()) {
       sessions.endSession(refresh.get().sessionId());
       audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(refresh.get().subject())
+          .username(usernameOf(refresh.get().subject()))
           .tokenId("session:" + refresh.get().sessionId()).success();
       return;
     }
     audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("unknown_token");
+  }
+
+  /** The username of a subject, empty for one that no longer exists. */
+  private String usernameOf(String subject) {
+    return users.findBySubject(subject).map(User::username).orElse("");
   }
 
   /** Disabling a user also ends the user's tokens, everywhere, at once. */

@@ -15,20 +15,36 @@ import org.slf4j.LoggerFactory;
 /**
  * The revocations every Validate checks, held in memory and kept fresh by polling the store, so
  * a revocation made on any instance is honoured here within one poll interval without a
- * database round trip per call. Polls read what the store recorded since the newest time seen
- * (the store's clock, not this machine's), minus a margin for writes still in flight, so clock
- * differences between instances cannot hide a revocation.
+ * database round trip per call.
+ *
+ * <p>Polls read by number, not by time: every revocation has the next {@code seq} of a counter
+ * in the store, and a poll asks for the numbers above the highest one below which nothing is
+ * missing. A number handed out to a writer that has not written yet leaves a gap; the gap is
+ * asked for again at every poll (revocations above it are applied at once) until it is filled,
+ * or skipped once no write can still be coming ({@link #GAP_WAIT}). No clock, of this machine,
+ * of other instances, or of whichever node is primary after a failover, decides what is read.
  */
 public final class RevocationList implements Revocations {
   private static final Logger log = LoggerFactory.getLogger(RevocationList.class);
-  static final Duration IN_FLIGHT_MARGIN = Duration.ofSeconds(5);
+  /** How long a handed-out number may stay unwritten before the poll stops waiting for it. */
+  static final Duration GAP_WAIT = Duration.ofSeconds(30);
+  /** Numbers at the top of the sequence that may be in flight when this instance starts. */
+  static final long IN_FLIGHT_AT_START = 64;
+  /** For revocations without a number, from instances of an earlier version. */
+  static final Duration UNNUMBERED_MARGIN = Duration.ofSeconds(5);
 
   private final RevocationStore store;
   private final Clock clock;
   private final Map<String, Optional<Instant>> tokens = new ConcurrentHashMap<>();
   private final Map<String, Optional<Instant>> sessions = new ConcurrentHashMap<>();
   private final Map<String, Optional<Instant>> subjects = new ConcurrentHashMap<>();
-  private volatile Optional<Instant> newestSeen = Optional.empty();
+  /** Every seq at or below this was read, or given up as never written. */
+  private long contiguous = -1;
+  /** Numbers above {@link #contiguous} that were read. */
+  private final java.util.TreeSet<Long> readAbove = new java.util.TreeSet<>();
+  /** Numbers above {@link #contiguous} still missing, and when each was first missed. */
+  private final Map<Long, Instant> gaps = new java.util.HashMap<>();
+  private Optional<Instant> newestUnnumbered = Optional.empty();
   private volatile boolean lastRefreshFailed;
 
   public RevocationList(RevocationStore store, Clock clock) {
@@ -55,18 +71,14 @@ public final class RevocationList implements Revocations {
   }
 
   /** Reads new revocations from the store and forgets expired ones. Never throws. */
-  public void refresh() {
+  public synchronized void refresh() {
     Instant now = clock.instant();
     try {
-      Optional<Instant> since = newestSeen.map(t -> t.minus(IN_FLIGHT_MARGIN));
-      Optional<Instant> newest = newestSeen;
-      for (RevocationStore.Recorded recorded : store.recordedSince(since, now)) {
-        apply(recorded.revocation());
-        if (newest.isEmpty() || recorded.recordedAt().isAfter(newest.get())) {
-          newest = Optional.of(recorded.recordedAt());
-        }
+      if (contiguous < 0) {
+        loadAll(now);
+      } else {
+        readNew(now);
       }
-      newestSeen = newest;
       if (lastRefreshFailed) {
         log.info("revocation list is being refreshed from the store again");
       }
@@ -78,6 +90,63 @@ public final class RevocationList implements Revocations {
       lastRefreshFailed = true;
     }
     prune(now);
+  }
+
+  private void loadAll(Instant now) {
+    // the counter first: whatever is numbered up to it and written by now is in the load
+    long latest = store.latestSeq();
+    for (RevocationStore.Recorded recorded : store.unexpired(now)) {
+      apply(recorded.revocation());
+      noteUnnumbered(recorded);
+    }
+    // numbers handed out just before may still be on their way: the next polls ask again
+    contiguous = Math.max(0, latest - IN_FLIGHT_AT_START);
+    newestUnnumbered = newestUnnumbered.or(() -> Optional.of(now));
+  }
+
+  private void readNew(Instant now) {
+    long highest = contiguous;
+    for (RevocationStore.Recorded recorded : store.after(contiguous,
+        newestUnnumbered.orElse(now).minus(UNNUMBERED_MARGIN))) {
+      if (recorded.revocation().expiresAt().map(now::isBefore).orElse(true)) {
+        apply(recorded.revocation());
+      }
+      if (recorded.seq() > contiguous) {
+        readAbove.add(recorded.seq());
+        highest = Math.max(highest, recorded.seq());
+      }
+      noteUnnumbered(recorded);
+    }
+    for (long seq = contiguous + 1; seq < highest; seq++) {
+      if (!readAbove.contains(seq)) {
+        gaps.putIfAbsent(seq, now);
+      }
+    }
+    advance(now);
+  }
+
+  /** Moves {@link #contiguous} up past what was read and past gaps waited for long enough. */
+  private void advance(Instant now) {
+    while (true) {
+      long next = contiguous + 1;
+      if (readAbove.remove(next)) {
+        gaps.remove(next);
+        contiguous = next;
+      } else if (gaps.containsKey(next) && !now.isBefore(gaps.get(next).plus(GAP_WAIT))) {
+        log.warn("revocation number {} was handed out but not written within {}; no longer waiting for it",
+            next, GAP_WAIT);
+        gaps.remove(next);
+        contiguous = next;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private void noteUnnumbered(RevocationStore.Recorded recorded) {
+    if (recorded.seq() == 0 && (newestUnnumbered.isEmpty() || recorded.recordedAt().isAfter(newestUnnumbered.get()))) {
+      newestUnnumbered = Optional.of(recorded.recordedAt());
+    }
   }
 
   private void apply(Revocation revocation) {

@@ -4,16 +4,32 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** Durable, shared list of revocations. Times here are the store's own clock. */
+/**
+ * Durable, shared list of revocations. Each revocation gets the next number of a sequence the
+ * store keeps ({@code seq}), so pollers find what is new by number, whatever the clocks of the
+ * machines that wrote it or of the store's current primary.
+ */
 public interface RevocationStore {
-  /** Records a revocation (idempotent). */
-  void add(Revocation revocation);
+  /** Records a revocation (idempotent: revoking again renumbers it) and returns its seq. */
+  long add(Revocation revocation);
 
-  /** A revocation and when the store recorded it. */
-  record Recorded(Revocation revocation, Instant recordedAt) {}
+  /**
+   * A revocation, its seq (0 for one written before revocations were numbered) and when the
+   * store recorded it.
+   */
+  record Recorded(Revocation revocation, long seq, Instant recordedAt) {}
 
-  /** Revocations recorded at or after {@code since} (all, when empty) that have not expired. */
-  List<Recorded> recordedSince(Optional<Instant> since, Instant now);
+  /** Every revocation that has not expired. */
+  List<Recorded> unexpired(Instant now);
+
+  /**
+   * Revocations numbered above {@code afterSeq}, expired or not, and unnumbered ones recorded at
+   * or after {@code unnumberedSince} (written by an earlier version during a rolling upgrade).
+   */
+  List<Recorded> after(long afterSeq, Instant unnumberedSince);
+
+  /** The highest seq handed out so far (0 before the first). */
+  long latestSeq();
 
   boolean isRevoked(Revocation.Kind kind, String value);
 

@@ -3,13 +3,24 @@ package dev.authservice.server.throttle;
 import java.time.Instant;
 import java.util.Optional;
 
-/** Consecutive failed logins of one username (existing or not) and the lock they caused. */
-public record FailureRecord(String username, int failures, Optional<Instant> lockedUntil, boolean lockedPermanently) {
+/**
+ * Consecutive failed logins of one username (existing or not) and the lock they caused. An
+ * attempt is counted here before its password is checked, so {@code failures} includes attempts
+ * still being checked. {@code version} grows with every change; a write is conditional on the
+ * version it read, so concurrent attempts on any number of instances are counted one by one.
+ */
+public record FailureRecord(String username, int failures, Optional<Instant> lockedUntil, boolean lockedPermanently,
+    Optional<Instant> lastFailure, long version) {
   public static FailureRecord none(String username) {
-    return new FailureRecord(username, 0, Optional.empty(), false);
+    return new FailureRecord(username, 0, Optional.empty(), false, Optional.empty(), 0);
   }
 
   public boolean lockedAt(Instant now) {
     return lockedPermanently || lockedUntil.map(now::isBefore).orElse(false);
+  }
+
+  /** This record with one more attempt counted at {@code now} and the lock that attempt brings. */
+  FailureRecord withAttempt(Instant now, Optional<Instant> until, boolean permanently) {
+    return new FailureRecord(username, failures + 1, until, permanently, Optional.of(now), version + 1);
   }
 }

@@ -11,13 +11,18 @@ public interface FailureStore {
 
   Map<String, FailureRecord> findAll(Collection<String> usernames);
 
-  /** Adds one failure atomically and returns the new count. */
-  int increment(String username, Instant now, Instant forgetAfter);
+  /**
+   * Replaces the record of {@code next.username()} with {@code next} only if the stored one still
+   * has {@code expectedVersion} (0: there is none), in one conditional write; false when another
+   * attempt changed it first. {@code forgetAt}: when an idle, unlocked record may be deleted.
+   */
+  boolean replace(long expectedVersion, FailureRecord next, Instant forgetAt);
 
-  void lock(String username, Optional<Instant> until, boolean permanently);
-
-  /** Clears the record (a successful login or an admin unlock); returns whether there was one. */
+  /** Clears the record (an admin unlock); returns whether there was one. */
   boolean clear(String username);
+
+  /** Clears the record only if it is still at {@code version} (a successful login that nothing raced). */
+  boolean clear(String username, long version);
 
   long deleteForgotten(Instant now);
 }

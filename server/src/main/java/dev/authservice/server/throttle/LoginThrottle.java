@@ -4,36 +4,51 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Slows down password guessing. Per username (whether or not it exists, so throttling reveals
  * nothing), consecutive failures beyond a threshold impose doubling waits up to a maximum, and
  * optionally a permanent lock; per source address, a cap on failed logins per minute stops
- * credential stuffing across many usernames. A refused attempt is not checked against the
- * password at all.
+ * credential stuffing across many usernames.
+ *
+ * <p>Every attempt is admitted before its password is checked, and admission counts it: a place
+ * in its address's minute and one more failure of its username, each taken by one conditional
+ * write in the shared store, with the lock that failure would start already set. A successful
+ * login gives both back. So however many guesses arrive at once, on however many instances, no
+ * more are checked than the limits allow; the rest are refused without hashing. On one instance
+ * the attempts of one account also take turns ({@link AccountTurns}), so a flood on one account
+ * holds at most one of the hashing slots.
  */
 public final class LoginThrottle {
   /** Failure records of usernames nobody tried for this long are forgotten. */
   static final Duration FORGET_AFTER = Duration.ofDays(1);
+  /** Conditional writes lost to other instances before an attempt gives up (as busy). */
+  private static final int MAX_RACES = 8;
 
   private final FailureStore store;
-  private final SlidingWindowCounter ipFailures;
+  private final AddressLimiter addresses;
+  private final AccountTurns turns;
   private final ThrottleSettings settings;
   private final Clock clock;
 
-  public LoginThrottle(FailureStore store, ThrottleSettings settings, Clock clock) {
+  public LoginThrottle(FailureStore store, AddressAttemptStore addressAttempts, ThrottleSettings settings,
+      Clock clock) {
     this.store = store;
     this.settings = settings;
     this.clock = clock;
-    this.ipFailures = new SlidingWindowCounter(clock, Duration.ofMinutes(1), 100_000);
+    this.addresses = new AddressLimiter(addressAttempts, clock, settings.ipFailuresPerMinute());
+    this.turns = new AccountTurns(settings.accountTurnWait(), settings.accountTurnQueue());
   }
 
   /** Why an attempt is refused before its password is looked at. */
   public enum Refusal {
     ACCOUNT_THROTTLED("throttled"),
     ACCOUNT_LOCKED("locked"),
-    ADDRESS_LIMITED("address_rate_limited");
+    ADDRESS_LIMITED("address_rate_limited"),
+    ACCOUNT_BUSY("account_busy");
 
     private final String reason;
 
@@ -46,38 +61,107 @@ public final class LoginThrottle {
     }
   }
 
-  public Optional<Refusal> check(String username, String clientIp) {
-    if (settings.ipFailuresPerMinute() > 0 && !clientIp.isEmpty()
-        && ipFailures.count(clientIp) >= settings.ipFailuresPerMinute()) {
-      return Optional.of(Refusal.ADDRESS_LIMITED);
-    }
-    Optional<FailureRecord> record = store.find(username);
-    if (record.isPresent() && record.get().lockedAt(clock.instant())) {
-      return Optional.of(record.get().lockedPermanently() ? Refusal.ACCOUNT_LOCKED : Refusal.ACCOUNT_THROTTLED);
-    }
-    return Optional.empty();
-  }
-
   /** A lock that a failure started. */
   public record Lock(Optional<Instant> until, boolean permanent, int failures) {}
 
-  /** Counts a failed password check; returns the lock it started, if any. */
-  public Optional<Lock> recordFailure(String username, String clientIp) {
-    if (!clientIp.isEmpty()) {
-      ipFailures.add(clientIp);
+  /** The outcome of asking to check a password: refused, or an admitted {@link Attempt}. */
+  public sealed interface Admission permits Refused, Attempt {}
+
+  public record Refused(Refusal refusal) implements Admission {}
+
+  /**
+   * An admitted attempt, already counted as a failure. Exactly one of {@link #succeeded()} and
+   * {@link #failed()} ends it; until then the account's next attempt on this instance waits.
+   */
+  public final class Attempt implements Admission {
+    private final String username;
+    private final AddressLimiter.Place place;
+    private final AccountTurns.Turn turn;
+    private final FailureRecord counted;
+    private boolean ended;
+
+    private Attempt(String username, AddressLimiter.Place place, AccountTurns.Turn turn, FailureRecord counted) {
+      this.username = username;
+      this.place = place;
+      this.turn = turn;
+      this.counted = counted;
     }
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    int failures = store.increment(username, now, now.plus(FORGET_AFTER));
-    if (settings.lockoutAfterFailures() > 0 && failures >= settings.lockoutAfterFailures()) {
-      store.lock(username, Optional.empty(), true);
-      return Optional.of(new Lock(Optional.empty(), true, failures));
+
+    /** The password was right: forgets the failures (unless another attempt raced in) and gives the place back. */
+    public void succeeded() {
+      end(() -> {
+        store.clear(username, counted.version());
+        addresses.giveBack(place);
+      });
     }
-    if (failures >= settings.failuresBeforeWait()) {
-      Instant until = now.plus(waitAfter(failures));
-      store.lock(username, Optional.of(until), false);
-      return Optional.of(new Lock(Optional.of(until), false, failures));
+
+    /** The password was wrong: the failure stays counted; returns the lock it started, if any. */
+    public Optional<Lock> failed() {
+      end(() -> {});
+      if (!counted.lockedPermanently() && counted.lockedUntil().isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(new Lock(counted.lockedUntil(), counted.lockedPermanently(), counted.failures()));
     }
-    return Optional.empty();
+
+    private void end(Runnable bookkeeping) {
+      if (ended) {
+        throw new IllegalStateException("attempt already ended");
+      }
+      ended = true;
+      try {
+        bookkeeping.run();
+      } finally {
+        turn.close();
+      }
+    }
+  }
+
+  /**
+   * Admits an attempt or refuses it, before any password is checked. An admitted attempt counts
+   * as a failure from now on; the caller must end it.
+   */
+  public Admission admit(String username, String clientIp) {
+    Optional<AddressLimiter.Place> place = addresses.take(clientIp);
+    if (place.isEmpty()) {
+      return new Refused(Refusal.ADDRESS_LIMITED);
+    }
+    boolean admitted = false;
+    Optional<AccountTurns.Turn> turn = Optional.empty();
+    try {
+      turn = turns.await(username);
+      if (turn.isEmpty()) {
+        return new Refused(Refusal.ACCOUNT_BUSY);
+      }
+      Admission admission = countAttempt(username, place.get(), turn.get());
+      admitted = admission instanceof Attempt;
+      return admission;
+    } finally {
+      if (!admitted) {
+        // a refused attempt is not a failed login: its address place is not spent
+        turn.ifPresent(AccountTurns.Turn::close);
+        addresses.giveBack(place.get());
+      }
+    }
+  }
+
+  private Admission countAttempt(String username, AddressLimiter.Place place, AccountTurns.Turn turn) {
+    for (int race = 0; race < MAX_RACES; race++) {
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+      FailureRecord current = store.find(username).orElse(FailureRecord.none(username));
+      if (current.lockedAt(now)) {
+        return new Refused(current.lockedPermanently() ? Refusal.ACCOUNT_LOCKED : Refusal.ACCOUNT_THROTTLED);
+      }
+      int failures = current.failures() + 1;
+      boolean permanent = settings.lockoutAfterFailures() > 0 && failures >= settings.lockoutAfterFailures();
+      Optional<Instant> until = !permanent && failures >= settings.failuresBeforeWait()
+          ? Optional.of(now.plus(waitAfter(failures))) : Optional.empty();
+      FailureRecord next = current.withAttempt(now, until, permanent);
+      if (store.replace(current.version(), next, now.plus(FORGET_AFTER))) {
+        return new Attempt(username, place, turn, next);
+      }
+    }
+    return new Refused(Refusal.ACCOUNT_BUSY);
   }
 
   /** One second at the threshold, doubling with each further failure, capped. */
@@ -85,10 +169,6 @@ public final class LoginThrottle {
     int doublings = Math.min(30, failures - settings.failuresBeforeWait());
     Duration wait = Duration.ofSeconds(1L << doublings);
     return wait.compareTo(settings.maxWait()) > 0 ? settings.maxWait() : wait;
-  }
-
-  public void recordSuccess(String username) {
-    store.clear(username);
   }
 
   /** An admin unlock: forgets the failures and any lock. */
@@ -100,12 +180,12 @@ public final class LoginThrottle {
     return store.find(username);
   }
 
-  public java.util.Map<String, FailureRecord> states(java.util.Collection<String> usernames) {
+  public Map<String, FailureRecord> states(Collection<String> usernames) {
     return store.findAll(usernames);
   }
 
-  /** Forgets failure counts nobody added to for a day (where no TTL index does it). */
+  /** Forgets failure counts nobody added to for a day, and past address windows (where no TTL index does it). */
   public long forgetIdle() {
-    return store.deleteForgotten(clock.instant());
+    return store.deleteForgotten(clock.instant()) + addresses.forgetExpired();
   }
 }

@@ -4,16 +4,18 @@ import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.Caller;
 import dev.authservice.server.audit.ValidationRollup;
-import java.util.Optional;
-import dev.authservice.server.error.ServiceException;
 import dev.authservice.server.throttle.SlidingWindowCounter;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
- * Validate as a capability: verifies, audits every answer, and stops a caller that keeps
- * presenting inactive tokens (probing for valid ones) with RESOURCE_EXHAUSTED once it passes
- * the per-minute limit.
+ * Validate as a capability: verifies and audits every answer. A valid token is never refused or
+ * slowed because of other tokens: signed tokens cannot be guessed, and a gateway sees expired
+ * tokens all day. The one probing defence is opt-in ({@code failuresPerMinute > 0}) and applies
+ * only to authenticated callers (a client certificate, or a verified bearer token): once such a
+ * caller has presented more inactive tokens in a minute than allowed, its answers about
+ * inactive tokens (only those) come {@code delay} later.
  */
 public final class ValidationService {
   private final TokenVerifier verifier;
@@ -21,31 +23,25 @@ public final class ValidationService {
   private final Optional<ValidationRollup> rollup;
   private final SlidingWindowCounter failuresByCaller;
   private final int failuresPerMinute;
+  private final Duration delay;
 
   public ValidationService(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup, Clock clock,
-      int failuresPerMinute) {
+      int failuresPerMinute, Duration delay) {
     this.verifier = verifier;
     this.audit = audit;
     this.rollup = rollup;
     this.failuresPerMinute = failuresPerMinute;
+    this.delay = delay;
     this.failuresByCaller = new SlidingWindowCounter(clock, Duration.ofMinutes(1), 100_000);
   }
 
   public Verification validate(String token, String audience, Caller caller) {
-    String callerKey = caller.identityKey();
-    if (failuresPerMinute > 0 && failuresByCaller.count(callerKey) >= failuresPerMinute) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).failure("rate_limited");
-      throw new ServiceException(ServiceException.Kind.EXHAUSTED,
-          "too many inactive tokens from this caller; slow down and retry in a minute");
-    }
     Verification verification = verifier.verify(token, audience);
     if (verification.failure().isPresent()) {
-      if (failuresPerMinute > 0) {
-        failuresByCaller.add(callerKey);
-      }
       audit.event(AuditEventType.TOKEN_VALIDATE, caller).subject(verification.subjectForAudit())
           .username(verification.usernameForAudit())
           .tokenId(verification.tokenIdForAudit()).failure(verification.failure().get().reasonCode());
+      slowDownIfProbing(caller);
       return verification;
     }
     VerifiedToken verified = verification.token().orElseThrow();
@@ -57,5 +53,20 @@ public final class ValidationService {
       event.success();
     }
     return verification;
+  }
+
+  private void slowDownIfProbing(Caller caller) {
+    boolean authenticated = !caller.peerIdentity().isEmpty() || !caller.actor().isEmpty();
+    if (failuresPerMinute <= 0 || !authenticated) {
+      return;
+    }
+    if (failuresByCaller.add(caller.identityKey()) > failuresPerMinute && !delay.isZero()) {
+      try {
+        // the call runs on a virtual thread of its own: waiting here holds no platform thread
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }

@@ -1,13 +1,25 @@
 package dev.authservice.server.storage.embedded;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCredential;
 import de.bwaldvogel.mongo.MongoServer;
+import dev.authservice.server.storage.PrivateFiles;
 import dev.authservice.server.storage.WriteBarrier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.Base64;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A MongoDB-wire server (mongo-java-server) on a loopback ephemeral port, keeping its data in
@@ -15,53 +27,147 @@ import org.h2.mvstore.MVStore;
  * MongoDB driver, exactly as it would a real deployment. Its backend ({@link IndexedH2Backend})
  * builds the indexes the service creates, so queries walk an index instead of the collection.
  *
+ * <p>Only the process that started it can use it: every connection must authenticate with
+ * SCRAM-SHA-256 ({@link AuthenticatingBackend}) as a user whose random password is made at each
+ * start and kept in memory only ({@link #credential()}); the data directory and its files are
+ * for the server's OS user only ({@link PrivateFiles}).
+ *
  * <p>The MVStore commits on its own only every second or so; {@link #commitAndSync()} is the
  * {@link WriteBarrier} that makes an acknowledged write survive a crash.
  */
 public final class EmbeddedMongo implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
   public static final String FILE_NAME = "embedded-store.mv.db";
+  /** Where {@link #writeUriFile()} puts a connection string with the credential, for tools of the same OS user. */
+  public static final String URI_FILE_NAME = "embedded-store.uri";
+  private static final String HOST = "127.0.0.1";
+  private static final String USERNAME = "auth-server";
+  private static final String AUTHENTICATION_DATABASE = "admin";
 
   private final MVStore mvStore;
   private final MongoServer server;
   private final InetSocketAddress address;
   private final Path file;
+  private final MongoCredential credential;
 
-  private EmbeddedMongo(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file) {
+  private EmbeddedMongo(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
+      MongoCredential credential) {
     this.mvStore = mvStore;
     this.server = server;
     this.address = address;
     this.file = file;
+    this.credential = credential;
   }
 
   public static EmbeddedMongo start(Path dataDir) {
     return start(dataDir, 0);
   }
 
-  /** Starts on a given loopback port, 0 for any free one; first brings over a store of an earlier version. */
+  /** Starts on a given loopback port, 0 for any free one, with a new random credential. */
   public static EmbeddedMongo start(Path dataDir, int port) {
-    try {
-      Files.createDirectories(dataDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create data directory " + dataDir, e);
-    }
+    return start(dataDir, port, randomCredential());
+  }
+
+  /**
+   * Starts on a given loopback port, 0 for any free one, reachable with the given credential (a
+   * restart that clients holding the earlier credential can reconnect to); first brings over a
+   * store of an earlier version.
+   */
+  public static EmbeddedMongo start(Path dataDir, int port, MongoCredential credential) {
+    PrivateFiles.secureDirectory(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    removeUriFile(dataDir);
     boolean fresh = !Files.exists(file);
+    // created for its owner only before the MVStore opens it (an empty file is a new store to it)
+    PrivateFiles.secureFile(file);
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    MongoServer server = new MongoServer(new IndexedH2Backend(mvStore));
-    server.bind("127.0.0.1", port);
-    EmbeddedMongo embedded = new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file);
+    MongoServer server = new MongoServer(AuthenticatingBackend.guarding(new IndexedH2Backend(mvStore), credential));
+    server.bind(HOST, port);
+    EmbeddedMongo embedded = new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file, credential);
+    log.info("embedded store listening on {}:{} (SCRAM-SHA-256; the credential is made at each start and held in"
+        + " memory only)", HOST, embedded.port());
     if (fresh) {
       LegacyStoreMigration.migrateInto(dataDir, embedded);
     }
     return embedded;
   }
 
+  /** A SCRAM-SHA-256 credential with 256 random bits of password. */
+  static MongoCredential randomCredential() {
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    // base64url: no character that a connection string would need escaped, and SASLprep leaves it as it is
+    char[] password = Base64.getUrlEncoder().withoutPadding().encodeToString(secret).toCharArray();
+    return MongoCredential.createScramSha256Credential(USERNAME, AUTHENTICATION_DATABASE, password);
+  }
+
+  /** Client settings for a store on this address with this credential. */
+  static MongoClientSettings clientSettings(InetSocketAddress address, MongoCredential credential) {
+    return MongoClientSettings.builder()
+        .applyConnectionString(new ConnectionString(connectionString(address)))
+        .credential(credential)
+        .build();
+  }
+
+  private static String connectionString(InetSocketAddress address) {
+    return "mongodb://" + HOST + ":" + address.getPort() + "/?directConnection=true";
+  }
+
   public int port() {
     return address.getPort();
   }
 
+  /** Where the store listens; it holds no secret (the credential goes separately, see {@link #credential()}). */
   public String connectionString() {
-    return "mongodb://127.0.0.1:" + address.getPort() + "/?directConnection=true";
+    return connectionString(address);
+  }
+
+  /** The credential every connection must present. In-process use only: never log or store it. */
+  public MongoCredential credential() {
+    return credential;
+  }
+
+  /** Settings for an in-process client of this store: its address and its credential. */
+  public MongoClientSettings clientSettings() {
+    return clientSettings(address, credential);
+  }
+
+  /**
+   * A connection string carrying the credential, for in-process clients that take a URI (a test
+   * harness standing in for MONGODB_URI) and for {@link #writeUriFile()}. Never log it.
+   */
+  public String uriWithCredential() {
+    return "mongodb://" + URLEncoder.encode(credential.getUserName(), StandardCharsets.UTF_8) + ":"
+        + URLEncoder.encode(new String(credential.getPassword()), StandardCharsets.UTF_8) + "@" + HOST + ":"
+        + address.getPort() + "/?authSource=" + AUTHENTICATION_DATABASE + "&authMechanism="
+        + ScramSha256Server.MECHANISM + "&directConnection=true";
+  }
+
+  /**
+   * Writes {@link #uriWithCredential()} to {@value #URI_FILE_NAME} in the data directory (0600 in
+   * a 0700 directory), for tools run as the server's OS user, who can read the store's files
+   * anyway. Removed when the store closes, and at the next start.
+   */
+  public Path writeUriFile() {
+    Path uriFile = file.resolveSibling(URI_FILE_NAME);
+    PrivateFiles.secureFile(uriFile);
+    try {
+      Files.writeString(uriFile, uriWithCredential() + "\n", StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + uriFile, e);
+    }
+    log.info("wrote the embedded store's connection string, credential included, to {} (AUTH_EMBEDDED_STORE_URI_FILE)",
+        uriFile);
+    return uriFile;
+  }
+
+  private static void removeUriFile(Path dataDir) {
+    try {
+      Files.deleteIfExists(dataDir.resolve(URI_FILE_NAME));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the stale " + dataDir.resolve(URI_FILE_NAME), e);
+    }
   }
 
   public Path file() {
@@ -85,5 +191,6 @@ public final class EmbeddedMongo implements AutoCloseable {
     if (!mvStore.isClosed()) {
       mvStore.close();
     }
+    removeUriFile(file.getParent());
   }
 }

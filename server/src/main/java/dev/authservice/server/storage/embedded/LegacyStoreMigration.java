@@ -1,5 +1,6 @@
 package dev.authservice.server.storage.embedded;
 
+import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
@@ -38,10 +39,14 @@ final class LegacyStoreMigration {
       return;
     }
     log.info("copying the embedded store of an earlier version ({}) into {}", legacy, target.file());
-    MongoServer old = new MongoServer(new H2Backend(MVStore.open(legacy.toString())));
+    // served only for the copy, and like the new store only to a client holding its credential
+    MongoCredential credential = EmbeddedMongo.randomCredential();
+    MongoServer old = new MongoServer(AuthenticatingBackend.guarding(
+        new H2Backend(MVStore.open(legacy.toString())), credential));
+    old.bind("127.0.0.1", 0);
     long copied = 0;
-    try (MongoClient from = MongoClients.create("mongodb://" + address(old.bind()) + "/?directConnection=true");
-        MongoClient to = MongoClients.create(target.connectionString())) {
+    try (MongoClient from = MongoClients.create(EmbeddedMongo.clientSettings(old.getLocalAddress(), credential));
+        MongoClient to = MongoClients.create(target.clientSettings())) {
       for (String databaseName : from.listDatabaseNames()) {
         if (SYSTEM_DATABASES.contains(databaseName)) {
           continue;
@@ -78,9 +83,5 @@ final class LegacyStoreMigration {
     }
     log.info("copied {} documents from the earlier embedded store; the old file is now {}.migrated", copied,
         LEGACY_FILE_NAME);
-  }
-
-  private static String address(java.net.InetSocketAddress address) {
-    return address.getHostString() + ":" + address.getPort();
   }
 }

@@ -2,14 +2,16 @@ package dev.authservice.server.storage.mongo;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.ne;
 
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.FindOneAndUpdateOptions;
-import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
+import com.mongodb.client.result.UpdateResult;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.throttle.FailureRecord;
 import dev.authservice.server.throttle.FailureStore;
@@ -24,7 +26,11 @@ import java.util.Optional;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
-/** Failed-login counts in {@code login_failures}, keyed by username. */
+/**
+ * Failed-login counts in {@code login_failures}, keyed by username. Each change is one update
+ * conditional on the version the caller read ({@code v}), so concurrent attempts on any
+ * instance are counted one by one.
+ */
 final class MongoFailureStore implements FailureStore {
   static final String COLLECTION = "login_failures";
 
@@ -49,31 +55,48 @@ final class MongoFailureStore implements FailureStore {
   }
 
   @Override
-  public int increment(String username, Instant now, Instant forgetAfter) {
-    Document after = failures.findOneAndUpdate(eq("_id", username),
-        Updates.combine(Updates.inc("failures", 1), Updates.set("last_failure", Date.from(now)),
-            Updates.set("forget_at", Date.from(forgetAfter))),
-        new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
-    barrier.afterWrite();
-    return after.getInteger("failures", 1);
-  }
-
-  @Override
-  public void lock(String username, Optional<Instant> until, boolean permanently) {
+  public boolean replace(long expectedVersion, FailureRecord next, Instant forgetAt) {
     List<Bson> updates = new ArrayList<>(List.of(
-        Updates.set("locked_until", until.map(Date::from).orElse(null)),
-        Updates.set("locked_permanently", permanently)));
-    if (permanently) {
-      // a permanent lock must outlive the TTL index that forgets idle failure counts
-      updates.add(Updates.unset("forget_at"));
+        Updates.set("failures", next.failures()),
+        Updates.set("last_failure", next.lastFailure().map(Date::from).orElse(null)),
+        Updates.set("locked_until", next.lockedUntil().map(Date::from).orElse(null)),
+        Updates.set("locked_permanently", next.lockedPermanently()),
+        Updates.set("v", next.version())));
+    // a permanent lock must outlive the TTL index that forgets idle failure counts
+    updates.add(next.lockedPermanently() ? Updates.unset("forget_at") : Updates.set("forget_at", Date.from(forgetAt)));
+    // version 0 is "no record", or one written before records had versions
+    Bson current = expectedVersion == 0
+        ? and(eq("_id", next.username()), exists("v", false))
+        : and(eq("_id", next.username()), eq("v", expectedVersion));
+    try {
+      UpdateResult result = failures.updateOne(current, Updates.combine(updates),
+          new UpdateOptions().upsert(expectedVersion == 0));
+      boolean replaced = result.getMatchedCount() > 0 || result.getUpsertedId() != null;
+      if (replaced && (next.lockedPermanently() || next.lockedUntil().isPresent())) {
+        // a lock must survive a crash of the embedded store; a plain count may be lost with its last second
+        barrier.afterWrite();
+      }
+      return replaced;
+    } catch (MongoWriteException e) {
+      if (Documents.isDuplicateKey(e)) {
+        return false;  // another attempt created the record first
+      }
+      throw e;
     }
-    failures.updateOne(eq("_id", username), Updates.combine(updates));
-    barrier.afterWrite();
   }
 
   @Override
   public boolean clear(String username) {
     boolean deleted = failures.deleteOne(eq("_id", username)).getDeletedCount() > 0;
+    if (deleted) {
+      barrier.afterWrite();
+    }
+    return deleted;
+  }
+
+  @Override
+  public boolean clear(String username, long version) {
+    boolean deleted = failures.deleteOne(and(eq("_id", username), eq("v", version))).getDeletedCount() > 0;
     if (deleted) {
       barrier.afterWrite();
     }
@@ -93,6 +116,8 @@ final class MongoFailureStore implements FailureStore {
   private static FailureRecord toRecord(Document doc) {
     return new FailureRecord(doc.getString("_id"), doc.getInteger("failures", 0),
         Optional.ofNullable(doc.getDate("locked_until")).map(Date::toInstant),
-        doc.getBoolean("locked_permanently", false));
+        doc.getBoolean("locked_permanently", false),
+        Optional.ofNullable(doc.getDate("last_failure")).map(Date::toInstant),
+        doc.get("v") instanceof Number v ? v.longValue() : 0L);
   }
 }

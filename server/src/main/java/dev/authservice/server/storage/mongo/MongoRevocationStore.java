@@ -2,11 +2,15 @@ package dev.authservice.server.storage.mongo;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
+import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.or;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import dev.authservice.server.revocation.Revocation;
@@ -22,42 +26,68 @@ import org.bson.Document;
 import org.bson.conversions.Bson;
 
 /**
- * Revocations in the {@code revocations} collection, one document per revoked thing.
- * {@code recorded_at} is set by the store itself ({@code $currentDate}), so pollers on machines
- * with different clocks agree on what is new.
+ * Revocations in the {@code revocations} collection, one document per revoked thing, each with
+ * the next number of the {@code revocations} counter in {@code sequences} ({@code seq}: one
+ * atomic increment, majority-acknowledged like every write, so numbers only grow, also across
+ * a failover). {@code recorded_at} is kept for people and for earlier versions.
  */
 final class MongoRevocationStore implements RevocationStore {
   static final String COLLECTION = "revocations";
+  static final String SEQUENCES = "sequences";
+  private static final String COUNTER = "revocations";
 
   private final MongoCollection<Document> revocations;
+  private final MongoCollection<Document> sequences;
   private final WriteBarrier barrier;
 
-  MongoRevocationStore(MongoCollection<Document> revocations, WriteBarrier barrier) {
+  MongoRevocationStore(MongoCollection<Document> revocations, MongoCollection<Document> sequences,
+      WriteBarrier barrier) {
     this.revocations = revocations;
+    this.sequences = sequences;
     this.barrier = barrier;
   }
 
   @Override
-  public void add(Revocation revocation) {
+  public long add(Revocation revocation) {
+    Document counter = sequences.findOneAndUpdate(eq("_id", COUNTER), Updates.inc("seq", 1L),
+        new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+    long seq = ((Number) counter.get("seq")).longValue();
     Bson update = Updates.combine(
         Updates.set("kind", revocation.kind().name().toLowerCase(Locale.ROOT)),
         Updates.set("value", revocation.value()),
         Updates.set("expires_at", revocation.expiresAt().map(Date::from).orElse(null)),
+        Updates.set("seq", seq),
         Updates.currentDate("recorded_at"));
     revocations.updateOne(eq("_id", revocation.id()), update, new UpdateOptions().upsert(true));
     barrier.afterWrite();
+    return seq;
   }
 
   @Override
-  public List<Recorded> recordedSince(Optional<Instant> since, Instant now) {
-    Bson unexpired = or(eq("expires_at", null), gte("expires_at", Date.from(now)));
-    Bson query = since.map(s -> and(gte("recorded_at", Date.from(s)), unexpired)).orElse(unexpired);
+  public List<Recorded> unexpired(Instant now) {
+    return read(or(eq("expires_at", null), gte("expires_at", Date.from(now))));
+  }
+
+  @Override
+  public List<Recorded> after(long afterSeq, Instant unnumberedSince) {
+    return read(or(gt("seq", afterSeq),
+        and(exists("seq", false), gte("recorded_at", Date.from(unnumberedSince)))));
+  }
+
+  private List<Recorded> read(Bson query) {
     List<Recorded> found = new ArrayList<>();
     revocations.find(query).forEach(doc -> found.add(new Recorded(
         new Revocation(Revocation.Kind.valueOf(doc.getString("kind").toUpperCase(Locale.ROOT)),
             doc.getString("value"), Optional.ofNullable(doc.getDate("expires_at")).map(Date::toInstant)),
+        doc.get("seq") instanceof Number n ? n.longValue() : 0L,
         Documents.instant(doc, "recorded_at"))));
     return found;
+  }
+
+  @Override
+  public long latestSeq() {
+    Document counter = sequences.find(eq("_id", COUNTER)).first();
+    return counter != null && counter.get("seq") instanceof Number n ? n.longValue() : 0L;
   }
 
   @Override

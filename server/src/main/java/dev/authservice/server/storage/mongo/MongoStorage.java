@@ -18,6 +18,7 @@ import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
 import dev.authservice.server.session.RefreshTokenStore;
+import dev.authservice.server.throttle.AddressAttemptStore;
 import dev.authservice.server.throttle.FailureStore;
 import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningKeyStore;
@@ -63,10 +64,19 @@ public final class MongoStorage implements AutoCloseable {
    */
   public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
       Duration timeout, String applicationName) {
+    return open(mongoUri, dataDir, databaseName, timeout, applicationName, false);
+  }
+
+  /**
+   * As {@link #open(Optional, Path, String, Duration, String)}; with {@code embeddedUriFile}, an
+   * embedded store also writes its connection string, credential included, into the data
+   * directory for tools of the same OS user.
+   */
+  public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
+      Duration timeout, String applicationName, boolean embeddedUriFile) {
     Optional<EmbeddedMongo> embedded = mongoUri.isPresent()
         ? Optional.empty() : Optional.of(EmbeddedMongo.start(dataDir));
     String uri = mongoUri.orElseGet(() -> embedded.orElseThrow().connectionString());
-    embedded.ifPresent(e -> log.info("embedded store listening on {}", e.connectionString()));
     String description = mongoUri.isPresent()
         ? "MongoDB at " + redactedHosts(uri)
         : "embedded store " + embedded.orElseThrow().file();
@@ -80,6 +90,10 @@ public final class MongoStorage implements AutoCloseable {
         .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
         .applyConnectionString(new ConnectionString(uri))
         .build();
+    if (embedded.isPresent()) {
+      // the embedded store's credential goes beside its connection string, never into it
+      settings = MongoClientSettings.builder(settings).credential(embedded.get().credential()).build();
+    }
     MongoClient client = MongoClients.create(settings);
     WriteBarrier barrier = embedded.map(EmbeddedMongo::writeBarrier).orElse(WriteBarrier.NONE);
     MongoStorage storage = new MongoStorage(embedded, client, client.getDatabase(databaseName),
@@ -87,6 +101,9 @@ public final class MongoStorage implements AutoCloseable {
     try {
       storage.awaitReachable();
       storage.createIndexes();
+      if (embeddedUriFile) {
+        embedded.ifPresent(EmbeddedMongo::writeUriFile);
+      }
     } catch (RuntimeException e) {
       storage.close();
       throw e;
@@ -111,7 +128,8 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   public RevocationStore revocations() {
-    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION), barrier);
+    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION),
+        collection(MongoRevocationStore.SEQUENCES), barrier);
   }
 
   public RefreshTokenStore refreshTokens() {
@@ -120,6 +138,10 @@ public final class MongoStorage implements AutoCloseable {
 
   public FailureStore loginFailures() {
     return new MongoFailureStore(collection(MongoFailureStore.COLLECTION), barrier);
+  }
+
+  public AddressAttemptStore loginAddressAttempts() {
+    return new MongoAddressAttemptStore(collection(MongoAddressAttemptStore.COLLECTION));
   }
 
   public byte[] sharedSecret(String name) {
@@ -213,6 +235,7 @@ public final class MongoStorage implements AutoCloseable {
     IndexOptions ttl = new IndexOptions().expireAfter(0L, TimeUnit.SECONDS);
     MongoCollection<Document> revocations = collection(MongoRevocationStore.COLLECTION);
     revocations.createIndex(Indexes.ascending("recorded_at"), new IndexOptions().name("recorded_at"));
+    revocations.createIndex(Indexes.ascending("seq"), new IndexOptions().name("seq"));
     revocations.createIndex(Indexes.ascending("expires_at"), ttl.name("expires_at_ttl"));
     MongoCollection<Document> refresh = collection(MongoRefreshTokenStore.COLLECTION);
     refresh.createIndex(Indexes.ascending("subject", "expires_at"), new IndexOptions().name("subject"));
@@ -220,6 +243,8 @@ public final class MongoStorage implements AutoCloseable {
         .name("expires_at_ttl"));
     collection(MongoFailureStore.COLLECTION).createIndex(Indexes.ascending("forget_at"),
         new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("forget_at_ttl"));
+    collection(MongoAddressAttemptStore.COLLECTION).createIndex(Indexes.ascending("expires_at"),
+        new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("expires_at_ttl"));
   }
 
   private static String redactedHosts(String uri) {

@@ -2,9 +2,7 @@ package dev.authservice.server.storage.mongo;
 
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditSpool;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.authservice.server.storage.PrivateFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,13 +28,11 @@ public final class MvStoreAuditSpool implements AuditSpool {
   }
 
   public static MvStoreAuditSpool open(Path dataDir) {
-    try {
-      Files.createDirectories(dataDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create data directory " + dataDir, e);
-    }
-    return new MvStoreAuditSpool(new MVStore.Builder().fileName(dataDir.resolve(FILE_NAME).toString())
-        .autoCommitDisabled().open());
+    PrivateFiles.secureDirectory(dataDir);
+    Path file = dataDir.resolve(FILE_NAME);
+    // for the server's user only, before the MVStore opens it (an empty file is a new store to it)
+    PrivateFiles.secureFile(file);
+    return new MvStoreAuditSpool(new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().open());
   }
 
   @Override

@@ -135,7 +135,7 @@ class IndexedStoreTest {
   void indexedQueriesAnswerLikeAScanBeforeAndAfterRestartUpdatesAndDeletes() {
     List<Document> docs = events(600, 7);
     try (EmbeddedMongo store = EmbeddedMongo.start(dir);
-        MongoClient client = MongoClients.create(store.connectionString())) {
+        MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("t");
       indexAll(db.getCollection("indexed"));
       db.getCollection("indexed").insertMany(docs.subList(0, 300));
@@ -148,7 +148,7 @@ class IndexedStoreTest {
       store.commitAndSync();
     }
     try (EmbeddedMongo store = EmbeddedMongo.start(dir);
-        MongoClient client = MongoClients.create(store.connectionString())) {
+        MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("t");
       assertSameAnswers(db, "after a restart");
       for (String name : List.of("indexed", "plain")) {
@@ -167,7 +167,7 @@ class IndexedStoreTest {
   @Test
   void uniqueIndexesStillRefuseDuplicatesAndServeRanges() {
     try (EmbeddedMongo store = EmbeddedMongo.start(dir);
-        MongoClient client = MongoClients.create(store.connectionString())) {
+        MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoCollection<Document> c = client.getDatabase("t").getCollection("chains");
       c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true));
       for (int seq = 1; seq <= 50; seq++) {
@@ -201,7 +201,7 @@ class IndexedStoreTest {
       old.shutdownNow();
     }
     try (EmbeddedMongo store = EmbeddedMongo.start(dir);
-        MongoClient client = MongoClients.create(store.connectionString())) {
+        MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("auth");
       assertEquals(2, db.getCollection("users").countDocuments());
       assertEquals("bob", db.getCollection("users").find(Filters.eq("_id", "s2")).first().getString("username"));

@@ -1,0 +1,74 @@
+package dev.authservice.server.grpc;
+
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import java.io.InputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A request that is not a valid protobuf message of its method's type is the client's mistake:
+ * INVALID_ARGUMENT with a sentence saying so, and one log line. (Left to grpc-java, the parse
+ * fails before the service is reached and the client gets UNKNOWN "Application error".) The
+ * service is given its requests as raw bytes, parsed here, where a failure can be answered.
+ */
+final class MalformedRequests implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(MalformedRequests.class);
+
+  private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(InputStream value) {
+      return value;
+    }
+
+    @Override
+    public InputStream parse(InputStream stream) {
+      return stream;
+    }
+  };
+
+  /** The service, parsing its requests where a malformed one can be refused properly. */
+  static ServerServiceDefinition guard(ServerServiceDefinition service) {
+    return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(service, RAW),
+        new MalformedRequests());
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+      ServerCallHandler<ReqT, RespT> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+      private boolean refused;
+
+      @Override
+      public void onMessage(ReqT message) {
+        if (refused) {
+          return;
+        }
+        try {
+          // the delegate parses the raw bytes into the method's request type
+          super.onMessage(message);
+        } catch (RuntimeException e) {
+          refused = true;
+          log.info("refused a call from a client: {} sent a request that is not a valid message", method);
+          call.close(Status.INVALID_ARGUMENT.withDescription(
+              "the request is not a valid " + method.replace('/', '.') + " request message"), new Metadata());
+        }
+      }
+
+      @Override
+      public void onHalfClose() {
+        if (!refused) {
+          super.onHalfClose();
+        }
+      }
+    };
+  }
+}

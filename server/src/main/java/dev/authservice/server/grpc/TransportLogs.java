@@ -1,0 +1,74 @@
+package dev.authservice.server.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * grpc-java logs through java.util.logging, and logs a client's oversized or malformed message
+ * as a warning with a stack trace. Here its records go to the service's own log instead, and a
+ * failure the client caused (a record carrying a gRPC status) becomes one line: what was
+ * refused and why, never a stack trace, since it is not the server's fault.
+ */
+public final class TransportLogs {
+  private static final Logger log = LoggerFactory.getLogger(TransportLogs.class);
+
+  private TransportLogs() {}
+
+  /** Routes java.util.logging to SLF4J, once per JVM (java.util.logging is global). */
+  public static synchronized void install() {
+    java.util.logging.Logger root = LogManager.getLogManager().getLogger("");
+    for (Handler handler : root.getHandlers()) {
+      if (handler instanceof ClientErrorsInOneLine) {
+        return;
+      }
+      root.removeHandler(handler);
+    }
+    root.addHandler(new ClientErrorsInOneLine());
+  }
+
+  private static final class ClientErrorsInOneLine extends Handler {
+    private final SLF4JBridgeHandler bridge = new SLF4JBridgeHandler();
+
+    @Override
+    public void publish(LogRecord record) {
+      Status status = statusOf(record.getThrown());
+      if (status == null) {
+        bridge.publish(record);
+        return;
+      }
+      if (record.getLevel().intValue() >= Level.INFO.intValue()) {
+        log.info("refused a call from a client: {}{}", status.getCode(),
+            status.getDescription() == null ? "" : ": " + oneLine(status.getDescription()));
+      }
+    }
+
+    private static Status statusOf(Throwable thrown) {
+      if (thrown instanceof StatusRuntimeException e) {
+        return e.getStatus();
+      }
+      if (thrown instanceof StatusException e) {
+        return e.getStatus();
+      }
+      return null;
+    }
+
+    private static String oneLine(String text) {
+      String flat = text.replaceAll("[\\r\\n\\t]+", " ");
+      return flat.length() <= 300 ? flat : flat.substring(0, 300) + "…";
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+}

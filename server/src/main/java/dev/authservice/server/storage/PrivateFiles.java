@@ -1,0 +1,120 @@
+package dev.authservice.server.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data directory holds the embedded store (password hashes, server secrets, signing keys) and
+ * the audit spool: only the server's OS user may open it. The directory is created {@code 0700}
+ * and every file the server makes in it {@code 0600}, set explicitly so the umask does not matter;
+ * at start, whatever is found open to group or others loses those permissions, with one warning
+ * each. Symbolic links inside the directory are left alone (changing them would change their
+ * targets). On a file system without POSIX permissions this only warns.
+ */
+public final class PrivateFiles {
+  private static final Logger log = LoggerFactory.getLogger(PrivateFiles.class);
+  private static final Set<PosixFilePermission> OWNER_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> GROUP_AND_OTHERS = EnumSet.complementOf(EnumSet.of(
+      PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+
+  private PrivateFiles() {}
+
+  /**
+   * Creates the directory for its owner only, or, when it exists, takes group and others'
+   * permissions from it and from every file and directory directly in it.
+   */
+  public static void secureDirectory(Path dir) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        create(dir);
+      }
+      if (!posix(dir)) {
+        log.warn("data directory {} is on a file system without POSIX permissions: it cannot be restricted to"
+            + " the server's user here; restrict access to it by other means", dir);
+        return;
+      }
+      tighten(dir, "data directory", true);
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+        for (Path entry : entries) {
+          if (!Files.isSymbolicLink(entry)) {
+            tighten(entry, Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) ? "directory" : "file", false);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create or restrict the data directory " + dir, e);
+    }
+  }
+
+  /**
+   * Creates an empty file only its owner may read and write, before a library opens it with the
+   * umask's permissions; a file that exists already is tightened instead.
+   */
+  public static void secureFile(Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    try {
+      if (!posix(dir)) {
+        return;
+      }
+      try {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_FILE));
+        // the attribute above is masked by the umask; this is not
+        Files.setPosixFilePermissions(file, OWNER_FILE);
+      } catch (FileAlreadyExistsException e) {
+        if (!Files.isSymbolicLink(file)) {
+          tighten(file, "file", false);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + file + " for the server's user only", e);
+    }
+  }
+
+  private static void create(Path dir) throws IOException {
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    if (parent != null && !posix(parent)) {
+      Files.createDirectories(dir);
+      return;
+    }
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_DIRECTORY));
+      Files.setPosixFilePermissions(dir, OWNER_DIRECTORY);
+    } catch (FileAlreadyExistsException e) {
+      // made meanwhile by someone else: tightened like any existing directory
+    }
+  }
+
+  private static boolean posix(Path path) throws IOException {
+    return Files.getFileStore(path).supportsFileAttributeView(PosixFileAttributeView.class);
+  }
+
+  private static void tighten(Path path, String what, boolean followLinks) throws IOException {
+    LinkOption[] options = followLinks ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    Set<PosixFilePermission> found = Files.getPosixFilePermissions(path, options);
+    if (found.stream().noneMatch(GROUP_AND_OTHERS::contains)) {
+      return;
+    }
+    Set<PosixFilePermission> tightened = EnumSet.noneOf(PosixFilePermission.class);
+    tightened.addAll(found);
+    tightened.removeAll(GROUP_AND_OTHERS);
+    Files.setPosixFilePermissions(path, tightened);
+    log.warn("{} {} was open to other users ({}); tightened to {}", what, path,
+        PosixFilePermissions.toString(found), PosixFilePermissions.toString(tightened));
+  }
+}

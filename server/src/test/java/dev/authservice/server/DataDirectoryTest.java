@@ -1,0 +1,124 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+import dev.authservice.server.storage.embedded.EmbeddedMongo;
+import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data directory holds the embedded store and the audit spool: it is for the server's OS user
+ * only, whatever the umask, and a directory or file found open to others is tightened at start,
+ * with one warning each.
+ */
+class DataDirectoryTest {
+  @TempDir Path tmp;
+  private Path dataDir;
+
+  @BeforeEach
+  void posixOnly() throws IOException {
+    assumeTrue(Files.getFileStore(tmp).supportsFileAttributeView("posix"), "needs POSIX permissions");
+    dataDir = tmp.resolve("data");
+  }
+
+  private ServerConfig.Builder config() {
+    return ServerConfig.builder(dataDir)
+        .mongoUri(Optional.empty())
+        .hashParams(TestServer.TEST_HASH)
+        .bootstrapAdmin(Optional.of(TestServer.ADMIN), Optional.of(TestServer.ADMIN_PASSWORD));
+  }
+
+  @Test
+  void aNewDataDirectoryAndEveryFileInItAreForTheOwnerOnly() throws Exception {
+    // the umask here (usually 022) would make them 0755 and 0644
+    try (AuthServer server = AuthServer.start(config().build())) {
+      Map<String, String> found = permissions();
+      assertEquals("rwx------", found.remove("."), "the data directory");
+      assertTrue(found.containsKey(EmbeddedMongo.FILE_NAME) && found.containsKey(MvStoreAuditSpool.FILE_NAME),
+          "the store and the spool are there: " + found.keySet());
+      found.forEach((name, perms) -> assertEquals("rw-------", perms, name));
+    }
+  }
+
+  @Test
+  void looserPermissionsFoundAtStartAreTightenedWithOneWarningEach() throws Exception {
+    AuthServer.start(config().build()).close();
+    Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path left = Files.writeString(dataDir.resolve("left-behind.txt"), "x");
+    List<Path> files = List.of(dataDir.resolve(EmbeddedMongo.FILE_NAME), dataDir.resolve(MvStoreAuditSpool.FILE_NAME),
+        left);
+    for (Path file : files) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+    Logger logger = (Logger) LoggerFactory.getLogger(dev.authservice.server.storage.PrivateFiles.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try (AuthServer server = AuthServer.start(config().build())) {
+      Map<String, String> found = permissions();
+      assertEquals("rwx------", found.remove("."), "the data directory");
+      found.forEach((name, perms) -> assertEquals("rw-------", perms, name));
+    } finally {
+      logger.detachAppender(logged);
+    }
+    List<String> warnings = logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage).toList();
+    assertEquals(4, warnings.size(), "one warning per tightened path: " + warnings);
+    assertTrue(warnings.stream().anyMatch(w -> w.contains("data directory " + dataDir) && w.contains("rwxr-xr-x")));
+    for (Path file : files) {
+      assertEquals(1, warnings.stream().filter(w -> w.contains(file.toString()) && w.contains("rw-r--r--")).count(),
+          "one warning for " + file.getFileName());
+    }
+  }
+
+  @Test
+  void theConnectionStringFileIsWrittenOnlyWhenAskedForAndOnlyForTheOwner() throws Exception {
+    Path uriFile = dataDir.resolve(EmbeddedMongo.URI_FILE_NAME);
+    try (AuthServer server = AuthServer.start(config().build())) {
+      assertFalse(Files.exists(uriFile), "the credential stays in memory by default");
+    }
+    try (AuthServer server = AuthServer.start(config().embeddedStoreUriFile(true).build())) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(uriFile)));
+      // a tool of the same OS user (the benchmark) reaches the store with it
+      try (MongoClient client = MongoClients.create(Files.readString(uriFile).trim())) {
+        assertEquals(1, client.getDatabase("auth").getCollection("users")
+            .countDocuments(Filters.eq("username", TestServer.ADMIN)));
+      }
+    }
+    assertFalse(Files.exists(uriFile), "removed at shutdown: its credential died with the store");
+  }
+
+  /** Name to permissions of the data directory (".") and everything in it. */
+  private Map<String, String> permissions() throws IOException {
+    Map<String, String> found = new TreeMap<>();
+    found.put(".", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)));
+    try (Stream<Path> entries = Files.list(dataDir)) {
+      for (Path entry : entries.toList()) {
+        found.put(entry.getFileName().toString(), PosixFilePermissions.toString(Files.getPosixFilePermissions(entry)));
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,105 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.model.Filters;
+import dev.authservice.proto.auth.v1.QueryAuditRequest;
+import dev.authservice.server.throttle.ThrottleSettings;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calls refused before any password or token check are all accounted for, as counted events, so
+ * a flood of them costs the store a bounded number of documents.
+ */
+class RefusalRollupTest {
+  private static long documents(TestServer server, Bson filter) {
+    return server.database().getCollection("audit_events").countDocuments(filter);
+  }
+
+  private static long counted(TestServer server, Bson filter) {
+    long total = 0;
+    for (Document e : server.database().getCollection("audit_events").find(filter)) {
+      total += e.get("count") instanceof Number n ? n.longValue() : 1;
+    }
+    return total;
+  }
+
+  @Test
+  void aThousandRefusedLoginsWithRandomUsernamesAreAllCountedInFewDocuments() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 0, 5))
+        .rollupFlushInterval(Duration.ofMillis(500)))) {
+      String auditor = server.adminToken();
+      for (int i = 0; i < 5; i++) {
+        String user = "guess-" + i;
+        assertThrows(StatusRuntimeException.class, () -> server.login(user, "wrong-password"));
+      }
+      try (ExecutorService callers = Executors.newFixedThreadPool(8)) {
+        for (int i = 0; i < 1000; i++) {
+          callers.submit(() -> assertThrows(StatusRuntimeException.class,
+              () -> server.login("random-" + UUID.randomUUID(), "any-password")));
+        }
+      }
+      Bson refused = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_LOGIN"), Filters.eq("reason", "address_rate_limited"));
+      Await.until("every refused login counted", 15, () -> counted(server, refused) == 1000);
+      long stored = documents(server, refused);
+      assertTrue(stored <= 150, "documents for 1,000 refused logins: " + stored);
+      // counted events are ordinary events: QueryAudit shows them with their count
+      var page = TestServer.withBearer(server.auth(), auditor).queryAudit(QueryAuditRequest.newBuilder()
+          .addTypes(dev.authservice.proto.auth.v1.AuditEventType.AUDIT_EVENT_TYPE_LOGIN)
+          .setOutcome(dev.authservice.proto.auth.v1.AuditOutcome.AUDIT_OUTCOME_FAILURE).setPageSize(1000).build());
+      assertEquals(1000, page.getEventsList().stream().filter(e -> e.getReason().equals("address_rate_limited"))
+          .mapToLong(e -> Math.max(1, e.getCount())).sum());
+    }
+  }
+
+  @Test
+  void refusedCallsWithoutAValidBearerTokenAreCountedNotWrittenOneByOne() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.rollupFlushInterval(Duration.ofMillis(500)))) {
+      for (int i = 0; i < 300; i++) {
+        assertThrows(StatusRuntimeException.class, () -> server.auth().queryAudit(QueryAuditRequest.getDefaultInstance()));
+        String garbage = "garbage." + i + ".token";
+        assertThrows(StatusRuntimeException.class, () -> TestServer.withBearer(server.auth(), garbage)
+            .queryAudit(QueryAuditRequest.getDefaultInstance()));
+      }
+      Bson denied = Filters.eq("type", "AUDIT_EVENT_TYPE_ACCESS_DENIED");
+      Await.until("every refusal counted", 15, () -> counted(server, denied) == 600);
+      assertTrue(documents(server, denied) <= 60, "documents for 600 refusals: " + documents(server, denied));
+      assertEquals(300, counted(server, Filters.and(denied, Filters.eq("reason", "no_bearer_token"))));
+    }
+  }
+
+  @Test
+  void pastTheGroupCapRefusalsAreCountedWithoutTheirAddress() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.refusalRollupMaxKeys(3)
+        .trustedProxies(List.of("127.0.0.1/32")).rollupFlushInterval(Duration.ofMillis(500)))) {
+      for (int address = 0; address < 20; address++) {
+        Metadata forwarded = new Metadata();
+        forwarded.put(Metadata.Key.of("x-forwarded-for", Metadata.ASCII_STRING_MARSHALLER), "198.51.100." + address);
+        var fromThere = server.auth().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forwarded));
+        for (int i = 0; i < 5; i++) {
+          assertThrows(StatusRuntimeException.class, () -> fromThere.queryAudit(QueryAuditRequest.getDefaultInstance()));
+        }
+      }
+      Bson denied = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_ACCESS_DENIED"), Filters.eq("reason", "no_bearer_token"));
+      Await.until("every refusal counted", 15, () -> counted(server, denied) == 100);
+      long addresses = server.database().getCollection("audit_events").distinct("client_ip", denied, String.class)
+          .into(new java.util.ArrayList<>()).size();
+      // three groups with their address, then one without (its first event keeps the address it came
+      // from); twice that if the minute turned during the test
+      assertTrue(addresses <= 8, "addresses kept: " + addresses);
+      assertTrue(documents(server, denied) <= 40, "documents: " + documents(server, denied));
+    }
+  }
+}
