@@ -214,6 +214,16 @@ final class ServeCommand implements Callable<Integer> {
           + " are counted together without their address (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
   int refusalRollupMaxKeys;
 
+  @Option(names = "--summary-max-groups", defaultValue = "${env:AUTH_SUMMARY_MAX_GROUPS:-10000}",
+      description = "Rows SummarizeAudit holds for one call; past that, further groups are counted in each"
+          + " bucket's '(other)' row (AUTH_SUMMARY_MAX_GROUPS). Default: ${DEFAULT-VALUE}")
+  int summaryMaxGroups;
+
+  @Option(names = "--review-max-events", defaultValue = "${env:AUTH_REVIEW_MAX_EVENTS:-200000}",
+      description = "Events one review rule holds in memory; past that, the later events of the window are not"
+          + " examined and a warning is logged (AUTH_REVIEW_MAX_EVENTS). Default: ${DEFAULT-VALUE}")
+  int reviewMaxEvents;
+
   @Option(names = "--audit-retention", defaultValue = "${env:AUTH_AUDIT_RETENTION:-P0D}",
       description = "Keep audit events this long, ISO-8601 (e.g. P90D); P0D keeps them forever (AUTH_AUDIT_RETENTION). Default: ${DEFAULT-VALUE}")
   String auditRetention;
@@ -327,6 +337,7 @@ final class ServeCommand implements Callable<Integer> {
         .validateFailuresPerMinute(validateFailureLimit)
         .validateFailureDelay(validateFailureDelay)
         .refusalRollupMaxKeys(refusalRollupMaxKeys)
+        .summaryMaxGroups(summaryMaxGroups)
         .auditRetention(optionalInterval(auditRetention))
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))
@@ -349,7 +360,7 @@ final class ServeCommand implements Callable<Integer> {
         ReviewSettings.history("AUTH_REVIEW_NEW_ADDRESS", reviewNewAddress),
         ReviewSettings.threshold("AUTH_REVIEW_TOKEN_FORGERY", reviewTokenForgery),
         ReviewSettings.onOff("AUTH_REVIEW_REVOKED_TOKEN_USE", reviewRevokedTokenUse),
-        ReviewSettings.hours("AUTH_REVIEW_ADMIN_HOURS", reviewAdminHours));
+        ReviewSettings.hours("AUTH_REVIEW_ADMIN_HOURS", reviewAdminHours), reviewMaxEvents);
   }
 
   private static Optional<Duration> optionalInterval(String value) {

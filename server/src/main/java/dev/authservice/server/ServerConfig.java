@@ -42,6 +42,7 @@ public record ServerConfig(
     int validateFailuresPerMinute,
     Duration validateFailureDelay,
     int refusalRollupMaxKeys,
+    int summaryMaxGroups,
     Optional<Duration> auditRetention,
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
@@ -71,6 +72,9 @@ public record ServerConfig(
     }
     if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
       throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
+    }
+    if (summaryMaxGroups < 1) {
+      throw new IllegalArgumentException("AUTH_SUMMARY_MAX_GROUPS must be at least 1, got " + summaryMaxGroups);
     }
     if (refusalRollupMaxKeys < 1) {
       throw new IllegalArgumentException("AUTH_REFUSAL_ROLLUP_MAX_KEYS must be at least 1, got " + refusalRollupMaxKeys);
@@ -116,6 +120,7 @@ public record ServerConfig(
     b.validateFailuresPerMinute = validateFailuresPerMinute;
     b.validateFailureDelay = validateFailureDelay;
     b.refusalRollupMaxKeys = refusalRollupMaxKeys;
+    b.summaryMaxGroups = summaryMaxGroups;
     b.auditRetention = auditRetention;
     b.auditSweepInterval = auditSweepInterval;
     b.validationAudit = validationAudit;
@@ -156,6 +161,7 @@ public record ServerConfig(
     private int validateFailuresPerMinute = 0;
     private Duration validateFailureDelay = Duration.ofSeconds(1);
     private int refusalRollupMaxKeys = 1000;
+    private int summaryMaxGroups = 10_000;
     private Optional<Duration> auditRetention = Optional.empty();
     private Duration auditSweepInterval = Duration.ofMinutes(5);
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
@@ -194,6 +200,7 @@ public record ServerConfig(
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
     public Builder validateFailureDelay(Duration v) { validateFailureDelay = v; return this; }
     public Builder refusalRollupMaxKeys(int v) { refusalRollupMaxKeys = v; return this; }
+    public Builder summaryMaxGroups(int v) { summaryMaxGroups = v; return this; }
     public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
@@ -214,7 +221,7 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
-          validateFailureDelay, refusalRollupMaxKeys,
+          validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
           review, embeddedStoreUriFile);
     }

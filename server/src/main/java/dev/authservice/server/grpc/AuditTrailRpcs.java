@@ -60,9 +60,11 @@ final class AuditTrailRpcs {
   private final CheckpointStore checkpoints;
   private final AuditVerification verification;
   private final PageTokens pageTokens;
+  private final int summaryMaxRows;
 
   AuditTrailRpcs(AuditLog audit, AuditStore auditStore, CheckpointStore checkpoints,
-      AuditVerification verification, PageTokens pageTokens) {
+      AuditVerification verification, PageTokens pageTokens, int summaryMaxRows) {
+    this.summaryMaxRows = summaryMaxRows;
     this.audit = audit;
     this.auditStore = auditStore;
     this.checkpoints = checkpoints;
@@ -310,7 +312,7 @@ final class AuditTrailRpcs {
           + " days apart");
     }
     List<AuditSummary.Row> rows = AuditSummary.ordered(
-        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket)), request.getLimit());
+        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket), summaryMaxRows), request.getLimit());
     SummarizeAuditResponse.Builder response = SummarizeAuditResponse.newBuilder();
     for (AuditSummary.Row row : rows) {
       SummaryRow.Builder proto = SummaryRow.newBuilder().addAllKeys(row.keys()).setCount(row.count());

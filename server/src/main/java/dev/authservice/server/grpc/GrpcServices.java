@@ -33,14 +33,16 @@ public final class GrpcServices {
       AuditStore auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
       SuspiciousActivityReview review, java.time.Clock clock,
       PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
-      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth) {}
+      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth,
+      int summaryMaxRows) {}
 
   public GrpcServices(Parts p) {
     Rpcs rpcs = new Rpcs();
     AudiencePolicy audiences = new AudiencePolicy(p.defaultAudience(), p.allowedAudiences());
     this.services = List.of(
         new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(),
-            new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens()),
+            new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens(),
+                p.summaryMaxRows()),
             p.auditKeys(), p.review(), p.clock(), audiences, rpcs),
         new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
         new KeyAdminServiceImpl(p.keys(), p.audit(), rpcs));
