@@ -108,7 +108,7 @@ final class AuditTrailRpcs {
           .setEvents(chain.events()).setUnanchoredEvents(chain.unanchoredEvents())
           .setProblem(chain.problem().map(p -> AuditProblem.valueOf("AUDIT_PROBLEM_" + p.name()))
               .orElse(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED))
-          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()));
+          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()).setLostEvents(chain.lostEvents()));
     }
     recordRead(caller, principal);
     return response.build();
@@ -330,6 +330,8 @@ final class AuditTrailRpcs {
         .setSignature(c.signature());
     c.heads().forEach(h -> proto.addHeads(ChainHead.newBuilder().setChain(h.chain()).setSeq(h.seq())
         .setHash(h.hash())));
+    c.lost().forEach(l -> proto.addLost(dev.authservice.proto.auth.v1.LostEvents.newBuilder().setFromSeq(l.fromSeq())
+        .setToSeq(l.toSeq()).setPrevHash(l.prevHash()).setHash(l.hash()).setReason(l.reason())));
     return proto.build();
   }
 
