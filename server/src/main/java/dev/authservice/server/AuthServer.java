@@ -176,7 +176,7 @@ public final class AuthServer implements AutoCloseable {
           keys, audit, auditStore, checkpoints, verification, auditSigner, review, clock, pageTokens,
           config.defaultAudience(),
           config.allowedAudiences(),
-          config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
+          config.trustedProxies(), config.validateRequiresCaller(), storeHealth, config.streams()));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);

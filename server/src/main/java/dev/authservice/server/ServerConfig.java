@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import dev.authservice.server.access.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.throttle.ThrottleSettings;
 import java.nio.file.Path;
@@ -45,13 +46,15 @@ public record ServerConfig(
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
-    dev.authservice.server.review.ReviewSettings review) {
+    dev.authservice.server.review.ReviewSettings review,
+    StreamSettings streams) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
     Objects.requireNonNull(dataDir);
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
+    Objects.requireNonNull(streams);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -111,6 +114,7 @@ public record ServerConfig(
     b.rollupFlushInterval = rollupFlushInterval;
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
+    b.streams = streams;
     return b;
   }
 
@@ -148,6 +152,7 @@ public record ServerConfig(
     private Duration rollupFlushInterval = Duration.ofSeconds(5);
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
+    private StreamSettings streams = StreamSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -183,6 +188,7 @@ public record ServerConfig(
     public Builder rollupFlushInterval(Duration v) { rollupFlushInterval = v; return this; }
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
+    public Builder streams(StreamSettings v) { streams = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -197,7 +203,7 @@ public record ServerConfig(
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review);
+          review, streams);
     }
   }
 
