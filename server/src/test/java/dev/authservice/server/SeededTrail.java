@@ -44,6 +44,11 @@ final class SeededTrail implements AutoCloseable {
     this.signer = new AuditSigner(auditKeys);
   }
 
+  /** The page token codec every instance of this store shares. */
+  dev.authservice.server.paging.PageTokens pageTokens() {
+    return new dev.authservice.server.paging.PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));
+  }
+
   /** A writer run of {@code instance} that started at {@code started}. */
   Run run(String instance, Instant started) {
     String chain = AuditChains.chainId(instance, started.toEpochMilli());

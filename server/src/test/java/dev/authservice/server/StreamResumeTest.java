@@ -1,6 +1,5 @@
 package dev.authservice.server;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
@@ -45,6 +44,22 @@ class StreamResumeTest {
     return out;
   }
 
+  /** Equal lists, or a failure that says what was repeated, missing or out of order. */
+  private static void assertSameSequence(List<String> expected, List<String> actual, String what) {
+    if (expected.equals(actual)) {
+      return;
+    }
+    long repeated = actual.size() - actual.stream().distinct().count();
+    long missing = expected.stream().filter(id -> !actual.contains(id)).count();
+    long extra = actual.stream().filter(id -> !expected.contains(id)).count();
+    int first = 0;
+    while (first < Math.min(expected.size(), actual.size()) && expected.get(first).equals(actual.get(first))) {
+      first++;
+    }
+    throw new AssertionError(what + ": expected " + expected.size() + " events, got " + actual.size() + "; "
+        + repeated + " repeated, " + missing + " missing, " + extra + " not expected; first difference at " + first);
+  }
+
   private static List<String> ids(List<StreamAuditResponse> responses) {
     return responses.stream().map(r -> r.getEvent().getId()).toList();
   }
@@ -86,7 +101,7 @@ class StreamResumeTest {
       String token = server.adminToken();
       List<String> expected = written.stream().sorted(STREAM_ORDER).map(AuditEvent::id).toList();
       List<StreamAuditResponse> all = stream(server, token, SEEDED);
-      assertEquals(expected, ids(all), "every seeded event once, oldest first");
+      assertSameSequence(expected, ids(all), "the whole stream");
       int longest = all.stream().mapToInt(r -> r.getResumeToken().length()).max().orElseThrow();
       assertTrue(longest <= 2048, "every token fits the 2 KiB bound: the longest is " + longest);
 
@@ -97,18 +112,55 @@ class StreamResumeTest {
       for (int i : resumeAt) {
         List<String> rest = ids(stream(server, token,
             SEEDED.toBuilder().setResumeToken(all.get(i).getResumeToken()).build()));
-        assertEquals(expected.subList(i + 1, expected.size()), rest, "resumed after event " + i);
+        assertSameSequence(expected.subList(i + 1, expected.size()), rest, "resumed after event " + i);
       }
 
-      // the crashed run's spool is replayed (by its next start): timed well before the last event
-      // streamed, landing after the last token was issued
+      // After the last token was issued: the crashed run's spool is replayed (by its next start),
+      // timed well before the last event streamed; and a new instance starts whose clock is two
+      // minutes behind, so its first events are timed before the last event streamed as well.
       crashed.land(spooled);
+      SeededTrail.Run skewed = seeded.run(podInstance(random, RUNS + 2), now.minus(Duration.ofMinutes(4)));
+      List<AuditEvent> behind = skewed.writeAll(List.of(
+          skewed.event(AuditEventType.LOGIN, USER, now.minus(Duration.ofMinutes(3))),
+          skewed.event(AuditEventType.LOGIN, USER, now.minus(Duration.ofMinutes(2)))));
+      List<AuditEvent> lateOnes = new ArrayList<>(spooled);
+      lateOnes.addAll(behind);
       List<String> late = ids(stream(server, token,
           SEEDED.toBuilder().setResumeToken(all.get(all.size() - 1).getResumeToken()).build()));
-      assertEquals(spooled.stream().map(AuditEvent::id).toList(), late, "the late events, once each");
+      assertSameSequence(lateOnes.stream().sorted(STREAM_ORDER).map(AuditEvent::id).toList(), late,
+          "the late events after the last token");
 
       assertTrue(TestServer.withBearer(server.auth(), token).verifyAudit(VerifyAuditRequest.getDefaultInstance())
           .getOk(), "the seeded runs are real, verifiable chains");
+    }
+  }
+
+  @Test
+  void aResumeTokenOfTheFirstKindStillResumes() {
+    try (TestServer server = TestServer.start(); SeededTrail seeded = new SeededTrail(server)) {
+      Instant base = Instant.now().minus(Duration.ofHours(1));
+      List<AuditEvent> written = new ArrayList<>();
+      for (int r = 0; r < 3; r++) {
+        SeededTrail.Run run = seeded.run("pod-" + r, base.plusSeconds(r));
+        for (int e = 0; e < 4; e++) {
+          written.add(run.write(AuditEventType.LOGIN, USER, base.plusSeconds(10L * e + 3L * r)));
+        }
+      }
+      String token = server.adminToken();
+      List<String> expected = written.stream().sorted(STREAM_ORDER).map(AuditEvent::id).toList();
+      assertSameSequence(expected, ids(stream(server, token, SEEDED)), "the whole stream");
+
+      // what a server before bounded tokens issued after the 6th event: "seq:chain" per chain
+      List<AuditEvent> streamed = written.stream().sorted(STREAM_ORDER).limit(6).toList();
+      java.util.Map<String, Long> positions = new java.util.TreeMap<>();
+      streamed.forEach(e -> positions.merge(e.chain(), e.seq(), Math::max));
+      String canonical = new dev.authservice.server.audit.AuditFilter(java.util.Set.of(), java.util.Optional.of(USER),
+          java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
+          java.util.Optional.empty()).canonical() + "|follow=false";
+      String firstKind = seeded.pageTokens().encode("auth.v1.AuthService/StreamAudit", canonical,
+          positions.entrySet().stream().map(p -> p.getValue() + ":" + p.getKey()).toList());
+      assertSameSequence(expected.subList(6, expected.size()),
+          ids(stream(server, token, SEEDED.toBuilder().setResumeToken(firstKind).build())), "resumed");
     }
   }
 }

@@ -45,11 +45,6 @@ public final class StreamSlots {
     return new Granted(new Slot(caller));
   }
 
-  /** Streams open now, for one caller. */
-  public synchronized int openFor(String caller) {
-    return open.getOrDefault(caller, 0);
-  }
-
   private synchronized void release(String caller) {
     open.computeIfPresent(caller, (k, n) -> n == 1 ? null : n - 1);
     openTotal--;

@@ -148,7 +148,8 @@ public final class AuditStream {
 
   /** Everything at or before this time counts as handled in chains the position does not list. */
   private long floor() {
-    long trailing = mark == StreamPosition.NONE ? StreamPosition.NONE : mark - FLOOR_LAG.toMillis();
+    long lag = FLOOR_LAG.toMillis();
+    long trailing = mark < StreamPosition.NONE + lag ? StreamPosition.NONE : mark - lag;
     return Math.max(resumedFloor, trailing);
   }
 
