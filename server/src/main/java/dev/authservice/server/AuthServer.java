@@ -187,7 +187,8 @@ public final class AuthServer implements AutoCloseable {
           keys, audit, auditStore, checkpoints, verification, auditSigner, review, clock, pageTokens,
           config.defaultAudience(),
           config.allowedAudiences(),
-          config.trustedProxies(), config.validateRequiresCaller(), storeHealth, config.summaryMaxGroups()));
+          config.trustedProxies(), config.validateRequiresCaller(), storeHealth, config.streams(),
+          config.summaryMaxGroups()));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       upkeep.scheduleWithFixedDelay(storeHealth::probe, 1, 1, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import dev.authservice.server.access.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.review.ReviewSettings;
 import dev.authservice.server.throttle.ThrottleSettings;
@@ -251,6 +252,22 @@ final class ServeCommand implements Callable<Integer> {
           + " (AUTH_AUDIT_CHECKPOINT_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditCheckpointInterval;
 
+  @Option(names = "--stream-max-per-caller", defaultValue = "${env:AUTH_STREAM_MAX_PER_CALLER:-4}",
+      description = "StreamAudit calls one caller may have open on this instance; more are RESOURCE_EXHAUSTED"
+          + " (AUTH_STREAM_MAX_PER_CALLER). Default: ${DEFAULT-VALUE}")
+  int streamMaxPerCaller;
+
+  @Option(names = "--stream-max-open", defaultValue = "${env:AUTH_STREAM_MAX_OPEN:-64}",
+      description = "StreamAudit calls this instance serves at once, all callers together"
+          + " (AUTH_STREAM_MAX_OPEN). Default: ${DEFAULT-VALUE}")
+  int streamMaxOpen;
+
+  @Option(names = "--stream-recheck-interval", defaultValue = "${env:AUTH_STREAM_RECHECK_INTERVAL:-PT2S}",
+      converter = IsoDurationConverter.class,
+      description = "How often an open StreamAudit call checks its caller's token, account and role while it waits;"
+          + " it also checks before each batch it sends; at most PT1M (AUTH_STREAM_RECHECK_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration streamRecheckInterval;
+
   @Option(names = "--review-schedule", defaultValue = "${env:AUTH_REVIEW_SCHEDULE:-0 2 * * *}",
       description = "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC,"
           + " or off (AUTH_REVIEW_SCHEDULE). Default: ${DEFAULT-VALUE}")
@@ -344,7 +361,8 @@ final class ServeCommand implements Callable<Integer> {
         .rollupFlushInterval(rollupFlushInterval)
         .auditCheckpointInterval(auditCheckpointInterval)
         .review(reviewSettings())
-        .embeddedStoreUriFile(embeddedStoreUriFile);
+        .embeddedStoreUriFile(embeddedStoreUriFile)
+        .streams(new StreamSettings(streamMaxPerCaller, streamMaxOpen, streamRecheckInterval));
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }

@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import dev.authservice.server.access.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.throttle.ThrottleSettings;
 import java.nio.file.Path;
@@ -49,13 +50,15 @@ public record ServerConfig(
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
     dev.authservice.server.review.ReviewSettings review,
-    boolean embeddedStoreUriFile) {
+    boolean embeddedStoreUriFile,
+    StreamSettings streams) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
     Objects.requireNonNull(dataDir);
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
+    Objects.requireNonNull(streams);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -128,6 +131,7 @@ public record ServerConfig(
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
     b.embeddedStoreUriFile = embeddedStoreUriFile;
+    b.streams = streams;
     return b;
   }
 
@@ -169,6 +173,7 @@ public record ServerConfig(
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
     private boolean embeddedStoreUriFile = false;
+    private StreamSettings streams = StreamSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -208,6 +213,7 @@ public record ServerConfig(
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
+    public Builder streams(StreamSettings v) { streams = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -223,7 +229,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile);
+          review, embeddedStoreUriFile, streams);
     }
   }
 

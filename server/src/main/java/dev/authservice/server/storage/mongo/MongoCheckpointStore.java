@@ -169,6 +169,14 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public java.util.OptionalLong shutdownSeq(String chain) {
+    Document shutdown = checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.SHUTDOWN.name())))
+        .sort(Sorts.descending("seq")).projection(new Document("seq", 1)).first();
+    return shutdown != null && shutdown.get("seq") instanceof Number n ? java.util.OptionalLong.of(n.longValue())
+        : java.util.OptionalLong.empty();
+  }
+
+  @Override
   public Optional<Checkpoint> purge(String chain) {
     return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.PURGE.name())))
         .sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);
