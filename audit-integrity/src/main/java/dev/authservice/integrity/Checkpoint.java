@@ -12,6 +12,11 @@ import java.util.Map;
  * ({@code heads}), and which checkpoint of its chain came before ({@code prevCheckpointHash}).
  * A {@code PURGE} checkpoint says retention removed {@code chain} up to and including
  * {@code seq}, whose hash was {@code hash}.
+ *
+ * <p>A periodic or shutdown checkpoint may also say which events of its own chain were
+ * {@code lost}: sealed into the chain (their numbers and hashes given) but taken neither by the
+ * store nor by the local spool. The verifier counts such numbers as lost, not as deleted, and
+ * links the chain across them by the signed hashes.
  */
 public record Checkpoint(
     Kind kind,
@@ -21,15 +26,33 @@ public record Checkpoint(
     long time,
     List<Head> heads,
     String prevCheckpointHash,
-    String signature) {
+    String signature,
+    List<Lost> lost) {
 
   public enum Kind { PERIODIC, SHUTDOWN, PURGE }
 
   /** How far one chain had come. */
   public record Head(String chain, long seq, String hash) {}
 
+  /**
+   * Events {@code fromSeq} to {@code toSeq} of the checkpoint's chain that were never written:
+   * {@code prevHash} is the hash the first was chained to, {@code hash} the last one's (what the
+   * next event is chained to), {@code reason} why they were lost.
+   */
+  public record Lost(long fromSeq, long toSeq, String prevHash, String hash, String reason) {
+    public boolean covers(long seq) {
+      return seq >= fromSeq && seq <= toSeq;
+    }
+  }
+
   public Checkpoint {
     heads = heads.stream().sorted(Comparator.comparing(Head::chain)).toList();
+    lost = lost == null ? List.of() : lost.stream().sorted(Comparator.comparingLong(Lost::fromSeq)).toList();
+  }
+
+  public Checkpoint(Kind kind, String chain, long seq, String hash, long time, List<Head> heads,
+      String prevCheckpointHash, String signature) {
+    this(kind, chain, seq, hash, time, heads, prevCheckpointHash, signature, List.of());
   }
 
   /** The bytes that are signed and hashed: the canonical encoding of every field but the signature. */
@@ -51,6 +74,20 @@ public record Checkpoint(
     }
     m.put("heads", h);
     m.put("prev_checkpoint_hash", prevCheckpointHash);
+    if (!lost.isEmpty()) {
+      // only when there are losses, so every checkpoint without any keeps its hash
+      List<Object> l = new ArrayList<>(lost.size());
+      for (Lost range : lost) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("from_seq", range.fromSeq());
+        entry.put("to_seq", range.toSeq());
+        entry.put("prev_hash", range.prevHash());
+        entry.put("hash", range.hash());
+        entry.put("reason", range.reason());
+        l.add(entry);
+      }
+      m.put("lost", l);
+    }
     return CanonicalJson.encode(m);
   }
 
@@ -60,6 +97,6 @@ public record Checkpoint(
   }
 
   public Checkpoint withSignature(String jws) {
-    return new Checkpoint(kind, chain, seq, hash, time, heads, prevCheckpointHash, jws);
+    return new Checkpoint(kind, chain, seq, hash, time, heads, prevCheckpointHash, jws, lost);
   }
 }

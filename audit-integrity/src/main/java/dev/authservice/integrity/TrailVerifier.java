@@ -49,6 +49,7 @@ public final class TrailVerifier {
   private final Map<String, List<Checkpoint>> ownCheckpoints = new HashMap<>();
   private final Map<String, NavigableMap<Long, Claim>> claims = new HashMap<>();
   private final Map<String, Checkpoint> purges = new HashMap<>();
+  private final Map<String, List<Checkpoint.Lost>> losses = new HashMap<>();
   private final Map<String, List<Found>> problems = new HashMap<>();
   private final Map<String, long[]> eventCounts = new HashMap<>();
   private final Set<String> chains = new LinkedHashSet<>();
@@ -80,6 +81,7 @@ public final class TrailVerifier {
       return;
     }
     ownCheckpoints.computeIfAbsent(c.chain(), k -> new ArrayList<>()).add(c);
+    losses.computeIfAbsent(c.chain(), k -> new ArrayList<>()).addAll(c.lost());
     claim(c.chain(), c.seq(), c.hash(), c.time());
     for (Checkpoint.Head head : c.heads()) {
       chains.add(head.chain());
@@ -191,6 +193,7 @@ public final class TrailVerifier {
     long lastSeq = start.afterSeq();
     long count = 0;
     long chainUnanchored = 0;
+    long chainLost = 0;
     boolean first = true;
     while (events.hasNext()) {
       ChainedEvent e = events.next();
@@ -205,10 +208,22 @@ public final class TrailVerifier {
         chainUnanchored++;
       }
       if (e.seq() > expected) {
-        found(chain, Problem.MISSING_EVENT, expected, (e.seq() == expected + 1
-            ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing")
-            + (first ? startNote(chain, start) : ""));
-        prev = null;
+        Optional<Checkpoint.Lost> lost = lostThrough(chain, expected, e.seq() - 1);
+        if (lost.isPresent()) {
+          // never written, and a signed checkpoint says so: linked across by the hashes it signed
+          chainLost += e.seq() - expected;
+          Optional<Checkpoint.Lost> firstLost = lostThrough(chain, expected, expected);
+          if (prev != null && firstLost.get().fromSeq() == expected && !prev.equals(firstLost.get().prevHash())) {
+            found(chain, Problem.HASH_MISMATCH, expected - 1, "the event at seq " + (expected - 1)
+                + " is not the one the lost events from seq " + expected + " were chained to");
+          }
+          prev = lost.get().toSeq() == e.seq() - 1 ? lost.get().hash() : null;
+        } else {
+          found(chain, Problem.MISSING_EVENT, expected, (e.seq() == expected + 1
+              ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing")
+              + (first ? startNote(chain, start) : ""));
+          prev = null;
+        }
       }
       first = false;
       String recomputed = Hashes.of(e);
@@ -238,13 +253,37 @@ public final class TrailVerifier {
       found(chain, Problem.CHAIN_MISSING, start.afterSeq() + 1, "checkpoints cover seq up to " + maxClaim
           + " but the chain has no events " + (start.afterSeq() == 0 ? "left" : "after seq " + start.afterSeq())
           + startNote(chain, start));
-    } else if (maxClaim > lastSeq) {
+    } else if (maxClaim > lastSeq && lostThrough(chain, lastSeq + 1, maxClaim).isEmpty()) {
       found(chain, Problem.CHAIN_TRUNCATED, lastSeq + 1, "checkpoints cover seq up to " + maxClaim
           + " but the chain ends at seq " + lastSeq);
     }
     eventsVerified += count;
     unanchored += chainUnanchored;
-    eventCounts.put(chain, new long[] {count, chainUnanchored});
+    eventCounts.put(chain, new long[] {count, chainUnanchored, chainLost});
+  }
+
+  /**
+   * The signed loss record covering {@code to}, when every number from {@code from} to {@code to}
+   * is covered by one; empty when some number is missing without one.
+   */
+  private Optional<Checkpoint.Lost> lostThrough(String chain, long from, long to) {
+    List<Checkpoint.Lost> ranges = losses.getOrDefault(chain, List.of());
+    long cursor = from;
+    Checkpoint.Lost covering = null;
+    while (cursor <= to) {
+      covering = null;
+      for (Checkpoint.Lost range : ranges) {
+        if (range.covers(cursor)) {
+          covering = range;
+          break;
+        }
+      }
+      if (covering == null) {
+        return Optional.empty();
+      }
+      cursor = covering.toSeq() + 1;
+    }
+    return Optional.ofNullable(covering);
   }
 
   /** Where a chain's verification began, and why there: what a missing start is measured against. */
@@ -294,10 +333,10 @@ public final class TrailVerifier {
     List<ChainReport> reports = new ArrayList<>();
     boolean ok = true;
     for (String chain : chains) {
-      long[] counts = eventCounts.getOrDefault(chain, new long[2]);
+      long[] counts = eventCounts.getOrDefault(chain, new long[3]);
       List<Found> list = problems.getOrDefault(chain, List.of());
       if (list.isEmpty()) {
-        reports.add(new ChainReport(chain, counts[0], counts[1], Optional.empty(), 0, ""));
+        reports.add(new ChainReport(chain, counts[0], counts[1], Optional.empty(), 0, "", counts[2]));
         continue;
       }
       ok = false;
@@ -305,7 +344,7 @@ public final class TrailVerifier {
       String more = list.size() > 1 ? " (and " + (list.size() - 1) + (list.size() == MAX_PROBLEMS_KEPT ? "+" : "")
           + " more problems)" : "";
       reports.add(new ChainReport(chain, counts[0], counts[1], Optional.of(first.problem()), first.seq(),
-          first.detail() + more));
+          first.detail() + more, counts[2]));
     }
     reports.sort(Comparator.comparing(ChainReport::chain));
     return new TrailReport(ok, eventsVerified, checkpointsVerified, unanchored, reports);

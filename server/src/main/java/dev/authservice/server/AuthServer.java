@@ -190,7 +190,8 @@ public final class AuthServer implements AutoCloseable {
           keys, audit, auditStore, checkpoints, verification, auditSigner, review, clock, pageTokens,
           config.defaultAudience(),
           config.allowedAudiences(),
-          config.trustedProxies(), config.validateRequiresCaller(), storeHealth));
+          config.trustedProxies(), config.validateRequiresCaller(), storeHealth, config.streams(),
+          config.summaryMaxGroups()));
 
       scheduleUpkeep(upkeep, config, keys, revocations, revocationStore, refreshTokens, throttle, clock);
       // another instance's audit key rotation reaches this one's signing and GetAuditKeys within a reload

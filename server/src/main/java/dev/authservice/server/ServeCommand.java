@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import dev.authservice.server.access.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.review.ReviewSettings;
 import dev.authservice.server.throttle.ThrottleSettings;
@@ -226,6 +227,16 @@ final class ServeCommand implements Callable<Integer> {
           + " are counted together without their address (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
   int refusalRollupMaxKeys;
 
+  @Option(names = "--summary-max-groups", defaultValue = "${env:AUTH_SUMMARY_MAX_GROUPS:-10000}",
+      description = "Rows SummarizeAudit holds for one call; past that, further groups are counted in each"
+          + " bucket's '(other)' row (AUTH_SUMMARY_MAX_GROUPS). Default: ${DEFAULT-VALUE}")
+  int summaryMaxGroups;
+
+  @Option(names = "--review-max-events", defaultValue = "${env:AUTH_REVIEW_MAX_EVENTS:-200000}",
+      description = "Events one review rule holds in memory; past that, the later events of the window are not"
+          + " examined and a warning is logged (AUTH_REVIEW_MAX_EVENTS). Default: ${DEFAULT-VALUE}")
+  int reviewMaxEvents;
+
   @Option(names = "--audit-retention", defaultValue = "${env:AUTH_AUDIT_RETENTION:-P0D}",
       description = "Keep audit events this long, ISO-8601 (e.g. P90D); P0D keeps them forever (AUTH_AUDIT_RETENTION). Default: ${DEFAULT-VALUE}")
   String auditRetention;
@@ -252,6 +263,22 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often a signed audit checkpoint is written when there is something new"
           + " (AUTH_AUDIT_CHECKPOINT_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditCheckpointInterval;
+
+  @Option(names = "--stream-max-per-caller", defaultValue = "${env:AUTH_STREAM_MAX_PER_CALLER:-4}",
+      description = "StreamAudit calls one caller may have open on this instance; more are RESOURCE_EXHAUSTED"
+          + " (AUTH_STREAM_MAX_PER_CALLER). Default: ${DEFAULT-VALUE}")
+  int streamMaxPerCaller;
+
+  @Option(names = "--stream-max-open", defaultValue = "${env:AUTH_STREAM_MAX_OPEN:-64}",
+      description = "StreamAudit calls this instance serves at once, all callers together"
+          + " (AUTH_STREAM_MAX_OPEN). Default: ${DEFAULT-VALUE}")
+  int streamMaxOpen;
+
+  @Option(names = "--stream-recheck-interval", defaultValue = "${env:AUTH_STREAM_RECHECK_INTERVAL:-PT2S}",
+      converter = IsoDurationConverter.class,
+      description = "How often an open StreamAudit call checks its caller's token, account and role while it waits;"
+          + " it also checks before each batch it sends; at most PT1M (AUTH_STREAM_RECHECK_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration streamRecheckInterval;
 
   @Option(names = "--review-schedule", defaultValue = "${env:AUTH_REVIEW_SCHEDULE:-0 2 * * *}",
       description = "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC,"
@@ -339,13 +366,15 @@ final class ServeCommand implements Callable<Integer> {
         .validateFailuresPerMinute(validateFailureLimit)
         .validateFailureDelay(validateFailureDelay)
         .refusalRollupMaxKeys(refusalRollupMaxKeys)
+        .summaryMaxGroups(summaryMaxGroups)
         .auditRetention(optionalInterval(auditRetention))
         .auditSweepInterval(auditSweepInterval)
         .validationAudit(ValidationAuditMode.parse(validationAudit))
         .rollupFlushInterval(rollupFlushInterval)
         .auditCheckpointInterval(auditCheckpointInterval)
         .review(reviewSettings())
-        .embeddedStoreUriFile(embeddedStoreUriFile);
+        .embeddedStoreUriFile(embeddedStoreUriFile)
+        .streams(new StreamSettings(streamMaxPerCaller, streamMaxOpen, streamRecheckInterval));
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     return builder.build();
   }
@@ -361,7 +390,7 @@ final class ServeCommand implements Callable<Integer> {
         ReviewSettings.history("AUTH_REVIEW_NEW_ADDRESS", reviewNewAddress),
         ReviewSettings.threshold("AUTH_REVIEW_TOKEN_FORGERY", reviewTokenForgery),
         ReviewSettings.onOff("AUTH_REVIEW_REVOKED_TOKEN_USE", reviewRevokedTokenUse),
-        ReviewSettings.hours("AUTH_REVIEW_ADMIN_HOURS", reviewAdminHours));
+        ReviewSettings.hours("AUTH_REVIEW_ADMIN_HOURS", reviewAdminHours), reviewMaxEvents);
   }
 
   private static Optional<Duration> optionalInterval(String value) {

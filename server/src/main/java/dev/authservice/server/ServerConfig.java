@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import dev.authservice.server.access.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.throttle.ThrottleSettings;
 import java.nio.file.Path;
@@ -42,19 +43,22 @@ public record ServerConfig(
     int validateFailuresPerMinute,
     Duration validateFailureDelay,
     int refusalRollupMaxKeys,
+    int summaryMaxGroups,
     Optional<Duration> auditRetention,
     Duration auditSweepInterval,
     ValidationAuditMode validationAudit,
     Duration rollupFlushInterval,
     Duration auditCheckpointInterval,
     dev.authservice.server.review.ReviewSettings review,
-    boolean embeddedStoreUriFile) {
+    boolean embeddedStoreUriFile,
+    StreamSettings streams) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
     Objects.requireNonNull(dataDir);
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
+    Objects.requireNonNull(streams);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -71,6 +75,9 @@ public record ServerConfig(
     }
     if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
       throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
+    }
+    if (summaryMaxGroups < 1) {
+      throw new IllegalArgumentException("AUTH_SUMMARY_MAX_GROUPS must be at least 1, got " + summaryMaxGroups);
     }
     if (refusalRollupMaxKeys < 1) {
       throw new IllegalArgumentException("AUTH_REFUSAL_ROLLUP_MAX_KEYS must be at least 1, got " + refusalRollupMaxKeys);
@@ -116,6 +123,7 @@ public record ServerConfig(
     b.validateFailuresPerMinute = validateFailuresPerMinute;
     b.validateFailureDelay = validateFailureDelay;
     b.refusalRollupMaxKeys = refusalRollupMaxKeys;
+    b.summaryMaxGroups = summaryMaxGroups;
     b.auditRetention = auditRetention;
     b.auditSweepInterval = auditSweepInterval;
     b.validationAudit = validationAudit;
@@ -123,6 +131,7 @@ public record ServerConfig(
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
     b.embeddedStoreUriFile = embeddedStoreUriFile;
+    b.streams = streams;
     return b;
   }
 
@@ -156,6 +165,7 @@ public record ServerConfig(
     private int validateFailuresPerMinute = 0;
     private Duration validateFailureDelay = Duration.ofSeconds(1);
     private int refusalRollupMaxKeys = 1000;
+    private int summaryMaxGroups = 10_000;
     private Optional<Duration> auditRetention = Optional.empty();
     private Duration auditSweepInterval = Duration.ofMinutes(5);
     private ValidationAuditMode validationAudit = ValidationAuditMode.EVERY;
@@ -163,6 +173,7 @@ public record ServerConfig(
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
     private boolean embeddedStoreUriFile = false;
+    private StreamSettings streams = StreamSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -194,6 +205,7 @@ public record ServerConfig(
     public Builder validateFailuresPerMinute(int v) { validateFailuresPerMinute = v; return this; }
     public Builder validateFailureDelay(Duration v) { validateFailureDelay = v; return this; }
     public Builder refusalRollupMaxKeys(int v) { refusalRollupMaxKeys = v; return this; }
+    public Builder summaryMaxGroups(int v) { summaryMaxGroups = v; return this; }
     public Builder auditRetention(Optional<Duration> v) { auditRetention = v; return this; }
     public Builder auditSweepInterval(Duration v) { auditSweepInterval = v; return this; }
     public Builder validationAudit(ValidationAuditMode v) { validationAudit = v; return this; }
@@ -201,6 +213,7 @@ public record ServerConfig(
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
+    public Builder streams(StreamSettings v) { streams = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -214,9 +227,9 @@ public record ServerConfig(
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
-          validateFailureDelay, refusalRollupMaxKeys,
+          validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile);
+          review, embeddedStoreUriFile, streams);
     }
   }
 

@@ -12,6 +12,7 @@ import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.RefreshRequest;
 import dev.authservice.proto.auth.v1.RevokeRequest;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.UnlockUserRequest;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.ValidateRequest;
@@ -118,6 +119,23 @@ class RpcFuzzTest {
         .setStartTime(start).setEndTime(end);
     types.stream().limit(20).forEach(request::addTypesValue);
     assertDefined(() -> asAdmin().queryAudit(request.build()));
+  }
+
+  @Property(tries = 100)
+  void streamAudit(@ForAll("text") String username, @ForAll("text") String resumeToken, @ForAll boolean follow,
+      @ForAll List<Integer> types, @ForAll int outcome, @ForAll("timestamps") Timestamp start) {
+    StreamAuditRequest.Builder request = StreamAuditRequest.newBuilder().setUsername(username)
+        .setResumeToken(resumeToken).setFollow(follow).setOutcomeValue(outcome).setStartTime(start);
+    types.stream().limit(20).forEach(request::addTypesValue);
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    io.grpc.Context previous = context.attach();
+    try {
+      // the first answer (an event, the end, or a refusal) is what the request's checks decide
+      assertDefined(() -> TestServer.withBearer(server.auth(), adminToken).streamAudit(request.build()).hasNext());
+    } finally {
+      context.detach(previous);
+      context.cancel(null);
+    }
   }
 
   @Property(tries = 100)

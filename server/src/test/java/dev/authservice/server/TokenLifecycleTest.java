@@ -111,6 +111,9 @@ class TokenLifecycleTest {
     assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, failure(legit.getAccessToken()));
     assertEquals(1, server.database().getCollection("audit_events").countDocuments(Filters.and(
         Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REFRESH"), Filters.eq("reason", "refresh_token_reuse"))));
+    // a search for the user's events finds the theft of their session
+    assertEquals(1, server.database().getCollection("audit_events").countDocuments(Filters.and(
+        Filters.eq("username", "rt-reuse"), Filters.eq("reason", "refresh_token_reuse"))));
 
     LoginResponse otherSession = server.login("rt-reuse", "rt-reuse-Password-1");
     assertEquals(ValidationFailure.VALIDATION_FAILURE_UNSPECIFIED, failure(otherSession.getAccessToken()),

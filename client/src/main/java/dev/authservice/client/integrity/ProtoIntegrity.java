@@ -37,6 +37,7 @@ public final class ProtoIntegrity {
     }
     return new Checkpoint(kind, c.getChain(), c.getSeq(), c.getHash(), millis(c.getTime()),
         c.getHeadsList().stream().map(h -> new Checkpoint.Head(h.getChain(), h.getSeq(), h.getHash())).toList(),
-        c.getPrevCheckpointHash(), c.getSignature());
+        c.getPrevCheckpointHash(), c.getSignature(), c.getLostList().stream().map(l -> new Checkpoint.Lost(
+            l.getFromSeq(), l.getToSeq(), l.getPrevHash(), l.getHash(), l.getReason())).toList());
   }
 }

@@ -59,16 +59,19 @@ public final class AuditCheckpointer {
       unsure = false;
     }
     GroupCommitWriter.Head head = writer.durableHead();
-    boolean nothingNew = head.seq() == lastSeq;
-    if (head.seq() == 0 || (nothingNew && (kind == Checkpoint.Kind.PERIODIC || lastKind == kind))) {
+    List<Checkpoint.Lost> losses = writer.unrecordedLosses();
+    boolean nothingNew = head.seq() == lastSeq && losses.isEmpty();
+    if ((head.seq() == 0 && losses.isEmpty())
+        || (nothingNew && (kind == Checkpoint.Kind.PERIODIC || lastKind == kind))) {
       return Optional.empty();
     }
     Checkpoint unsigned = new Checkpoint(kind, head.chain(), head.seq(), head.hash(), clock.millis(),
-        otherHeads(head.chain()), lastCheckpointHash, "");
+        otherHeads(head.chain()), lastCheckpointHash, "", losses);
     Checkpoint signed = unsigned.withSignature(signer.sign(unsigned));
     unsure = true;
     checkpoints.insert(signed);
     unsure = false;
+    writer.lossesRecorded(losses);
     lastSeq = head.seq();
     lastKind = kind;
     lastCheckpointHash = signed.checkpointHash();

@@ -13,7 +13,11 @@ public interface AuditStore extends EventWrites {
    * Counts matching events (a rollup as its count) per bucket and group, in one aggregation;
    * rows in no particular order.
    */
-  List<AuditSummary.Row> summarize(AuditSummary.Query query);
+  /**
+   * Counts per bucket and group. At most {@code maxRows} rows are held; past that, groups count
+   * into each bucket's {@link AuditSummary#OTHER} row.
+   */
+  List<AuditSummary.Row> summarize(AuditSummary.Query query, int maxRows);
 
   /** A matching event, as the review rules need it. */
   record EventRef(String id, java.time.Instant time, AuditOutcome outcome, String username, String clientIp,
@@ -21,9 +25,11 @@ public interface AuditStore extends EventWrites {
 
   /**
    * Matching events, optionally only those with one of {@code reasons}, grouped by the stored
-   * field {@code groupBy}, each group in time order: what the review rules scan.
+   * field {@code groupBy}, each group in time order: what the review rules scan. At most
+   * {@code maxEvents} events are held, the earliest; past that the rest are left out (logged).
    */
-  java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons, String groupBy);
+  java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons, String groupBy,
+      int maxEvents);
 
   /** The events with these ids that exist. */
   List<AuditEvent> findByIds(List<String> ids);

@@ -9,19 +9,65 @@ import java.util.Optional;
 public final class AuditSummary {
   private AuditSummary() {}
 
+  /** The key of a row that counts every group past the cap, in each bucket. */
+  public static final String OTHER = "(other)";
+
   /** A field to group by, under its stored name. */
   public enum Dimension {
-    TYPE("type"), OUTCOME("outcome"), USERNAME("username"), CLIENT_IP("client_ip"), RPC_METHOD("rpc_method"),
-    REASON("reason");
+    TYPE("type", false), OUTCOME("outcome", false), USERNAME("username", true), CLIENT_IP("client_ip", true),
+    RPC_METHOD("rpc_method", false), REASON("reason", true);
 
     private final String field;
+    private final boolean unbounded;
 
-    Dimension(String field) {
+    Dimension(String field, boolean unbounded) {
       this.field = field;
+      this.unbounded = unbounded;
     }
 
     public String field() {
       return field;
+    }
+
+    /** Whether callers choose its values (a username at Login needs no account): any number of them. */
+    public boolean unbounded() {
+      return unbounded;
+    }
+  }
+
+  /**
+   * Counts rows in memory with at most {@code maxRows} distinct ones: each row counted before the
+   * cap was reached is exact; every event of a row not yet seen after that counts into its
+   * bucket's {@link #OTHER} row, so the totals stay exact and the memory bounded.
+   */
+  public static final class Counter {
+    private record Key(Optional<Instant> bucket, List<String> keys) {}
+
+    private final int maxRows;
+    private final int dimensions;
+    private final java.util.Map<Key, long[]> counts = new java.util.HashMap<>();
+
+    public Counter(int maxRows, int dimensions) {
+      this.maxRows = maxRows;
+      this.dimensions = dimensions;
+    }
+
+    public void add(Optional<Instant> bucket, List<String> keys, long n) {
+      Key key = new Key(bucket, keys);
+      long[] count = counts.get(key);
+      if (count == null) {
+        if (counts.size() >= maxRows) {
+          key = new Key(bucket, java.util.Collections.nCopies(dimensions, OTHER));
+        }
+        count = counts.computeIfAbsent(key, k -> new long[1]);
+      }
+      count[0] += n;
+    }
+
+    public List<Row> rows() {
+      List<Row> rows = new java.util.ArrayList<>(counts.size());
+      counts.forEach((k, n) -> rows.add(new Row(k.bucket(), k.keys(), n[0])));
+      return rows;
     }
   }
 
@@ -43,6 +89,16 @@ public final class AuditSummary {
   public record Query(AuditFilter filter, List<Dimension> groupBy, Bucket bucket) {
     public Query {
       groupBy = List.copyOf(groupBy);
+    }
+
+    /** The start of the bucket a time falls in (UTC boundaries), empty for the whole range. */
+    public Optional<Instant> bucketOf(Instant time) {
+      if (bucket == Bucket.WHOLE_RANGE) {
+        return Optional.empty();
+      }
+      long width = bucket.width().toMillis();
+      long millis = time.toEpochMilli();
+      return Optional.of(Instant.ofEpochMilli(millis - Math.floorMod(millis, width)));
     }
   }
 

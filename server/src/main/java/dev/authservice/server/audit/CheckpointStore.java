@@ -25,6 +25,12 @@ public interface CheckpointStore {
   /** The highest seq of the chain that a periodic, shutdown or purge checkpoint at or before {@code time} names. */
   long seqCheckpointedBy(String chain, Instant time);
 
+  /**
+   * The seq of the chain's shutdown checkpoint, if its writer run stopped gracefully: no event
+   * of the chain comes after it (events up to it may still arrive late, from a local spool).
+   */
+  java.util.OptionalLong shutdownSeq(String chain);
+
   /** The newest purge checkpoint of the chain. */
   Optional<Checkpoint> purge(String chain);
 

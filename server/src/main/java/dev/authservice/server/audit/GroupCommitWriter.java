@@ -63,6 +63,8 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   private final Thread syncer;
   private volatile boolean running = true;
   private volatile boolean writing = true;
+  /** Sealed numbers neither the store nor the spool took, not yet in a signed checkpoint. */
+  private final List<dev.authservice.integrity.Checkpoint.Lost> unrecordedLosses = new ArrayList<>();
 
   public GroupCommitWriter(EventWrites store, AuditSpool spool, StoreHealth health, AuditChains chains,
       Settings settings) {
@@ -169,10 +171,41 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
       spool.append(sealed.events());
       durable(sealed);
     } catch (RuntimeException e) {
-      log.error("audit writer: neither the store nor the local spool took {} events; their seq numbers stay"
-          + " unused", sealed.events().size(), e);
+      List<AuditEvent> lost = sealed.events();
+      log.error("audit writer: neither the store nor the local spool took {} events (seq {} to {}); the next"
+          + " checkpoint records them as lost", lost.size(), lost.get(0).seq(), lost.get(lost.size() - 1).seq(), e);
+      recordLoss(lost);
       sealed.fail(e);
     }
+  }
+
+  /**
+   * Their numbers and hashes are part of the chain now (the next event links to the last one), so
+   * the loss is said in the next signed checkpoint; without that, a verifier would take the gap
+   * for deleted events.
+   */
+  private synchronized void recordLoss(List<AuditEvent> lost) {
+    AuditEvent first = lost.get(0);
+    AuditEvent last = lost.get(lost.size() - 1);
+    int n = unrecordedLosses.size();
+    if (n > 0 && unrecordedLosses.get(n - 1).toSeq() + 1 == first.seq()) {
+      var previous = unrecordedLosses.get(n - 1);
+      unrecordedLosses.set(n - 1, new dev.authservice.integrity.Checkpoint.Lost(previous.fromSeq(), last.seq(),
+          previous.prevHash(), last.hash(), previous.reason()));
+    } else {
+      unrecordedLosses.add(new dev.authservice.integrity.Checkpoint.Lost(first.seq(), last.seq(), first.prevHash(),
+          last.hash(), "store_and_spool_unavailable"));
+    }
+  }
+
+  /** Losses the next checkpoint must record. */
+  public synchronized List<dev.authservice.integrity.Checkpoint.Lost> unrecordedLosses() {
+    return List.copyOf(unrecordedLosses);
+  }
+
+  /** A checkpoint recording these losses is durable. */
+  public synchronized void lossesRecorded(List<dev.authservice.integrity.Checkpoint.Lost> recorded) {
+    unrecordedLosses.removeAll(recorded);
   }
 
   private void durable(Sealed batch) {

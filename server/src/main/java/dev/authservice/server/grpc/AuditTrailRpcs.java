@@ -17,7 +17,10 @@ import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
 import dev.authservice.proto.auth.v1.SummaryRow;
 import dev.authservice.server.audit.AuditSummary;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
+import dev.authservice.server.access.CallerRecheck;
+import dev.authservice.server.access.StreamSlots;
 import dev.authservice.server.audit.AuditStream;
+import dev.authservice.server.audit.StreamPosition;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Map;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
@@ -50,24 +53,34 @@ final class AuditTrailRpcs {
   private static final int MAX_FILTER_LENGTH = 256;
   private static final int DEFAULT_CHECKPOINT_PAGE = 100;
   private static final String STREAM_SCOPE = "auth.v1.AuthService/StreamAudit";
-  private static final int STREAM_BATCH = 256;
   private static final int MAX_GROUP_BY = 4;
   private static final java.time.Duration MAX_MINUTE_RANGE = java.time.Duration.ofDays(7);
-  private static final java.time.Duration FOLLOW_POLL = java.time.Duration.ofMillis(250);
+  private static final String BAD_RESUME_TOKEN =
+      "resume_token is not valid: pass a resume_token from this stream unchanged";
 
   private final AuditLog audit;
   private final AuditStore auditStore;
   private final CheckpointStore checkpoints;
   private final AuditVerification verification;
   private final PageTokens pageTokens;
+  private final StreamSlots streamSlots;
+  private final CallerRecheck recheck;
+  private final Set<String> streamRoles;
+
+  private final int summaryMaxRows;
 
   AuditTrailRpcs(AuditLog audit, AuditStore auditStore, CheckpointStore checkpoints,
-      AuditVerification verification, PageTokens pageTokens) {
+      AuditVerification verification, PageTokens pageTokens, StreamSlots streamSlots, CallerRecheck recheck,
+      Set<String> streamRoles, int summaryMaxRows) {
+    this.summaryMaxRows = summaryMaxRows;
     this.audit = audit;
     this.auditStore = auditStore;
     this.checkpoints = checkpoints;
     this.verification = verification;
     this.pageTokens = pageTokens;
+    this.streamSlots = streamSlots;
+    this.recheck = recheck;
+    this.streamRoles = Set.copyOf(streamRoles);
   }
 
   QueryAuditResponse queryAudit(QueryAuditRequest request, Caller caller, VerifiedToken principal) {
@@ -106,7 +119,7 @@ final class AuditTrailRpcs {
           .setEvents(chain.events()).setUnanchoredEvents(chain.unanchoredEvents())
           .setProblem(chain.problem().map(p -> AuditProblem.valueOf("AUDIT_PROBLEM_" + p.name()))
               .orElse(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED))
-          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()));
+          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()).setLostEvents(chain.lostEvents()));
     }
     recordRead(caller, principal);
     return response.build();
@@ -148,114 +161,61 @@ final class AuditTrailRpcs {
   }
 
   /**
-   * StreamAudit. The request is checked here; the events are then sent from a thread of their
-   * own, one message at a time and only while the transport is ready for more, so a slow reader
-   * makes the server wait, never buffer.
+   * StreamAudit. The request is checked and a slot reserved here (per caller and per instance,
+   * RESOURCE_EXHAUSTED beyond either); the events are then sent by an {@link AuditStreamSender},
+   * which re-checks the caller while the stream lasts.
    */
   void streamAudit(StreamAuditRequest request, Caller caller, VerifiedToken principal,
       ServerCallStreamObserver<StreamAuditResponse> out, Rpcs rpcs) {
     AuditFilter filter;
-    Map<String, Long> positions;
+    StreamPosition from;
     String canonical;
+    StreamSlots.Slot slot = null;
     try {
       filter = streamFilter(request);
+      // from_checkpoints is named only when set, so tokens issued before it existed still resume
       canonical = filter.canonical() + "|follow=" + request.getFollow()
-          + "|from_checkpoints=" + request.getFromCheckpoints();
-      positions = request.getResumeToken().isEmpty() ? Map.of()
-          : positions(pageTokens.decode(STREAM_SCOPE, canonical, request.getResumeToken()));
+          + (request.getFromCheckpoints() ? "|from_checkpoints=true" : "");
+      from = request.getResumeToken().isEmpty() ? StreamPosition.START
+          : resumePosition(pageTokens.decodeAny(STREAM_SCOPE, canonical, request.getResumeToken()));
+      switch (streamSlots.reserve("sub:" + principal.subject())) {
+        case StreamSlots.Refused refused -> {
+          denied(caller, principal, refused.reason());
+          throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
+        }
+        case StreamSlots.Granted granted -> slot = granted.slot();
+      }
       recordRead(caller, principal);
+      new AuditStreamSender(new AuditStream(auditStore, checkpoints, filter, from,
+          request.getFromCheckpoints() && filter.start().isPresent()), request.getFollow(),
+          delivery -> StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
+              .setResumeToken(pageTokens.encodeBytes(STREAM_SCOPE, canonical, delivery.position().toBytes())).build(),
+          recheck.standing(principal, streamRoles), denial -> denied(caller, principal, denial.reason()), slot, out,
+          rpcs).start();
     } catch (RuntimeException e) {
+      if (slot != null) {
+        slot.close();
+      }
       out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
-      return;
-    }
-    FlowGate gate = new FlowGate(out);
-    AuditStream stream = new AuditStream(auditStore, checkpoints, filter, positions,
-        request.getFromCheckpoints() && filter.start().isPresent());
-    Thread.ofVirtual().name("stream-audit").start(() -> {
-      try {
-        while (!gate.cancelled()) {
-          List<AuditStream.Delivery> batch = stream.next(STREAM_BATCH);
-          for (AuditStream.Delivery delivery : batch) {
-            if (!gate.awaitReady()) {
-              return;
-            }
-            out.onNext(StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
-                .setResumeToken(pageTokens.encode(STREAM_SCOPE, canonical, encode(delivery.positions()))).build());
-          }
-          if (batch.isEmpty()) {
-            if (!request.getFollow()) {
-              break;
-            }
-            gate.sleep(FOLLOW_POLL);
-          }
-        }
-        if (!gate.cancelled()) {
-          out.onCompleted();
-        }
-      } catch (RuntimeException e) {
-        if (!gate.cancelled()) {
-          out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
-        }
-      }
-    });
-  }
-
-  /** Wakes the sending thread when the transport can take more, or the reader went away. */
-  private static final class FlowGate {
-    private final ServerCallStreamObserver<?> out;
-    private final Object signal = new Object();
-    private volatile boolean cancelled;
-
-    FlowGate(ServerCallStreamObserver<?> out) {
-      this.out = out;
-      out.setOnCancelHandler(() -> {
-        cancelled = true;
-        wake();
-      });
-      out.setOnReadyHandler(this::wake);
-    }
-
-    boolean cancelled() {
-      return cancelled;
-    }
-
-    private void wake() {
-      synchronized (signal) {
-        signal.notifyAll();
-      }
-    }
-
-    /** Waits until the reader can take a message; false if it went away. */
-    boolean awaitReady() {
-      synchronized (signal) {
-        while (!cancelled && !out.isReady()) {
-          try {
-            signal.wait(1000);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-          }
-        }
-      }
-      return !cancelled;
-    }
-
-    void sleep(java.time.Duration pause) {
-      synchronized (signal) {
-        try {
-          signal.wait(pause.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          cancelled = true;
-        }
-      }
     }
   }
 
-  private static List<String> encode(Map<String, Long> positions) {
-    List<String> out = new java.util.ArrayList<>(positions.size());
-    positions.forEach((chain, seq) -> out.add(seq + ":" + chain));
-    return out;
+  /** A refused or ended stream, recorded like the interceptor's refusals. */
+  private void denied(Caller caller, VerifiedToken principal, String reason) {
+    audit.event(AuditEventType.ACCESS_DENIED, caller).username(principal.username())
+        .subject(principal.subject()).tokenId(principal.tokenId()).failure(reason);
+  }
+
+  /** A resume token's position: the bounded kind, or the first kind (a position for every chain by id). */
+  private static StreamPosition resumePosition(PageTokens.Position position) {
+    try {
+      return switch (position) {
+        case PageTokens.Binary binary -> StreamPosition.fromBytes(binary.bytes());
+        case PageTokens.Parts parts -> StreamPosition.ofChainIds(positions(parts.parts()));
+      };
+    } catch (IllegalArgumentException e) {
+      throw ServiceException.invalid(BAD_RESUME_TOKEN);
+    }
   }
 
   private static Map<String, Long> positions(List<String> encoded) {
@@ -265,7 +225,7 @@ final class AuditTrailRpcs {
       try {
         positions.put(entry.substring(colon + 1), Long.parseLong(entry.substring(0, colon)));
       } catch (RuntimeException e) {
-        throw ServiceException.invalid("resume_token is not valid: pass a resume_token from this stream unchanged");
+        throw ServiceException.invalid(BAD_RESUME_TOKEN);
       }
     }
     return positions;
@@ -310,7 +270,7 @@ final class AuditTrailRpcs {
           + " days apart");
     }
     List<AuditSummary.Row> rows = AuditSummary.ordered(
-        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket)), request.getLimit());
+        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket), summaryMaxRows), request.getLimit());
     SummarizeAuditResponse.Builder response = SummarizeAuditResponse.newBuilder();
     for (AuditSummary.Row row : rows) {
       SummaryRow.Builder proto = SummaryRow.newBuilder().addAllKeys(row.keys()).setCount(row.count());
@@ -328,6 +288,8 @@ final class AuditTrailRpcs {
         .setSignature(c.signature());
     c.heads().forEach(h -> proto.addHeads(ChainHead.newBuilder().setChain(h.chain()).setSeq(h.seq())
         .setHash(h.hash())));
+    c.lost().forEach(l -> proto.addLost(dev.authservice.proto.auth.v1.LostEvents.newBuilder().setFromSeq(l.fromSeq())
+        .setToSeq(l.toSeq()).setPrevHash(l.prevHash()).setHash(l.hash()).setReason(l.reason())));
     return proto.build();
   }
 

@@ -1,5 +1,9 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.server.access.CallerRecheck;
+import dev.authservice.server.access.StreamSettings;
+import dev.authservice.server.access.StreamSlots;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditSigner;
 import dev.authservice.server.audit.AuditStore;
@@ -33,19 +37,26 @@ public final class GrpcServices {
       AuditStore auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
       SuspiciousActivityReview review, java.time.Clock clock,
       PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
-      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth) {}
+      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth,
+      StreamSettings streams, int summaryMaxRows) {}
 
   public GrpcServices(Parts p) {
     Rpcs rpcs = new Rpcs();
     AudiencePolicy audiences = new AudiencePolicy(p.defaultAudience(), p.allowedAudiences());
+    AccessPolicy policy = new AccessPolicy(p.validateRequiresCaller());
+    Set<String> streamRoles = policy.rule(AuthServiceGrpc.getStreamAuditMethod().getFullMethodName())
+        .orElseThrow().roles();
+    AuditTrailRpcs trail = new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(),
+        p.pageTokens(), new StreamSlots(p.streams()),
+        new CallerRecheck(p.verifier(), p.users(), p.clock(), p.streams().recheckInterval()), streamRoles,
+        p.summaryMaxRows());
     this.services = List.of(
-        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(),
-            new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(), p.pageTokens()),
+        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(), trail,
             p.auditKeys(), p.review(), p.clock(), audiences, rpcs),
         new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
         new KeyAdminServiceImpl(p.keys(), p.auditKeys(), p.audit(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),
-        new AccessPolicy(p.validateRequiresCaller()), p.verifier(), p.audit(), rpcs);
+        policy, p.verifier(), p.audit(), rpcs);
     this.storeGate = new StoreGate(p.storeHealth());
   }
 

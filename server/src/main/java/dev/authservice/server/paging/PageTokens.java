@@ -21,11 +21,24 @@ import javax.crypto.spec.SecretKeySpec;
  * Opaque AIP-158 page tokens: the position where the last page ended, bound to the RPC and the
  * exact filters it was issued for, and authenticated with HMAC-SHA256 under a secret every
  * instance shares. An altered token, or one replayed with other filters, is INVALID_ARGUMENT.
+ *
+ * <p>A position is either a few short strings (version 1) or bytes the caller encodes itself
+ * (version 2). Either way a token is at most {@link #MAX_TOKEN_LENGTH} characters: a position
+ * that would not fit is a bug, refused here rather than issued as a token no server accepts.
  */
 public final class PageTokens {
   private static final int VERSION = 1;
+  private static final int BINARY_VERSION = 2;
   private static final int MAC_LENGTH = 32;
-  private static final int MAX_TOKEN_LENGTH = 2048;
+  public static final int MAX_TOKEN_LENGTH = 2048;
+  private static final int MAX_PARTS = 255;
+
+  /** What a token holds: the strings of {@link #encode} or the bytes of {@link #encodeBytes}. */
+  public sealed interface Position permits Parts, Binary {}
+
+  public record Parts(List<String> parts) implements Position {}
+
+  public record Binary(byte[] bytes) implements Position {}
 
   private final SecretKeySpec key;
 
@@ -37,6 +50,9 @@ public final class PageTokens {
   }
 
   public String encode(String scope, String filter, List<String> position) {
+    if (position.size() > MAX_PARTS) {
+      throw new IllegalArgumentException("a page token holds at most " + MAX_PARTS + " parts");
+    }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(VERSION);
@@ -49,14 +65,43 @@ public final class PageTokens {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    byte[] payload = bytes.toByteArray();
+    return seal(bytes.toByteArray());
+  }
+
+  /** A token holding bytes the caller encodes; {@link #decodeAny} gives them back. */
+  public String encodeBytes(String scope, String filter, byte[] position) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(BINARY_VERSION);
+      out.writeUTF(scope);
+      out.write(sha256(filter));
+      out.write(position);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return seal(bytes.toByteArray());
+  }
+
+  private String seal(byte[] payload) {
     byte[] token = Arrays.copyOf(payload, payload.length + MAC_LENGTH);
     System.arraycopy(mac(payload), 0, token, payload.length, MAC_LENGTH);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+    String encoded = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+    if (encoded.length() > MAX_TOKEN_LENGTH) {
+      throw new IllegalStateException("a page token of " + encoded.length() + " characters would be refused");
+    }
+    return encoded;
   }
 
   /** The position in a token, or INVALID_ARGUMENT if it is altered or from another query. */
   public List<String> decode(String scope, String filter, String token) {
+    if (decodeAny(scope, filter, token) instanceof Parts parts) {
+      return parts.parts();
+    }
+    throw invalid();
+  }
+
+  /** The position in a token of either kind, or INVALID_ARGUMENT if it is altered or from another query. */
+  public Position decodeAny(String scope, String filter, String token) {
     byte[] raw;
     try {
       if (token.length() > MAX_TOKEN_LENGTH) {
@@ -75,7 +120,8 @@ public final class PageTokens {
       throw invalid();
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-      if (in.readByte() != VERSION || !scope.equals(in.readUTF())) {
+      int version = in.readByte();
+      if ((version != VERSION && version != BINARY_VERSION) || !scope.equals(in.readUTF())) {
         throw invalid();
       }
       byte[] filterHash = in.readNBytes(32);
@@ -84,12 +130,18 @@ public final class PageTokens {
             "page_token was issued for different filters; repeat the first request's filters"
                 + " or start again without page_token");
       }
+      if (version == BINARY_VERSION) {
+        return new Binary(in.readAllBytes());
+      }
       int count = in.readUnsignedByte();
       List<String> position = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         position.add(in.readUTF());
       }
-      return position;
+      if (in.available() > 0) {
+        throw invalid();
+      }
+      return new Parts(position);
     } catch (IOException e) {
       throw invalid();
     }

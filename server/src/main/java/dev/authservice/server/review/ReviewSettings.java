@@ -10,6 +10,7 @@ import java.util.Optional;
  * The review's schedule and each rule's thresholds. A rule set to {@code off} does not run.
  *
  * @param schedule a five-field cron expression in UTC, or empty for no scheduled review
+ * @param maxEvents events one rule holds in memory for one review; past that the later ones are not examined
  */
 public record ReviewSettings(
     Optional<String> schedule,
@@ -19,7 +20,22 @@ public record ReviewSettings(
     Optional<History> newAddress,
     Optional<Threshold> tokenForgery,
     boolean revokedTokenUse,
-    Optional<Hours> adminHours) {
+    Optional<Hours> adminHours,
+    int maxEvents) {
+  public static final int DEFAULT_MAX_EVENTS = 200_000;
+
+  public ReviewSettings {
+    if (maxEvents < 1) {
+      throw new IllegalArgumentException("AUTH_REVIEW_MAX_EVENTS must be at least 1");
+    }
+  }
+
+  public ReviewSettings(Optional<String> schedule, Optional<Threshold> failedLoginBurst,
+      Optional<Threshold> credentialStuffing, Optional<Threshold> successAfterFailures, Optional<History> newAddress,
+      Optional<Threshold> tokenForgery, boolean revokedTokenUse, Optional<Hours> adminHours) {
+    this(schedule, failedLoginBurst, credentialStuffing, successAfterFailures, newAddress, tokenForgery,
+        revokedTokenUse, adminHours, DEFAULT_MAX_EVENTS);
+  }
 
   /** At least {@code count} within {@code within}. */
   public record Threshold(int count, Duration within) {

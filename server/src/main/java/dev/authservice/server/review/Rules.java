@@ -45,15 +45,16 @@ final class Rules {
 
   static List<ReviewRule> of(ReviewSettings s) {
     List<ReviewRule> rules = new ArrayList<>();
-    s.failedLoginBurst().ifPresent(t -> rules.add(failedLoginBurst(t)));
-    s.credentialStuffing().ifPresent(t -> rules.add(credentialStuffing(t)));
-    s.successAfterFailures().ifPresent(t -> rules.add(successAfterFailures(t)));
-    s.newAddress().ifPresent(h -> rules.add(newAddress(h)));
-    s.tokenForgery().ifPresent(t -> rules.add(tokenForgery(t)));
+    int max = s.maxEvents();
+    s.failedLoginBurst().ifPresent(t -> rules.add(failedLoginBurst(t, max)));
+    s.credentialStuffing().ifPresent(t -> rules.add(credentialStuffing(t, max)));
+    s.successAfterFailures().ifPresent(t -> rules.add(successAfterFailures(t, max)));
+    s.newAddress().ifPresent(h -> rules.add(newAddress(h, max)));
+    s.tokenForgery().ifPresent(t -> rules.add(tokenForgery(t, max)));
     if (s.revokedTokenUse()) {
-      rules.add(revokedTokenUse());
+      rules.add(revokedTokenUse(max));
     }
-    s.adminHours().ifPresent(h -> rules.add(offHoursAdmin(h)));
+    s.adminHours().ifPresent(h -> rules.add(offHoursAdmin(h, max)));
     return rules;
   }
 
@@ -66,10 +67,11 @@ final class Rules {
     return refs.stream().map(EventRef::id).toList();
   }
 
-  static ReviewRule failedLoginBurst(ReviewSettings.Threshold t) {
+  static ReviewRule failedLoginBurst(ReviewSettings.Threshold t, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
-      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.FAILURE)), Set.of(), "username")
+      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.FAILURE)), Set.of(),
+          "username", maxEvents)
           .forEach((username, failures) -> {
             if (!username.isEmpty()) {
               Windows.densest(failures, t.within(), EventRef::id, t.count()).ifPresent(burst -> found.add(
@@ -82,10 +84,11 @@ final class Rules {
     };
   }
 
-  static ReviewRule credentialStuffing(ReviewSettings.Threshold t) {
+  static ReviewRule credentialStuffing(ReviewSettings.Threshold t, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
-      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.FAILURE)), Set.of(), "client_ip")
+      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.FAILURE)), Set.of(),
+          "client_ip", maxEvents)
           .forEach((ip, failures) -> {
             if (!ip.isEmpty()) {
               Windows.densest(failures, t.within(), EventRef::username, t.count()).ifPresent(span -> {
@@ -99,10 +102,11 @@ final class Rules {
     };
   }
 
-  static ReviewRule successAfterFailures(ReviewSettings.Threshold t) {
+  static ReviewRule successAfterFailures(ReviewSettings.Threshold t, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
-      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.empty()), Set.of(), "username")
+      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.empty()), Set.of(),
+          "username", maxEvents)
           .forEach((username, logins) -> {
             Deque<EventRef> failures = new ArrayDeque<>();
             for (EventRef login : logins) {
@@ -127,10 +131,11 @@ final class Rules {
     };
   }
 
-  static ReviewRule newAddress(ReviewSettings.History h) {
+  static ReviewRule newAddress(ReviewSettings.History h, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
-      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.SUCCESS)), Set.of(), "username")
+      store.grouped(events(w, Set.of(AuditEventType.LOGIN), Optional.of(AuditOutcome.SUCCESS)), Set.of(),
+          "username", maxEvents)
           .forEach((username, logins) -> {
             if (username.isEmpty()) {
               return;
@@ -164,11 +169,11 @@ final class Rules {
     return oldestFirst;
   }
 
-  static ReviewRule tokenForgery(ReviewSettings.Threshold t) {
+  static ReviewRule tokenForgery(ReviewSettings.Threshold t, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
       store.grouped(events(w, Set.of(AuditEventType.TOKEN_VALIDATE), Optional.of(AuditOutcome.FAILURE)),
-          FORGERY_REASONS, "client_ip").forEach((ip, failures) -> {
+          FORGERY_REASONS, "client_ip", maxEvents).forEach((ip, failures) -> {
             if (!ip.isEmpty()) {
               Windows.densest(failures, t.within(), EventRef::id, t.count()).ifPresent(span -> found.add(
                   new Finding(TOKEN_FORGERY, "high", ip, "", ip, span.size() + " tokens with bad signatures,"
@@ -179,11 +184,11 @@ final class Rules {
     };
   }
 
-  static ReviewRule revokedTokenUse() {
+  static ReviewRule revokedTokenUse(int maxEvents) {
     return (w, store) -> {
       Map<String, List<EventRef>> byUserAndAddress = new LinkedHashMap<>();
       store.grouped(events(w, Set.of(AuditEventType.TOKEN_VALIDATE), Optional.of(AuditOutcome.FAILURE)),
-          REVOKED_REASONS, "username").forEach((username, uses) -> {
+          REVOKED_REASONS, "username", maxEvents).forEach((username, uses) -> {
             for (EventRef use : uses) {
               byUserAndAddress.computeIfAbsent(username + "|" + use.clientIp(), k -> new ArrayList<>()).add(use);
             }
@@ -199,10 +204,11 @@ final class Rules {
     };
   }
 
-  static ReviewRule offHoursAdmin(ReviewSettings.Hours hours) {
+  static ReviewRule offHoursAdmin(ReviewSettings.Hours hours, int maxEvents) {
     return (w, store) -> {
       List<Finding> found = new ArrayList<>();
-      store.grouped(events(w, ADMIN_ACTIONS, Optional.of(AuditOutcome.SUCCESS)), Set.of(), "actor")
+      store.grouped(events(w, ADMIN_ACTIONS, Optional.of(AuditOutcome.SUCCESS)), Set.of(),
+          "actor", maxEvents)
           .forEach((actor, actions) -> {
             List<EventRef> off = actions.stream()
                 .filter(a -> !hours.contains(a.time().atZone(ZoneOffset.UTC).toLocalTime())).toList();

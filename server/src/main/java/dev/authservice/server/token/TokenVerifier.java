@@ -95,6 +95,14 @@ public final class TokenVerifier {
   }
 
   /**
+   * Whether a token verified earlier (for the default audience) is still active now: unexpired,
+   * not revoked, its user not disabled. For calls that outlive their start.
+   */
+  public Verification recheck(VerifiedToken token) {
+    return checkNow(token, Optional.of(defaultAudience));
+  }
+
+  /**
    * Checks that the token is one of this server's, unexpired, for any audience, revoked or not:
    * what revoking it needs.
    */

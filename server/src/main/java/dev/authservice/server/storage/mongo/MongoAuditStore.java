@@ -38,6 +38,7 @@ import org.bson.conversions.Bson;
  * page boundary stays put while new events arrive.
  */
 final class MongoAuditStore implements AuditStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MongoAuditStore.class);
   static final String COLLECTION = "audit_events";
 
   private final MongoCollection<Document> events;
@@ -201,7 +202,10 @@ final class MongoAuditStore implements AuditStore {
   }
 
   @Override
-  public List<AuditSummary.Row> summarize(AuditSummary.Query query) {
+  public List<AuditSummary.Row> summarize(AuditSummary.Query query, int maxRows) {
+    if (query.groupBy().stream().anyMatch(AuditSummary.Dimension::unbounded)) {
+      return summarizeStreaming(query, maxRows);
+    }
     Document id = new Document();
     if (query.bucket() != AuditSummary.Bucket.WHOLE_RANGE) {
       // bucket start = time - (time - epoch) mod width: UTC boundaries, with the arithmetic every
@@ -217,7 +221,8 @@ final class MongoAuditStore implements AuditStore {
         Aggregates.match(match(query.filter())),
         new Document("$group", new Document("_id", id)
             .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L))))));
-    List<AuditSummary.Row> rows = new ArrayList<>();
+    // grouping by type, outcome or method: a few rows per bucket, whatever the number of events
+    AuditSummary.Counter counter = new AuditSummary.Counter(maxRows, query.groupBy().size());
     for (Document group : events.aggregate(pipeline)) {
       Document key = group.get("_id", Document.class);
       Optional<java.time.Instant> bucket = key.get("b") instanceof Date d ? Optional.of(d.toInstant()) : Optional.empty();
@@ -226,31 +231,56 @@ final class MongoAuditStore implements AuditStore {
         Object value = key.get("k" + i);
         keys.add(value == null ? "" : String.valueOf(value));
       }
-      rows.add(new AuditSummary.Row(bucket, keys, ((Number) group.get("n")).longValue()));
+      counter.add(bucket, keys, ((Number) group.get("n")).longValue());
     }
-    return rows;
+    return counter.rows();
+  }
+
+  /**
+   * A dimension callers choose the values of (usernames, addresses, reasons) can have any number
+   * of groups, and a {@code $group} holds them all (in the embedded store, in this JVM's heap).
+   * Such summaries read the matching events instead, only the fields they count, and count them
+   * here with a bounded number of rows.
+   */
+  private List<AuditSummary.Row> summarizeStreaming(AuditSummary.Query query, int maxRows) {
+    Document fields = new Document("_id", 0).append("time", 1).append("count", 1);
+    query.groupBy().forEach(d -> fields.append(d.field(), 1));
+    AuditSummary.Counter counter = new AuditSummary.Counter(maxRows, query.groupBy().size());
+    for (Document doc : events.find(match(query.filter())).projection(fields).batchSize(1000)) {
+      List<String> keys = new ArrayList<>(query.groupBy().size());
+      for (AuditSummary.Dimension d : query.groupBy()) {
+        Object value = doc.get(d.field());
+        keys.add(value == null ? "" : String.valueOf(value));
+      }
+      Object time = doc.get("time");
+      counter.add(time instanceof Date d ? query.bucketOf(d.toInstant()) : Optional.empty(), keys,
+          doc.get("count") instanceof Number n ? n.longValue() : 1L);
+    }
+    return counter.rows();
   }
 
   @Override
   public java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons,
-      String groupBy) {
+      String groupBy, int maxEvents) {
     Bson match = reasons.isEmpty() ? match(filter) : and(match(filter), in("reason", List.copyOf(reasons)));
-    List<Bson> pipeline = List.of(
-        Aggregates.match(match),
-        new Document("$sort", new Document("time", 1).append("_id", 1)),
-        new Document("$group", new Document("_id", "$" + groupBy).append("events", new Document("$push",
-            new Document("id", "$_id").append("t", "$time").append("o", "$outcome").append("u", "$username")
-                .append("ip", "$client_ip").append("r", "$reason").append("a", "$actor")))));
+    Document fields = new Document("_id", 1).append("time", 1).append("outcome", 1).append("username", 1)
+        .append("client_ip", 1).append("reason", 1).append("actor", 1).append(groupBy, 1);
+    // read in time order and grouped here, up to a bound: a $group would hold every group at once,
+    // and callers choose usernames and addresses
     java.util.Map<String, List<EventRef>> groups = new java.util.TreeMap<>();
-    for (Document group : events.aggregate(pipeline)) {
-      List<EventRef> refs = new ArrayList<>();
-      for (Document e : group.getList("events", Document.class)) {
-        refs.add(new EventRef(e.getString("id"), e.getDate("t").toInstant(),
-            AuditOutcome.fromStoredName(e.getString("o")), Documents.string(e, "u"), Documents.string(e, "ip"),
-            Documents.string(e, "r"), Documents.string(e, "a")));
+    int held = 0;
+    for (Document e : events.find(match).sort(new Document("time", 1).append("_id", 1)).projection(fields)
+        .batchSize(1000)) {
+      if (held++ >= maxEvents) {
+        log.warn("review: more than {} matching events between {} and {}; the later ones were not examined"
+            + " (AUTH_REVIEW_MAX_EVENTS)", maxEvents, filter.start().orElse(null), filter.end().orElse(null));
+        break;
       }
-      refs.sort(java.util.Comparator.comparing(EventRef::time).thenComparing(EventRef::id));
-      groups.put(group.get("_id") == null ? "" : String.valueOf(group.get("_id")), refs);
+      Object key = e.get(groupBy);
+      groups.computeIfAbsent(key == null ? "" : String.valueOf(key), k -> new ArrayList<>()).add(new EventRef(
+          String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(e.getString("outcome")),
+          Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
+          Documents.string(e, "actor")));
     }
     return groups;
   }

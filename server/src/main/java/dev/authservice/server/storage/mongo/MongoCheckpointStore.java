@@ -6,6 +6,7 @@ import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.nor;
 import static com.mongodb.client.model.Filters.lte;
 
 import com.mongodb.MongoWriteException;
@@ -45,7 +46,10 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   static String id(Checkpoint c) {
-    return c.kind().name().toLowerCase() + ":" + c.chain() + ":" + c.seq();
+    String id = c.kind().name().toLowerCase() + ":" + c.chain() + ":" + c.seq();
+    // a checkpoint reporting losses may come at the same head as the one before it
+    return c.lost().isEmpty() ? id : id + ":lost:" + c.lost().get(0).fromSeq() + "-"
+        + c.lost().get(c.lost().size() - 1).toSeq();
   }
 
   @Override
@@ -58,6 +62,14 @@ final class MongoCheckpointStore implements CheckpointStore {
         .append("seq", c.seq()).append("hash", c.hash()).append("time", new Date(c.time())).append("heads", heads)
         .append("prev_checkpoint_hash", c.prevCheckpointHash()).append("checkpoint_hash", c.checkpointHash())
         .append("signature", c.signature());
+    if (!c.lost().isEmpty()) {
+      List<Document> lost = new ArrayList<>();
+      for (Checkpoint.Lost l : c.lost()) {
+        lost.add(new Document("from_seq", l.fromSeq()).append("to_seq", l.toSeq()).append("prev_hash", l.prevHash())
+            .append("hash", l.hash()).append("reason", l.reason()));
+      }
+      doc.append("lost", lost);
+    }
     try {
       checkpoints.insertOne(doc);
     } catch (MongoWriteException e) {
@@ -85,9 +97,20 @@ final class MongoCheckpointStore implements CheckpointStore {
       kind = Checkpoint.Kind.PERIODIC;
       heads.add(new Checkpoint.Head("", -1, "kind was altered"));
     }
+    List<Checkpoint.Lost> lost = new ArrayList<>();
+    if (doc.get("lost") instanceof List<?> list) {
+      for (Object item : list) {
+        lost.add(item instanceof Document l
+            ? new Checkpoint.Lost(number(l, "from_seq"), number(l, "to_seq"), text(l, "prev_hash"), text(l, "hash"),
+                text(l, "reason"))
+            : new Checkpoint.Lost(Long.MIN_VALUE, Long.MIN_VALUE, "", "", "not-as-written"));
+      }
+    } else if (doc.containsKey("lost")) {
+      lost.add(new Checkpoint.Lost(Long.MIN_VALUE, Long.MIN_VALUE, "", "", "not-as-written"));
+    }
     return new Checkpoint(kind, text(doc, "chain"), number(doc, "seq"), text(doc, "hash"),
         doc.get("time") instanceof Date d ? d.getTime() : Long.MIN_VALUE, heads, text(doc, "prev_checkpoint_hash"),
-        text(doc, "signature"));
+        text(doc, "signature"), lost);
   }
 
   private static String text(Document doc, String field) {
@@ -146,6 +169,14 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public java.util.OptionalLong shutdownSeq(String chain) {
+    Document shutdown = checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.SHUTDOWN.name())))
+        .sort(Sorts.descending("seq")).projection(new Document("seq", 1)).first();
+    return shutdown != null && shutdown.get("seq") instanceof Number n ? java.util.OptionalLong.of(n.longValue())
+        : java.util.OptionalLong.empty();
+  }
+
+  @Override
   public Optional<Checkpoint> purge(String chain) {
     return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), eq("kind", Checkpoint.Kind.PURGE.name())))
         .sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);
@@ -153,7 +184,9 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public void deleteCoveredBy(Checkpoint purge) {
-    checkpoints.deleteMany(and(eq("chain", purge.chain()), lte("seq", purge.seq()), in("kind", VOUCHING)));
+    // a checkpoint that records lost events past the purge is kept: it still explains their gap
+    checkpoints.deleteMany(and(eq("chain", purge.chain()), lte("seq", purge.seq()), in("kind", VOUCHING),
+        nor(gt("lost.to_seq", purge.seq()))));
     checkpoints.deleteMany(and(eq("chain", purge.chain()), lt("seq", purge.seq()),
         eq("kind", Checkpoint.Kind.PURGE.name())));
     barrier.afterWrite();

@@ -1,0 +1,72 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.authservice.server.audit.StreamPosition;
+import dev.authservice.server.paging.PageTokens;
+import java.util.HashMap;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * The resume token's position: every position the stream can make becomes a token of at most
+ * 2 KiB that the decode side reads back unchanged, whatever the chain ids, seq numbers and
+ * times; and bytes that are no position are refused as such, never with another exception.
+ */
+class StreamPositionPropertiesTest {
+  private static final String SCOPE = "auth.v1.AuthService/StreamAudit";
+  private static final PageTokens TOKENS = new PageTokens(new byte[32]);
+
+  @Provide
+  Arbitrary<StreamPosition> positions() {
+    Arbitrary<String> chainIds = Arbitraries.strings().ofMinLength(0).ofMaxLength(400);
+    Arbitrary<Long> seqs = Arbitraries.longs().between(0, Long.MAX_VALUE);
+    Arbitrary<Map<String, Long>> chains = Arbitraries.maps(chainIds, seqs).ofMaxSize(StreamPosition.MAX_CHAINS);
+    return Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), chains).as((floor, mark, byId) -> {
+      Map<StreamPosition.ChainKey, Long> keyed = new HashMap<>();
+      byId.forEach((id, seq) -> keyed.put(StreamPosition.ChainKey.of(id), seq));
+      return new StreamPosition(floor, mark, keyed);
+    });
+  }
+
+  @Property(tries = 500)
+  void everyPositionBecomesAnAcceptedTokenOfAtMost2KiB(@ForAll("positions") StreamPosition position,
+      @ForAll String filter) {
+    String token = TOKENS.encodeBytes(SCOPE, filter, position.toBytes());
+    assertTrue(token.length() <= PageTokens.MAX_TOKEN_LENGTH, "token of " + token.length() + " characters");
+    PageTokens.Position decoded = TOKENS.decodeAny(SCOPE, filter, token);
+    assertTrue(decoded instanceof PageTokens.Binary, decoded.toString());
+    assertEquals(position, StreamPosition.fromBytes(((PageTokens.Binary) decoded).bytes()));
+  }
+
+  @Example
+  void theLargestPositionFits() {
+    Map<StreamPosition.ChainKey, Long> full = new HashMap<>();
+    for (int i = 0; i < StreamPosition.MAX_CHAINS; i++) {
+      full.put(StreamPosition.ChainKey.of("x".repeat(10_000) + i), Long.MAX_VALUE);
+    }
+    StreamPosition largest = new StreamPosition(Long.MIN_VALUE, Long.MIN_VALUE, full);
+    assertTrue(largest.toBytes().length <= StreamPosition.MAX_ENCODED_BYTES);
+    String token = TOKENS.encodeBytes(SCOPE, "f".repeat(5000), largest.toBytes());
+    assertTrue(token.length() <= PageTokens.MAX_TOKEN_LENGTH, "token of " + token.length() + " characters");
+    assertEquals(largest, StreamPosition.fromBytes(((PageTokens.Binary) TOKENS.decodeAny(SCOPE, "f".repeat(5000), token))
+        .bytes()));
+  }
+
+  @Property(tries = 1000)
+  void bytesThatAreNoPositionAreRefusedAsSuch(@ForAll byte[] bytes) {
+    try {
+      StreamPosition decoded = StreamPosition.fromBytes(bytes);
+      assertEquals(decoded, StreamPosition.fromBytes(decoded.toBytes()));
+    } catch (IllegalArgumentException expected) {
+      // refused: the RPC answers INVALID_ARGUMENT
+    }
+  }
+}
