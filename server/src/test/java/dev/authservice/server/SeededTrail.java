@@ -38,8 +38,8 @@ final class SeededTrail implements AutoCloseable {
         server.config().database(), Duration.ofSeconds(5), "seeder");
     this.events = storage.auditEvents();
     this.checkpoints = storage.auditCheckpoints();
-    SigningKeys auditKeys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)),
-        Clock.systemUTC(), SigningAlgorithm.EdDSA, Duration.ZERO);
+    SigningKeys auditKeys = SigningKeys.neverRetiring(
+        storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), Clock.systemUTC(), SigningAlgorithm.EdDSA);
     auditKeys.loadOrCreate();
     this.signer = new AuditSigner(auditKeys);
   }
