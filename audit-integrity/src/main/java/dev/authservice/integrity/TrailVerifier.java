@@ -219,8 +219,11 @@ public final class TrailVerifier {
           }
           prev = lost.get().toSeq() == e.seq() - 1 ? lost.get().hash() : null;
         } else {
-          found(chain, Problem.MISSING_EVENT, expected, (e.seq() == expected + 1
-              ? "seq " + expected + " is missing" : "seq " + expected + " to " + (e.seq() - 1) + " are missing")
+          // numbers a signed loss record covers are lost; the first one it does not is missing
+          long missingFrom = firstUncovered(chain, expected, e.seq() - 1);
+          chainLost += missingFrom - expected;
+          found(chain, Problem.MISSING_EVENT, missingFrom, (e.seq() == missingFrom + 1
+              ? "seq " + missingFrom + " is missing" : "seq " + missingFrom + " to " + (e.seq() - 1) + " are missing")
               + (first ? startNote(chain, start) : ""));
           prev = null;
         }
@@ -284,6 +287,21 @@ public final class TrailVerifier {
       cursor = covering.toSeq() + 1;
     }
     return Optional.ofNullable(covering);
+  }
+
+  /** The first number from {@code from} to {@code to} that no signed loss record covers. */
+  private long firstUncovered(String chain, long from, long to) {
+    long cursor = from;
+    while (cursor <= to) {
+      long at = cursor;
+      Optional<Checkpoint.Lost> covering = losses.getOrDefault(chain, List.of()).stream()
+          .filter(range -> range.covers(at)).findFirst();
+      if (covering.isEmpty()) {
+        return cursor;
+      }
+      cursor = covering.get().toSeq() + 1;
+    }
+    return to + 1;
   }
 
   /** Where a chain's verification began, and why there: what a missing start is measured against. */
