@@ -42,7 +42,7 @@ class ThrottleRaceTest {
           admissions.add(callers.submit(() -> {
             start.await();
             if (instance.admit("victim", "192.0.2.7") instanceof LoginThrottle.Attempt attempt) {
-              attempt.failed();
+              attempt.failed(false);
               return true;
             }
             return false;

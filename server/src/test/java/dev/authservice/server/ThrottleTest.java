@@ -156,4 +156,19 @@ class ThrottleTest {
       assertEquals("address_rate_limited", lastLoginReason("victim"));
     }
   }
+
+  @Test
+  void aPermanentLockOfANameNobodyHasIsForgottenButARealAccountsIsNot() {
+    for (int i = 0; i < 8; i++) {
+      try (TestServer s = later(Duration.ofMinutes(i))) {
+        failLogin(s, "victim", "guess");
+        failLogin(s, "sprayed-name", "guess");
+      }
+    }
+    assertTrue(failures("victim").getBoolean("locked_permanently"));
+    assertEquals(null, failures("victim").getDate("forget_at"), "a real account stays locked until unlocked");
+    assertTrue(failures("sprayed-name").getBoolean("locked_permanently"));
+    assertTrue(failures("sprayed-name").getDate("forget_at") != null,
+        "a lock of a name nobody has does not grow the store for good");
+  }
 }

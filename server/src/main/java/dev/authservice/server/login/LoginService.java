@@ -69,16 +69,15 @@ public final class LoginService {
     try {
       checked = users.authenticate(username, password);
     } catch (RuntimeException e) {
-      attempt.failed();
+      // counted all the same (the store may have failed after the check): a lock it started is said
+      attempt.failed(false).ifPresent(lock -> auditLock(username, caller, lock));
       throw e;
     }
     if (!checked.succeeded()) {
       // every kind of failure does the same work, or the time taken would tell them apart
-      Optional<LoginThrottle.Lock> lock = attempt.failed();
+      Optional<LoginThrottle.Lock> lock = attempt.failed(checked.failureReason().equals("unknown_user"));
       audit.event(AuditEventType.LOGIN, caller).username(username).failure(checked.failureReason());
-      lock.ifPresent(l -> audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
-          .failure(l.permanent() ? "locked_after_" + l.failures() + "_failures"
-              : "wait_until_" + l.until().orElseThrow() + "_after_" + l.failures() + "_failures"));
+      lock.ifPresent(l -> auditLock(username, caller, l));
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
     attempt.succeeded();
@@ -153,6 +152,12 @@ public final class LoginService {
       return;
     }
     audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("unknown_token");
+  }
+
+  private void auditLock(String username, Caller caller, LoginThrottle.Lock lock) {
+    audit.event(AuditEventType.ACCOUNT_LOCKED, caller).username(username)
+        .failure(lock.permanent() ? "locked_after_" + lock.failures() + "_failures"
+            : "wait_until_" + lock.until().orElseThrow() + "_after_" + lock.failures() + "_failures");
   }
 
   /** The username of a subject, empty for one that no longer exists. */

@@ -72,7 +72,9 @@ public final class AddressLimiter {
     if (store.tryAdd(address, start, budget, clock.instant().plus(WINDOW.multipliedBy(2)))) {
       return Optional.of(new Place(address, start));
     }
-    remember(windowKey, budget);
+    if (store.count(address, start).orElse(0) >= budget) {
+      remember(windowKey, budget);
+    }
     return Optional.empty();
   }
 

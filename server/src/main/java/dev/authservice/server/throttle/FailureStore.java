@@ -24,5 +24,9 @@ public interface FailureStore {
   /** Clears the record only if it is still at {@code version} (a successful login that nothing raced). */
   boolean clear(String username, long version);
 
+  /** Lets the record be forgotten at {@code forgetAt} if it is still at {@code version}, even when locked. */
+  void forgetAt(String username, long version, Instant forgetAt);
+
+  /** Deletes records whose forget time passed. */
   long deleteForgotten(Instant now);
 }

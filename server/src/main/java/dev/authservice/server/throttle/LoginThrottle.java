@@ -90,14 +90,27 @@ public final class LoginThrottle {
     /** The password was right: forgets the failures (unless another attempt raced in) and gives the place back. */
     public void succeeded() {
       end(() -> {
-        store.clear(username, counted.version());
-        addresses.giveBack(place);
+        try {
+          store.clear(username, counted.version());
+        } finally {
+          addresses.giveBack(place);
+        }
       });
     }
 
-    /** The password was wrong: the failure stays counted; returns the lock it started, if any. */
-    public Optional<Lock> failed() {
-      end(() -> {});
+    /**
+     * The password was wrong: the failure stays counted; returns the lock it started, if any.
+     * {@code noSuchAccount}: the username belongs to nobody, so even a permanent lock of it is
+     * forgotten after a day (nothing to protect, and a sprayer of random names must not grow the
+     * store for good).
+     */
+    public Optional<Lock> failed(boolean noSuchAccount) {
+      end(() -> {
+        if (noSuchAccount && counted.lockedPermanently()) {
+          store.forgetAt(username, counted.version(),
+              counted.lastFailure().orElse(clock.instant()).plus(FORGET_AFTER));
+        }
+      });
       if (!counted.lockedPermanently() && counted.lockedUntil().isEmpty()) {
         return Optional.empty();
       }
@@ -122,16 +135,17 @@ public final class LoginThrottle {
    * as a failure from now on; the caller must end it.
    */
   public Admission admit(String username, String clientIp) {
-    Optional<AddressLimiter.Place> place = addresses.take(clientIp);
-    if (place.isEmpty()) {
-      return new Refused(Refusal.ADDRESS_LIMITED);
+    // the account's turn first: a place in the address's minute is held only while a password is checked
+    Optional<AccountTurns.Turn> turn = turns.await(username);
+    if (turn.isEmpty()) {
+      return new Refused(Refusal.ACCOUNT_BUSY);
     }
+    Optional<AddressLimiter.Place> place = Optional.empty();
     boolean admitted = false;
-    Optional<AccountTurns.Turn> turn = Optional.empty();
     try {
-      turn = turns.await(username);
-      if (turn.isEmpty()) {
-        return new Refused(Refusal.ACCOUNT_BUSY);
+      place = addresses.take(clientIp);
+      if (place.isEmpty()) {
+        return new Refused(Refusal.ADDRESS_LIMITED);
       }
       Admission admission = countAttempt(username, place.get(), turn.get());
       admitted = admission instanceof Attempt;
@@ -139,8 +153,8 @@ public final class LoginThrottle {
     } finally {
       if (!admitted) {
         // a refused attempt is not a failed login: its address place is not spent
-        turn.ifPresent(AccountTurns.Turn::close);
-        addresses.giveBack(place.get());
+        turn.get().close();
+        place.ifPresent(addresses::giveBack);
       }
     }
   }

@@ -37,17 +37,21 @@ final class MongoAddressAttemptStore implements AddressAttemptStore {
 
   @Override
   public boolean tryAdd(String address, long windowStart, int below, Instant expiresAt) {
-    try {
-      attempts.updateOne(and(eq("_id", id(address, windowStart)), lt("n", below)),
-          Updates.combine(Updates.inc("n", 1), Updates.setOnInsert("expires_at", Date.from(expiresAt))),
-          new UpdateOptions().upsert(true));
-      return true;
-    } catch (MongoWriteException e) {
-      if (Documents.isDuplicateKey(e)) {
-        return false;
+    // two first attempts in a window may both try to insert: the loser's duplicate key means the
+    // document exists now, not that it is full, so it tries once more against the stored count
+    for (int attempt = 0; attempt < 2; attempt++) {
+      try {
+        attempts.updateOne(and(eq("_id", id(address, windowStart)), lt("n", below)),
+            Updates.combine(Updates.inc("n", 1), Updates.setOnInsert("expires_at", Date.from(expiresAt))),
+            new UpdateOptions().upsert(true));
+        return true;
+      } catch (MongoWriteException e) {
+        if (!Documents.isDuplicateKey(e)) {
+          throw e;
+        }
       }
-      throw e;
     }
+    return false;
   }
 
   @Override

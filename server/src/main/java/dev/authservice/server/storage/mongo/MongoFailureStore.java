@@ -5,7 +5,6 @@ import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
-import static com.mongodb.client.model.Filters.ne;
 
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
@@ -104,9 +103,14 @@ final class MongoFailureStore implements FailureStore {
   }
 
   @Override
+  public void forgetAt(String username, long version, Instant forgetAt) {
+    failures.updateOne(and(eq("_id", username), eq("v", version)), Updates.set("forget_at", Date.from(forgetAt)));
+  }
+
+  @Override
   public long deleteForgotten(Instant now) {
-    long deleted = failures.deleteMany(and(lt("forget_at", Date.from(now)), ne("locked_permanently", true)))
-        .getDeletedCount();
+    // a permanent lock of a real account has no forget_at at all
+    long deleted = failures.deleteMany(lt("forget_at", Date.from(now))).getDeletedCount();
     if (deleted > 0) {
       barrier.afterWrite();
     }
