@@ -76,7 +76,8 @@ public final class AuthServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final List<ScheduledExecutorService> upkeep;
-  private final ScheduledExecutorService auditUpkeep;
+  /** Audit upkeep (checkpoints, retention, rollup flushes): stopped without interrupting a write. */
+  private final List<ScheduledExecutorService> auditUpkeep;
   private final Optional<ValidationRollup> rollup;
   private final RefusalRollup refusals;
   private final GroupCommitWriter writer;
@@ -84,7 +85,7 @@ public final class AuthServer implements AutoCloseable {
   private final MongoStorage storage;
 
   private AuthServer(Server server, HealthStatusManager health, List<ScheduledExecutorService> upkeep,
-      ScheduledExecutorService auditUpkeep, Optional<ValidationRollup> rollup, RefusalRollup refusals,
+      List<ScheduledExecutorService> auditUpkeep, Optional<ValidationRollup> rollup, RefusalRollup refusals,
       GroupCommitWriter writer,
       AuditCheckpointer checkpointer, MongoStorage storage) {
     this.server = server;
@@ -121,6 +122,7 @@ public final class AuthServer implements AutoCloseable {
     ScheduledExecutorService upkeep = Executors.newScheduledThreadPool(2, daemon("auth-upkeep"));
     // the trail's own upkeep (rollup flushes, checkpoints, retention) never holds up the rest
     ScheduledExecutorService auditUpkeep = Executors.newSingleThreadScheduledExecutor(daemon("audit-upkeep"));
+    ScheduledExecutorService rollupFlushes = Executors.newSingleThreadScheduledExecutor(daemon("audit-rollups"));
     ScheduledExecutorService reviews = Executors.newSingleThreadScheduledExecutor(daemon("review"));
     try {
       KeyEncryption encryption = KeyEncryption.of(config.keys().keyEncryptionKey(), config.keys().insecureDevKeys());
@@ -178,9 +180,10 @@ public final class AuthServer implements AutoCloseable {
           ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
       ValidationService validation = new ValidationService(verifier, audit, rollup, clock,
           config.validateFailuresPerMinute(), config.validateFailureDelay());
-      rollup.ifPresent(r -> auditUpkeep.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
+      // counts are flushed on a thread of their own: a long retention sweep must not make them late
+      rollup.ifPresent(r -> rollupFlushes.scheduleWithFixedDelay(r::flush, config.rollupFlushInterval().toMillis(),
           config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS));
-      auditUpkeep.scheduleWithFixedDelay(() -> refusals.flush(clock.instant()),
+      rollupFlushes.scheduleWithFixedDelay(() -> refusals.flush(clock.instant()),
           config.rollupFlushInterval().toMillis(), config.rollupFlushInterval().toMillis(), TimeUnit.MILLISECONDS);
       long checkpointEvery = config.auditCheckpointInterval().toMillis();
       auditUpkeep.scheduleWithFixedDelay(checkpointer::periodic, checkpointEvery, checkpointEvery,
@@ -230,12 +233,14 @@ public final class AuthServer implements AutoCloseable {
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           storage.description(), config.instanceId(), keys.current().algorithm(), keys.current().kid(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(server, health, List.of(upkeep, reviews), auditUpkeep, rollup, refusals, writer,
+      return new AuthServer(server, health, List.of(upkeep, reviews), List.of(auditUpkeep, rollupFlushes), rollup,
+          refusals, writer,
           checkpointer,
           storage);
     } catch (IOException e) {
       upkeep.shutdownNow();
       auditUpkeep.shutdownNow();
+      rollupFlushes.shutdownNow();
       reviews.shutdownNow();
       closeQuietly(writer);
       storage.close();
@@ -244,6 +249,7 @@ public final class AuthServer implements AutoCloseable {
     } catch (RuntimeException e) {
       upkeep.shutdownNow();
       auditUpkeep.shutdownNow();
+      rollupFlushes.shutdownNow();
       reviews.shutdownNow();
       closeQuietly(writer);
       storage.close();
@@ -351,10 +357,12 @@ public final class AuthServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       upkeep.forEach(ScheduledExecutorService::shutdownNow);
-      // not interrupted: a checkpoint being written finishes, so the shutdown one can follow it
-      auditUpkeep.shutdown();
+      // not interrupted: a checkpoint or flush being written finishes, so the final ones can follow it
+      auditUpkeep.forEach(ScheduledExecutorService::shutdown);
       try {
-        auditUpkeep.awaitTermination(5, TimeUnit.SECONDS);
+        for (ScheduledExecutorService executor : auditUpkeep) {
+          executor.awaitTermination(5, TimeUnit.SECONDS);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -76,6 +76,13 @@ public record ServerConfig(
     if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
       throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
     }
+    if (rollupFlushInterval.isNegative() || rollupFlushInterval.isZero()
+        || rollupFlushInterval.compareTo(Duration.ofMinutes(1)) > 0) {
+      // counted events are timed at their first occurrence: written later than a stream's late-event
+      // allowance (two minutes, the counting minute included), readers would pass them by
+      throw new IllegalArgumentException("AUTH_ROLLUP_FLUSH_INTERVAL must be positive and at most PT1M, got "
+          + rollupFlushInterval);
+    }
     if (summaryMaxGroups < 1) {
       throw new IllegalArgumentException("AUTH_SUMMARY_MAX_GROUPS must be at least 1, got " + summaryMaxGroups);
     }

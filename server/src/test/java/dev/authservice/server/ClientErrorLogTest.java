@@ -66,4 +66,39 @@ class ClientErrorLogTest {
       assertEquals(null, event.getThrowableProxy(), "a stack trace in the log: " + event.getFormattedMessage());
     }
   }
+
+  /** A unary call with {@code count} request messages, as a broken client would send it. */
+  private static io.grpc.Status callWith(TestServer server, int count) throws Exception {
+    MethodDescriptor<byte[], byte[]> rawValidate = AuthServiceGrpc.getValidateMethod().toBuilder(RAW, RAW)
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING).build();
+    java.util.concurrent.CompletableFuture<io.grpc.Status> closed = new java.util.concurrent.CompletableFuture<>();
+    io.grpc.ClientCall<byte[], byte[]> call = server.channel().newCall(rawValidate,
+        CallOptions.DEFAULT.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS));
+    call.start(new io.grpc.ClientCall.Listener<>() {
+      @Override
+      public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new io.grpc.Metadata());
+    call.request(2);
+    byte[] valid = ValidateRequest.newBuilder().setToken("a.b.c").build().toByteArray();
+    for (int i = 0; i < count; i++) {
+      call.sendMessage(valid);
+    }
+    call.halfClose();
+    return closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  @Test
+  void noRequestMessageOrTwoAreTheClientsMistake() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      io.grpc.Status none = callWith(server, 0);
+      assertEquals(Status.Code.INVALID_ARGUMENT, none.getCode(), none.toString());
+      io.grpc.Status two = callWith(server, 2);
+      // refused with INVALID_ARGUMENT; the transport may report the reset of the stream it was still sending on
+      assertTrue(two.getCode() == Status.Code.INVALID_ARGUMENT || two.getCode() == Status.Code.CANCELLED,
+          two.toString());
+      assertEquals(Status.Code.OK, callWith(server, 1).getCode());
+    }
+  }
 }

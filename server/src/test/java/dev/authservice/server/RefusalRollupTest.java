@@ -102,4 +102,36 @@ class RefusalRollupTest {
       assertTrue(documents(server, denied) <= 40, "documents: " + documents(server, denied));
     }
   }
+
+  @Test
+  void garbageTokensSentToValidateAreCountedNotWrittenOneByOne() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.rollupFlushInterval(Duration.ofMillis(500)))) {
+      for (int i = 0; i < 500; i++) {
+        assertEquals(false, server.auth().validate(dev.authservice.proto.auth.v1.ValidateRequest.newBuilder()
+            .setToken("garbage." + i + ".token").build()).getActive());
+      }
+      Bson malformed = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"),
+          Filters.eq("reason", "VALIDATION_FAILURE_MALFORMED"));
+      Await.until("every garbage token counted", 15, () -> counted(server, malformed) == 500);
+      assertTrue(documents(server, malformed) <= 50, "documents for 500 garbage tokens: " + documents(server, malformed));
+    }
+  }
+
+  @Test
+  void oneIpv6HostCountsAsOneCallerHoweverManyAddressesOfItsBlockItUses() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.refusalRollupMaxKeys(3)
+        .trustedProxies(List.of("127.0.0.1/32")).rollupFlushInterval(Duration.ofMillis(500)))) {
+      for (int i = 0; i < 50; i++) {
+        Metadata forwarded = new Metadata();
+        forwarded.put(Metadata.Key.of("x-forwarded-for", Metadata.ASCII_STRING_MARSHALLER),
+            "2001:db8:5:6:" + Integer.toHexString(i + 1) + "::1");
+        var fromThere = server.auth().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forwarded));
+        assertThrows(StatusRuntimeException.class, () -> fromThere.queryAudit(QueryAuditRequest.getDefaultInstance()));
+      }
+      Bson denied = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_ACCESS_DENIED"), Filters.eq("reason", "no_bearer_token"));
+      Await.until("every refusal counted", 15, () -> counted(server, denied) == 50);
+      // one group, not fifty: the cap of three is never reached, so nothing loses its address
+      assertEquals(0, documents(server, Filters.and(denied, Filters.exists("client_ip", false))));
+    }
+  }
 }

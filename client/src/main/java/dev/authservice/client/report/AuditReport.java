@@ -72,7 +72,7 @@ public final class AuditReport {
         .setEndTime(ts(end)).addTypes(type).addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME)
         .setBucket(TimeBucket.TIME_BUCKET_HOUR).build()).getRowsList()) {
       out.computeIfAbsent(HOUR.format(Instant.ofEpochSecond(row.getBucketStart().getSeconds())), k -> new LinkedHashMap<>())
-          .put(row.getKeys(0), row.getCount());
+          .put(row.getOther() ? "(all others)" : row.getKeys(0), row.getCount());
     }
     return out;
   }
@@ -86,7 +86,8 @@ public final class AuditReport {
     }
     List<Map.Entry<String, Long>> rows = new ArrayList<>();
     for (SummaryRow row : client.summarizeAudit(request.build()).getRowsList()) {
-      rows.add(Map.entry(row.getKeys(0), row.getCount()));
+      // the server's count of every group past its cap, when there were that many
+      rows.add(Map.entry(row.getOther() ? "(all others)" : row.getKeys(0), row.getCount()));
     }
     return rows;
   }

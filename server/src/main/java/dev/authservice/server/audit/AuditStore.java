@@ -15,18 +15,19 @@ public interface AuditStore extends EventWrites {
    */
   /**
    * Counts per bucket and group. At most {@code maxRows} rows are held; past that, groups count
-   * into each bucket's {@link AuditSummary#OTHER} row.
+   * into each bucket's {@code other} row.
    */
   List<AuditSummary.Row> summarize(AuditSummary.Query query, int maxRows);
 
-  /** A matching event, as the review rules need it. */
+  /** A matching event, as the review rules need it; {@code count}: the occurrences it stands for (a rollup's). */
   record EventRef(String id, java.time.Instant time, AuditOutcome outcome, String username, String clientIp,
-      String reason, String actor) {}
+      String reason, String actor, long count) {}
 
   /**
    * Matching events, optionally only those with one of {@code reasons}, grouped by the stored
    * field {@code groupBy}, each group in time order: what the review rules scan. At most
-   * {@code maxEvents} events are held, the earliest; past that the rest are left out (logged).
+   * {@code maxEvents} events are held, the earliest, and at most 10,000 of one group; past
+   * that the rest are left out (logged).
    */
   java.util.Map<String, List<EventRef>> grouped(AuditFilter filter, java.util.Set<String> reasons, String groupBy,
       int maxEvents);

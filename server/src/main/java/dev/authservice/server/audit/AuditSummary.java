@@ -9,8 +9,6 @@ import java.util.Optional;
 public final class AuditSummary {
   private AuditSummary() {}
 
-  /** The key of a row that counts every group past the cap, in each bucket. */
-  public static final String OTHER = "(other)";
 
   /** A field to group by, under its stored name. */
   public enum Dimension {
@@ -38,9 +36,10 @@ public final class AuditSummary {
   /**
    * Counts rows in memory with at most {@code maxRows} distinct ones: each row counted before the
    * cap was reached is exact; every event of a row not yet seen after that counts into its
-   * bucket's {@link #OTHER} row, so the totals stay exact and the memory bounded.
+   * bucket's {@code other} row, so the totals stay exact and the memory bounded.
    */
   public static final class Counter {
+    /** {@code keys} null: the bucket's row for every group past the cap. */
     private record Key(Optional<Instant> bucket, List<String> keys) {}
 
     private final int maxRows;
@@ -57,7 +56,7 @@ public final class AuditSummary {
       long[] count = counts.get(key);
       if (count == null) {
         if (counts.size() >= maxRows) {
-          key = new Key(bucket, java.util.Collections.nCopies(dimensions, OTHER));
+          key = new Key(bucket, null);
         }
         count = counts.computeIfAbsent(key, k -> new long[1]);
       }
@@ -66,7 +65,8 @@ public final class AuditSummary {
 
     public List<Row> rows() {
       List<Row> rows = new java.util.ArrayList<>(counts.size());
-      counts.forEach((k, n) -> rows.add(new Row(k.bucket(), k.keys(), n[0])));
+      counts.forEach((k, n) -> rows.add(k.keys() == null ? Row.other(k.bucket(), n[0])
+          : new Row(k.bucket(), k.keys(), n[0], false)));
       return rows;
     }
   }
@@ -103,12 +103,13 @@ public final class AuditSummary {
   }
 
   /**
-   * Rows sorted by bucket, then count descending, then keys; at most {@code limitPerBucket} per
+   * Rows sorted by bucket, then count descending, then keys, the bucket's other row last; at most {@code limitPerBucket} per
    * bucket (the largest counts), 0 meaning all.
    */
   public static List<Row> ordered(List<Row> rows, int limitPerBucket) {
     List<Row> sorted = new java.util.ArrayList<>(rows);
     sorted.sort(java.util.Comparator.<Row, Instant>comparing(r -> r.bucketStart().orElse(Instant.MIN))
+        .thenComparing((Row r) -> r.other())
         .thenComparing(Row::count, java.util.Comparator.reverseOrder())
         .thenComparing(r -> String.join("\u0000", r.keys())));
     if (limitPerBucket <= 0) {
@@ -122,17 +123,25 @@ public final class AuditSummary {
         bucket = row.bucketStart();
         inBucket = 0;
       }
-      if (inBucket++ < limitPerBucket) {
+      if (row.other() || inBucket++ < limitPerBucket) {
         capped.add(row);
       }
     }
     return capped;
   }
 
-  /** One count: its bucket's start (empty for the whole range), its keys in group-by order. */
-  public record Row(Optional<Instant> bucketStart, List<String> keys, long count) {
+  /**
+   * One count: its bucket's start (empty for the whole range), its keys in group-by order; or,
+   * {@code other}, the bucket's count of every group past the cap (no keys: any value a caller
+   * can choose could be mistaken for a marker).
+   */
+  public record Row(Optional<Instant> bucketStart, List<String> keys, long count, boolean other) {
     public Row {
       keys = List.copyOf(keys);
+    }
+
+    static Row other(Optional<Instant> bucketStart, long count) {
+      return new Row(bucketStart, List.of(), count, true);
     }
   }
 }

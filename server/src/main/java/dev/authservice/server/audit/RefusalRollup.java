@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * written at once, durably, as any event; the further ones of that group and minute are counted
  * and written as one event per flush interval, with {@code count} and the first and last time.
  *
- * <p>A group is the event type, reason, RPC method and the caller (address, certificate,
+ * <p>A group is the event type, reason, RPC method and the caller (address, an IPv6 one by its /64, certificate,
  * authenticated user), plus the username where the refusal is about an account. Fields outside
  * the group (user agent; the username of address-wide refusals) are left empty in the counted
  * events. At most {@code maxGroups} groups are kept per minute; past that, further groups are
@@ -69,7 +69,7 @@ public final class RefusalRollup {
    */
   void count(AuditEvent refusal, boolean byUsername) {
     long minute = refusal.time().getEpochSecond() / 60;
-    Group group = new Group(refusal.type(), refusal.reason(), refusal.rpcMethod(), refusal.clientIp(),
+    Group group = new Group(refusal.type(), refusal.reason(), refusal.rpcMethod(), AddressBlocks.of(refusal.clientIp()),
         refusal.actor(), refusal.peerIdentity(), byUsername ? refusal.username() : "", minute);
     if (!tallies.containsKey(group) && tallies.size() >= maxGroups) {
       group = group.overflow();

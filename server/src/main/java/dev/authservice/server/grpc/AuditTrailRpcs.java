@@ -273,7 +273,8 @@ final class AuditTrailRpcs {
         auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket), summaryMaxRows), request.getLimit());
     SummarizeAuditResponse.Builder response = SummarizeAuditResponse.newBuilder();
     for (AuditSummary.Row row : rows) {
-      SummaryRow.Builder proto = SummaryRow.newBuilder().addAllKeys(row.keys()).setCount(row.count());
+      SummaryRow.Builder proto = row.other() ? SummaryRow.newBuilder().setOther(true).setCount(row.count())
+          : SummaryRow.newBuilder().addAllKeys(row.keys()).setCount(row.count());
       row.bucketStart().or(filter::start).ifPresent(b -> proto.setBucketStart(ProtoMapper.timestamp(b)));
       response.addRows(proto);
     }

@@ -44,30 +44,45 @@ final class MalformedRequests implements ServerInterceptor {
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
+    // every auth.v1 method takes exactly one request message
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
       private boolean refused;
+      private int messages;
 
       @Override
       public void onMessage(ReqT message) {
         if (refused) {
           return;
         }
+        if (++messages > 1) {
+          // answered once the client half-closes: closing while it still sends would reset the stream
+          return;
+        }
         try {
           // the delegate parses the raw bytes into the method's request type
           super.onMessage(message);
         } catch (RuntimeException e) {
-          refused = true;
-          log.info("refused a call from a client: {} sent a request that is not a valid message", method);
-          call.close(Status.INVALID_ARGUMENT.withDescription(
-              "the request is not a valid " + method.replace('/', '.') + " request message"), new Metadata());
+          refuse("sent a request that is not a valid " + method.replace('/', '.') + " request message");
         }
       }
 
       @Override
       public void onHalfClose() {
-        if (!refused) {
-          super.onHalfClose();
+        if (refused) {
+          return;
         }
+        if (messages != 1) {
+          refuse("sent " + (messages == 0 ? "no request message" : messages + " request messages")
+              + "; this method takes exactly one");
+          return;
+        }
+        super.onHalfClose();
+      }
+
+      private void refuse(String what) {
+        refused = true;
+        log.info("refused a call from a client: {} {}", method, what);
+        call.close(Status.INVALID_ARGUMENT.withDescription("the client " + what), new Metadata());
       }
     };
   }

@@ -39,7 +39,7 @@ public final class TransportLogs {
 
     @Override
     public void publish(LogRecord record) {
-      Status status = statusOf(record.getThrown());
+      Status status = clientCaused(record) ? statusOf(record.getThrown()) : null;
       if (status == null) {
         bridge.publish(record);
         return;
@@ -48,6 +48,16 @@ public final class TransportLogs {
         log.info("refused a call from a client: {}{}", status.getCode(),
             status.getDescription() == null ? "" : ": " + oneLine(status.getDescription()));
       }
+    }
+
+    /**
+     * Only the transport's own report of a message it could not take from a client (too large,
+     * or not a gRPC frame); any other record, a server fault among them, keeps its stack trace.
+     */
+    private static boolean clientCaused(LogRecord record) {
+      String logger = record.getLoggerName() == null ? "" : record.getLoggerName();
+      return logger.endsWith("NettyServerStream$TransportState") || logger.endsWith("NettyServerStream")
+          || "deframeFailed".equals(record.getSourceMethodName());
     }
 
     private static Status statusOf(Throwable thrown) {
@@ -61,7 +71,8 @@ public final class TransportLogs {
     }
 
     private static String oneLine(String text) {
-      String flat = text.replaceAll("[\\r\\n\\t]+", " ");
+      // a description can quote what the client sent: no control characters into the log
+      String flat = text.replaceAll("[\\p{Cc}\\p{Cf}]+", " ");
       return flat.length() <= 300 ? flat : flat.substring(0, 300) + "…";
     }
 

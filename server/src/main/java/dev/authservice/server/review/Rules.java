@@ -74,10 +74,10 @@ final class Rules {
           "username", maxEvents)
           .forEach((username, failures) -> {
             if (!username.isEmpty()) {
-              Windows.densest(failures, t.within(), EventRef::id, t.count()).ifPresent(burst -> found.add(
+              Windows.heaviest(failures, t.within(), t.count()).ifPresent(burst -> found.add(
                   new Finding(FAILED_LOGIN_BURST, "medium", username, username, "",
-                      burst.size() + " failed logins for '" + username + "' within " + t.within(), ids(burst),
-                      burst.size())));
+                      Windows.occurrences(burst) + " failed logins for '" + username + "' within " + t.within(),
+                      ids(burst), Windows.occurrences(burst))));
             }
           });
       return found;
@@ -175,9 +175,10 @@ final class Rules {
       store.grouped(events(w, Set.of(AuditEventType.TOKEN_VALIDATE), Optional.of(AuditOutcome.FAILURE)),
           FORGERY_REASONS, "client_ip", maxEvents).forEach((ip, failures) -> {
             if (!ip.isEmpty()) {
-              Windows.densest(failures, t.within(), EventRef::id, t.count()).ifPresent(span -> found.add(
-                  new Finding(TOKEN_FORGERY, "high", ip, "", ip, span.size() + " tokens with bad signatures,"
-                      + " algorithms or keys from " + ip + " within " + t.within(), ids(span), span.size())));
+              Windows.heaviest(failures, t.within(), t.count()).ifPresent(span -> found.add(
+                  new Finding(TOKEN_FORGERY, "high", ip, "", ip, Windows.occurrences(span)
+                      + " tokens with bad signatures, algorithms, keys or lifetimes from " + ip + " within " + t.within(),
+                      ids(span), Windows.occurrences(span))));
             }
           });
       return found;

@@ -37,4 +37,34 @@ final class Windows {
     }
     return best >= atLeast ? Optional.of(sorted.subList(bestFrom, bestTo + 1)) : Optional.empty();
   }
+
+  /**
+   * The span of at most {@code within} whose events stand for the most occurrences (a rollup
+   * counts as its {@code count}), if they are at least {@code atLeast}: its events.
+   */
+  static Optional<List<EventRef>> heaviest(List<EventRef> sorted, Duration within, long atLeast) {
+    long inSpan = 0;
+    long best = 0;
+    int from = 0;
+    int bestFrom = 0;
+    int bestTo = -1;
+    for (int to = 0; to < sorted.size(); to++) {
+      inSpan += sorted.get(to).count();
+      while (Duration.between(sorted.get(from).time(), sorted.get(to).time()).compareTo(within) > 0) {
+        inSpan -= sorted.get(from).count();
+        from++;
+      }
+      if (inSpan > best) {
+        best = inSpan;
+        bestFrom = from;
+        bestTo = to;
+      }
+    }
+    return best >= atLeast ? Optional.of(sorted.subList(bestFrom, bestTo + 1)) : Optional.empty();
+  }
+
+  /** How many occurrences the events stand for. */
+  static long occurrences(List<EventRef> events) {
+    return events.stream().mapToLong(EventRef::count).sum();
+  }
 }

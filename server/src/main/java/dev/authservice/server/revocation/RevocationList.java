@@ -30,6 +30,11 @@ public final class RevocationList implements Revocations {
   static final Duration GAP_WAIT = Duration.ofSeconds(30);
   /** Numbers at the top of the sequence that may be in flight when this instance starts. */
   static final long IN_FLIGHT_AT_START = 64;
+  /**
+   * How often everything unexpired is read again besides: a write that arrives after its number
+   * was given up on (a stalled connection, a slow majority) is still honoured within this.
+   */
+  static final Duration FULL_READ_INTERVAL = Duration.ofMinutes(1);
   /** For revocations without a number, from instances of an earlier version. */
   static final Duration UNNUMBERED_MARGIN = Duration.ofSeconds(5);
 
@@ -45,6 +50,7 @@ public final class RevocationList implements Revocations {
   /** Numbers above {@link #contiguous} still missing, and when each was first missed. */
   private final Map<Long, Instant> gaps = new java.util.HashMap<>();
   private Optional<Instant> newestUnnumbered = Optional.empty();
+  private Instant lastFullRead = Instant.MIN;
   private volatile boolean lastRefreshFailed;
 
   public RevocationList(RevocationStore store, Clock clock) {
@@ -78,6 +84,10 @@ public final class RevocationList implements Revocations {
         loadAll(now);
       } else {
         readNew(now);
+        if (!now.isBefore(lastFullRead.plus(FULL_READ_INTERVAL))) {
+          store.unexpired(now).forEach(recorded -> apply(recorded.revocation()));
+          lastFullRead = now;
+        }
       }
       if (lastRefreshFailed) {
         log.info("revocation list is being refreshed from the store again");
@@ -101,6 +111,7 @@ public final class RevocationList implements Revocations {
     }
     // numbers handed out just before may still be on their way: the next polls ask again
     contiguous = Math.max(0, latest - IN_FLIGHT_AT_START);
+    lastFullRead = now;
     newestUnnumbered = newestUnnumbered.or(() -> Optional.of(now));
   }
 

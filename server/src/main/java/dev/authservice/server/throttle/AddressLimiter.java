@@ -1,14 +1,11 @@
 package dev.authservice.server.throttle;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import dev.authservice.server.audit.AddressBlocks;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * At most {@code limit} login attempts per source address per minute that are not successful
@@ -22,7 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class AddressLimiter {
   private static final Duration WINDOW = Duration.ofMinutes(1);
-  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
   /** Windows this instance saw full, so a flood from one address is refused without a store round trip. */
   private static final int MAX_REMEMBERED_FULL = 10_000;
@@ -105,17 +101,6 @@ public final class AddressLimiter {
 
   /** The address as counted: IPv4 as is, IPv6 by its /64 prefix. */
   static String key(String clientIp) {
-    if (clientIp.indexOf(':') < 0 || !IPV6_LITERAL.matcher(clientIp).matches()) {
-      return clientIp;
-    }
-    try {
-      byte[] bytes = InetAddress.getByName(clientIp).getAddress();
-      if (bytes.length != 16) {
-        return clientIp;
-      }
-      return HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
-    } catch (UnknownHostException e) {
-      return clientIp;
-    }
+    return AddressBlocks.of(clientIp);
   }
 }

@@ -18,6 +18,10 @@ import java.util.Optional;
  * inactive tokens (only those) come {@code delay} later.
  */
 public final class ValidationService {
+  /** Failures found before any signature of ours verified: counted per caller and reason. */
+  private static final java.util.Set<ValidationFailure> UNSIGNED = java.util.EnumSet.of(ValidationFailure.MALFORMED,
+      ValidationFailure.BAD_SIGNATURE, ValidationFailure.UNSUPPORTED_ALGORITHM, ValidationFailure.UNKNOWN_KEY);
+
   private final TokenVerifier verifier;
   private final AuditLog audit;
   private final Optional<ValidationRollup> rollup;
@@ -38,9 +42,16 @@ public final class ValidationService {
   public Verification validate(String token, String audience, Caller caller) {
     Verification verification = verifier.verify(token, audience);
     if (verification.failure().isPresent()) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).subject(verification.subjectForAudit())
-          .username(verification.usernameForAudit())
-          .tokenId(verification.tokenIdForAudit()).failure(verification.failure().get().reasonCode());
+      ValidationFailure failure = verification.failure().get();
+      AuditLog.Entry event = audit.event(AuditEventType.TOKEN_VALIDATE, caller)
+          .subject(verification.subjectForAudit()).username(verification.usernameForAudit())
+          .tokenId(verification.tokenIdForAudit());
+      if (UNSIGNED.contains(failure)) {
+        // nothing in it was ours: garbage costs the caller nothing, so it must not cost a document each
+        event.refused(failure.reasonCode());
+      } else {
+        event.failure(failure.reasonCode());
+      }
       slowDownIfProbing(caller);
       return verification;
     }

@@ -39,6 +39,8 @@ import org.bson.conversions.Bson;
  */
 final class MongoAuditStore implements AuditStore {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MongoAuditStore.class);
+  /** Events of one group a review rule holds: far past every threshold, yet small. */
+  private static final int MAX_EVENTS_PER_GROUP = 10_000;
   static final String COLLECTION = "audit_events";
 
   private final MongoCollection<Document> events;
@@ -264,10 +266,12 @@ final class MongoAuditStore implements AuditStore {
       String groupBy, int maxEvents) {
     Bson match = reasons.isEmpty() ? match(filter) : and(match(filter), in("reason", List.copyOf(reasons)));
     Document fields = new Document("_id", 1).append("time", 1).append("outcome", 1).append("username", 1)
-        .append("client_ip", 1).append("reason", 1).append("actor", 1).append(groupBy, 1);
+        .append("client_ip", 1).append("reason", 1).append("actor", 1).append("count", 1).append(groupBy, 1);
     // read in time order and grouped here, up to a bound: a $group would hold every group at once,
     // and callers choose usernames and addresses
     java.util.Map<String, List<EventRef>> groups = new java.util.TreeMap<>();
+    // one busy group (a flood from one address) must not use up what the others need
+    int perGroup = Math.max(1, Math.min(maxEvents, MAX_EVENTS_PER_GROUP));
     int held = 0;
     for (Document e : events.find(match).sort(new Document("time", 1).append("_id", 1)).projection(fields)
         .batchSize(1000)) {
@@ -277,10 +281,15 @@ final class MongoAuditStore implements AuditStore {
         break;
       }
       Object key = e.get(groupBy);
-      groups.computeIfAbsent(key == null ? "" : String.valueOf(key), k -> new ArrayList<>()).add(new EventRef(
+      List<EventRef> group = groups.computeIfAbsent(key == null ? "" : String.valueOf(key), k -> new ArrayList<>());
+      if (group.size() >= perGroup) {
+        held--;
+        continue;
+      }
+      group.add(new EventRef(
           String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(e.getString("outcome")),
           Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
-          Documents.string(e, "actor")));
+          Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
     }
     return groups;
   }
