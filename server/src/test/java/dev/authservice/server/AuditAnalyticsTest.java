@@ -204,7 +204,7 @@ class AuditAnalyticsTest {
   @Test
   void anEventWrittenLateIsStreamedAfterResumingNeverSkipped() throws Exception {
     try (TestServer first = TestServer.start(b -> b.validationAudit(ValidationAuditMode.ROLLUP)
-        .rollupFlushInterval(Duration.ofHours(1)))) {
+        .rollupFlushInterval(Duration.ofMinutes(1)))) {
       String token = first.adminToken();
       for (int i = 0; i < 4; i++) {
         first.auth().validate(ValidateRequest.newBuilder().setToken(token).build());

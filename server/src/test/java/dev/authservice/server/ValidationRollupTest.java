@@ -63,7 +63,7 @@ class ValidationRollupTest {
       String token;
       String tokenId;
       try (TestServer rolling = server.sibling(b -> b.validationAudit(ValidationAuditMode.ROLLUP)
-          .rollupFlushInterval(Duration.ofHours(1)), Clock.systemUTC())) {
+          .rollupFlushInterval(Duration.ofMinutes(1)), Clock.systemUTC())) {
         LoginResponse login = rolling.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         token = login.getAccessToken();
         tokenId = login.getTokenId();
