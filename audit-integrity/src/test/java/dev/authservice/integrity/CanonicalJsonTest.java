@@ -56,7 +56,7 @@ class CanonicalJsonTest {
   }
 
   @Test
-  void theDocumentedExampleHashesAsTheReadmeSays() {
+  void theDocumentedExampleHashesAsDocsIntegrityMdSays() {
     ChainedEvent e = new ChainedEvent("0193a6e4-2f1c-7abc-8def-0123456789ab", 1780000000000L, "AUDIT_EVENT_TYPE_LOGIN",
         "AUDIT_OUTCOME_SUCCESS", "alice", "7c1f0e5a-0000-4000-8000-000000000001", "", "10.0.0.7", "grpc-java/1.85",
         "auth.v1.AuthService/Login", "", "auth-1", "", "", 1, 1780000000000L, 1780000000000L, Optional.empty(),
@@ -72,6 +72,6 @@ class CanonicalJsonTest {
     assertEquals(Hashes.sha256(canonical.getBytes(StandardCharsets.UTF_8)), Hashes.of(e));
     assertNotEquals(Hashes.of(e), Hashes.of(e.atSeq(2)), "the position is part of what is hashed");
     assertEquals("4ed42f9c4138f591403c7d1dd48d0c406c5e22fcb85ed8057358d88259a763c4", Hashes.of(e),
-        "the example in the README");
+        "the example in docs/integrity.md");
   }
 }

@@ -15,7 +15,7 @@ import java.util.Arrays;
 
 /**
  * The JWS algorithms a signing key may have. Each key has exactly one (RFC 8725 §3.1), fixed
- * when it is generated; the default is chosen by measured verify cost (see the README).
+ * when it is generated; the default is chosen by measured verify cost (see "Why RS256" in docs/tokens.md).
  */
 public enum SigningAlgorithm {
   RS256("RSA", "SHA256withRSA", Jwts.SIG.RS256),

@@ -1,0 +1,171 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * docs/settings.md is the reference operators read; the server's own options are the truth. Both
+ * ways: every option of {@code auth-server} (its flag, the environment variable it reads, its
+ * default) has a row saying the same, and every row is a real option or one of the few variables
+ * read elsewhere. Defaults are taken from the {@code ${env:AUTH_X:-default}} expressions
+ * themselves, not from the rendered help, so a variable set in the environment running the tests
+ * (MONGODB_URI in the MongoDB run of the suite) does not change what is compared.
+ */
+class SettingsReferenceTest {
+  private static final Path REFERENCE = Path.of("..", "docs", "settings.md");
+  private static final String HEADER = "| environment variable | flag | default | meaning |";
+  private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:([A-Z0-9_]+):-(.*)}");
+  private static final Pattern LITERAL = Pattern.compile("`([^`]*)`");
+
+  /**
+   * Rows for variables that are not options of the server, with who reads them. Each must still have
+   * its row, with no flag.
+   */
+  private static final Map<String, String> NOT_OPTIONS = Map.of(
+      // a secret: read from the environment only (ServeCommand.toConfig), never a flag that would show in ps;
+      // --key-encryption-key-file is its option
+      "AUTH_KEY_ENCRYPTION_KEY", "ServeCommand.toConfig, System.getenv",
+      // read by logback.xml at start, before any option is parsed
+      "AUTH_LOG_LEVEL", "server/src/main/resources/logback.xml",
+      // JVM options: read by ./dev run and ./dev bench, which start the JVM
+      "AUTH_JAVA_OPTS", "./dev",
+      // read by glibc's malloc; ./dev sets it, someone running the jar sets it themselves
+      "MALLOC_ARENA_MAX", "glibc, set by ./dev");
+
+  private CommandLine serverCommand;
+  private Map<String, Row> rows;
+
+  private record Row(String variable, String flag, String defaultCell) {}
+
+  /** An option as the server defines it: its flag, the variable in its default expression, the default. */
+  private record ServerOption(String flag, String variable, String defaultValue, String description) {}
+
+  @BeforeEach
+  void read() throws IOException {
+    serverCommand = new CommandLine(new ServeCommand());
+    rows = table(Files.readString(REFERENCE, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void everyOptionOfTheServerHasARowWithItsFlagVariableAndDefault() {
+    List<String> problems = new ArrayList<>();
+    for (ServerOption option : serverOptions()) {
+      Row row = rows.get(option.variable());
+      if (row == null) {
+        problems.add("no row for " + option.variable() + " (" + option.flag() + ")");
+        continue;
+      }
+      if (!row.flag().equals("`" + option.flag() + "`")) {
+        problems.add(option.variable() + ": the table says flag " + row.flag() + ", the server has `"
+            + option.flag() + "`");
+      }
+      Matcher literal = LITERAL.matcher(row.defaultCell());
+      boolean tableGivesValue = literal.matches();
+      if (!option.defaultValue().isEmpty()) {
+        if (!tableGivesValue || !literal.group(1).equals(option.defaultValue())) {
+          problems.add(option.variable() + ": the table says default " + row.defaultCell() + ", the server has `"
+              + option.defaultValue() + "`");
+        }
+      } else if (tableGivesValue) {
+        // no default in the code: the table says "unset", "empty" or what happens, never a value
+        problems.add(option.variable() + ": the table says default " + row.defaultCell()
+            + ", the server has none");
+      }
+      if (!option.description().contains("(" + option.variable() + ")")) {
+        problems.add(option.flag() + ": its --help text does not name " + option.variable());
+      }
+    }
+    assertTrue(problems.isEmpty(), "docs/settings.md disagrees with the server's options:\n  "
+        + String.join("\n  ", problems));
+  }
+
+  @Test
+  void everyRowOfTheTableIsARealSetting() {
+    Map<String, ServerOption> byVariable = new LinkedHashMap<>();
+    serverOptions().forEach(option -> byVariable.put(option.variable(), option));
+    List<String> problems = new ArrayList<>();
+    for (Row row : rows.values()) {
+      if (byVariable.containsKey(row.variable())) {
+        continue;
+      }
+      if (!NOT_OPTIONS.containsKey(row.variable())) {
+        problems.add(row.variable() + " " + row.flag() + " is not an option of the server");
+      } else if (!row.flag().isEmpty()) {
+        problems.add(row.variable() + " is read by " + NOT_OPTIONS.get(row.variable())
+            + ", not a flag of the server, but the table gives it " + row.flag());
+      }
+    }
+    NOT_OPTIONS.keySet().stream().filter(variable -> !rows.containsKey(variable))
+        .forEach(variable -> problems.add("no row for " + variable + " (read by " + NOT_OPTIONS.get(variable) + ")"));
+    assertTrue(problems.isEmpty(), "docs/settings.md lists settings the server does not have:\n  "
+        + String.join("\n  ", problems));
+  }
+
+  @Test
+  void theHelpListsEveryFlagAndVariableTheTableIsComparedWith() {
+    // the comparison above reads the option model; this ties that model to what --help shows
+    String help = serverCommand.getUsageMessage(CommandLine.Help.Ansi.OFF);
+    List<ServerOption> options = serverOptions();
+    assertTrue(options.size() > 50, "found the server's options: " + options.size());
+    for (ServerOption option : options) {
+      assertTrue(help.contains(option.flag()), option.flag() + " in --help");
+      assertTrue(help.contains(option.variable()), option.variable() + " in --help");
+    }
+  }
+
+  private List<ServerOption> serverOptions() {
+    List<ServerOption> options = new ArrayList<>();
+    for (OptionSpec spec : serverCommand.getCommandSpec().options()) {
+      if (spec.usageHelp() || spec.versionHelp()) {
+        continue;   // --help and --version, from mixinStandardHelpOptions
+      }
+      assertTrue(spec.userObject() instanceof Field, spec.longestName() + " is an annotated field");
+      Option annotation = ((Field) spec.userObject()).getAnnotation(Option.class);
+      Matcher env = ENV_DEFAULT.matcher(annotation.defaultValue());
+      assertTrue(env.matches(), spec.longestName() + " takes its default from an environment variable, as"
+          + " ${env:AUTH_X:-default}: " + annotation.defaultValue());
+      options.add(new ServerOption(spec.longestName(), env.group(1), env.group(2),
+          String.join(" ", annotation.description())));
+    }
+    return options;
+  }
+
+  /** The rows of the settings table, by variable; a variable listed twice is a mistake in the table. */
+  private static Map<String, Row> table(String markdown) {
+    List<String> lines = markdown.lines().toList();
+    int header = lines.indexOf(HEADER);
+    assertTrue(header >= 0, "docs/settings.md has the table header " + HEADER);
+    Map<String, Row> rows = new LinkedHashMap<>();
+    for (String line : lines.subList(header + 2, lines.size())) {
+      if (!line.startsWith("|")) {
+        break;
+      }
+      String[] cells = line.split("\\|", -1);
+      assertTrue(cells.length >= 6, "a row of four cells: " + line);
+      Matcher variable = LITERAL.matcher(cells[1].trim());
+      assertTrue(variable.matches(), "the first cell is a `VARIABLE`: " + line);
+      Row row = new Row(variable.group(1), cells[2].trim(), cells[3].trim());
+      assertFalse(rows.containsKey(row.variable()), row.variable() + " has one row");
+      rows.put(row.variable(), row);
+    }
+    assertFalse(rows.isEmpty(), "the settings table has rows");
+    return rows;
+  }
+}
