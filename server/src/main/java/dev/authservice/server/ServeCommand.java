@@ -121,7 +121,7 @@ final class ServeCommand implements Callable<Integer> {
   String signingAlgorithm;
 
   @Option(names = "--key-rotation-interval", defaultValue = "${env:AUTH_KEY_ROTATION_INTERVAL:-P30D}",
-      description = "Rotate the signing key when it is this old, ISO-8601; 0 or PT0S: only on demand"
+      description = "Rotate the signing key when it is this old, ISO-8601; PT0S: only on demand"
           + " (AUTH_KEY_ROTATION_INTERVAL). Default: ${DEFAULT-VALUE}")
   String keyRotationInterval;
 
@@ -175,7 +175,8 @@ final class ServeCommand implements Callable<Integer> {
   int lockoutAfterFailures;
 
   @Option(names = "--ip-failure-limit", defaultValue = "${env:AUTH_IP_FAILURE_LIMIT:-20}",
-      description = "Failed logins per source address per minute; 0 turns it off (AUTH_IP_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
+      description = "Login attempts per source address (IPv6: per /64) per minute that did not succeed, shared by"
+          + " all instances; 0 turns it off (AUTH_IP_FAILURE_LIMIT). Default: ${DEFAULT-VALUE}")
   int ipFailureLimit;
 
   @Option(names = "--login-account-wait", defaultValue = "${env:AUTH_LOGIN_ACCOUNT_WAIT:-PT5S}",
@@ -206,8 +207,8 @@ final class ServeCommand implements Callable<Integer> {
   boolean allowPlaintext;
 
   @Option(names = "--validate-require-caller", defaultValue = "${env:AUTH_VALIDATE_REQUIRE_CALLER:-false}", arity = "0..1",
-      description = "Validate needs a client certificate (mutual TLS) or a bearer token with role"
-          + " 'validator' (AUTH_VALIDATE_REQUIRE_CALLER).")
+      description = "Validate needs a client certificate (mutual TLS) or a bearer token with role validator or"
+          + " admin (AUTH_VALIDATE_REQUIRE_CALLER).")
   boolean validateRequireCaller;
 
   @Option(names = "--validate-failure-limit", defaultValue = "${env:AUTH_VALIDATE_FAILURE_LIMIT:-0}",
@@ -223,13 +224,13 @@ final class ServeCommand implements Callable<Integer> {
   Duration validateFailureDelay;
 
   @Option(names = "--refusal-rollup-max-keys", defaultValue = "${env:AUTH_REFUSAL_ROLLUP_MAX_KEYS:-1000}",
-      description = "Distinct (address, reason) groups of refused calls counted per minute before further ones"
-          + " are counted together without their address (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
+      description = "Groups of refused calls (type, reason, method, caller) counted per minute before further"
+          + " ones are counted without their caller (AUTH_REFUSAL_ROLLUP_MAX_KEYS). Default: ${DEFAULT-VALUE}")
   int refusalRollupMaxKeys;
 
   @Option(names = "--summary-max-groups", defaultValue = "${env:AUTH_SUMMARY_MAX_GROUPS:-10000}",
       description = "Rows SummarizeAudit holds for one call; past that, further groups are counted in each"
-          + " bucket's '(other)' row (AUTH_SUMMARY_MAX_GROUPS). Default: ${DEFAULT-VALUE}")
+          + " bucket's row marked other (AUTH_SUMMARY_MAX_GROUPS). Default: ${DEFAULT-VALUE}")
   int summaryMaxGroups;
 
   @Option(names = "--review-max-events", defaultValue = "${env:AUTH_REVIEW_MAX_EVENTS:-200000}",
