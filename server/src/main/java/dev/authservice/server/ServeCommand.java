@@ -1,10 +1,10 @@
 package dev.authservice.server;
 
-import dev.authservice.server.access.StreamSettings;
+import dev.authservice.server.usecase.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.review.ReviewSettings;
 import dev.authservice.server.throttle.ThrottleSettings;
-import dev.authservice.server.token.SigningAlgorithm;
+import dev.authservice.server.keys.SigningAlgorithm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

@@ -1,6 +1,6 @@
 package dev.authservice.server;
 
-import dev.authservice.server.access.StreamSettings;
+import dev.authservice.server.usecase.StreamSettings;
 import dev.authservice.server.password.HashParams;
 import dev.authservice.server.throttle.ThrottleSettings;
 import java.nio.file.Path;

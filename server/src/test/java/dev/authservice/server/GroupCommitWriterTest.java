@@ -12,7 +12,7 @@ import dev.authservice.server.audit.AuditPosition;
 import dev.authservice.server.audit.EventWrites;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.StoreHealth;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import java.nio.file.Path;
 import java.time.Duration;

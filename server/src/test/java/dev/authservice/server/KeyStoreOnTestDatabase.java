@@ -1,8 +1,8 @@
 package dev.authservice.server;
 
 import dev.authservice.server.storage.mongo.MongoStorage;
-import dev.authservice.server.token.KeyEncryption;
-import dev.authservice.server.token.SigningKeyStore;
+import dev.authservice.server.keys.KeyEncryption;
+import dev.authservice.server.keys.SigningKeyStore;
 import java.time.Duration;
 import java.util.Optional;
 

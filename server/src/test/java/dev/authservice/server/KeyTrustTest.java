@@ -27,7 +27,7 @@ import dev.authservice.proto.auth.v1.ValidateResponse;
 import dev.authservice.proto.auth.v1.ValidationFailure;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
-import dev.authservice.server.token.SigningAlgorithm;
+import dev.authservice.server.keys.SigningAlgorithm;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;

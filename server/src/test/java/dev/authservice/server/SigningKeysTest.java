@@ -141,9 +141,9 @@ class SigningKeysTest {
 
   @Test
   void scheduledRotationReplacesAKeyOlderThanTheInterval() {
-    dev.authservice.server.token.SigningKeys keys = new dev.authservice.server.token.SigningKeys(
+    dev.authservice.server.keys.SigningKeys keys = new dev.authservice.server.keys.SigningKeys(
         new KeyStoreOnTestDatabase(server).store(), Clock.offset(Clock.systemUTC(), Duration.ofDays(31)),
-        dev.authservice.server.token.SigningAlgorithm.RS256, Duration.ofMinutes(6));
+        dev.authservice.server.keys.SigningAlgorithm.RS256, Duration.ofMinutes(6));
     keys.loadOrCreate();
     String before = keys.current().kid();
     assertFalse(keys.rotateIfOlderThan(Duration.ofDays(60)));

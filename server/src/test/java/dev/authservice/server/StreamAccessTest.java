@@ -17,7 +17,7 @@ import dev.authservice.proto.auth.v1.RevokeRequest;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
-import dev.authservice.server.access.StreamSettings;
+import dev.authservice.server.usecase.StreamSettings;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.authservice.server.token.Revocations;
-import dev.authservice.server.token.SigningAlgorithm;
-import dev.authservice.server.token.SigningKey;
-import dev.authservice.server.token.SigningKeyStore;
-import dev.authservice.server.token.SigningKeys;
-import dev.authservice.server.token.StoredKeys;
+import dev.authservice.server.keys.SigningAlgorithm;
+import dev.authservice.server.keys.SigningKey;
+import dev.authservice.server.keys.SigningKeyStore;
+import dev.authservice.server.keys.SigningKeys;
+import dev.authservice.server.keys.StoredKeys;
 import dev.authservice.server.token.TokenIssuer;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.ValidationFailure;

@@ -42,7 +42,7 @@ final class Tokens {
   static ServerKey storedKey(Document doc) {
     try {
       String alg = doc.getString("alg");
-      KeyFactory factory = dev.authservice.server.token.SigningAlgorithm.fromJwsName(alg).keyFactory();
+      KeyFactory factory = dev.authservice.server.keys.SigningAlgorithm.fromJwsName(alg).keyFactory();
       return new ServerKey(doc.getString("_id"), alg,
           factory.generatePrivate(new PKCS8EncodedKeySpec(doc.get("private_key_pkcs8", Binary.class).getData())),
           factory.generatePublic(new X509EncodedKeySpec(doc.get("public_key_x509", Binary.class).getData())));

@@ -1,6 +1,6 @@
 package dev.authservice.server;
 
-import dev.authservice.server.token.SigningAlgorithm;
+import dev.authservice.server.keys.SigningAlgorithm;
 
 class ValidateEdDsaTest extends ValidateTest {
   @Override

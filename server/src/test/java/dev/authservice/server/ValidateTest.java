@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import dev.authservice.server.token.SigningAlgorithm;
+import dev.authservice.server.keys.SigningAlgorithm;
 
 /** Every validation failure with a real crafted token, once per signing algorithm (the subclasses). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

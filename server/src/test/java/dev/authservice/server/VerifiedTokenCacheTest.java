@@ -9,7 +9,7 @@ import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.RotateSigningKeyRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
 import dev.authservice.proto.auth.v1.ValidationFailure;
-import dev.authservice.server.token.SigningAlgorithm;
+import dev.authservice.server.keys.SigningAlgorithm;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

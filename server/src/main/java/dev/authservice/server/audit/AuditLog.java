@@ -1,5 +1,7 @@
 package dev.authservice.server.audit;
 
+import dev.authservice.server.core.Caller;
+
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

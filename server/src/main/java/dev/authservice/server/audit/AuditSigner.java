@@ -2,9 +2,9 @@ package dev.authservice.server.audit;
 
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.CheckpointSignatures;
-import dev.authservice.server.token.JwkSet;
-import dev.authservice.server.token.SigningKey;
-import dev.authservice.server.token.SigningKeys;
+import dev.authservice.server.keys.JwkSet;
+import dev.authservice.server.keys.SigningKey;
+import dev.authservice.server.keys.SigningKeys;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.HashMap;

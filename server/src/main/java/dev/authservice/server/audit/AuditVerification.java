@@ -1,5 +1,7 @@
 package dev.authservice.server.audit;
 
+import dev.authservice.server.paging.Pages;
+
 import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.TrailReport;

@@ -1,6 +1,6 @@
 package dev.authservice.server.audit;
 
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

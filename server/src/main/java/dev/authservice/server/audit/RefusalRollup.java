@@ -1,5 +1,7 @@
 package dev.authservice.server.audit;
 
+import dev.authservice.server.core.AddressBlocks;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.authservice.server.grpc;
 
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
-import dev.authservice.server.access.CallerRecheck;
-import dev.authservice.server.access.StreamSlots;
+import dev.authservice.server.usecase.CallerRecheck;
+import dev.authservice.server.usecase.StreamSlots;
 import dev.authservice.server.audit.AuditStream;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;

@@ -1,5 +1,7 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.paging.PageSizes;
+
 import dev.authservice.integrity.ChainReport;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.TrailReport;
@@ -17,8 +19,8 @@ import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
 import dev.authservice.proto.auth.v1.SummaryRow;
 import dev.authservice.server.audit.AuditSummary;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
-import dev.authservice.server.access.CallerRecheck;
-import dev.authservice.server.access.StreamSlots;
+import dev.authservice.server.usecase.CallerRecheck;
+import dev.authservice.server.usecase.StreamSlots;
 import dev.authservice.server.audit.AuditStream;
 import dev.authservice.server.audit.StreamPosition;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -32,9 +34,9 @@ import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditPosition;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.AuditVerification;
-import dev.authservice.server.audit.Caller;
+import dev.authservice.server.core.Caller;
 import dev.authservice.server.audit.CheckpointStore;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.token.VerifiedToken;
 import java.time.Instant;
@@ -84,7 +86,7 @@ final class AuditTrailRpcs {
   }
 
   QueryAuditResponse queryAudit(QueryAuditRequest request, Caller caller, VerifiedToken principal) {
-    int pageSize = Paging.pageSize(request.getPageSize());
+    int pageSize = PageSizes.pageSize(request.getPageSize());
     AuditFilter filter = filter(request);
     String canonical = filter.canonical();
     Optional<AuditPosition> after = Optional.empty();
@@ -131,7 +133,7 @@ final class AuditTrailRpcs {
       throw ServiceException.invalid("page_size must not be negative");
     }
     int pageSize = request.getPageSize() == 0 ? DEFAULT_CHECKPOINT_PAGE
-        : Math.min(request.getPageSize(), Paging.MAX_PAGE_SIZE);
+        : Math.min(request.getPageSize(), PageSizes.MAX_PAGE_SIZE);
     Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time")
         .map(ProtoMapper::millis);
     Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time")

@@ -1,6 +1,6 @@
 package dev.authservice.server.grpc;
 
-import dev.authservice.server.audit.Caller;
+import dev.authservice.server.core.Caller;
 import dev.authservice.server.token.VerifiedToken;
 import io.grpc.Context;
 

@@ -2,7 +2,7 @@ package dev.authservice.server.grpc;
 
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.Caller;
+import dev.authservice.server.core.Caller;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;

@@ -8,8 +8,8 @@ import dev.authservice.proto.auth.v1.RotateSigningKeyResponse;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.audit.AuditSigner;
-import dev.authservice.server.audit.Caller;
-import dev.authservice.server.token.SigningKeys;
+import dev.authservice.server.core.Caller;
+import dev.authservice.server.keys.SigningKeys;
 import io.grpc.stub.StreamObserver;
 
 /** auth.v1.KeyAdminService; the interceptor has already required the {@code admin} role. */

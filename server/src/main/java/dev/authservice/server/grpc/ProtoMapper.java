@@ -6,7 +6,7 @@ import dev.authservice.proto.auth.v1.AuditEventType;
 import dev.authservice.proto.auth.v1.AuditOutcome;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.throttle.FailureRecord;
 import java.time.Instant;
 import java.util.Optional;

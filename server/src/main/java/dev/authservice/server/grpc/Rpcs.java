@@ -2,7 +2,7 @@ package dev.authservice.server.grpc;
 
 import com.mongodb.MongoException;
 import com.mongodb.MongoTimeoutException;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;

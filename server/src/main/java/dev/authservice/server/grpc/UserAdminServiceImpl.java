@@ -1,5 +1,7 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.paging.PageSizes;
+
 import dev.authservice.proto.auth.v1.CreateUserRequest;
 import dev.authservice.proto.auth.v1.CreateUserResponse;
 import dev.authservice.proto.auth.v1.DisableUserRequest;
@@ -9,14 +11,14 @@ import dev.authservice.proto.auth.v1.ListUsersResponse;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.Caller;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.Caller;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.user.User;
 import dev.authservice.server.user.UserService;
 import dev.authservice.proto.auth.v1.UnlockUserRequest;
 import dev.authservice.proto.auth.v1.UnlockUserResponse;
-import dev.authservice.server.login.LoginService;
+import dev.authservice.server.usecase.LoginService;
 import dev.authservice.server.throttle.FailureRecord;
 import dev.authservice.server.throttle.LoginThrottle;
 import io.grpc.stub.StreamObserver;
@@ -85,7 +87,7 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> observer) {
     rpcs.unary(observer, () -> {
-      int pageSize = Paging.pageSize(request.getPageSize());
+      int pageSize = PageSizes.pageSize(request.getPageSize());
       Optional<String> after = request.getPageToken().isEmpty() ? Optional.empty()
           : Optional.of(single(pageTokens.decode(LIST_USERS_SCOPE, "", request.getPageToken())));
       List<User> found = users.list(after, pageSize + 1);

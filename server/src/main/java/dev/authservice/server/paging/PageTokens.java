@@ -1,6 +1,6 @@
 package dev.authservice.server.paging;
 
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

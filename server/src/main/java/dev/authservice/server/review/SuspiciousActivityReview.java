@@ -6,7 +6,7 @@ import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditOutcome;
 import dev.authservice.server.audit.AuditSink;
 import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.authservice.server.throttle;
 
-import dev.authservice.server.audit.AddressBlocks;
+import dev.authservice.server.core.AddressBlocks;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -1,5 +1,8 @@
 package dev.authservice.server.token;
 
+import dev.authservice.server.keys.SigningKey;
+import dev.authservice.server.keys.SigningKeys;
+
 import dev.authservice.server.user.User;
 import io.jsonwebtoken.Jwts;
 import java.time.Clock;

@@ -1,5 +1,9 @@
 package dev.authservice.server.token;
 
+import dev.authservice.server.keys.SigningAlgorithm;
+import dev.authservice.server.keys.SigningKey;
+import dev.authservice.server.keys.SigningKeys;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;

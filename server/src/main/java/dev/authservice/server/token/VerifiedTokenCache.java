@@ -1,5 +1,7 @@
 package dev.authservice.server.token;
 
+import dev.authservice.server.keys.SigningKey;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

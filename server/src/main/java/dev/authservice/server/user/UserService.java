@@ -1,6 +1,6 @@
 package dev.authservice.server.user;
 
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.password.PasswordHasher;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;

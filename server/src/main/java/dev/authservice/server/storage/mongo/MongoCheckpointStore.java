@@ -14,7 +14,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.server.audit.CheckpointStore;
-import dev.authservice.server.audit.Pages;
+import dev.authservice.server.paging.Pages;
 import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.authservice.server.token;
+package dev.authservice.server.keys;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.core;
 
 /**
  * Who made a call, as far as the transport tells: address, user agent, the full gRPC method

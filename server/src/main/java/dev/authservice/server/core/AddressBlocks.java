@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.core;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

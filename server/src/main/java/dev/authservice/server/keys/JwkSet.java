@@ -1,4 +1,4 @@
-package dev.authservice.server.token;
+package dev.authservice.server.keys;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,9 +1,9 @@
-package dev.authservice.server.login;
+package dev.authservice.server.usecase;
 
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.Caller;
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.Caller;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.revocation.Revocation;
 import dev.authservice.server.revocation.RevocationList;
 import dev.authservice.server.session.RefreshRecord;

@@ -1,4 +1,4 @@
-package dev.authservice.server.token;
+package dev.authservice.server.keys;
 
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SignatureAlgorithm;
@@ -40,7 +40,7 @@ public enum SigningAlgorithm {
     return name();
   }
 
-  SignatureAlgorithm jws() {
+  public SignatureAlgorithm jws() {
     return jws;
   }
 

@@ -1,4 +1,4 @@
-package dev.authservice.server.error;
+package dev.authservice.server.core;
 
 /**
  * A refusal the caller should see. Its message is vetted text safe to send to any client: it

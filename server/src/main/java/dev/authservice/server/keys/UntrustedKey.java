@@ -1,4 +1,4 @@
-package dev.authservice.server.token;
+package dev.authservice.server.keys;
 
 /**
  * A stored key document this server will not use: not to sign, not to verify, not to publish.

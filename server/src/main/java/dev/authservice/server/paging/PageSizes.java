@@ -1,15 +1,15 @@
-package dev.authservice.server.grpc;
+package dev.authservice.server.paging;
 
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 
 /** AIP-158 page sizes: 0 means the default, larger values are capped, negative is an error. */
-final class Paging {
-  static final int DEFAULT_PAGE_SIZE = 50;
-  static final int MAX_PAGE_SIZE = 1000;
+public final class PageSizes {
+  public static final int DEFAULT_PAGE_SIZE = 50;
+  public static final int MAX_PAGE_SIZE = 1000;
 
-  private Paging() {}
+  private PageSizes() {}
 
-  static int pageSize(int requested) {
+  public static int pageSize(int requested) {
     if (requested < 0) {
       throw ServiceException.invalid("page_size must not be negative");
     }

@@ -1,4 +1,4 @@
-package dev.authservice.server.access;
+package dev.authservice.server.usecase;
 
 import java.time.Duration;
 

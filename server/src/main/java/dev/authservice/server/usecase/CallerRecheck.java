@@ -1,6 +1,6 @@
-package dev.authservice.server.access;
+package dev.authservice.server.usecase;
 
-import dev.authservice.server.error.ServiceException;
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;

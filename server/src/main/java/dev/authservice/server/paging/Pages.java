@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.paging;
 
 import java.util.Iterator;
 import java.util.List;

@@ -1,8 +1,13 @@
-package dev.authservice.server.token;
+package dev.authservice.server.usecase;
+
+import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.ValidationFailure;
+import dev.authservice.server.token.Verification;
+import dev.authservice.server.token.VerifiedToken;
 
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.Caller;
+import dev.authservice.server.core.Caller;
 import dev.authservice.server.audit.ValidationRollup;
 import dev.authservice.server.throttle.SlidingWindowCounter;
 import java.time.Clock;
