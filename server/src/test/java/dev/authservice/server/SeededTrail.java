@@ -2,13 +2,13 @@ package dev.authservice.server;
 
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.Hashes;
-import dev.authservice.server.audit.AuditChains;
+import dev.authservice.server.audit.chain.AuditChains;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditOutcome;
-import dev.authservice.server.audit.AuditSigner;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.chain.AuditSigner;
+import dev.authservice.server.storage.mongo.MongoAuditStore;
+import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.audit.EventIds;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import dev.authservice.server.keys.KeyEncryption;
@@ -29,7 +29,7 @@ import java.util.Optional;
  */
 final class SeededTrail implements AutoCloseable {
   private final MongoStorage storage;
-  private final AuditStore events;
+  private final MongoAuditStore events;
   private final CheckpointStore checkpoints;
   private final AuditSigner signer;
 

@@ -3,7 +3,7 @@ package dev.authservice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.authservice.server.audit.StreamPosition;
+import dev.authservice.server.audit.read.StreamPosition;
 import dev.authservice.server.paging.PageTokens;
 import java.util.HashMap;
 import java.util.Map;

@@ -154,7 +154,7 @@ class StreamResumeTest {
       List<AuditEvent> streamed = written.stream().sorted(STREAM_ORDER).limit(6).toList();
       java.util.Map<String, Long> positions = new java.util.TreeMap<>();
       streamed.forEach(e -> positions.merge(e.chain(), e.seq(), Math::max));
-      String canonical = new dev.authservice.server.audit.AuditFilter(java.util.Set.of(), java.util.Optional.of(USER),
+      String canonical = new dev.authservice.server.audit.read.AuditFilter(java.util.Set.of(), java.util.Optional.of(USER),
           java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
           java.util.Optional.empty()).canonical() + "|follow=false";
       String firstKind = seeded.pageTokens().encode("auth.v1.AuthService/StreamAudit", canonical,

@@ -1,5 +1,6 @@
 package dev.authservice.server.audit;
 
+
 import dev.authservice.server.core.Caller;
 
 import java.time.Clock;
@@ -13,11 +14,11 @@ import java.time.temporal.ChronoUnit;
  */
 public final class AuditLog {
   private final AuditSink sink;
-  private final RefusalRollup refusals;
+  private final Refusals refusals;
   private final Clock clock;
   private final String instance;
 
-  public AuditLog(AuditSink sink, RefusalRollup refusals, Clock clock, String instance) {
+  public AuditLog(AuditSink sink, Refusals refusals, Clock clock, String instance) {
     this.sink = sink;
     this.refusals = refusals;
     this.clock = clock;
@@ -73,7 +74,7 @@ public final class AuditLog {
 
     /**
      * A call refused before any password or token was checked: counted with the other refusals
-     * of its caller and reason ({@link RefusalRollup}), so a flood costs the store a few events.
+     * of its caller and reason ({@link Refusals}), so a flood costs the store a few events.
      */
     public void refused(String reason) {
       refusals.count(build(AuditOutcome.FAILURE, reason), false);

@@ -3,7 +3,7 @@ package dev.authservice.server.grpc;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.server.usecase.CallerRecheck;
 import dev.authservice.server.usecase.StreamSlots;
-import dev.authservice.server.audit.AuditStream;
+import dev.authservice.server.audit.read.AuditStream;
 import dev.authservice.server.core.ServiceException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

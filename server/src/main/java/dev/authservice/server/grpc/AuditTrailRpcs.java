@@ -17,25 +17,25 @@ import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.SummarizeAuditRequest;
 import dev.authservice.proto.auth.v1.SummarizeAuditResponse;
 import dev.authservice.proto.auth.v1.SummaryRow;
-import dev.authservice.server.audit.AuditSummary;
+import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.server.usecase.CallerRecheck;
 import dev.authservice.server.usecase.StreamSlots;
-import dev.authservice.server.audit.AuditStream;
-import dev.authservice.server.audit.StreamPosition;
+import dev.authservice.server.audit.read.AuditStream;
+import dev.authservice.server.audit.read.StreamPosition;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Map;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
-import dev.authservice.server.audit.AuditFilter;
+import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.AuditPosition;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.AuditVerification;
+import dev.authservice.server.audit.read.AuditPosition;
+import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.chain.AuditVerification;
 import dev.authservice.server.core.Caller;
-import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.token.VerifiedToken;
@@ -61,7 +61,7 @@ final class AuditTrailRpcs {
       "resume_token is not valid: pass a resume_token from this stream unchanged";
 
   private final AuditLog audit;
-  private final AuditStore auditStore;
+  private final EventReads auditStore;
   private final CheckpointStore checkpoints;
   private final AuditVerification verification;
   private final PageTokens pageTokens;
@@ -71,7 +71,7 @@ final class AuditTrailRpcs {
 
   private final int summaryMaxRows;
 
-  AuditTrailRpcs(AuditLog audit, AuditStore auditStore, CheckpointStore checkpoints,
+  AuditTrailRpcs(AuditLog audit, EventReads auditStore, CheckpointStore checkpoints,
       AuditVerification verification, PageTokens pageTokens, StreamSlots streamSlots, CallerRecheck recheck,
       Set<String> streamRoles, int summaryMaxRows) {
     this.summaryMaxRows = summaryMaxRows;

@@ -13,7 +13,7 @@ import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsResponse;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
-import dev.authservice.server.audit.AuditSigner;
+import dev.authservice.server.audit.chain.AuditSigner;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;

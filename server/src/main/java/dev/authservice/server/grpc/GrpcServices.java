@@ -5,12 +5,12 @@ import dev.authservice.server.usecase.CallerRecheck;
 import dev.authservice.server.usecase.StreamSettings;
 import dev.authservice.server.usecase.StreamSlots;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.AuditSigner;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.AuditVerification;
-import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.chain.AuditSigner;
+import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.chain.AuditVerification;
+import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.review.SuspiciousActivityReview;
-import dev.authservice.server.audit.StoreHealth;
+import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.usecase.LoginService;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.throttle.LoginThrottle;
@@ -34,7 +34,7 @@ public final class GrpcServices {
   /** What the services are built from. */
   public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
       ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
-      AuditStore auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
+      EventReads auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
       SuspiciousActivityReview review, java.time.Clock clock,
       PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
       List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth,

@@ -7,7 +7,7 @@ import dev.authservice.proto.auth.v1.RotateSigningKeyRequest;
 import dev.authservice.proto.auth.v1.RotateSigningKeyResponse;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.AuditSigner;
+import dev.authservice.server.audit.chain.AuditSigner;
 import dev.authservice.server.core.Caller;
 import dev.authservice.server.keys.SigningKeys;
 import io.grpc.stub.StreamObserver;

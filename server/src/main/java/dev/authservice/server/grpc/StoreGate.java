@@ -1,7 +1,7 @@
 package dev.authservice.server.grpc;
 
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
-import dev.authservice.server.audit.StoreHealth;
+import dev.authservice.server.audit.write.StoreHealth;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;

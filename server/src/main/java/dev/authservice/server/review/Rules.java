@@ -1,11 +1,11 @@
 package dev.authservice.server.review;
 
 import dev.authservice.server.audit.AuditEventType;
-import dev.authservice.server.audit.AuditFilter;
+import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
-import dev.authservice.server.audit.AuditPosition;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.AuditStore.EventRef;
+import dev.authservice.server.audit.read.AuditPosition;
+import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.read.EventReads.EventRef;
 import dev.authservice.server.audit.AuditEvent;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -160,7 +160,7 @@ final class Rules {
   }
 
   /** The addresses of the user's last {@code size} successful logins before {@code before}, oldest first. */
-  private static Deque<String> history(AuditStore store, String username, Instant before, int size) {
+  private static Deque<String> history(EventReads store, String username, Instant before, int size) {
     AuditFilter earlier = new AuditFilter(Set.of(AuditEventType.LOGIN), Optional.of(username),
         Optional.of(AuditOutcome.SUCCESS), Optional.empty(), Optional.of(before), Optional.empty(), Optional.empty());
     List<AuditEvent> newestFirst = store.find(earlier, Optional.<AuditPosition>empty(), size);

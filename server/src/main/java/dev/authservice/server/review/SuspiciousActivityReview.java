@@ -5,7 +5,7 @@ import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditOutcome;
 import dev.authservice.server.audit.AuditSink;
-import dev.authservice.server.audit.AuditStore;
+import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.core.ServiceException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -35,13 +35,13 @@ public final class SuspiciousActivityReview {
   }
 
   private final List<ReviewRule> rules;
-  private final AuditStore events;
+  private final EventReads events;
   private final AuditSink sink;
   private final ReviewLeases leases;
   private final Clock clock;
   private final String instance;
 
-  public SuspiciousActivityReview(ReviewSettings settings, AuditStore events, AuditSink sink, ReviewLeases leases,
+  public SuspiciousActivityReview(ReviewSettings settings, EventReads events, AuditSink sink, ReviewLeases leases,
       Clock clock, String instance) {
     this.rules = Rules.of(settings);
     this.events = events;

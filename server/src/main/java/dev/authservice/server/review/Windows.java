@@ -1,6 +1,6 @@
 package dev.authservice.server.review;
 
-import dev.authservice.server.audit.AuditStore.EventRef;
+import dev.authservice.server.audit.read.EventReads.EventRef;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.authservice.server.token.VerifiedToken;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;
-import dev.authservice.server.audit.ValidationRollup;
+import dev.authservice.server.audit.write.ValidationRollup;
 import dev.authservice.server.throttle.SlidingWindowCounter;
 import java.time.Clock;
 import java.time.Duration;

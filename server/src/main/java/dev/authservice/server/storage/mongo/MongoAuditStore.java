@@ -18,11 +18,13 @@ import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
-import dev.authservice.server.audit.AuditFilter;
+import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
-import dev.authservice.server.audit.AuditPosition;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.AuditSummary;
+import dev.authservice.server.audit.read.AuditPosition;
+import dev.authservice.server.audit.chain.ChainReads;
+import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.write.EventWrites;
+import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.server.storage.WriteBarrier;
 import java.util.ArrayList;
@@ -37,7 +39,8 @@ import org.bson.conversions.Bson;
  * {@code time} then {@code _id}, descending, and page by keyset on that pair (never skip), so a
  * page boundary stays put while new events arrive.
  */
-final class MongoAuditStore implements AuditStore {
+/** The three ports of the trail (writing, reading, chains) over {@code audit_events}. */
+public final class MongoAuditStore implements EventWrites, EventReads, ChainReads {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MongoAuditStore.class);
   /** Events of one group a review rule holds: far past every threshold, yet small. */
   private static final int MAX_EVENTS_PER_GROUP = 10_000;

@@ -13,7 +13,7 @@ import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 import dev.authservice.integrity.Checkpoint;
-import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.paging.Pages;
 import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;

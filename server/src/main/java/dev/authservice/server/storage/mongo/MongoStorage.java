@@ -11,8 +11,10 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
-import dev.authservice.server.audit.AuditStore;
-import dev.authservice.server.audit.CheckpointStore;
+import dev.authservice.server.audit.chain.ChainReads;
+import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.write.EventWrites;
+import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.review.ReviewLeases;
 import dev.authservice.server.storage.embedded.EmbeddedMongo;
 import dev.authservice.server.storage.WriteBarrier;
@@ -119,7 +121,8 @@ public final class MongoStorage implements AutoCloseable {
     return new MongoUserStore(collection(MongoUserStore.COLLECTION), barrier);
   }
 
-  public AuditStore auditEvents() {
+  /** The trail, as one adapter serving the writer, the readers and the chain verification. */
+  public MongoAuditStore auditEvents() {
     return new MongoAuditStore(collection(MongoAuditStore.COLLECTION), barrier);
   }
 

@@ -1,7 +1,7 @@
 package dev.authservice.server.storage.mongo;
 
 import dev.authservice.server.audit.AuditEvent;
-import dev.authservice.server.audit.AuditSpool;
+import dev.authservice.server.audit.write.AuditSpool;
 import dev.authservice.server.storage.PrivateFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,18 +1,15 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.read;
 
-import dev.authservice.integrity.ChainedEvent;
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditOutcome;
 import java.util.List;
 import java.util.Optional;
 
-/** Durable home of audit events: written through {@link EventWrites}, read by queries, streams and verification. */
-public interface AuditStore extends EventWrites {
+/** The trail as queries, summaries, streams and the review read it. */
+public interface EventReads {
   /** Up to {@code limit} events matching the filter, newest first, strictly after {@code after}. */
   List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit);
 
-  /**
-   * Counts matching events (a rollup as its count) per bucket and group, in one aggregation;
-   * rows in no particular order.
-   */
   /**
    * Counts per bucket and group. At most {@code maxRows} rows are held; past that, groups count
    * into each bucket's {@code other} row.
@@ -38,21 +35,6 @@ public interface AuditStore extends EventWrites {
   /** Every chain that has events, in chain order. */
   List<String> chains();
 
-  /**
-   * Up to {@code limit} events of the chain with seq above {@code afterSeq}, in seq order, read
-   * as stored, however altered: a field of the wrong type reads as a value no hash matches.
-   */
-  List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit);
-
   /** Up to {@code limit} events of the chain with seq above {@code afterSeq}, in seq order. */
   List<AuditEvent> chainPage(String chain, long afterSeq, int limit);
-
-  /** The chain's event with the highest seq, if it has any. */
-  Optional<ChainedEvent> head(String chain);
-
-  /** Deletes up to {@code batch} events from before chaining (no chain) older than the cutoff; returns how many. */
-  long deleteUnchainedOlderThan(java.time.Instant cutoff, int batch);
-
-  /** Deletes up to {@code batch} events of the chain with seq at most {@code throughSeq}; returns how many. */
-  long deleteChainThrough(String chain, long throughSeq, int batch);
 }

@@ -1,4 +1,8 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.read;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditOutcome;
 
 import java.time.Instant;
 import java.util.Optional;

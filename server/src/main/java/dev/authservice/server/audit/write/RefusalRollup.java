@@ -1,4 +1,10 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.write;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.Refusals;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditSink;
+import dev.authservice.server.audit.EventIds;
 
 import dev.authservice.server.core.AddressBlocks;
 
@@ -23,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * events. At most {@code maxGroups} groups are kept per minute; past that, further groups are
  * counted together per type, reason and method, without the caller.
  */
-public final class RefusalRollup {
+public final class RefusalRollup implements Refusals {
   private static final Logger log = LoggerFactory.getLogger(RefusalRollup.class);
 
   /** What refusals are counted together. */
@@ -69,7 +75,8 @@ public final class RefusalRollup {
    * Counts one refusal, given as the event it would otherwise be; writes it at once (returning
    * when durable) if it is the first of its group this minute.
    */
-  void count(AuditEvent refusal, boolean byUsername) {
+  @Override
+  public void count(AuditEvent refusal, boolean byUsername) {
     long minute = refusal.time().getEpochSecond() / 60;
     Group group = new Group(refusal.type(), refusal.reason(), refusal.rpcMethod(), AddressBlocks.of(refusal.clientIp()),
         refusal.actor(), refusal.peerIdentity(), byUsername ? refusal.username() : "", minute);

@@ -1,4 +1,8 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.write;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditSink;
+import dev.authservice.server.audit.EventIds;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,4 +1,5 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.chain;
+
 
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.ChainedEvent;
@@ -19,9 +20,9 @@ import org.slf4j.LoggerFactory;
 public final class AuditCheckpointer {
   private static final Logger log = LoggerFactory.getLogger(AuditCheckpointer.class);
 
-  private final GroupCommitWriter writer;
+  private final ChainHeads writer;
   private final CheckpointStore checkpoints;
-  private final AuditStore events;
+  private final ChainReads events;
   private final AuditSigner signer;
   private final Clock clock;
   private long lastSeq;
@@ -30,7 +31,7 @@ public final class AuditCheckpointer {
   /** A write failed in a way that leaves open whether it landed: the store says which checkpoint came last. */
   private boolean unsure;
 
-  public AuditCheckpointer(GroupCommitWriter writer, CheckpointStore checkpoints, AuditStore events,
+  public AuditCheckpointer(ChainHeads writer, CheckpointStore checkpoints, ChainReads events,
       AuditSigner signer, Clock clock) {
     this.writer = writer;
     this.checkpoints = checkpoints;
@@ -58,7 +59,7 @@ public final class AuditCheckpointer {
       });
       unsure = false;
     }
-    GroupCommitWriter.Head head = writer.durableHead();
+    ChainHeads.Head head = writer.durableHead();
     List<Checkpoint.Lost> losses = writer.unrecordedLosses();
     boolean nothingNew = head.seq() == lastSeq && losses.isEmpty();
     if ((head.seq() == 0 && losses.isEmpty())

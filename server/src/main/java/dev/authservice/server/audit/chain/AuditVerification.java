@@ -1,4 +1,5 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.chain;
+
 
 import dev.authservice.server.paging.Pages;
 
@@ -18,11 +19,11 @@ import java.util.Optional;
 public final class AuditVerification {
   private static final int PAGE = 1000;
 
-  private final AuditStore events;
+  private final ChainReads events;
   private final CheckpointStore checkpoints;
   private final AuditSigner signer;
 
-  public AuditVerification(AuditStore events, CheckpointStore checkpoints, AuditSigner signer) {
+  public AuditVerification(ChainReads events, CheckpointStore checkpoints, AuditSigner signer) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.signer = signer;

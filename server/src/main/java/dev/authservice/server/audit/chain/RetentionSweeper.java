@@ -1,4 +1,5 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.chain;
+
 
 import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.integrity.Checkpoint;
@@ -21,13 +22,13 @@ public final class RetentionSweeper implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RetentionSweeper.class);
   private static final int BATCH = 1000;
 
-  private final AuditStore events;
+  private final ChainReads events;
   private final CheckpointStore checkpoints;
   private final AuditSigner signer;
   private final Clock clock;
   private final Duration retention;
 
-  public RetentionSweeper(AuditStore events, CheckpointStore checkpoints, AuditSigner signer, Clock clock,
+  public RetentionSweeper(ChainReads events, CheckpointStore checkpoints, AuditSigner signer, Clock clock,
       Duration retention) {
     this.events = events;
     this.checkpoints = checkpoints;

@@ -1,4 +1,6 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.write;
+
+import dev.authservice.server.audit.AuditEvent;
 
 import java.util.List;
 

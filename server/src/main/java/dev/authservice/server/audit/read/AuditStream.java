@@ -1,4 +1,8 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.read;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.chain.AuditChains;
+import dev.authservice.server.audit.chain.CheckpointStore;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -64,7 +68,7 @@ public final class AuditStream {
   private static final Comparator<AuditEvent> ORDER = Comparator.comparing(AuditEvent::time)
       .thenComparing(AuditEvent::chain).thenComparingLong(AuditEvent::seq);
 
-  private final AuditStore store;
+  private final EventReads store;
   private final CheckpointStore checkpoints;
   private final AuditFilter filter;
   private final StreamPosition resumed;
@@ -78,7 +82,7 @@ public final class AuditStream {
   private boolean discovered;
 
   /** {@code from}: where a resumed stream left off, or {@link StreamPosition#START}. */
-  public AuditStream(AuditStore store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from) {
+  public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from) {
     this(store, checkpoints, filter, from, false);
   }
 
@@ -88,7 +92,7 @@ public final class AuditStream {
    * time, so that an export's chains begin at signed heads (the start bound then only picks
    * those checkpoints).
    */
-  public AuditStream(AuditStore store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from,
+  public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from,
       boolean fromCheckpoints) {
     this.store = store;
     this.checkpoints = checkpoints;

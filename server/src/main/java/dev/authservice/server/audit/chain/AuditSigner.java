@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.chain;
 
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.CheckpointSignatures;

@@ -1,4 +1,6 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.chain;
+
+import dev.authservice.server.audit.AuditEvent;
 
 import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.integrity.Hashes;

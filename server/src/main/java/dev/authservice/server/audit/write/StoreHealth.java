@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.write;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

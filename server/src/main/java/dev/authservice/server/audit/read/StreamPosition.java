@@ -1,4 +1,4 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.read;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -1,4 +1,9 @@
-package dev.authservice.server.audit;
+package dev.authservice.server.audit.write;
+
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditSink;
+import dev.authservice.server.audit.chain.AuditChains;
+import dev.authservice.server.audit.chain.ChainHeads;
 
 import dev.authservice.server.core.ServiceException;
 import java.time.Duration;
@@ -25,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * RPCs answer), and every batch after them too, so that order holds; once the store answers
  * again the spool is replayed, oldest first, before it is bypassed again.
  */
-public final class GroupCommitWriter implements AuditSink, AutoCloseable {
+public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
   private static final int REPLAY_CHUNK = 1000;
 
@@ -47,8 +52,6 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
     }
   }
 
-  /** How far this writer's chain is durable: what a checkpoint may vouch for. */
-  public record Head(String chain, long seq, String hash) {}
 
   private final EventWrites store;
   private final AuditSpool spool;
@@ -120,10 +123,12 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   }
 
   /** The last event of this writer's chain that is durable (seq 0 before the first). */
+  @Override
   public Head durableHead() {
     return durableHead;
   }
 
+  @Override
   public String chain() {
     return chains.chain();
   }
@@ -199,11 +204,13 @@ public final class GroupCommitWriter implements AuditSink, AutoCloseable {
   }
 
   /** Losses the next checkpoint must record. */
+  @Override
   public synchronized List<dev.authservice.integrity.Checkpoint.Lost> unrecordedLosses() {
     return List.copyOf(unrecordedLosses);
   }
 
   /** A checkpoint recording these losses is durable. */
+  @Override
   public synchronized void lossesRecorded(List<dev.authservice.integrity.Checkpoint.Lost> recorded) {
     unrecordedLosses.removeAll(recorded);
   }
