@@ -1,5 +1,8 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.usecase.Authorization;
+import dev.authservice.server.usecase.TrailReading;
+
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
@@ -16,14 +19,11 @@ import java.util.Set;
 final class AccessPolicy {
   static final String ROLE_VALIDATOR = "validator";
 
-  /** Who may call: callers with one of the roles, or any caller with a verified client certificate. */
-  record Rule(Set<String> roles, boolean clientCertificateSuffices) {}
-
-  private final Map<String, Rule> rules = new HashMap<>();
+  private final Map<String, Authorization.Rule> rules = new HashMap<>();
 
   AccessPolicy(boolean validateRequiresCaller) {
-    Rule auditReaders = new Rule(Set.of(User.ROLE_AUDITOR, User.ROLE_ADMIN), false);
-    Rule admins = new Rule(Set.of(User.ROLE_ADMIN), false);
+    Authorization.Rule auditReaders = new Authorization.Rule(TrailReading.READER_ROLES, false);
+    Authorization.Rule admins = new Authorization.Rule(Set.of(User.ROLE_ADMIN), false);
     // admins before every rule that uses them
     rules.put(AuthServiceGrpc.getQueryAuditMethod().getFullMethodName(), auditReaders);
     rules.put(AuthServiceGrpc.getVerifyAuditMethod().getFullMethodName(), auditReaders);
@@ -39,12 +39,12 @@ final class AccessPolicy {
     rules.put(KeyAdminServiceGrpc.getRotateAuditSigningKeyMethod().getFullMethodName(), admins);
     if (validateRequiresCaller) {
       rules.put(AuthServiceGrpc.getValidateMethod().getFullMethodName(),
-          new Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true));
+          new Authorization.Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true));
     }
   }
 
   /** The rule for a method, or empty for a public one. */
-  Optional<Rule> rule(String fullMethodName) {
+  Optional<Authorization.Rule> rule(String fullMethodName) {
     return Optional.ofNullable(rules.get(fullMethodName));
   }
 }

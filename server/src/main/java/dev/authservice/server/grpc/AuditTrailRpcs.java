@@ -1,5 +1,7 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.usecase.TrailReading;
+
 import dev.authservice.server.paging.PageSizes;
 
 import dev.authservice.integrity.ChainReport;
@@ -60,32 +62,15 @@ final class AuditTrailRpcs {
   private static final String BAD_RESUME_TOKEN =
       "resume_token is not valid: pass a resume_token from this stream unchanged";
 
-  private final AuditLog audit;
-  private final EventReads auditStore;
-  private final CheckpointStore checkpoints;
-  private final AuditVerification verification;
+  private final TrailReading trail;
   private final PageTokens pageTokens;
-  private final StreamSlots streamSlots;
-  private final CallerRecheck recheck;
-  private final Set<String> streamRoles;
 
-  private final int summaryMaxRows;
-
-  AuditTrailRpcs(AuditLog audit, EventReads auditStore, CheckpointStore checkpoints,
-      AuditVerification verification, PageTokens pageTokens, StreamSlots streamSlots, CallerRecheck recheck,
-      Set<String> streamRoles, int summaryMaxRows) {
-    this.summaryMaxRows = summaryMaxRows;
-    this.audit = audit;
-    this.auditStore = auditStore;
-    this.checkpoints = checkpoints;
-    this.verification = verification;
+  AuditTrailRpcs(TrailReading trail, PageTokens pageTokens) {
+    this.trail = trail;
     this.pageTokens = pageTokens;
-    this.streamSlots = streamSlots;
-    this.recheck = recheck;
-    this.streamRoles = Set.copyOf(streamRoles);
   }
 
-  QueryAuditResponse queryAudit(QueryAuditRequest request, Caller caller, VerifiedToken principal) {
+  QueryAuditResponse queryAudit(QueryAuditRequest request, TrailReading.Reader reader) {
     int pageSize = PageSizes.pageSize(request.getPageSize());
     AuditFilter filter = filter(request);
     String canonical = filter.canonical();
@@ -94,7 +79,7 @@ final class AuditTrailRpcs {
       List<String> position = pageTokens.decode(QUERY_AUDIT_SCOPE, canonical, request.getPageToken());
       after = Optional.of(toPosition(position));
     }
-    List<AuditEvent> found = auditStore.find(filter, after, pageSize + 1);
+    List<AuditEvent> found = trail.query(filter, after, pageSize + 1, reader);
     boolean more = found.size() > pageSize;
     List<AuditEvent> page = more ? found.subList(0, pageSize) : found;
     QueryAuditResponse.Builder response = QueryAuditResponse.newBuilder();
@@ -104,15 +89,14 @@ final class AuditTrailRpcs {
       response.setNextPageToken(pageTokens.encode(QUERY_AUDIT_SCOPE, canonical,
           List.of(Long.toString(last.time().toEpochMilli()), last.id())));
     }
-    recordRead(caller, principal);
     return response.build();
   }
 
-  VerifyAuditResponse verifyAudit(VerifyAuditRequest request, Caller caller, VerifiedToken principal) {
+  VerifyAuditResponse verifyAudit(VerifyAuditRequest request, TrailReading.Reader reader) {
     Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
     Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
     requireOrdered(start, end);
-    TrailReport report = verification.verify(start, end);
+    TrailReport report = trail.verify(start, end, reader);
     VerifyAuditResponse.Builder response = VerifyAuditResponse.newBuilder().setOk(report.ok())
         .setEventsVerified(report.eventsVerified()).setCheckpointsVerified(report.checkpointsVerified())
         .setUnanchoredEvents(report.unanchoredEvents());
@@ -123,12 +107,10 @@ final class AuditTrailRpcs {
               .orElse(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED))
           .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()).setLostEvents(chain.lostEvents()));
     }
-    recordRead(caller, principal);
     return response.build();
   }
 
-  ListAuditCheckpointsResponse listCheckpoints(ListAuditCheckpointsRequest request, Caller caller,
-      VerifiedToken principal) {
+  ListAuditCheckpointsResponse listCheckpoints(ListAuditCheckpointsRequest request, TrailReading.Reader reader) {
     if (request.getPageSize() < 0) {
       throw ServiceException.invalid("page_size must not be negative");
     }
@@ -149,7 +131,7 @@ final class AuditTrailRpcs {
       }
       after = Optional.of(position.get(0));
     }
-    List<CheckpointStore.Stored> found = checkpoints.page(start, end, after, pageSize + 1);
+    List<CheckpointStore.Stored> found = trail.checkpoints(start, end, after, pageSize + 1, reader);
     boolean more = found.size() > pageSize;
     List<CheckpointStore.Stored> page = more ? found.subList(0, pageSize) : found;
     ListAuditCheckpointsResponse.Builder response = ListAuditCheckpointsResponse.newBuilder();
@@ -158,54 +140,30 @@ final class AuditTrailRpcs {
       response.setNextPageToken(pageTokens.encode(CHECKPOINTS_SCOPE, bound,
           List.of(page.get(page.size() - 1).id())));
     }
-    recordRead(caller, principal);
     return response.build();
   }
 
   /**
-   * StreamAudit. The request is checked and a slot reserved here (per caller and per instance,
-   * RESOURCE_EXHAUSTED beyond either); the events are then sent by an {@link AuditStreamSender},
-   * which re-checks the caller while the stream lasts.
+   * StreamAudit. The request is checked and a slot reserved by the use case; the events are then
+   * sent by an {@link AuditStreamSender}, which re-checks the caller while the stream lasts.
    */
-  void streamAudit(StreamAuditRequest request, Caller caller, VerifiedToken principal,
+  void streamAudit(StreamAuditRequest request, TrailReading.Reader reader,
       ServerCallStreamObserver<StreamAuditResponse> out, Rpcs rpcs) {
-    AuditFilter filter;
-    StreamPosition from;
-    String canonical;
-    StreamSlots.Slot slot = null;
     try {
-      filter = streamFilter(request);
+      AuditFilter filter = streamFilter(request);
       // from_checkpoints is named only when set, so tokens issued before it existed still resume
-      canonical = filter.canonical() + "|follow=" + request.getFollow()
+      String canonical = filter.canonical() + "|follow=" + request.getFollow()
           + (request.getFromCheckpoints() ? "|from_checkpoints=true" : "");
-      from = request.getResumeToken().isEmpty() ? StreamPosition.START
+      StreamPosition from = request.getResumeToken().isEmpty() ? StreamPosition.START
           : resumePosition(pageTokens.decodeAny(STREAM_SCOPE, canonical, request.getResumeToken()));
-      switch (streamSlots.reserve("sub:" + principal.subject())) {
-        case StreamSlots.Refused refused -> {
-          denied(caller, principal, refused.reason());
-          throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
-        }
-        case StreamSlots.Granted granted -> slot = granted.slot();
-      }
-      recordRead(caller, principal);
-      new AuditStreamSender(new AuditStream(auditStore, checkpoints, filter, from,
-          request.getFromCheckpoints() && filter.start().isPresent()), request.getFollow(),
+      TrailReading.OpenStream open = trail.openStream(filter, from, request.getFromCheckpoints(), reader);
+      new AuditStreamSender(open.stream(), request.getFollow(),
           delivery -> StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
               .setResumeToken(pageTokens.encodeBytes(STREAM_SCOPE, canonical, delivery.position().toBytes())).build(),
-          recheck.standing(principal, streamRoles), denial -> denied(caller, principal, denial.reason()), slot, out,
-          rpcs).start();
+          open.standing(), denial -> trail.streamEnded(reader, denial), open.slot(), out, rpcs).start();
     } catch (RuntimeException e) {
-      if (slot != null) {
-        slot.close();
-      }
       out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
     }
-  }
-
-  /** A refused or ended stream, recorded like the interceptor's refusals. */
-  private void denied(Caller caller, VerifiedToken principal, String reason) {
-    audit.event(AuditEventType.ACCESS_DENIED, caller).username(principal.username())
-        .subject(principal.subject()).tokenId(principal.tokenId()).failure(reason);
   }
 
   /** A resume token's position: the bounded kind, or the first kind (a position for every chain by id). */
@@ -238,7 +196,7 @@ final class AuditTrailRpcs {
         request.hasStartTime(), request.getStartTime(), request.hasEndTime(), request.getEndTime());
   }
 
-  SummarizeAuditResponse summarize(SummarizeAuditRequest request, Caller caller, VerifiedToken principal) {
+  SummarizeAuditResponse summarize(SummarizeAuditRequest request, TrailReading.Reader reader) {
     if (request.getGroupByCount() > MAX_GROUP_BY) {
       throw ServiceException.invalid("group_by takes at most " + MAX_GROUP_BY + " dimensions");
     }
@@ -271,8 +229,8 @@ final class AuditTrailRpcs {
       throw ServiceException.invalid("minute buckets need start_time and end_time at most " + MAX_MINUTE_RANGE.toDays()
           + " days apart");
     }
-    List<AuditSummary.Row> rows = AuditSummary.ordered(
-        auditStore.summarize(new AuditSummary.Query(filter, dimensions, bucket), summaryMaxRows), request.getLimit());
+    List<AuditSummary.Row> rows = trail.summarize(new AuditSummary.Query(filter, dimensions, bucket),
+        request.getLimit(), reader);
     SummarizeAuditResponse.Builder response = SummarizeAuditResponse.newBuilder();
     for (AuditSummary.Row row : rows) {
       SummaryRow.Builder proto = row.other() ? SummaryRow.newBuilder().setOther(true).setCount(row.count())
@@ -280,7 +238,6 @@ final class AuditTrailRpcs {
       row.bucketStart().or(filter::start).ifPresent(b -> proto.setBucketStart(ProtoMapper.timestamp(b)));
       response.addRows(proto);
     }
-    recordRead(caller, principal);
     return response.build();
   }
 
@@ -294,11 +251,6 @@ final class AuditTrailRpcs {
     c.lost().forEach(l -> proto.addLost(dev.authservice.proto.auth.v1.LostEvents.newBuilder().setFromSeq(l.fromSeq())
         .setToSeq(l.toSeq()).setPrevHash(l.prevHash()).setHash(l.hash()).setReason(l.reason())));
     return proto.build();
-  }
-
-  private void recordRead(Caller caller, VerifiedToken principal) {
-    audit.event(AuditEventType.AUDIT_QUERY, caller).username(principal.username())
-        .subject(principal.subject()).tokenId(principal.tokenId()).success();
   }
 
   private static void requireOrdered(Optional<Instant> start, Optional<Instant> end) {

@@ -1,5 +1,7 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.usecase.TrailReading;
+
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
@@ -49,33 +51,26 @@ import io.grpc.stub.StreamObserver;
 
 /** auth.v1.AuthService: maps messages to the token, user and audit capabilities and back. */
 final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
-  private static final int MAX_REFRESH_TOKEN_LENGTH = 256;
-  private static final int MAX_AUDIENCE_LENGTH = 256;
 
   private final LoginService logins;
   private final ValidationService validation;
   private final JwkSet jwks;
-  private final AuditLog audit;
   private final AuditTrailRpcs trail;
   private final AuditSigner auditKeys;
   private final SuspiciousActivityReview review;
   private final Clock clock;
-  private final AudiencePolicy audiences;
   private final Rpcs rpcs;
   private static final Duration MAX_REVIEW_WINDOW = Duration.ofDays(31);
 
-  AuthServiceImpl(LoginService logins, ValidationService validation, JwkSet jwks, AuditLog audit,
-      AuditTrailRpcs trail, AuditSigner auditKeys, SuspiciousActivityReview review, Clock clock,
-      AudiencePolicy audiences, Rpcs rpcs) {
+  AuthServiceImpl(LoginService logins, ValidationService validation, JwkSet jwks, AuditTrailRpcs trail,
+      AuditSigner auditKeys, SuspiciousActivityReview review, Clock clock, Rpcs rpcs) {
     this.logins = logins;
     this.validation = validation;
     this.jwks = jwks;
-    this.audit = audit;
     this.trail = trail;
     this.auditKeys = auditKeys;
     this.review = review;
     this.clock = clock;
-    this.audiences = audiences;
     this.rpcs = rpcs;
   }
 
@@ -85,16 +80,8 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   }
 
   private LoginResponse login(LoginRequest request, Caller caller) {
-    String username = request.getUsername();
-    String invalid = invalidLogin(request);
-    if (invalid != null) {
-      audit.event(AuditEventType.LOGIN, caller)
-          .username(username.length() <= UserService.MAX_USERNAME_LENGTH ? username : "")
-          .refused("invalid_argument");
-      throw ServiceException.invalid(invalid);
-    }
-    String audience = request.getAudience().isEmpty() ? audiences.defaultAudience() : request.getAudience();
-    LoginService.Tokens tokens = logins.login(username, request.getPassword(), audience, caller);
+    LoginService.Tokens tokens = logins.login(request.getUsername(), request.getPassword(), request.getAudience(),
+        caller);
     return LoginResponse.newBuilder()
         .setAccessToken(tokens.access().accessToken())
         .setTokenType("Bearer")
@@ -105,40 +92,10 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
         .build();
   }
 
-  private String invalidLogin(LoginRequest request) {
-    if (request.getUsername().isEmpty()) {
-      return "username must not be empty";
-    }
-    if (request.getUsername().length() > UserService.MAX_USERNAME_LENGTH) {
-      return "username must be at most " + UserService.MAX_USERNAME_LENGTH + " characters";
-    }
-    if (request.getPassword().isEmpty()) {
-      return "password must not be empty";
-    }
-    if (request.getPassword().length() > UserService.MAX_PASSWORD_LENGTH) {
-      return "password must be at most " + UserService.MAX_PASSWORD_LENGTH + " characters";
-    }
-    if (request.getAudience().length() > MAX_AUDIENCE_LENGTH) {
-      return "audience must be at most " + MAX_AUDIENCE_LENGTH + " characters";
-    }
-    if (!request.getAudience().isEmpty() && !audiences.allowed(request.getAudience())) {
-      return "audience '" + request.getAudience() + "' is not one this server issues tokens for"
-          + " (see AUTH_AUDIENCE and AUTH_ALLOWED_AUDIENCES)";
-    }
-    return null;
-  }
-
   @Override
   public void refresh(RefreshRequest request, StreamObserver<RefreshResponse> observer) {
     rpcs.unary(observer, () -> {
-      Caller caller = CallContext.caller();
-      String token = request.getRefreshToken();
-      if (token.isEmpty() || token.length() > MAX_REFRESH_TOKEN_LENGTH) {
-        audit.event(AuditEventType.TOKEN_REFRESH, caller).refused("invalid_argument");
-        throw ServiceException.invalid(token.isEmpty() ? "refresh_token must not be empty"
-            : "refresh_token must be at most " + MAX_REFRESH_TOKEN_LENGTH + " characters");
-      }
-      LoginService.Tokens tokens = logins.refresh(token, caller);
+      LoginService.Tokens tokens = logins.refresh(request.getRefreshToken(), CallContext.caller());
       return RefreshResponse.newBuilder()
           .setAccessToken(tokens.access().accessToken())
           .setTokenType("Bearer")
@@ -153,14 +110,8 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   @Override
   public void revoke(RevokeRequest request, StreamObserver<RevokeResponse> observer) {
     rpcs.unary(observer, () -> {
-      Caller caller = CallContext.caller();
-      String token = request.getToken();
-      if (token.isEmpty() || token.length() > TokenVerifier.MAX_TOKEN_LENGTH) {
-        audit.event(AuditEventType.TOKEN_REVOKE, caller).refused("invalid_argument");
-        throw ServiceException.invalid(token.isEmpty() ? "token must not be empty"
-            : "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes");
-      }
-      logins.revoke(token, request.getTokenTypeHint() == TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN, caller);
+      logins.revoke(request.getToken(), request.getTokenTypeHint() == TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN,
+          CallContext.caller());
       return RevokeResponse.getDefaultInstance();
     });
   }
@@ -176,16 +127,7 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   }
 
   private ValidateResponse validate(ValidateRequest request, Caller caller) {
-    String token = request.getToken();
-    if (token.isEmpty() || token.length() > TokenVerifier.MAX_TOKEN_LENGTH
-        || request.getAudience().length() > MAX_AUDIENCE_LENGTH) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).refused("invalid_argument");
-      throw ServiceException.invalid(token.isEmpty() ? "token must not be empty"
-          : token.length() > TokenVerifier.MAX_TOKEN_LENGTH
-              ? "token must be at most " + TokenVerifier.MAX_TOKEN_LENGTH + " bytes"
-              : "audience must be at most " + MAX_AUDIENCE_LENGTH + " characters");
-    }
-    Verification verification = validation.validate(token, request.getAudience(), caller);
+    Verification verification = validation.validate(request.getToken(), request.getAudience(), caller);
     if (verification.failure().isPresent()) {
       return ValidateResponse.newBuilder()
           .setActive(false)
@@ -208,29 +150,28 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
 
   @Override
   public void queryAudit(QueryAuditRequest request, StreamObserver<QueryAuditResponse> observer) {
-    rpcs.unary(observer, () -> trail.queryAudit(request, CallContext.caller(), CallContext.principal()));
+    rpcs.unary(observer, () -> trail.queryAudit(request, reader()));
   }
 
   @Override
   public void verifyAudit(VerifyAuditRequest request, StreamObserver<VerifyAuditResponse> observer) {
-    rpcs.unary(observer, () -> trail.verifyAudit(request, CallContext.caller(), CallContext.principal()));
+    rpcs.unary(observer, () -> trail.verifyAudit(request, reader()));
   }
 
   @Override
   public void listAuditCheckpoints(ListAuditCheckpointsRequest request,
       StreamObserver<ListAuditCheckpointsResponse> observer) {
-    rpcs.unary(observer, () -> trail.listCheckpoints(request, CallContext.caller(), CallContext.principal()));
+    rpcs.unary(observer, () -> trail.listCheckpoints(request, reader()));
   }
 
   @Override
   public void streamAudit(StreamAuditRequest request, StreamObserver<StreamAuditResponse> observer) {
-    trail.streamAudit(request, CallContext.caller(), CallContext.principal(),
-        (ServerCallStreamObserver<StreamAuditResponse>) observer, rpcs);
+    trail.streamAudit(request, reader(), (ServerCallStreamObserver<StreamAuditResponse>) observer, rpcs);
   }
 
   @Override
   public void summarizeAudit(SummarizeAuditRequest request, StreamObserver<SummarizeAuditResponse> observer) {
-    rpcs.unary(observer, () -> trail.summarize(request, CallContext.caller(), CallContext.principal()));
+    rpcs.unary(observer, () -> trail.summarize(request, reader()));
   }
 
   @Override
@@ -260,5 +201,9 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   @Override
   public void getAuditKeys(GetAuditKeysRequest request, StreamObserver<GetAuditKeysResponse> observer) {
     rpcs.unary(observer, () -> GetAuditKeysResponse.newBuilder().setKeysJson(auditKeys.jwkSetJson()).build());
+  }
+
+  private static TrailReading.Reader reader() {
+    return new TrailReading.Reader(CallContext.caller(), CallContext.principal());
   }
 }

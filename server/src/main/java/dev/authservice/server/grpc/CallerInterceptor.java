@@ -1,5 +1,7 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.usecase.Authorization;
+
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;
@@ -23,10 +25,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Puts the {@link Caller} of every RPC into the context and, for protected methods, checks the
- * {@code authorization: Bearer} token and the role. No or bad token is UNAUTHENTICATED; a valid
- * token without the role is PERMISSION_DENIED. Both refusals are recorded as
- * {@code ACCESS_DENIED} events.
+ * Puts the {@link Caller} of every RPC into the context and, for protected methods, has the
+ * {@link Authorization} use case admit the caller (bearer token and role, or client certificate),
+ * which records its refusals; the refusals become statuses here.
  */
 final class CallerInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -39,16 +40,13 @@ final class CallerInterceptor implements ServerInterceptor {
 
   private final ClientAddresses addresses;
   private final AccessPolicy policy;
-  private final TokenVerifier verifier;
-  private final AuditLog audit;
+  private final Authorization authorization;
   private final Rpcs rpcs;
 
-  CallerInterceptor(ClientAddresses addresses, AccessPolicy policy, TokenVerifier verifier,
-      AuditLog audit, Rpcs rpcs) {
+  CallerInterceptor(ClientAddresses addresses, AccessPolicy policy, Authorization authorization, Rpcs rpcs) {
     this.addresses = addresses;
     this.policy = policy;
-    this.verifier = verifier;
-    this.audit = audit;
+    this.authorization = authorization;
     this.rpcs = rpcs;
   }
 
@@ -62,54 +60,22 @@ final class CallerInterceptor implements ServerInterceptor {
         peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
     Context context = Context.current().withValue(CallContext.CALLER, caller);
 
-    Optional<AccessPolicy.Rule> rule = policy.rule(method);
-    if (rule.isEmpty() || (rule.get().clientCertificateSuffices() && !caller.peerIdentity().isEmpty())) {
+    Optional<Authorization.Rule> rule = policy.rule(method);
+    if (rule.isEmpty()) {
       return Contexts.interceptCall(context, call, headers, next);
     }
-    Set<String> required = rule.get().roles();
     try {
-      Optional<String> bearer = bearerToken(headers.get(AUTHORIZATION));
-      if (bearer.isEmpty()) {
-        return refuse(call, caller, Status.UNAUTHENTICATED.withDescription(
-            "this method needs 'authorization: Bearer <access token>' metadata"), "no_bearer_token");
+      Authorization.Admitted admitted = authorization.admit(rule.get(), Optional.ofNullable(headers.get(AUTHORIZATION)),
+          caller);
+      Context authorized = context.withValue(CallContext.CALLER, admitted.caller());
+      if (admitted.principal().isPresent()) {
+        authorized = authorized.withValue(CallContext.PRINCIPAL, admitted.principal().get());
       }
-      Verification verification = verifier.verify(bearer.get(), "");
-      if (!verification.active()) {
-        String reason = verification.failure().orElseThrow().reasonCode();
-        return refuse(call, caller, Status.UNAUTHENTICATED.withDescription(
-            "the bearer token is not valid (" + reason + "); log in again"), "bad_bearer_token:" + reason);
-      }
-      VerifiedToken principal = verification.token().orElseThrow();
-      Caller identified = caller.withActor(principal.username());
-      if (!principal.hasAnyRole(required)) {
-        return refuse(call, identified, Status.PERMISSION_DENIED.withDescription(
-            "this method needs one of the roles " + required.stream().sorted().toList()),
-            "missing_role", principal);
-      }
-      Context authorized = context.withValue(CallContext.CALLER, identified)
-          .withValue(CallContext.PRINCIPAL, principal);
       return Contexts.interceptCall(authorized, call, headers, next);
     } catch (RuntimeException e) {
       call.close(rpcs.toStatus(e), new Metadata());
       return new ServerCall.Listener<>() {};
     }
-  }
-
-  private <ReqT> ServerCall.Listener<ReqT> refuse(
-      ServerCall<ReqT, ?> call, Caller caller, Status status, String reason) {
-    return refuse(call, caller, status, reason, null);
-  }
-
-  private <ReqT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, ?> call, Caller caller,
-      Status status, String reason, VerifiedToken principal) {
-    AuditLog.Entry entry = audit.event(AuditEventType.ACCESS_DENIED, caller);
-    if (principal != null) {
-      entry.username(principal.username()).subject(principal.subject()).tokenId(principal.tokenId());
-    }
-    // refused before the method ran: counted with the caller's other refusals, not one document each
-    entry.refused(reason);
-    call.close(status, new Metadata());
-    return new ServerCall.Listener<>() {};
   }
 
   /** The subject of the verified client certificate, with mutual TLS; empty otherwise. */
@@ -126,18 +92,6 @@ final class CallerInterceptor implements ServerInterceptor {
       // TLS without a client certificate
     }
     return "";
-  }
-
-  private static Optional<String> bearerToken(String authorization) {
-    if (authorization == null) {
-      return Optional.empty();
-    }
-    String value = authorization.trim();
-    if (value.length() < 7 || !value.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ")) {
-      return Optional.empty();
-    }
-    String token = value.substring(7).trim();
-    return token.isEmpty() ? Optional.empty() : Optional.of(token);
   }
 
   private static String truncate(String userAgent) {

@@ -1,29 +1,14 @@
 package dev.authservice.server.grpc;
 
-import dev.authservice.proto.auth.v1.AuthServiceGrpc;
-import dev.authservice.server.usecase.CallerRecheck;
-import dev.authservice.server.usecase.StreamSettings;
-import dev.authservice.server.usecase.StreamSlots;
-import dev.authservice.server.audit.AuditLog;
-import dev.authservice.server.audit.chain.AuditSigner;
-import dev.authservice.server.audit.read.EventReads;
-import dev.authservice.server.audit.chain.AuditVerification;
-import dev.authservice.server.audit.chain.CheckpointStore;
-import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.audit.write.StoreHealth;
-import dev.authservice.server.usecase.LoginService;
 import dev.authservice.server.paging.PageTokens;
-import dev.authservice.server.throttle.LoginThrottle;
-import dev.authservice.server.keys.JwkSet;
-import dev.authservice.server.keys.SigningKeys;
-import dev.authservice.server.token.TokenVerifier;
-import dev.authservice.server.usecase.ValidationService;
-import dev.authservice.server.user.UserService;
+import dev.authservice.server.usecase.UseCases;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
+import java.time.Clock;
 import java.util.List;
-import java.util.Set;
+
 
 /** The auth.v1 services and the interceptor they run behind, wired from the capabilities. */
 public final class GrpcServices {
@@ -31,33 +16,20 @@ public final class GrpcServices {
   private final ServerInterceptor interceptor;
   private final ServerInterceptor storeGate;
 
-  /** What the services are built from. */
-  public record Parts(UserService users, LoginService logins, LoginThrottle throttle,
-      ValidationService validation, TokenVerifier verifier, SigningKeys keys, AuditLog audit,
-      EventReads auditStore, CheckpointStore checkpoints, AuditVerification verification, AuditSigner auditKeys,
-      SuspiciousActivityReview review, java.time.Clock clock,
-      PageTokens pageTokens, String defaultAudience, Set<String> allowedAudiences,
-      List<String> trustedProxies, boolean validateRequiresCaller, StoreHealth storeHealth,
-      StreamSettings streams, int summaryMaxRows) {}
+  /** How the transport itself treats callers. */
+  public record EdgeSettings(List<String> trustedProxies, boolean validateRequiresCaller) {}
 
-  public GrpcServices(Parts p) {
+  public GrpcServices(UseCases cases, PageTokens pageTokens, StoreHealth storeHealth, EdgeSettings settings,
+      Clock clock) {
     Rpcs rpcs = new Rpcs();
-    AudiencePolicy audiences = new AudiencePolicy(p.defaultAudience(), p.allowedAudiences());
-    AccessPolicy policy = new AccessPolicy(p.validateRequiresCaller());
-    Set<String> streamRoles = policy.rule(AuthServiceGrpc.getStreamAuditMethod().getFullMethodName())
-        .orElseThrow().roles();
-    AuditTrailRpcs trail = new AuditTrailRpcs(p.audit(), p.auditStore(), p.checkpoints(), p.verification(),
-        p.pageTokens(), new StreamSlots(p.streams()),
-        new CallerRecheck(p.verifier(), p.users(), p.clock(), p.streams().recheckInterval()), streamRoles,
-        p.summaryMaxRows());
     this.services = List.of(
-        new AuthServiceImpl(p.logins(), p.validation(), new JwkSet(p.keys()), p.audit(), trail,
-            p.auditKeys(), p.review(), p.clock(), audiences, rpcs),
-        new UserAdminServiceImpl(p.users(), p.logins(), p.throttle(), p.audit(), p.pageTokens(), rpcs),
-        new KeyAdminServiceImpl(p.keys(), p.auditKeys(), p.audit(), rpcs));
-    this.interceptor = new CallerInterceptor(new ClientAddresses(p.trustedProxies()),
-        policy, p.verifier(), p.audit(), rpcs);
-    this.storeGate = new StoreGate(p.storeHealth());
+        new AuthServiceImpl(cases.logins(), cases.validation(), cases.tokenKeys(),
+            new AuditTrailRpcs(cases.trail(), pageTokens), cases.auditKeys(), cases.review(), clock, rpcs),
+        new UserAdminServiceImpl(cases.accounts(), pageTokens, rpcs),
+        new KeyAdminServiceImpl(cases.keyAdministration(), rpcs));
+    this.interceptor = new CallerInterceptor(new ClientAddresses(settings.trustedProxies()),
+        new AccessPolicy(settings.validateRequiresCaller()), cases.authorization(), rpcs);
+    this.storeGate = new StoreGate(storeHealth);
   }
 
   /** The services, each refusing a malformed request with INVALID_ARGUMENT. */

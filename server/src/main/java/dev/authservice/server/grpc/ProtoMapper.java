@@ -7,7 +7,7 @@ import dev.authservice.proto.auth.v1.AuditOutcome;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
 import dev.authservice.server.core.ServiceException;
-import dev.authservice.server.throttle.FailureRecord;
+import dev.authservice.server.usecase.UserAdministration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -36,16 +36,15 @@ final class ProtoMapper {
     return Instant.ofEpochMilli(instant.toEpochMilli());
   }
 
-  static User user(dev.authservice.server.user.User user, Optional<FailureRecord> failures) {
+  static User user(UserAdministration.Account account) {
+    dev.authservice.server.user.User user = account.user();
     User.Builder proto = User.newBuilder()
         .setUsername(user.username())
         .addAllRoles(user.roles())
         .setDisabled(user.disabled())
-        .setCreateTime(timestamp(user.createTime()));
-    failures.ifPresent(f -> {
-      proto.setLockedPermanently(f.lockedPermanently());
-      f.lockedUntil().filter(until -> until.isAfter(Instant.now())).ifPresent(until -> proto.setLockedUntil(timestamp(until)));
-    });
+        .setCreateTime(timestamp(user.createTime()))
+        .setLockedPermanently(account.lockedPermanently());
+    account.lockedUntil().ifPresent(until -> proto.setLockedUntil(timestamp(until)));
     return proto.build();
   }
 

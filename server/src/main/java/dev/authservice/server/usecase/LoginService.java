@@ -36,9 +36,12 @@ public final class LoginService {
   private final RevocationList revocations;
   private final AuditLog audit;
   private final Duration clockSkew;
+  private final AudiencePolicy audiences;
 
   public LoginService(UserService users, LoginThrottle throttle, Sessions sessions, TokenIssuer issuer,
-      TokenVerifier verifier, RevocationList revocations, AuditLog audit, Duration clockSkew) {
+      TokenVerifier verifier, RevocationList revocations, AuditLog audit, Duration clockSkew,
+      AudiencePolicy audiences) {
+    this.audiences = audiences;
     this.users = users;
     this.throttle = throttle;
     this.sessions = sessions;
@@ -52,7 +55,20 @@ public final class LoginService {
   /** Tokens handed out by a login or a refresh. */
   public record Tokens(IssuedToken access, Sessions.Issued refresh) {}
 
-  public Tokens login(String username, String password, String audience, Caller caller) {
+  /** {@code audience}: empty for the default one. */
+  public Tokens login(String username, String password, String requestedAudience, Caller caller) {
+    String invalid = RequestLimits.first(
+        RequestLimits.required("username", username, UserService.MAX_USERNAME_LENGTH),
+        RequestLimits.required("password", password, UserService.MAX_PASSWORD_LENGTH),
+        RequestLimits.optional("audience", requestedAudience, RequestLimits.MAX_NAME_LENGTH),
+        requestedAudience.isEmpty() || audiences.allowed(requestedAudience) ? null
+            : "audience '" + requestedAudience + "' is not one this server issues tokens for");
+    if (invalid != null) {
+      audit.event(AuditEventType.LOGIN, caller)
+          .username(username.length() <= UserService.MAX_USERNAME_LENGTH ? username : "").refused("invalid_argument");
+      RequestLimits.reject(invalid);
+    }
+    String audience = requestedAudience.isEmpty() ? audiences.defaultAudience() : requestedAudience;
     LoginThrottle.Admission admission = throttle.admit(username, caller.clientIp());
     if (admission instanceof LoginThrottle.Refused refused) {
       LoginThrottle.Refusal refusal = refused.refusal();
@@ -92,6 +108,11 @@ public final class LoginService {
   }
 
   public Tokens refresh(String refreshToken, Caller caller) {
+    String invalid = RequestLimits.required("refresh_token", refreshToken, RequestLimits.MAX_REFRESH_TOKEN_LENGTH);
+    if (invalid != null) {
+      audit.event(AuditEventType.TOKEN_REFRESH, caller).refused("invalid_argument");
+      RequestLimits.reject(invalid);
+    }
     Sessions.Outcome outcome = sessions.refresh(refreshToken);
     switch (outcome) {
       case Sessions.Outcome.Refused refused -> {
@@ -132,6 +153,11 @@ public final class LoginService {
    * denied by {@code jti} until it expires; anything else is accepted and ignored.
    */
   public void revoke(String token, boolean hintRefresh, Caller caller) {
+    String invalid = RequestLimits.required("token", token, TokenVerifier.MAX_TOKEN_LENGTH);
+    if (invalid != null) {
+      audit.event(AuditEventType.TOKEN_REVOKE, caller).refused("invalid_argument");
+      RequestLimits.reject(invalid);
+    }
     if (!hintRefresh || token.indexOf('.') >= 0) {
       Verification verification = verifier.verifySignatureOnly(token);
       if (verification.token().isPresent()) {
@@ -166,7 +192,7 @@ public final class LoginService {
   }
 
   /** Disabling a user also ends the user's tokens, everywhere, at once. */
-  public User disableUser(String username, Caller caller) {
+  public User disableUser(String username) {
     User user = users.disable(username);
     revocations.revoke(new Revocation(Revocation.Kind.SUBJECT, user.subject(), Optional.empty()));
     sessions.endSessionsOf(user.subject());

@@ -34,11 +34,11 @@ public final class StreamSlots {
     int mine = open.getOrDefault(caller, 0);
     if (mine >= perCaller) {
       return new Refused("too_many_streams:caller", "this caller already has " + perCaller
-          + " open StreamAudit calls on this instance (AUTH_STREAM_MAX_PER_CALLER); end one, then retry");
+          + " open StreamAudit calls on this instance; end one, then retry");
     }
     if (openTotal >= total) {
       return new Refused("too_many_streams:instance", "this instance already serves " + total
-          + " StreamAudit calls (AUTH_STREAM_MAX_OPEN); retry later");
+          + " StreamAudit calls; retry later");
     }
     open.put(caller, mine + 1);
     openTotal++;

@@ -45,6 +45,12 @@ public final class ValidationService {
   }
 
   public Verification validate(String token, String audience, Caller caller) {
+    String invalid = RequestLimits.first(RequestLimits.required("token", token, TokenVerifier.MAX_TOKEN_LENGTH),
+        RequestLimits.optional("audience", audience, RequestLimits.MAX_NAME_LENGTH));
+    if (invalid != null) {
+      audit.event(AuditEventType.TOKEN_VALIDATE, caller).refused("invalid_argument");
+      RequestLimits.reject(invalid);
+    }
     Verification verification = verifier.verify(token, audience);
     if (verification.failure().isPresent()) {
       ValidationFailure failure = verification.failure().get();

@@ -1,0 +1,109 @@
+package dev.authservice.server;
+
+import dev.authservice.integrity.Checkpoint;
+import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.chain.AuditChains;
+import dev.authservice.server.audit.chain.AuditCheckpointer;
+import dev.authservice.server.audit.chain.AuditVerification;
+import dev.authservice.server.audit.chain.CheckpointStore;
+import dev.authservice.server.audit.chain.RetentionSweeper;
+import dev.authservice.server.audit.write.GroupCommitWriter;
+import dev.authservice.server.audit.write.RefusalRollup;
+import dev.authservice.server.audit.write.StoreHealth;
+import dev.authservice.server.audit.write.ValidationRollup;
+import dev.authservice.server.review.ReviewSchedule;
+import dev.authservice.server.review.SuspiciousActivityReview;
+import dev.authservice.server.storage.mongo.MongoAuditStore;
+import dev.authservice.server.storage.mongo.MongoStorage;
+import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The audit trail of this instance: its chain, the group-commit writer and spool, the log every
+ * use case records through, the rollups, checkpoints, verification, retention and the review.
+ */
+final class AuditAssembly implements AutoCloseable {
+  private static final Duration STORE_PROBE_INTERVAL = Duration.ofSeconds(1);
+
+  final MongoAuditStore events;
+  final CheckpointStore checkpoints;
+  final StoreHealth health;
+  final GroupCommitWriter writer;
+  final AuditLog log;
+  final AuditVerification verification;
+  final SuspiciousActivityReview review;
+  final Optional<ValidationRollup> validationRollup;
+  private final RefusalRollup refusals;
+  private final AuditCheckpointer checkpointer;
+  private final KeyAssembly keys;
+  private final Clock clock;
+
+  private AuditAssembly(MongoAuditStore events, CheckpointStore checkpoints, StoreHealth health,
+      GroupCommitWriter writer, RefusalRollup refusals, Optional<ValidationRollup> validationRollup, AuditLog log,
+      AuditCheckpointer checkpointer, AuditVerification verification, SuspiciousActivityReview review,
+      KeyAssembly keys, Clock clock) {
+    this.events = events;
+    this.checkpoints = checkpoints;
+    this.health = health;
+    this.writer = writer;
+    this.refusals = refusals;
+    this.validationRollup = validationRollup;
+    this.log = log;
+    this.checkpointer = checkpointer;
+    this.verification = verification;
+    this.review = review;
+    this.keys = keys;
+    this.clock = clock;
+  }
+
+  /** Registers this run's chain and starts its writer. */
+  static AuditAssembly open(MongoStorage storage, ServerConfig config, KeyAssembly keys, Clock clock) {
+    MongoAuditStore events = storage.auditEvents();
+    CheckpointStore checkpoints = storage.auditCheckpoints();
+    String chain = AuditChains.chainId(config.instanceId(), clock.millis());
+    checkpoints.registerChain(chain, config.instanceId(), clock.instant());
+    StoreHealth health = new StoreHealth(storage::ping);
+    GroupCommitWriter writer = new GroupCommitWriter(events, MvStoreAuditSpool.open(config.dataDir()), health,
+        new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
+    RefusalRollup refusals = new RefusalRollup(writer, config.refusalRollupMaxKeys());
+    Optional<ValidationRollup> validationRollup = config.validationAudit() == ValidationAuditMode.ROLLUP
+        ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
+    return new AuditAssembly(events, checkpoints, health, writer, refusals, validationRollup,
+        new AuditLog(writer, refusals, clock, config.instanceId()),
+        new AuditCheckpointer(writer, checkpoints, events, keys.auditSigner(), clock),
+        new AuditVerification(events, checkpoints, keys.auditSigner()),
+        new SuspiciousActivityReview(config.review(), events, writer, storage.reviewLeases(), clock,
+            config.instanceId()),
+        keys, clock);
+  }
+
+  void schedule(Background background, ServerConfig config) {
+    validationRollup.ifPresent(r -> Background.every(background.rollups, config.rollupFlushInterval(),
+        "flush validation rollups", r::flush));
+    Background.every(background.rollups, config.rollupFlushInterval(), "flush refused calls",
+        () -> refusals.flush(clock.instant()));
+    Background.every(background.trail, config.auditCheckpointInterval(), "audit checkpoint", checkpointer::periodic);
+    config.auditRetention().ifPresent(retention -> background.trail.scheduleWithFixedDelay(
+        new RetentionSweeper(events, checkpoints, keys.auditSigner(), clock, retention), 0,
+        config.auditSweepInterval().toMillis(), TimeUnit.MILLISECONDS));
+    Background.every(background.upkeep, STORE_PROBE_INTERVAL, "store probe", health::probe);
+    config.review().schedule().ifPresent(cron -> new ReviewSchedule(cron, review, background.reviews, clock).start());
+  }
+
+  /** Writes what is counted and queued, then this run's shutdown checkpoint (background already stopped). */
+  @Override
+  public void close() {
+    validationRollup.ifPresent(ValidationRollup::flush);
+    refusals.flush(Instant.MAX);
+    writer.close();
+    try {
+      checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN);
+    } catch (RuntimeException e) {
+      System.err.println("could not write the shutdown audit checkpoint: " + e);
+    }
+  }
+}
