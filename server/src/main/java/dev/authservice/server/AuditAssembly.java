@@ -13,7 +13,6 @@ import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.audit.write.ValidationRollup;
 import dev.authservice.server.review.ReviewSchedule;
 import dev.authservice.server.review.SuspiciousActivityReview;
-import dev.authservice.server.storage.mongo.MongoAuditStore;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import java.time.Clock;
@@ -29,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 final class AuditAssembly implements AutoCloseable {
   private static final Duration STORE_PROBE_INTERVAL = Duration.ofSeconds(1);
 
-  final MongoAuditStore events;
+  final MongoStorage.AuditPorts events;
   final CheckpointStore checkpoints;
   final StoreHealth health;
   final GroupCommitWriter writer;
@@ -42,7 +41,7 @@ final class AuditAssembly implements AutoCloseable {
   private final KeyAssembly keys;
   private final Clock clock;
 
-  private AuditAssembly(MongoAuditStore events, CheckpointStore checkpoints, StoreHealth health,
+  private AuditAssembly(MongoStorage.AuditPorts events, CheckpointStore checkpoints, StoreHealth health,
       GroupCommitWriter writer, RefusalRollup refusals, Optional<ValidationRollup> validationRollup, AuditLog log,
       AuditCheckpointer checkpointer, AuditVerification verification, SuspiciousActivityReview review,
       KeyAssembly keys, Clock clock) {
@@ -62,21 +61,21 @@ final class AuditAssembly implements AutoCloseable {
 
   /** Registers this run's chain and starts its writer. */
   static AuditAssembly open(MongoStorage storage, ServerConfig config, KeyAssembly keys, Clock clock) {
-    MongoAuditStore events = storage.auditEvents();
+    MongoStorage.AuditPorts events = storage.auditPorts();
     CheckpointStore checkpoints = storage.auditCheckpoints();
     String chain = AuditChains.chainId(config.instanceId(), clock.millis());
     checkpoints.registerChain(chain, config.instanceId(), clock.instant());
     StoreHealth health = new StoreHealth(storage::ping);
-    GroupCommitWriter writer = new GroupCommitWriter(events, MvStoreAuditSpool.open(config.dataDir()), health,
+    GroupCommitWriter writer = new GroupCommitWriter(events.writes(), MvStoreAuditSpool.open(config.dataDir()), health,
         new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
     RefusalRollup refusals = new RefusalRollup(writer, config.refusalRollupMaxKeys());
     Optional<ValidationRollup> validationRollup = config.validationAudit() == ValidationAuditMode.ROLLUP
         ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
     return new AuditAssembly(events, checkpoints, health, writer, refusals, validationRollup,
         new AuditLog(writer, refusals, clock, config.instanceId()),
-        new AuditCheckpointer(writer, checkpoints, events, keys.auditSigner(), clock),
-        new AuditVerification(events, checkpoints, keys.auditSigner()),
-        new SuspiciousActivityReview(config.review(), events, writer, storage.reviewLeases(), clock,
+        new AuditCheckpointer(writer, checkpoints, events.chains(), keys.auditSigner(), clock),
+        new AuditVerification(events.chains(), checkpoints, keys.auditSigner()),
+        new SuspiciousActivityReview(config.review(), events.reads(), writer, storage.reviewLeases(), clock,
             config.instanceId()),
         keys, clock);
   }
@@ -88,7 +87,7 @@ final class AuditAssembly implements AutoCloseable {
         () -> refusals.flush(clock.instant()));
     Background.every(background.trail, config.auditCheckpointInterval(), "audit checkpoint", checkpointer::periodic);
     config.auditRetention().ifPresent(retention -> background.trail.scheduleWithFixedDelay(
-        new RetentionSweeper(events, checkpoints, keys.auditSigner(), clock, retention), 0,
+        new RetentionSweeper(events.chains(), checkpoints, keys.auditSigner(), clock, retention), 0,
         config.auditSweepInterval().toMillis(), TimeUnit.MILLISECONDS));
     Background.every(background.upkeep, STORE_PROBE_INTERVAL, "store probe", health::probe);
     config.review().schedule().ifPresent(cron -> new ReviewSchedule(cron, review, background.reviews, clock).start());

@@ -73,7 +73,7 @@ final class CapabilityAssembly {
         config.clockSkew(), new AudiencePolicy(config.defaultAudience(), config.allowedAudiences()));
     ValidationService validation = new ValidationService(verifier, audit.log, audit.validationRollup, clock,
         config.validateFailuresPerMinute(), config.validateFailureDelay());
-    TrailReading trail = new TrailReading(audit.events, audit.checkpoints, audit.verification, audit.log,
+    TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
         new StreamSlots(config.streams()),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());
     UseCases useCases = new UseCases(logins, validation,

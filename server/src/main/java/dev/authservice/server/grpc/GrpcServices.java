@@ -15,6 +15,7 @@ public final class GrpcServices {
   private final List<BindableService> services;
   private final ServerInterceptor interceptor;
   private final ServerInterceptor storeGate;
+  private final Rpcs rpcs;
 
   /** How the transport itself treats callers. */
   public record EdgeSettings(List<String> trustedProxies, boolean validateRequiresCaller) {}
@@ -29,12 +30,13 @@ public final class GrpcServices {
         new KeyAdminServiceImpl(cases.keyAdministration(), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(settings.trustedProxies()),
         new AccessPolicy(settings.validateRequiresCaller()), cases.authorization(), rpcs);
-    this.storeGate = new StoreGate(storeHealth);
+    this.storeGate = new StoreGate(storeHealth, rpcs);
+    this.rpcs = rpcs;
   }
 
   /** The services, each refusing a malformed request with INVALID_ARGUMENT. */
   public List<ServerServiceDefinition> services() {
-    return services.stream().map(s -> MalformedRequests.guard(s.bindService())).toList();
+    return services.stream().map(s -> MalformedRequests.guard(s.bindService(), rpcs)).toList();
   }
 
   /** Interceptors in the order calls pass them: the store gate first, then the caller. */

@@ -8,7 +8,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
+import dev.authservice.server.core.ServiceException;
 import java.io.InputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +34,16 @@ final class MalformedRequests implements ServerInterceptor {
     }
   };
 
+  private final Rpcs rpcs;
+
+  private MalformedRequests(Rpcs rpcs) {
+    this.rpcs = rpcs;
+  }
+
   /** The service, parsing its requests where a malformed one can be refused properly. */
-  static ServerServiceDefinition guard(ServerServiceDefinition service) {
+  static ServerServiceDefinition guard(ServerServiceDefinition service, Rpcs rpcs) {
     return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(service, RAW),
-        new MalformedRequests());
+        new MalformedRequests(rpcs));
   }
 
   @Override
@@ -82,7 +88,7 @@ final class MalformedRequests implements ServerInterceptor {
       private void refuse(String what) {
         refused = true;
         log.info("refused a call from a client: {} {}", method, what);
-        call.close(Status.INVALID_ARGUMENT.withDescription("the client " + what), new Metadata());
+        call.close(rpcs.toStatus(ServiceException.invalid("the client " + what)), new Metadata());
       }
     };
   }

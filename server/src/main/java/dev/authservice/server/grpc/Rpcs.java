@@ -1,7 +1,5 @@
 package dev.authservice.server.grpc;
 
-import com.mongodb.MongoException;
-import com.mongodb.MongoTimeoutException;
 import dev.authservice.server.core.ServiceException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -11,7 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where failures become gRPC statuses. A {@link ServiceException} carries a
+ * The one place where failures become gRPC statuses: every service, the interceptor, the store
+ * gate and the message guard answer through it. A {@link ServiceException} carries a
  * vetted message; anything else is logged here in full and answered with a fixed text, so no
  * library message or stack trace reaches a client.
  */
@@ -47,17 +46,7 @@ final class Rpcs {
     if (e instanceof StatusRuntimeException sre) {
       return sre.getStatus();
     }
-    if (e instanceof MongoTimeoutException || isStoreUnreachable(e)) {
-      log.warn("store unavailable: {}", e.toString());
-      return Status.UNAVAILABLE.withDescription("the store is unavailable; retry shortly");
-    }
     log.error("internal error", e);
     return Status.INTERNAL.withDescription("internal error; the server log has details");
-  }
-
-  private static boolean isStoreUnreachable(Throwable e) {
-    return e instanceof com.mongodb.MongoSocketException
-        || e instanceof com.mongodb.MongoNotPrimaryException
-        || (e instanceof MongoException me && me.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL));
   }
 }

@@ -6,7 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
+import dev.authservice.server.core.ServiceException;
 import java.util.Set;
 
 /**
@@ -21,9 +21,11 @@ final class StoreGate implements ServerInterceptor {
       AuthServiceGrpc.getGetAuditKeysMethod().getFullMethodName());
 
   private final StoreHealth health;
+  private final Rpcs rpcs;
 
-  StoreGate(StoreHealth health) {
+  StoreGate(StoreHealth health, Rpcs rpcs) {
     this.health = health;
+    this.rpcs = rpcs;
   }
 
   @Override
@@ -32,8 +34,8 @@ final class StoreGate implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     boolean needsStore = method.startsWith("auth.v1.") && !SERVED_FROM_MEMORY.contains(method);
     if (needsStore && !health.reachable()) {
-      call.close(Status.UNAVAILABLE.withDescription(
-          "the store is unreachable; this call needs it, retry shortly (Validate keeps working)"), new Metadata());
+      call.close(rpcs.toStatus(new ServiceException(ServiceException.Kind.UNAVAILABLE,
+          "the store is unreachable; this call needs it, retry shortly (Validate keeps working)")), new Metadata());
       return new ServerCall.Listener<>() {};
     }
     return next.startCall(call, headers);

@@ -118,33 +118,42 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   public UserStore users() {
-    return new MongoUserStore(collection(MongoUserStore.COLLECTION), barrier);
+    return StoreOutages.guard(UserStore.class, new MongoUserStore(collection(MongoUserStore.COLLECTION), barrier));
   }
 
-  /** The trail, as one adapter serving the writer, the readers and the chain verification. */
+  /** The trail's three ports (writing, reading, chains), over one adapter. */
+  public record AuditPorts(EventWrites writes, EventReads reads, ChainReads chains) {}
+
+  public AuditPorts auditPorts() {
+    MongoAuditStore store = auditEvents();
+    return new AuditPorts(StoreOutages.guard(EventWrites.class, store), StoreOutages.guard(EventReads.class, store),
+        StoreOutages.guard(ChainReads.class, store));
+  }
+
+  /** The trail's adapter itself, unguarded: for tools and tests that write and read it directly. */
   public MongoAuditStore auditEvents() {
     return new MongoAuditStore(collection(MongoAuditStore.COLLECTION), barrier);
   }
 
   public SigningKeyStore signingKeys(KeyEncryption encryption) {
-    return new MongoSigningKeyStore(collection(MongoSigningKeyStore.COLLECTION), encryption, barrier);
+    return StoreOutages.guard(SigningKeyStore.class, new MongoSigningKeyStore(collection(MongoSigningKeyStore.COLLECTION), encryption, barrier));
   }
 
   public RevocationStore revocations() {
-    return new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION),
-        collection(MongoRevocationStore.SEQUENCES), barrier);
+    return StoreOutages.guard(RevocationStore.class, new MongoRevocationStore(collection(MongoRevocationStore.COLLECTION),
+        collection(MongoRevocationStore.SEQUENCES), barrier));
   }
 
   public RefreshTokenStore refreshTokens() {
-    return new MongoRefreshTokenStore(collection(MongoRefreshTokenStore.COLLECTION), barrier);
+    return StoreOutages.guard(RefreshTokenStore.class, new MongoRefreshTokenStore(collection(MongoRefreshTokenStore.COLLECTION), barrier));
   }
 
   public FailureStore loginFailures() {
-    return new MongoFailureStore(collection(MongoFailureStore.COLLECTION), barrier);
+    return StoreOutages.guard(FailureStore.class, new MongoFailureStore(collection(MongoFailureStore.COLLECTION), barrier));
   }
 
   public AddressAttemptStore loginAddressAttempts() {
-    return new MongoAddressAttemptStore(collection(MongoAddressAttemptStore.COLLECTION));
+    return StoreOutages.guard(AddressAttemptStore.class, new MongoAddressAttemptStore(collection(MongoAddressAttemptStore.COLLECTION)));
   }
 
   public byte[] sharedSecret(String name) {
@@ -167,17 +176,17 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   public CheckpointStore auditCheckpoints() {
-    return new MongoCheckpointStore(collection(MongoCheckpointStore.COLLECTION),
-        collection(MongoCheckpointStore.CHAINS), barrier);
+    return StoreOutages.guard(CheckpointStore.class, new MongoCheckpointStore(collection(MongoCheckpointStore.COLLECTION),
+        collection(MongoCheckpointStore.CHAINS), barrier));
   }
 
   public ReviewLeases reviewLeases() {
-    return new MongoReviewLeases(collection(MongoReviewLeases.COLLECTION), barrier);
+    return StoreOutages.guard(ReviewLeases.class, new MongoReviewLeases(collection(MongoReviewLeases.COLLECTION), barrier));
   }
 
   /** The audit signing keys: stored like the token keys, in a collection of their own. */
   public SigningKeyStore auditSigningKeys(KeyEncryption encryption) {
-    return new MongoSigningKeyStore(collection(AUDIT_SIGNING_KEYS), encryption, barrier);
+    return StoreOutages.guard(SigningKeyStore.class, new MongoSigningKeyStore(collection(AUDIT_SIGNING_KEYS), encryption, barrier));
   }
 
   /** Whether the store answers a ping right now. */
