@@ -56,6 +56,32 @@ final class SeededTrail implements AutoCloseable {
     return new Run(instance, new AuditChains(chain));
   }
 
+  /**
+   * What a store writer who knows the hash construction forges: events of {@code instance} at
+   * {@code times}, chained with correct hashes onto {@code chain} after its current head (seq 1
+   * when it has none), written straight to the events collection. Nothing registers the chain.
+   */
+  List<AuditEvent> forge(String chain, String instance, List<Instant> times) {
+    Optional<dev.authservice.integrity.ChainedEvent> head = events.head(chain);
+    long seq = head.map(dev.authservice.integrity.ChainedEvent::seq).orElse(0L);
+    String prev = head.map(dev.authservice.integrity.ChainedEvent::hash).orElse(Hashes.ZERO);
+    List<AuditEvent> forged = new ArrayList<>();
+    for (Instant time : times) {
+      seq++;
+      Instant millis = Instant.ofEpochMilli(time.toEpochMilli());
+      AuditEvent positioned = new AuditEvent(EventIds.at(millis), millis, AuditEventType.LOGIN, AuditOutcome.SUCCESS,
+          "mallory", "subject-mallory", "", "10.6.6.6", "forged", "auth.v1.AuthService/Login", "", instance, "", "")
+          .sealed(chain, seq, prev, "");
+      AuditEvent sealed = positioned.sealed(chain, seq, prev, dev.authservice.integrity.Hashes.of(
+          AuditChains.toChained(positioned)));
+      forged.add(sealed);
+      prev = sealed.hash();
+    }
+    events.insertAll(forged);
+    events.sync();
+    return forged;
+  }
+
   /** One writer run's chain. */
   final class Run {
     private final String instance;
