@@ -27,11 +27,12 @@ import java.util.TreeMap;
  *
  * <p>Every event handed in is either checked or reported: events before the head a chain is
  * verified from count only if they link, hash by hash, up to that signed head; any other is
- * {@link Problem#UNLINKED_EVENT}. Events after every claim (unanchored) are accepted only while
- * they could be genuinely new: one older, by more than {@link #UNVOUCHED_MARGIN_MILLIS}, than a
- * signed checkpoint that does not name it was added after that checkpoint was signed
- * ({@link Problem#UNVOUCHED_CHAIN}), since every checkpoint names the head of every registered
- * chain that had events.
+ * {@link Problem#UNLINKED_EVENT}. Events after every claim (unanchored) are accepted only where
+ * they could be genuinely new ({@link Problem#UNVOUCHED_CHAIN} otherwise): a chain no signed
+ * checkpoint names at all may not be older, by more than {@link #UNVOUCHED_MARGIN_MILLIS}, than
+ * the newest signed checkpoint, since every checkpoint names the head of every registered chain
+ * that has events; and nothing may follow a chain's own shutdown checkpoint, which its writer
+ * signs after its last event (spooled ones included).
  */
 public final class TrailVerifier {
   /** How far on either side a moved event's true position is looked for. */
@@ -40,10 +41,10 @@ public final class TrailVerifier {
   /**
    * How much older than a signed checkpoint an event may be and still be missing from it: an
    * event is timed before it reaches the store (a commit in flight, a validation rollup timed at
-   * its first occurrence and flushed seconds later, clocks of instances that differ). The same
-   * two minutes StreamAudit allows an event to be timed before its predecessors.
+   * its first occurrence and flushed seconds later) and by its own instance's clock. The same
+   * five minutes StreamAudit's resume floor trails by for those reasons.
    */
-  public static final long UNVOUCHED_MARGIN_MILLIS = java.time.Duration.ofMinutes(2).toMillis();
+  public static final long UNVOUCHED_MARGIN_MILLIS = java.time.Duration.ofMinutes(5).toMillis();
 
   /**
    * Only events between checkpoints at or before {@code start} and at or after {@code end}; null
@@ -71,6 +72,8 @@ public final class TrailVerifier {
   private final Map<String, Long> lastNamed = new HashMap<>();
   /** The newest signed periodic or shutdown checkpoint of the whole trail, if any. */
   private Checkpoint newest;
+  /** Each chain's signed shutdown checkpoint: its writer's last word on it. */
+  private final Map<String, Checkpoint> shutdowns = new HashMap<>();
   private long unchained;
   private final Map<String, NavigableMap<Long, Claim>> claims = new HashMap<>();
   private final Map<String, Checkpoint> purges = new HashMap<>();
@@ -114,6 +117,9 @@ public final class TrailVerifier {
     }
     if (newest == null || c.time() > newest.time()) {
       newest = c;
+    }
+    if (c.kind() == Checkpoint.Kind.SHUTDOWN) {
+      shutdowns.merge(c.chain(), c, (x, y) -> x.seq() >= y.seq() ? x : y);
     }
   }
 
@@ -233,8 +239,7 @@ public final class TrailVerifier {
     long count = 0;
     long chainUnanchored = 0;
     long chainLost = 0;
-    long unvouched = 0;
-    long firstUnvouched = 0;
+    Unvouched unvouched = new Unvouched(chain);
     boolean first = true;
     while (events.hasNext()) {
       ChainedEvent e = events.next();
@@ -250,11 +255,8 @@ public final class TrailVerifier {
       count++;
       if (e.seq() > maxClaim) {
         chainUnanchored++;
-        if (newest != null && e.time() < newest.time() - UNVOUCHED_MARGIN_MILLIS) {
-          // no checkpoint names it, yet one signed well after its time named every chain with events
-          firstUnvouched = unvouched++ == 0 ? e.seq() : firstUnvouched;
-        }
       }
+      unvouched.check(e);
       if (e.seq() > expected) {
         Optional<Checkpoint.Lost> lost = lostThrough(chain, expected, e.seq() - 1);
         if (lost.isPresent()) {
@@ -287,13 +289,7 @@ public final class TrailVerifier {
       lastSeq = e.seq();
     }
     beforeHead.close();
-    if (unvouched > 0) {
-      found(chain, Problem.UNVOUCHED_CHAIN, firstUnvouched, unvouched + " events from seq " + firstUnvouched
-          + " on are older than the signed checkpoint of " + newest.chain() + " at "
-          + java.time.Instant.ofEpochMilli(newest.time()) + " by more than "
-          + java.time.Duration.ofMillis(UNVOUCHED_MARGIN_MILLIS).toMinutes() + " minutes, which names every chain"
-          + " with events, yet no checkpoint names them: they were added after it was signed");
-    }
+    unvouched.report();
     if (count == beforeHead.count && maxClaim > start.afterSeq()) {
       found(chain, Problem.CHAIN_MISSING, start.afterSeq() + 1, "checkpoints cover seq up to " + maxClaim
           + " but the chain has no events " + (start.afterSeq() == 0 ? "left" : "after seq " + start.afterSeq())
@@ -305,6 +301,53 @@ public final class TrailVerifier {
     eventsVerified += count;
     unanchored += chainUnanchored;
     eventCounts.put(chain, new long[] {count, chainUnanchored, chainLost});
+  }
+
+  /**
+   * Events no signed checkpoint vouches for although one would have to if they were genuine:
+   * after the chain's own shutdown checkpoint (its writer's last word), or in a chain no
+   * checkpoint names at all, timed well before the newest checkpoint, which named every
+   * registered chain that had events. A chain no checkpoint names whose events are newer than
+   * that may be a new instance's, and is merely unanchored.
+   */
+  private final class Unvouched {
+    private final String chain;
+    private final Checkpoint shutdown;
+    private final boolean neverNamed;
+    private long afterShutdown;
+    private long firstAfterShutdown;
+    private long old;
+    private long firstOld;
+
+    Unvouched(String chain) {
+      this.chain = chain;
+      this.shutdown = shutdowns.get(chain);
+      this.neverNamed = !claims.containsKey(chain) && !purges.containsKey(chain);
+    }
+
+    void check(ChainedEvent e) {
+      if (shutdown != null && e.seq() > shutdown.seq()) {
+        firstAfterShutdown = afterShutdown++ == 0 ? e.seq() : firstAfterShutdown;
+      }
+      if (neverNamed && newest != null && e.time() < newest.time() - UNVOUCHED_MARGIN_MILLIS) {
+        firstOld = old++ == 0 ? e.seq() : firstOld;
+      }
+    }
+
+    void report() {
+      if (afterShutdown > 0) {
+        found(chain, Problem.UNVOUCHED_CHAIN, firstAfterShutdown, afterShutdown + " events from seq "
+            + firstAfterShutdown + " on follow the chain's signed shutdown checkpoint at seq " + shutdown.seq() + " ("
+            + java.time.Instant.ofEpochMilli(shutdown.time()) + "), after which its writer wrote nothing");
+      }
+      if (old > 0) {
+        found(chain, Problem.UNVOUCHED_CHAIN, firstOld, old + " events from seq "
+            + firstOld + " on are older than the signed checkpoint of " + newest.chain() + " at "
+            + java.time.Instant.ofEpochMilli(newest.time()) + " by more than "
+            + java.time.Duration.ofMillis(UNVOUCHED_MARGIN_MILLIS).toMinutes() + " minutes, which names every chain"
+            + " with events, yet no checkpoint names this chain: it was added after that checkpoint was signed");
+      }
+    }
   }
 
   /** Whether the event matches its own hash; reports it (altered, or moved) when it does not. */

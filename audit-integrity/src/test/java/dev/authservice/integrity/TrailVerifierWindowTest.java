@@ -57,13 +57,17 @@ class TrailVerifierWindowTest {
     }
 
     Checkpoint checkpoint(String chain, long time) {
+      return checkpoint(chain, time, Checkpoint.Kind.PERIODIC);
+    }
+
+    Checkpoint checkpoint(String chain, long time, Checkpoint.Kind kind) {
       List<Checkpoint.Head> heads = new ArrayList<>();
       events.forEach((other, list) -> {
         if (!other.equals(chain)) {
           heads.add(new Checkpoint.Head(other, head(other).seq(), head(other).hash()));
         }
       });
-      Checkpoint c = new Checkpoint(Checkpoint.Kind.PERIODIC, chain, head(chain).seq(), head(chain).hash(), time,
+      Checkpoint c = new Checkpoint(kind, chain, head(chain).seq(), head(chain).hash(), time,
           heads, lastCheckpointHash.getOrDefault(chain, Hashes.ZERO), "");
       lastCheckpointHash.put(chain, c.checkpointHash());
       return c.withSignature(CheckpointSignatures.sign(c, keys.getPrivate(), "k1"));
@@ -463,7 +467,34 @@ class TrailVerifierWindowTest {
   }
 
   @Test
-  void eventsAppendedToAStoppedChainWithOldTimesAreUnvouched() throws Exception {
+  void eventsAfterAChainsShutdownCheckpointAreUnvouchedEvenIfALaterCheckpointNamesThem() throws Exception {
+    Trail trail = new Trail();
+    for (int seq = 1; seq <= 10; seq++) {
+      trail.append(A, seq * 1000L);
+    }
+    Checkpoint shutdown = trail.checkpoint(A, 10_500, Checkpoint.Kind.SHUTDOWN);
+    trail.append(B, 20_000);
+    Checkpoint cpB = trail.checkpoint(B, 20_500);
+    trail.append(A, 30_000);
+    trail.append(A, 31_000);
+    // the store's new head of A, as a checkpoint signed after the append names it
+    trail.append(B, 40_000);
+    Checkpoint namesForged = trail.checkpoint(B, 40_500);
+    for (List<Checkpoint> carried : List.of(List.of(shutdown, cpB), List.of(shutdown, cpB, namesForged))) {
+      TrailReport report = trail.verify(TrailVerifier.Window.ALL, carried, trail.from(Map.of()));
+      ChainReport a = report(report, A);
+      assertEquals(Optional.of(Problem.UNVOUCHED_CHAIN), a.problem(), a.toString());
+      assertEquals(11, a.firstBadSeq());
+      assertTrue(a.detail().startsWith("2 events from seq 11 on follow the chain's signed shutdown checkpoint at seq 10"),
+          a.detail());
+    }
+    assertEquals(OptionalLong.of(20_500), report(trail.verify(TrailVerifier.Window.ALL, List.of(shutdown, cpB),
+        trail.from(Map.of())), A).lastCheckpointMillis(), "B's checkpoint named A's head after A's own");
+  }
+
+  @Test
+  void eventsAfterTheLastCheckpointOfAChainThatStoppedWithoutOneAreOnlyUnanchored() throws Exception {
+    // the limit: a crashed run's spool replayed later looks the same as a forged tail
     Trail trail = new Trail();
     for (int seq = 1; seq <= 10; seq++) {
       trail.append(A, seq * 1000L);
@@ -472,11 +503,8 @@ class TrailVerifierWindowTest {
     trail.append(B, 20 * MINUTES);
     Checkpoint cpB = trail.checkpoint(B, 20 * MINUTES + 500);
     trail.append(A, 11_000);
-    trail.append(A, 12_000);
     TrailReport report = trail.verify(TrailVerifier.Window.ALL, List.of(cpA, cpB), trail.from(Map.of()));
-    ChainReport a = report(report, A);
-    assertEquals(Optional.of(Problem.UNVOUCHED_CHAIN), a.problem(), a.toString());
-    assertEquals(11, a.firstBadSeq());
-    assertEquals(OptionalLong.of(20 * MINUTES + 500), a.lastCheckpointMillis(), "B's checkpoint named A's head");
+    assertTrue(report.ok(), report.toString());
+    assertEquals(1, report(report, A).unanchoredEvents());
   }
 }
