@@ -232,7 +232,7 @@ public final class TrailVerifier {
     NavigableMap<Long, Claim> byChain = claims.getOrDefault(chain, new TreeMap<>());
     long maxClaim = byChain.isEmpty() ? 0 : byChain.headMap(stop, true).isEmpty() ? 0
         : byChain.headMap(stop, true).lastKey();
-    BeforeHead beforeHead = new BeforeHead(chain, start);
+    BeforeHead beforeHead = new BeforeHead(chain, start, byChain);
     long expected = start.afterSeq() + 1;
     String prev = start.hash();
     long lastSeq = start.afterSeq();
@@ -334,15 +334,20 @@ public final class TrailVerifier {
       }
     }
 
+    private static String fromSeq(long n, long first) {
+      return n == 1 ? "the event at seq " + first : n + " events from seq " + first + " on";
+    }
+
     void report() {
       if (afterShutdown > 0) {
-        found(chain, Problem.UNVOUCHED_CHAIN, firstAfterShutdown, afterShutdown + " events from seq "
-            + firstAfterShutdown + " on follow the chain's signed shutdown checkpoint at seq " + shutdown.seq() + " ("
-            + java.time.Instant.ofEpochMilli(shutdown.time()) + "), after which its writer wrote nothing");
+        found(chain, Problem.UNVOUCHED_CHAIN, firstAfterShutdown, fromSeq(afterShutdown, firstAfterShutdown)
+            + (afterShutdown == 1 ? " follows" : " follow") + " the chain's signed shutdown checkpoint at seq "
+            + shutdown.seq() + " (" + java.time.Instant.ofEpochMilli(shutdown.time()) + "), after which its writer"
+            + " wrote nothing");
       }
       if (old > 0) {
-        found(chain, Problem.UNVOUCHED_CHAIN, firstOld, old + " events from seq "
-            + firstOld + " on are older than the signed checkpoint of " + newest.chain() + " at "
+        found(chain, Problem.UNVOUCHED_CHAIN, firstOld, fromSeq(old, firstOld)
+            + (old == 1 ? " is" : " are") + " older than the signed checkpoint of " + newest.chain() + " at "
             + java.time.Instant.ofEpochMilli(newest.time()) + " by more than "
             + java.time.Duration.ofMillis(UNVOUCHED_MARGIN_MILLIS).toMinutes() + " minutes, which names every chain"
             + " with events, yet no checkpoint names this chain: it was added after that checkpoint was signed");
@@ -404,6 +409,7 @@ public final class TrailVerifier {
   private final class BeforeHead {
     private final String chain;
     private final Start head;
+    private final NavigableMap<Long, Claim> claimed;
     long count;
     private long runFrom;
     private long runLast;
@@ -414,14 +420,16 @@ public final class TrailVerifier {
     private long unlinkedTo;
     private boolean closed;
 
-    BeforeHead(String chain, Start head) {
+    BeforeHead(String chain, Start head, NavigableMap<Long, Claim> claimed) {
       this.chain = chain;
       this.head = head;
+      this.claimed = claimed;
     }
 
     void add(ChainedEvent e) {
       count++;
-      boolean sound = intact(chain, e) & matchesClaim(chain, claims.getOrDefault(chain, new TreeMap<>()), e);
+      // both checks run, so that each reports what it finds
+      boolean sound = intact(chain, e) & matchesClaim(chain, claimed, e);
       if (runCount > 0 && (!sound || !follows(chain, runLast, runHash, e.seq(), e.prevHash()))) {
         drop();
       }
@@ -464,9 +472,12 @@ public final class TrailVerifier {
         drop();
       }
       if (unlinked > 0) {
-        found(chain, Problem.UNLINKED_EVENT, unlinkedFrom, unlinked + " events in the file, seq " + unlinkedFrom
-            + (unlinkedTo > unlinkedFrom ? " to " + unlinkedTo : "") + ", come before the signed head the chain is"
-            + " verified from (" + headName(chain, head) + ") and do not link up to it, so nothing vouches for them");
+        found(chain, Problem.UNLINKED_EVENT, unlinkedFrom, unlinked == 1
+            ? "the event at seq " + unlinkedFrom + " in the file comes before the signed head the chain is verified"
+                + " from (" + headName(chain, head) + ") and does not link up to it, so nothing vouches for it"
+            : unlinked + " events in the file, seq " + unlinkedFrom + " to " + unlinkedTo + ", come before the signed"
+                + " head the chain is verified from (" + headName(chain, head) + ") and do not link up to it, so"
+                + " nothing vouches for them");
       }
     }
   }
