@@ -13,5 +13,16 @@ public enum Problem {
   /** A checkpoint names the chain, but it has no events left. */
   CHAIN_MISSING,
   /** A checkpoint's signature or content does not verify, or the checkpoint before it is gone. */
-  BAD_CHECKPOINT
+  BAD_CHECKPOINT,
+  /**
+   * Events that cannot be linked to a signed head: in an export, events before the head their
+   * chain is verified from that do not link up to it, or events that name no chain.
+   */
+  UNLINKED_EVENT,
+  /**
+   * Events no checkpoint names although a signed checkpoint made well after their time should
+   * have: a chain (or the end of one) that was added to the trail after that checkpoint, with
+   * times from before it.
+   */
+  UNVOUCHED_CHAIN
 }

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -56,13 +57,17 @@ class TrailVerifierWindowTest {
     }
 
     Checkpoint checkpoint(String chain, long time) {
+      return checkpoint(chain, time, Checkpoint.Kind.PERIODIC);
+    }
+
+    Checkpoint checkpoint(String chain, long time, Checkpoint.Kind kind) {
       List<Checkpoint.Head> heads = new ArrayList<>();
       events.forEach((other, list) -> {
         if (!other.equals(chain)) {
           heads.add(new Checkpoint.Head(other, head(other).seq(), head(other).hash()));
         }
       });
-      Checkpoint c = new Checkpoint(Checkpoint.Kind.PERIODIC, chain, head(chain).seq(), head(chain).hash(), time,
+      Checkpoint c = new Checkpoint(kind, chain, head(chain).seq(), head(chain).hash(), time,
           heads, lastCheckpointHash.getOrDefault(chain, Hashes.ZERO), "");
       lastCheckpointHash.put(chain, c.checkpointHash());
       return c.withSignature(CheckpointSignatures.sign(c, keys.getPrivate(), "k1"));
@@ -132,8 +137,8 @@ class TrailVerifierWindowTest {
     assertEquals(20, exact.eventsVerified());
     TrailReport earlier = t.trail().verify(from(15_000), List.of(t.cp10(), t.cp20(), t.cp30()),
         t.trail().from(Map.of(A, 4L)));
-    assertTrue(earlier.ok(), "events before the anchor are not needed, and not counted: " + earlier);
-    assertEquals(20, earlier.eventsVerified());
+    assertTrue(earlier.ok(), "events before the anchor are not needed, but link up to it: " + earlier);
+    assertEquals(27, earlier.eventsVerified(), "and are checked backwards from its signed hash");
   }
 
   @Test
@@ -266,5 +271,240 @@ class TrailVerifierWindowTest {
       assertTrue(report(cut, A).detail().startsWith("seq 11 to 12 are missing (a signed purge checkpoint"),
           report(cut, A).detail());
     }
+  }
+
+  /** The event with another username: its stored hash kept (a plain edit) or recomputed (a careful one). */
+  private static ChainedEvent withUsername(ChainedEvent e, String username, boolean rehash) {
+    ChainedEvent edited = new ChainedEvent(e.id(), e.time(), e.type(), e.outcome(), username, e.subject(), e.tokenId(),
+        e.clientIp(), e.userAgent(), e.rpcMethod(), e.reason(), e.instance(), e.actor(), e.peerIdentity(), e.count(),
+        e.firstTime(), e.lastTime(), e.alert(), e.chain(), e.seq(), e.prevHash(), e.hash());
+    if (!rehash) {
+      return edited;
+    }
+    return new ChainedEvent(e.id(), e.time(), e.type(), e.outcome(), username, e.subject(), e.tokenId(),
+        e.clientIp(), e.userAgent(), e.rpcMethod(), e.reason(), e.instance(), e.actor(), e.peerIdentity(), e.count(),
+        e.firstTime(), e.lastTime(), e.alert(), e.chain(), e.seq(), e.prevHash(), Hashes.of(edited));
+  }
+
+  /** The file's events with one of them replaced. */
+  private static Map<String, List<ChainedEvent>> replacing(Map<String, List<ChainedEvent>> held, ChainedEvent edited) {
+    Map<String, List<ChainedEvent>> out = new LinkedHashMap<>();
+    held.forEach((chain, list) -> out.put(chain, list.stream()
+        .map(e -> e.chain().equals(edited.chain()) && e.seq() == edited.seq() ? edited : e).toList()));
+    return out;
+  }
+
+  private static ChainedEvent eventOf(Map<String, List<ChainedEvent>> held, String chain, long seq) {
+    return held.get(chain).stream().filter(e -> e.seq() == seq).findFirst().orElseThrow();
+  }
+
+  /**
+   * The review's case: B checkpoints at seq 5, writes on to seq 10; A's checkpoint names B's head
+   * at seq 10; an export from after it starts B right after B's own checkpoint, at seq 6.
+   */
+  private record Multi(Trail trail, List<Checkpoint> carried, Map<String, List<ChainedEvent>> held) {}
+
+  private static Multi multiInstanceExport() throws Exception {
+    Trail trail = new Trail();
+    for (int seq = 1; seq <= 5; seq++) {
+      trail.append(B, seq * 1000L);
+      trail.append(A, seq * 1000L + 100);
+    }
+    Checkpoint ownOfB = trail.checkpoint(B, 5_500);
+    for (int seq = 6; seq <= 10; seq++) {
+      trail.append(B, seq * 1000L);
+    }
+    Checkpoint namesB10 = trail.checkpoint(A, 11_500);
+    for (int seq = 11; seq <= 15; seq++) {
+      trail.append(B, seq * 1000L + 1000);
+    }
+    Checkpoint laterOfB = trail.checkpoint(B, 16_500);
+    // what the server exports from 12 s: each chain after its own newest checkpoint at or before then
+    return new Multi(trail, List.of(ownOfB, namesB10, laterOfB), trail.from(Map.of(A, 6L, B, 6L)));
+  }
+
+  @Test
+  void anotherChainsClaimDoesNotMoveTheStartSoEveryExportedEventIsChecked() throws Exception {
+    Multi m = multiInstanceExport();
+    TrailReport honest = m.trail().verify(from(12_000), m.carried(), m.held());
+    assertTrue(honest.ok(), honest.toString());
+    assertEquals(10, report(honest, B).events(), "B's seq 6 to 15, every one of them");
+
+    TrailReport edited = m.trail().verify(from(12_000), m.carried(),
+        replacing(m.held(), withUsername(eventOf(m.held(), B, 7), "mallory", false)));
+    assertFalse(edited.ok(), edited.toString());
+    ChainReport b = report(edited, B);
+    assertEquals(Optional.of(Problem.HASH_MISMATCH), b.problem(), b.toString());
+    assertEquals(7, b.firstBadSeq(), b.toString());
+
+    TrailReport rehashed = m.trail().verify(from(12_000), m.carried(),
+        replacing(m.held(), withUsername(eventOf(m.held(), B, 7), "mallory", true)));
+    assertEquals(Optional.of(Problem.HASH_MISMATCH), report(rehashed, B).problem(), rehashed.toString());
+    assertEquals(7, report(rehashed, B).firstBadSeq(), "seq 8 was chained to another seq 7: " + rehashed);
+  }
+
+  @Test
+  void anotherChainsClaimIsCheckedWhenTheWalkPassesIt() throws Exception {
+    Multi m = multiInstanceExport();
+    // B rewritten from seq 6 on, every hash recomputed: only A's claim on seq 10 can tell
+    List<ChainedEvent> rewritten = new ArrayList<>();
+    String prev = eventOf(m.trail().events, B, 5).hash();
+    for (ChainedEvent e : m.held().get(B)) {
+      ChainedEvent relinked = new ChainedEvent(e.id(), e.time(), e.type(), e.outcome(),
+          e.seq() == 7 ? "mallory" : e.username(), e.subject(), e.tokenId(), e.clientIp(), e.userAgent(),
+          e.rpcMethod(), e.reason(), e.instance(), e.actor(), e.peerIdentity(), e.count(), e.firstTime(),
+          e.lastTime(), e.alert(), e.chain(), e.seq(), prev, "");
+      relinked = new ChainedEvent(relinked.id(), relinked.time(), relinked.type(), relinked.outcome(),
+          relinked.username(), relinked.subject(), relinked.tokenId(), relinked.clientIp(), relinked.userAgent(),
+          relinked.rpcMethod(), relinked.reason(), relinked.instance(), relinked.actor(), relinked.peerIdentity(),
+          relinked.count(), relinked.firstTime(), relinked.lastTime(), relinked.alert(), relinked.chain(),
+          relinked.seq(), prev, Hashes.of(relinked));
+      rewritten.add(relinked);
+      prev = relinked.hash();
+    }
+    Map<String, List<ChainedEvent>> held = new LinkedHashMap<>(m.held());
+    held.put(B, rewritten);
+    // without B's later checkpoint, A's claim on seq 10 is the only one the walk passes
+    TrailReport report = m.trail().verify(from(12_000), m.carried().subList(0, 2), held);
+    ChainReport b = report(report, B);
+    assertEquals(Optional.of(Problem.HASH_MISMATCH), b.problem(), b.toString());
+    assertEquals(10, b.firstBadSeq(), b.toString());
+    assertTrue(b.detail().contains("a signed checkpoint holds another hash for seq 10"), b.detail());
+  }
+
+  @Test
+  void eventsBeforeTheHeadCountOnlyIfTheyLinkUpToIt() throws Exception {
+    OneChain t = oneChain();
+    List<Checkpoint> all = List.of(t.cp10(), t.cp20(), t.cp30());
+    // an export from 15 s whose unsigned start was moved on to 25 s: seq 11 to 20 lie before the head
+    Map<String, List<ChainedEvent>> held = t.trail().from(Map.of(A, 11L));
+    TrailReport moved = t.trail().verify(from(25_000), all, held);
+    assertTrue(moved.ok(), "they link up to the checkpoint at seq 20: " + moved);
+    assertEquals(20, moved.eventsVerified());
+
+    TrailReport edited = t.trail().verify(from(25_000), all,
+        replacing(held, withUsername(eventOf(held, A, 13), "mallory", false)));
+    ChainReport a = report(edited, A);
+    assertFalse(edited.ok(), edited.toString());
+    // the altered event, and the two before it, which can no longer be linked through it
+    assertEquals(Optional.of(Problem.UNLINKED_EVENT), a.problem(), a.toString());
+    assertTrue(a.detail().startsWith("2 events in the file, seq 11 to 12,") && a.detail().endsWith("(and 1 more problems)"),
+        a.detail());
+    TrailReport editedAtTheStart = t.trail().verify(from(25_000), all,
+        replacing(held, withUsername(eventOf(held, A, 11), "mallory", false)));
+    assertEquals(Optional.of(Problem.HASH_MISMATCH), report(editedAtTheStart, A).problem(), editedAtTheStart.toString());
+    assertEquals(11, report(editedAtTheStart, A).firstBadSeq());
+
+    TrailReport rehashed = t.trail().verify(from(25_000), all,
+        replacing(held, withUsername(eventOf(held, A, 13), "mallory", true)));
+    a = report(rehashed, A);
+    assertEquals(Optional.of(Problem.UNLINKED_EVENT), a.problem(), a.toString());
+    assertEquals(11, a.firstBadSeq(), a.toString());
+    assertTrue(a.detail().startsWith("3 events in the file, seq 11 to 13, come before the signed head"), a.detail());
+
+    // an event made up before the head, consistent in itself: nothing links it to a signed hash
+    Map<String, List<ChainedEvent>> withForged = new LinkedHashMap<>(held);
+    List<ChainedEvent> forged = new ArrayList<>(List.of(withUsername(eventOf(t.trail().events, A, 9), "x", true)));
+    forged.addAll(held.get(A));
+    withForged.put(A, forged);
+    TrailReport before = t.trail().verify(from(15_000), all, withForged);
+    assertEquals(Optional.of(Problem.UNLINKED_EVENT), report(before, A).problem(), before.toString());
+    assertEquals(9, report(before, A).firstBadSeq(), before.toString());
+  }
+
+  @Test
+  void eventsThatNameNoChainAreReportedNotSkipped() throws Exception {
+    OneChain t = oneChain();
+    TrailVerifier verifier = new TrailVerifier(t.trail().signatures(), TrailVerifier.Window.ALL);
+    List.of(t.cp10(), t.cp20(), t.cp30()).forEach(verifier::checkpoint);
+    verifier.chain(A, t.trail().events.get(A).iterator());
+    verifier.unchained(2);
+    TrailReport report = verifier.finish();
+    assertFalse(report.ok(), report.toString());
+    ChainReport none = report(report, "");
+    assertEquals(Optional.of(Problem.UNLINKED_EVENT), none.problem(), none.toString());
+    assertEquals(2, none.events());
+  }
+
+  private static final long MINUTES = 60_000;
+
+  @Test
+  void aMadeUpChainOlderThanACheckpointThatDoesNotNameItIsUnvouched() throws Exception {
+    Trail trail = new Trail();
+    for (int seq = 1; seq <= 5; seq++) {
+      trail.append(A, seq * 1000L);
+    }
+    Checkpoint cpA = trail.checkpoint(A, 10 * MINUTES);
+    String made = "made-up:1";
+    for (int seq = 1; seq <= 3; seq++) {
+      trail.append(made, 2 * MINUTES + seq * 1000L);
+    }
+    for (TrailVerifier.Window window : List.of(TrailVerifier.Window.ALL, from(0))) {
+      TrailReport report = trail.verify(window, List.of(cpA), trail.from(Map.of()));
+      assertFalse(report.ok(), window + ": " + report);
+      ChainReport forged = report(report, made);
+      assertEquals(Optional.of(Problem.UNVOUCHED_CHAIN), forged.problem(), forged.toString());
+      assertEquals(1, forged.firstBadSeq());
+      assertTrue(forged.detail().startsWith("3 events from seq 1 on are older than the signed checkpoint of " + A),
+          forged.detail());
+      assertEquals(OptionalLong.empty(), forged.lastCheckpointMillis());
+      assertEquals(OptionalLong.of(10 * MINUTES), report(report, A).lastCheckpointMillis());
+    }
+  }
+
+  @Test
+  void aGenuinelyNewChainIsOnlyUnanchored() throws Exception {
+    Trail trail = new Trail();
+    trail.append(A, 1000);
+    Checkpoint cpA = trail.checkpoint(A, 10 * MINUTES);
+    String fresh = "new:1";
+    // timed within the margin before the newest checkpoint (an event in flight when it was signed), or after it
+    trail.append(fresh, 10 * MINUTES - TrailVerifier.UNVOUCHED_MARGIN_MILLIS + 1);
+    trail.append(fresh, 11 * MINUTES);
+    TrailReport report = trail.verify(TrailVerifier.Window.ALL, List.of(cpA), trail.from(Map.of()));
+    assertTrue(report.ok(), report.toString());
+    assertEquals(2, report(report, fresh).unanchoredEvents());
+  }
+
+  @Test
+  void eventsAfterAChainsShutdownCheckpointAreUnvouchedEvenIfALaterCheckpointNamesThem() throws Exception {
+    Trail trail = new Trail();
+    for (int seq = 1; seq <= 10; seq++) {
+      trail.append(A, seq * 1000L);
+    }
+    Checkpoint shutdown = trail.checkpoint(A, 10_500, Checkpoint.Kind.SHUTDOWN);
+    trail.append(B, 20_000);
+    Checkpoint cpB = trail.checkpoint(B, 20_500);
+    trail.append(A, 30_000);
+    trail.append(A, 31_000);
+    // the store's new head of A, as a checkpoint signed after the append names it
+    trail.append(B, 40_000);
+    Checkpoint namesForged = trail.checkpoint(B, 40_500);
+    for (List<Checkpoint> carried : List.of(List.of(shutdown, cpB), List.of(shutdown, cpB, namesForged))) {
+      TrailReport report = trail.verify(TrailVerifier.Window.ALL, carried, trail.from(Map.of()));
+      ChainReport a = report(report, A);
+      assertEquals(Optional.of(Problem.UNVOUCHED_CHAIN), a.problem(), a.toString());
+      assertEquals(11, a.firstBadSeq());
+      assertTrue(a.detail().startsWith("2 events from seq 11 on follow the chain's signed shutdown checkpoint at seq 10"),
+          a.detail());
+    }
+    assertEquals(OptionalLong.of(20_500), report(trail.verify(TrailVerifier.Window.ALL, List.of(shutdown, cpB),
+        trail.from(Map.of())), A).lastCheckpointMillis(), "B's checkpoint named A's head after A's own");
+  }
+
+  @Test
+  void eventsAfterTheLastCheckpointOfAChainThatStoppedWithoutOneAreOnlyUnanchored() throws Exception {
+    // the limit: a crashed run's spool replayed later looks the same as a forged tail
+    Trail trail = new Trail();
+    for (int seq = 1; seq <= 10; seq++) {
+      trail.append(A, seq * 1000L);
+    }
+    Checkpoint cpA = trail.checkpoint(A, 10_500);
+    trail.append(B, 20 * MINUTES);
+    Checkpoint cpB = trail.checkpoint(B, 20 * MINUTES + 500);
+    trail.append(A, 11_000);
+    TrailReport report = trail.verify(TrailVerifier.Window.ALL, List.of(cpA, cpB), trail.from(Map.of()));
+    assertTrue(report.ok(), report.toString());
+    assertEquals(1, report(report, A).unanchoredEvents());
   }
 }

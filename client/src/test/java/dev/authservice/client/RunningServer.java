@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /** A real auth server on loopback for the client's tests: embedded store, or MONGODB_URI when set. */
 public final class RunningServer implements AutoCloseable {
@@ -23,14 +24,23 @@ public final class RunningServer implements AutoCloseable {
 
   /** A server on this data directory and database: a second one on the same pair is a restart, a new chain. */
   public RunningServer(Path dir, String database) {
-    String uri = System.getenv("MONGODB_URI");
-    server = AuthServer.start(ServerConfig.builder(dir)
-        .mongoUri(uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri))
+    this(dir, Optional.ofNullable(System.getenv("MONGODB_URI")).filter(uri -> !uri.isBlank()), database,
+        UnaryOperator.identity());
+  }
+
+  /**
+   * One of several instances at once on the store at {@code mongoUri}, each with a data directory
+   * (its spool) of its own, customized (an instance id, a checkpoint interval).
+   */
+  public RunningServer(Path dir, Optional<String> mongoUri, String database,
+      UnaryOperator<ServerConfig.Builder> customize) {
+    server = AuthServer.start(customize.apply(ServerConfig.builder(dir)
+        .mongoUri(mongoUri)
         .database(database)
         .hashParams(new HashParams(1024, 1, 1))
         .bootstrapAdmin(Optional.of(ADMIN), Optional.of(ADMIN_PASSWORD))
         // checkpoints soon after events, so exports made in a test carry some
-        .auditCheckpointInterval(java.time.Duration.ofMillis(200))
+        .auditCheckpointInterval(java.time.Duration.ofMillis(200)))
         .build());
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Timestamp;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
@@ -15,8 +16,11 @@ import dev.authservice.proto.auth.v1.GetJwksRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
+import dev.authservice.server.audit.AuditChains;
+import dev.authservice.server.audit.AuditEventType;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.bson.Document;
@@ -198,6 +202,105 @@ class AuditIntegrityTest {
             Filters.eq("kind", "SHUTDOWN"))).first();
         checkpoints.updateOne(Filters.eq("_id", shutdown.get("_id")), Updates.set("time", new java.util.Date(0)));
         assertProblem(verify(witness), trail.chain(), AuditProblem.AUDIT_PROBLEM_BAD_CHECKPOINT, trail.lastSeq());
+      }
+    }
+  }
+
+  private static VerifyAuditResponse verifyFrom(TestServer server, Instant start) {
+    return TestServer.withBearer(server.auth(), server.adminToken()).verifyAudit(VerifyAuditRequest.newBuilder()
+        .setStartTime(Timestamp.newBuilder().setSeconds(start.getEpochSecond()).setNanos(start.getNano())).build());
+  }
+
+  /**
+   * Two instances at once: B signs no checkpoint of its own before the window (its interval is an
+   * hour), A's checkpoint names B's head. A window from after that checkpoint starts B where
+   * StreamAudit's export starts it (after B's own newest checkpoint at or before the start: none,
+   * so seq 1), not at A's claim, so an edit before A's claim is found.
+   */
+  @Test
+  void aWindowChecksTheEventsBeforeAnotherChainsClaimOnTheChain() throws Exception {
+    try (TestServer a = start()) {
+      try (TestServer b = a.sibling(c -> c.auditCheckpointInterval(Duration.ofHours(1)), Clock.systemUTC())) {
+        validations(b, 10);
+        MongoCollection<Document> events = a.database().getCollection("audit_events");
+        String chainB = events.find(Filters.eq("instance", b.config().instanceId())).first().getString("chain");
+        long headB = events.find(Filters.eq("chain", chainB)).sort(Sorts.descending("seq")).first().getLong("seq");
+        validations(a, 3);
+        MongoCollection<Document> checkpoints = a.database().getCollection("audit_checkpoints");
+        Await.until("A's checkpoint names B's head", 15, () -> checkpoints.find(Filters.and(Filters.ne("chain", chainB),
+            Filters.elemMatch("heads", Filters.and(Filters.eq("chain", chainB), Filters.eq("seq", headB))))).first()
+            != null);
+        Document claim = checkpoints.find(Filters.and(Filters.ne("chain", chainB), Filters.elemMatch("heads",
+            Filters.and(Filters.eq("chain", chainB), Filters.eq("seq", headB))))).first();
+        Instant start = claim.getDate("time").toInstant().plusMillis(1);
+        assertTrue(checkpoints.find(Filters.eq("chain", chainB)).first() == null, "B has no checkpoint of its own");
+        VerifyAuditResponse clean = verifyFrom(a, start);
+        assertTrue(clean.getOk(), clean.toString());
+        assertTrue(report(clean, chainB).getEvents() >= headB, "B from seq 1: " + report(clean, chainB));
+
+        events.updateOne(Filters.and(Filters.eq("chain", chainB), Filters.eq("seq", 3L)),
+            Updates.set("username", "mallory"));
+        assertProblem(verifyFrom(a, start), chainB, AuditProblem.AUDIT_PROBLEM_HASH_MISMATCH, 3);
+      }
+    }
+  }
+
+  /**
+   * A chain made up with correctly computed hashes, timed ten minutes ago and never registered:
+   * the server's checkpoints, signed since, name every registered chain with events and not it.
+   * A chain registered and written just now, as a new server run's, is merely unanchored.
+   */
+  @Test
+  void aMadeUpChainThatACheckpointSignedAfterItLeavesOutIsUnvouched() throws Exception {
+    try (TestServer server = start()) {
+      validations(server, 5);
+      MongoCollection<Document> checkpoints = server.database().getCollection("audit_checkpoints");
+      Await.until("a checkpoint", 15, () -> checkpoints.find().first() != null);
+      Instant past = Instant.now().minus(Duration.ofMinutes(10));
+      String madeUp = AuditChains.chainId("auth-made-up", past.toEpochMilli());
+      String fresh;
+      try (SeededTrail seeder = new SeededTrail(server)) {
+        seeder.forge(madeUp, "auth-made-up", List.of(past, past.plusSeconds(1), past.plusSeconds(2)));
+        SeededTrail.Run run = seeder.run("auth-new", Instant.now());
+        run.write(AuditEventType.LOGIN, "bob", Instant.now());
+        fresh = run.chain();
+      }
+      for (VerifyAuditResponse response : List.of(verify(server), verifyFrom(server, past.minusSeconds(3600)))) {
+        assertProblem(response, madeUp, AuditProblem.AUDIT_PROBLEM_UNVOUCHED_CHAIN, 1);
+        ChainReport made = report(response, madeUp);
+        assertTrue(made.getDetail().startsWith("3 events from seq 1 on are older than the signed checkpoint of"),
+            made.getDetail());
+        assertFalse(made.hasLastCheckpointTime(), "no checkpoint names it");
+        assertEquals(1, report(response, fresh).getEvents(), "the new run's chain is fine: " + report(response, fresh));
+      }
+    }
+  }
+
+  /**
+   * Events appended, hashes and all, to the chain of an instance that stopped gracefully: its
+   * writer's signed shutdown checkpoint says the chain ended there, so they are unvouched even
+   * once the running instance's next checkpoint names the store's new head.
+   */
+  @Test
+  void eventsAppendedAfterAChainsShutdownCheckpointAreUnvouched() throws Exception {
+    try (TestServer first = start()) {
+      Trail trail = trail(first);
+      try (TestServer witness = trail.witness()) {
+        try (SeededTrail seeder = new SeededTrail(witness)) {
+          seeder.forge(trail.chain(), first.config().instanceId(), List.of(Instant.now(), Instant.now()));
+        }
+        long forgedHead = trail.lastSeq() + 2;
+        validations(witness, 1);
+        MongoCollection<Document> checkpoints = first.database().getCollection("audit_checkpoints");
+        Await.until("the witness's next checkpoint names the forged head", 15, () ->
+            checkpoints.find(Filters.and(Filters.ne("chain", trail.chain()), Filters.elemMatch("heads",
+                Filters.and(Filters.eq("chain", trail.chain()), Filters.eq("seq", forgedHead))))).first() != null);
+        VerifyAuditResponse response = verify(witness);
+        assertProblem(response, trail.chain(), AuditProblem.AUDIT_PROBLEM_UNVOUCHED_CHAIN, trail.lastSeq() + 1);
+        ChainReport chain = report(response, trail.chain());
+        assertTrue(chain.getDetail().startsWith("2 events from seq " + (trail.lastSeq() + 1) + " on follow the chain's"
+            + " signed shutdown checkpoint at seq " + trail.lastSeq()), chain.getDetail());
+        assertTrue(chain.hasLastCheckpointTime(), chain.toString());
       }
     }
   }

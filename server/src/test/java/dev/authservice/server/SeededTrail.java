@@ -32,6 +32,8 @@ final class SeededTrail implements AutoCloseable {
   private final MongoAuditStore events;
   private final CheckpointStore checkpoints;
   private final AuditSigner signer;
+  /** The runs written so far that have not stopped with a checkpoint of their own. */
+  private final java.util.Map<String, Run> open = new java.util.LinkedHashMap<>();
 
   SeededTrail(TestServer server) {
     this.storage = MongoStorage.open(server.config().mongoUri(), server.config().dataDir().resolve("seeder"),
@@ -53,7 +55,35 @@ final class SeededTrail implements AutoCloseable {
   Run run(String instance, Instant started) {
     String chain = AuditChains.chainId(instance, started.toEpochMilli());
     checkpoints.registerChain(chain, instance, started);
-    return new Run(instance, new AuditChains(chain));
+    Run run = new Run(instance, new AuditChains(chain));
+    open.put(chain, run);
+    return run;
+  }
+
+  /**
+   * What a store writer who knows the hash construction forges: events of {@code instance} at
+   * {@code times}, chained with correct hashes onto {@code chain} after its current head (seq 1
+   * when it has none), written straight to the events collection. Nothing registers the chain.
+   */
+  List<AuditEvent> forge(String chain, String instance, List<Instant> times) {
+    Optional<dev.authservice.integrity.ChainedEvent> head = events.head(chain);
+    long seq = head.map(dev.authservice.integrity.ChainedEvent::seq).orElse(0L);
+    String prev = head.map(dev.authservice.integrity.ChainedEvent::hash).orElse(Hashes.ZERO);
+    List<AuditEvent> forged = new ArrayList<>();
+    for (Instant time : times) {
+      seq++;
+      Instant millis = Instant.ofEpochMilli(time.toEpochMilli());
+      AuditEvent positioned = new AuditEvent(EventIds.at(millis), millis, AuditEventType.LOGIN, AuditOutcome.SUCCESS,
+          "mallory", "subject-mallory", "", "10.6.6.6", "forged", "auth.v1.AuthService/Login", "", instance, "", "")
+          .sealed(chain, seq, prev, "");
+      AuditEvent sealed = positioned.sealed(chain, seq, prev, dev.authservice.integrity.Hashes.of(
+          AuditChains.toChained(positioned)));
+      forged.add(sealed);
+      prev = sealed.hash();
+    }
+    events.insertAll(forged);
+    events.sync();
+    return forged;
   }
 
   /** One writer run's chain. */
@@ -61,6 +91,8 @@ final class SeededTrail implements AutoCloseable {
     private final String instance;
     private final AuditChains chain;
     private AuditEvent last;
+    /** The newest of its events in the store: what another chain's checkpoint names. */
+    private AuditEvent stored;
 
     private Run(String instance, AuditChains chain) {
       this.instance = instance;
@@ -89,6 +121,7 @@ final class SeededTrail implements AutoCloseable {
       events.insertAll(sealed);
       events.sync();
       last = sealed.get(sealed.size() - 1);
+      stored = last;
       return sealed;
     }
 
@@ -103,12 +136,26 @@ final class SeededTrail implements AutoCloseable {
     void land(List<AuditEvent> sealed) {
       events.insertAll(sealed);
       events.sync();
+      AuditEvent newest = sealed.get(sealed.size() - 1);
+      stored = stored == null || newest.seq() > stored.seq() ? newest : stored;
     }
 
-    /** The signed shutdown checkpoint a graceful stop writes: nothing of the chain comes after it. */
+    /**
+     * The signed shutdown checkpoint a graceful stop writes: nothing of the chain comes after it.
+     * Like a server's, it names the heads of the other chains: here those of the seeded runs that
+     * have not stopped with a checkpoint of their own (crashed, or still going); naming the
+     * others too would only repeat what their own shutdown checkpoints say.
+     */
     void shutdown(Instant at) {
+      open.remove(chain.chain());
+      List<Checkpoint.Head> heads = new ArrayList<>();
+      for (Run other : open.values()) {
+        if (other.stored != null) {
+          heads.add(new Checkpoint.Head(other.chain(), other.stored.seq(), other.stored.hash()));
+        }
+      }
       Checkpoint unsigned = new Checkpoint(Checkpoint.Kind.SHUTDOWN, chain.chain(), last.seq(), last.hash(),
-          at.toEpochMilli(), new ArrayList<>(), Hashes.ZERO, "");
+          at.toEpochMilli(), heads, Hashes.ZERO, "");
       checkpoints.insert(unsigned.withSignature(signer.sign(unsigned)));
     }
   }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,8 +40,8 @@ final class AuditVerifyCommand implements Callable<Integer> {
 
   Clock clock = Clock.systemUTC();
 
-  static final String HEADER = String.format("%-40s %9s %10s %-16s %13s  %s", "CHAIN", "EVENTS", "UNANCHORED",
-      "PROBLEM", "FIRST_BAD_SEQ", "DETAIL");
+  static final String HEADER = String.format("%-40s %9s %10s %-20s %-16s %13s  %s", "CHAIN", "EVENTS", "UNANCHORED",
+      "LAST_CHECKPOINT", "PROBLEM", "FIRST_BAD_SEQ", "DETAIL");
 
   @Override
   public Integer call() throws IOException {
@@ -68,17 +70,15 @@ final class AuditVerifyCommand implements Callable<Integer> {
       out.println(HEADER);
       for (dev.authservice.integrity.ChainReport chain : report.chains()) {
         out.println(row(chain.chain(), chain.events(), chain.unanchoredEvents(),
+            chain.lastCheckpointMillis().isPresent() ? Optional.of(Instant.ofEpochMilli(
+                chain.lastCheckpointMillis().getAsLong())) : Optional.empty(),
             chain.problem().map(Enum::name).orElse("-"), chain.firstBadSeq(), chain.detail()));
       }
       out.println(result.start().map(s -> "Window: from " + s + " (as the export's unsigned header says): each chain"
-          + " verified from its newest signed checkpoint at or before then, or from seq 1")
+          + " verified from its own newest signed checkpoint at or before then, or from seq 1")
           .orElse("Window: the whole trail: each chain verified from seq 1 or from a signed purge checkpoint")
           + result.end().map(e -> "; up to " + e + " (events after the last checkpoint before it count as unanchored)")
               .orElse(""));
-      if (result.eventsBeforeStart() > 0) {
-        out.println(result.eventsBeforeStart() + " events in the file come before the checkpoint their chain is"
-            + " verified from and were not verified");
-      }
       return summary(out, report.ok(), report.eventsVerified(), report.checkpointsVerified(), report.unanchoredEvents());
     }
     VerifyAuditRequest.Builder request = VerifyAuditRequest.newBuilder();
@@ -91,6 +91,8 @@ final class AuditVerifyCommand implements Callable<Integer> {
       out.println(HEADER);
       for (ChainReport chain : response.getChainsList()) {
         out.println(row(chain.getChain(), chain.getEvents(), chain.getUnanchoredEvents(),
+            chain.hasLastCheckpointTime() ? Optional.of(Instant.ofEpochSecond(chain.getLastCheckpointTime().getSeconds(),
+                chain.getLastCheckpointTime().getNanos())) : Optional.empty(),
             chain.getProblem().name().replace("AUDIT_PROBLEM_", "").replace("UNSPECIFIED", "-"),
             chain.getFirstBadSeq(), chain.getDetail()));
       }
@@ -99,8 +101,14 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
   }
 
-  private static String row(String chain, long events, long unanchored, String problem, long firstBad, String detail) {
-    return String.format("%-40s %9d %10d %-16s %13s  %s", TerminalText.safe(chain), events, unanchored, problem,
+  /**
+   * One chain's row. LAST_CHECKPOINT: the newest signed checkpoint naming the chain, to the
+   * second; its events after it are the unanchored ones, which a cut would leave no trace of.
+   */
+  private static String row(String chain, long events, long unanchored, Optional<Instant> lastCheckpoint,
+      String problem, long firstBad, String detail) {
+    return String.format("%-40s %9d %10d %-20s %-16s %13s  %s", chain.isEmpty() ? "(no chain)" : TerminalText.safe(chain),
+        events, unanchored, lastCheckpoint.map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString()).orElse("-"), problem,
         firstBad == 0 ? "-" : Long.toString(firstBad), TerminalText.safe(detail)).stripTrailing();
   }
 

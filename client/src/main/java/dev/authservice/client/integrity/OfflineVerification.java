@@ -18,20 +18,17 @@ import java.util.TreeMap;
 /**
  * Verifies an export with nothing but the audit public keys: the same checks as VerifyAudit,
  * on the events and checkpoints in the file. Each chain is verified from a signed head: seq 1,
- * a purge checkpoint, or, in an export made from a start time, the newest signed checkpoint at
- * or before that time; its first event must link to that head. The header's start time is not
- * signed and only chooses among signed heads, so editing it can narrow what is verified (which
- * the report shows) but never makes a chain's first event or an absent chain trusted.
+ * a purge checkpoint, or, in an export made from a start time, the chain's own newest signed
+ * checkpoint at or before that time (where the server's export started it); its first event
+ * must link to that head. The header's start time is not signed and only chooses among signed
+ * heads. Every event in the file is checked or reported: one before its chain's head counts
+ * only if it links up to that head's signed hash, and one that names no chain is a problem.
  */
 public final class OfflineVerification {
   private OfflineVerification() {}
 
-  /**
-   * The verdict, the window the header claims, and how many events came before the head their
-   * chain is verified from (in the file, but not checked).
-   */
-  public record Result(TrailReport report, int version, Optional<Instant> start, Optional<Instant> end,
-      long eventsBeforeStart) {}
+  /** The verdict, and the window the header claims. */
+  public record Result(TrailReport report, int version, Optional<Instant> start, Optional<Instant> end) {}
 
   public static Result verify(Path export, String auditKeysJson) {
     ExportFile.Contents contents = ExportFile.read(export);
@@ -41,19 +38,20 @@ public final class OfflineVerification {
       verifier.checkpoint(ProtoIntegrity.checkpoint(checkpoint));
     }
     Map<String, List<ChainedEvent>> byChain = new TreeMap<>();
+    long unchained = 0;
     for (AuditEvent event : contents.events()) {
-      if (!event.getChain().isEmpty()) {
+      if (event.getChain().isEmpty()) {
+        unchained++;
+      } else {
         byChain.computeIfAbsent(event.getChain(), k -> new ArrayList<>()).add(ProtoIntegrity.event(event));
       }
     }
-    long beforeStart = 0;
+    verifier.unchained(unchained);
     for (String chain : verifier.chainsToVerify(byChain.keySet())) {
       List<ChainedEvent> events = byChain.getOrDefault(chain, new ArrayList<>());
       events.sort(Comparator.comparingLong(ChainedEvent::seq));
-      long after = verifier.startAfter(chain).afterSeq();
-      beforeStart += events.stream().filter(e -> e.seq() <= after).count();
       verifier.chain(chain, events.iterator());
     }
-    return new Result(verifier.finish(), contents.version(), contents.start(), contents.end(), beforeStart);
+    return new Result(verifier.finish(), contents.version(), contents.start(), contents.end());
   }
 }

@@ -101,11 +101,14 @@ final class AuditTrailRpcs {
         .setEventsVerified(report.eventsVerified()).setCheckpointsVerified(report.checkpointsVerified())
         .setUnanchoredEvents(report.unanchoredEvents());
     for (ChainReport chain : report.chains()) {
-      response.addChains(dev.authservice.proto.auth.v1.ChainReport.newBuilder().setChain(chain.chain())
-          .setEvents(chain.events()).setUnanchoredEvents(chain.unanchoredEvents())
+      dev.authservice.proto.auth.v1.ChainReport.Builder row = dev.authservice.proto.auth.v1.ChainReport.newBuilder()
+          .setChain(chain.chain()).setEvents(chain.events()).setUnanchoredEvents(chain.unanchoredEvents())
           .setProblem(chain.problem().map(p -> AuditProblem.valueOf("AUDIT_PROBLEM_" + p.name()))
               .orElse(AuditProblem.AUDIT_PROBLEM_UNSPECIFIED))
-          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()).setLostEvents(chain.lostEvents()));
+          .setFirstBadSeq(chain.firstBadSeq()).setDetail(chain.detail()).setLostEvents(chain.lostEvents());
+      chain.lastCheckpointMillis().ifPresent(millis -> row.setLastCheckpointTime(
+          ProtoMapper.timestamp(Instant.ofEpochMilli(millis))));
+      response.addChains(row);
     }
     return response.build();
   }
