@@ -16,7 +16,7 @@ import dev.authservice.proto.auth.v1.GetJwksRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import dev.authservice.proto.auth.v1.VerifyAuditResponse;
-import dev.authservice.server.audit.AuditChains;
+import dev.authservice.server.audit.chain.AuditChains;
 import dev.authservice.server.audit.AuditEventType;
 import java.time.Clock;
 import java.time.Duration;
