@@ -18,7 +18,6 @@ import dev.authservice.server.audit.RefusalRollup;
 import dev.authservice.server.audit.RetentionSweeper;
 import dev.authservice.server.audit.ValidationRollup;
 import dev.authservice.server.audit.StoreHealth;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import dev.authservice.server.grpc.GrpcServices;
 import dev.authservice.server.grpc.TransportLogs;
 import dev.authservice.server.login.LoginService;
@@ -115,7 +114,7 @@ public final class AuthServer implements AutoCloseable {
     long started = System.nanoTime();
     TransportLogs.install();
     requireSafeTransport(config);
-    MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
+    MongoStorage storage = StorageBootstrap.open(config.mongoUri(), config.dataDir(), config.database(),
         config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
     GroupCommitWriter writer = null;
     // two threads: a store probe blocked by an outage must not delay revocation polling
@@ -163,7 +162,7 @@ public final class AuthServer implements AutoCloseable {
       String chain = AuditChains.chainId(config.instanceId(), clock.millis());
       checkpoints.registerChain(chain, config.instanceId(), clock.instant());
       StoreHealth storeHealth = new StoreHealth(storage::ping);
-      writer = new GroupCommitWriter(auditStore, MvStoreAuditSpool.open(config.dataDir()), storeHealth,
+      writer = new GroupCommitWriter(auditStore, StorageBootstrap.auditSpool(config.dataDir()), storeHealth,
           new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
       AuditCheckpointer checkpointer = new AuditCheckpointer(writer, checkpoints, auditStore, auditSigner, clock);
       AuditVerification verification = new AuditVerification(auditStore, checkpoints, auditSigner);

@@ -13,7 +13,7 @@ import dev.authservice.server.audit.EventWrites;
 import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.error.ServiceException;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import dev.authservice.server.audit.MvStoreAuditSpool;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

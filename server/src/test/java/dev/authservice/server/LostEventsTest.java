@@ -25,7 +25,7 @@ import dev.authservice.server.audit.GroupCommitWriter;
 import dev.authservice.server.audit.StoreHealth;
 import dev.authservice.server.error.ServiceException;
 import dev.authservice.server.storage.mongo.MongoStorage;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import dev.authservice.server.audit.MvStoreAuditSpool;
 import dev.authservice.server.token.KeyEncryption;
 import dev.authservice.server.token.SigningAlgorithm;
 import dev.authservice.server.token.SigningKeys;
@@ -118,7 +118,7 @@ class LostEventsTest {
   void eventsNoOneTookAreReportedLostNotDeletedAndRealDeletionsStillShow() {
     TestServer.TestStore store = TestServer.TestStore.create();
     Clock clock = Clock.systemUTC();
-    try (MongoStorage storage = MongoStorage.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
       SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
           SigningAlgorithm.EdDSA, Duration.ZERO);
@@ -163,7 +163,7 @@ class LostEventsTest {
       }
     }
     // a real deletion next to the lost ones is still found
-    try (MongoStorage storage = MongoStorage.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
       store.database().getCollection("audit_events").deleteOne(Filters.eq("username", "after-0"));
       SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)),

@@ -24,7 +24,6 @@ import dev.authservice.server.audit.AuditPosition;
 import dev.authservice.server.audit.AuditStore;
 import dev.authservice.server.audit.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
-import dev.authservice.server.storage.WriteBarrier;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -134,7 +134,7 @@ class IndexedStoreTest {
   @Test
   void indexedQueriesAnswerLikeAScanBeforeAndAfterRestartUpdatesAndDeletes() {
     List<Document> docs = events(600, 7);
-    try (EmbeddedMongo store = EmbeddedMongo.start(dir);
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("t");
       indexAll(db.getCollection("indexed"));
@@ -147,7 +147,7 @@ class IndexedStoreTest {
       assertSameAnswers(db, "fresh");
       store.commitAndSync();
     }
-    try (EmbeddedMongo store = EmbeddedMongo.start(dir);
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("t");
       assertSameAnswers(db, "after a restart");
@@ -166,7 +166,7 @@ class IndexedStoreTest {
 
   @Test
   void uniqueIndexesStillRefuseDuplicatesAndServeRanges() {
-    try (EmbeddedMongo store = EmbeddedMongo.start(dir);
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoCollection<Document> c = client.getDatabase("t").getCollection("chains");
       c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true));
@@ -200,7 +200,7 @@ class IndexedStoreTest {
     } finally {
       old.shutdownNow();
     }
-    try (EmbeddedMongo store = EmbeddedMongo.start(dir);
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase("auth");
       assertEquals(2, db.getCollection("users").countDocuments());
