@@ -54,7 +54,7 @@ import org.bson.types.ObjectId;
  * ties open, and so may two correct backends. Queries without a sort take no limit, and their
  * answers are compared as sets. {@code -Djqwik.tries.default=2000} runs it longer.
  */
-class IndexedStoreProperties {
+class IndexedStoreDifferentialTest {
   private static final long BASE = 1_780_000_000_000L;
   private static final List<String> FIELDS = List.of("_id", "time", "type", "outcome", "username", "client_ip",
       "token_id", "count", "chain", "seq", "n.x", "tags", "expires_at");
@@ -143,7 +143,9 @@ class IndexedStoreProperties {
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true)
         .sparse(true).name("chain_seq_unique"))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("expires_at"), new IndexOptions().name("expires_at"))));
-    outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("tags", "count"), new IndexOptions().name("tags_count"))));
+    // arrays; ending in _id, like the server's, so that a sort by all its keys is total and may follow it
+    outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("tags", "count", "_id"),
+        new IndexOptions().name("tags_count"))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("n.x"), new IndexOptions().name("n_x"))));
     return outcomes;
   }
@@ -281,7 +283,7 @@ class IndexedStoreProperties {
 
   @Provide
   Arbitrary<Scenario> scenarios() {
-    Arbitrary<List<Document>> documents = document().list().ofMaxSize(40).map(IndexedStoreProperties::withIds);
+    Arbitrary<List<Document>> documents = document().list().ofMaxSize(40).map(IndexedStoreDifferentialTest::withIds);
     return Combinators.combine(documents, Arbitraries.of(true, false), query().list().ofMinSize(1).ofMaxSize(6),
         mutation().list().ofMaxSize(4), Arbitraries.integers().between(0, 3).map(i -> i == 0))
         .as(Scenario::new);
@@ -318,7 +320,7 @@ class IndexedStoreProperties {
     List<Arbitrary<Object>> values = List.of(
         often(date()), often(pool("T0", "T1", "T2")), often(pool("S", "F")), often(usernames()),
         often(pool("10.0.0.1", "10.0.0.2", "::1")), often(pool("j1", "j2")), often(number()),
-        often(pool("a", "b")), often(number()), nested(), tags(), often(date()));
+        notNull(often(pool("a", "b"))), notNull(often(number())), nested(), tags(), often(date()));
     return Combinators.combine(Arbitraries.integers().between(0, 2), Combinators.combine(values).as(list -> list))
         .as((kind, list) -> {
           Document doc = new Document("_kind", kind);
@@ -337,6 +339,15 @@ class IndexedStoreProperties {
         Tuple.of(2, scalar()));
   }
 
+  /**
+   * For chain and seq, the keys of the sparse unique index: the library's plain backend fails to
+   * update a document without them while another holds null there (our store once did too), and
+   * stops a multi-document update at that document, in an order that differs from ours.
+   */
+  private static Arbitrary<Object> notNull(Arbitrary<Object> values) {
+    return values.filter(Objects::nonNull);
+  }
+
   private static Arbitrary<Object> usernames() {
     return Arbitraries.frequencyOf(Tuple.of(5, pool("u0", "u1", "u2", "u3")),
         Tuple.of(1, pool("u0", "u1", "u2").list().ofMinSize(1).ofMaxSize(3).map(l -> (Object) l)));
@@ -347,6 +358,7 @@ class IndexedStoreProperties {
         Tuple.of(4, scalar().map(x -> (Object) new Document("x", x))),
         // the only empty arrays: MongoDB indexes them too, and a document holding one must stay findable
         Tuple.of(1, scalar().list().ofMaxSize(2).map(l -> (Object) new Document("x", l))),
+        Tuple.of(1, Arbitraries.just(new Document("x", List.of()))),
         Tuple.of(1, scalar()));
   }
 
@@ -357,7 +369,7 @@ class IndexedStoreProperties {
   }
 
   private static Arbitrary<Object> tag() {
-    return Arbitraries.oneOf(pool("a", "b", "c"), number());
+    return Arbitraries.frequencyOf(Tuple.of(1, pool("a", "b", "c")), Tuple.of(2, number()));
   }
 
   private static Arbitrary<Object> pool(Object... values) {
@@ -370,11 +382,12 @@ class IndexedStoreProperties {
 
   /** Equal values of different numeric types, which MongoDB compares as numbers. */
   private static Arbitrary<Object> number() {
-    return Arbitraries.oneOf(
-        Arbitraries.integers().between(-1, 3).map(i -> (Object) i),
-        Arbitraries.longs().between(-1, 3).map(l -> (Object) l),
-        Arbitraries.of(-0.5, 0.5, 1.0, 2.0, 2.5).map(d -> (Object) d),
-        Arbitraries.of(1L << 40, (double) (1L << 40), Long.MAX_VALUE, Integer.MIN_VALUE).map(x -> (Object) x));
+    return Arbitraries.frequencyOf(
+        Tuple.of(4, Arbitraries.integers().between(-1, 3).map(i -> (Object) i)),
+        Tuple.of(2, Arbitraries.longs().between(-1, 3).map(l -> (Object) l)),
+        Tuple.of(2, Arbitraries.of(-0.5, 0.5, 1.0, 2.0, 2.5).map(d -> (Object) d)),
+        Tuple.of(1, Arbitraries.of(1L << 40, (double) (1L << 40), Long.MAX_VALUE, Integer.MIN_VALUE)
+            .map(x -> (Object) x)));
   }
 
   /** A value of any type MongoDB orders: null, numbers, strings, ObjectIds, booleans, dates. */
@@ -388,7 +401,7 @@ class IndexedStoreProperties {
   private static Arbitrary<Object> typical(String field) {
     return switch (field) {
       case "_id" -> Combinators.combine(Arbitraries.integers().between(0, 40), Arbitraries.integers().between(0, 2))
-          .as(IndexedStoreProperties::id);
+          .as(IndexedStoreDifferentialTest::id);
       case "time", "expires_at" -> date();
       case "type" -> pool("T0", "T1", "T2");
       case "outcome" -> pool("S", "F");
@@ -427,7 +440,7 @@ class IndexedStoreProperties {
 
   private static Arbitrary<Bson> filter(int depth) {
     List<Tuple.Tuple2<Integer, Arbitrary<Bson>>> shapes = new ArrayList<>(List.of(
-        Tuple.of(12, field().flatMap(IndexedStoreProperties::condition)),
+        Tuple.of(12, field().flatMap(IndexedStoreDifferentialTest::condition)),
         Tuple.of(1, Arbitraries.just(new Document()))));
     if (depth > 0) {
       shapes.add(Tuple.of(3, filter(depth - 1).list().ofMinSize(1).ofMaxSize(3).map(Filters::and)));
@@ -483,11 +496,42 @@ class IndexedStoreProperties {
   }
 
   private static Arbitrary<Query> query() {
-    return Combinators.combine(filter(), sort(), Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0)),
+    Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> filterAndSort = Arbitraries.frequencyOf(
+        Tuple.of(1, Combinators.combine(filter(), sort()).as(Tuple::of)),
+        Tuple.of(2, alongAnIndex()));
+    return Combinators.combine(filterAndSort, Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0)),
             Tuple.of(1, Arbitraries.integers().between(1, 5))),
         Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)), Tuple.of(3, Arbitraries.integers().between(1, 20))),
-        projection(), Arbitraries.of(Query.Kind.values()))
-        .as(Query::new);
+        projection(), Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(Query.Kind.FIND)),
+            Tuple.of(1, Arbitraries.just(Query.Kind.COUNT)), Tuple.of(2, Arbitraries.just(Query.Kind.AGGREGATE_PAGE)),
+            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_GROUP))))
+        .as((fs, skip, limit, projection, kind) -> new Query(fs.get1(), fs.get2(), skip, limit, projection, kind));
+  }
+
+  /** The keys of the indexes {@link #createIndexes} makes, as the fields a walk along each follows. */
+  private static final List<List<String>> INDEX_KEYS = List.of(List.of("time", "_id"),
+      List.of("username", "time", "_id"), List.of("type", "time", "_id"), List.of("client_ip", "time", "_id"),
+      List.of("token_id", "time", "_id"), List.of("chain", "seq"), List.of("expires_at"), List.of("tags", "count", "_id"),
+      List.of("n.x"), List.of("_id"));
+
+  /**
+   * What the planner serves from an index: conditions on a leading part of its keys (each pinned
+   * or bounded, the last one maybe by a range), sorted by its keys in one direction or the other.
+   */
+  private static Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> alongAnIndex() {
+    return Arbitraries.of(INDEX_KEYS).flatMap(keys -> Combinators.combine(
+        Arbitraries.integers().between(1, keys.size()).flatMap(n -> Combinators.combine(
+            keys.subList(0, n).stream().map(IndexedStoreDifferentialTest::condition).toList()).as(Filters::and)),
+        Arbitraries.integers().between(0, keys.size()), Arbitraries.of(true, false))
+        .as((filter, sortFrom, ascending) -> {
+          List<Tuple.Tuple2<String, Boolean>> sort = new ArrayList<>();
+          keys.subList(sortFrom, keys.size()).stream().filter(k -> !k.equals("n.x"))
+              .forEach(k -> sort.add(Tuple.of(k, ascending)));
+          if (!sort.isEmpty() && sort.stream().noneMatch(k -> k.get1().equals("_id"))) {
+            sort.add(Tuple.of("_id", ascending));
+          }
+          return Tuple.of(filter, sort);
+        }));
   }
 
   /** Writes applied alike to both: none changes a unique key of several documents at once, whose order would matter. */
