@@ -82,6 +82,12 @@ public final class MongoStorage implements AutoCloseable {
     public Connection closing(AutoCloseable resource) {
       return new Connection(uri, credential, writeBarrier, description, resource);
     }
+
+    /** The description only: a URI may carry a password, and the credential is one. */
+    @Override
+    public String toString() {
+      return description;
+    }
   }
 
   /** Connects, waits until the store answers, and creates the indexes; closes the connection's resource if it fails. */
