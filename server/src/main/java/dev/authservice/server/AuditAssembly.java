@@ -14,7 +14,6 @@ import dev.authservice.server.audit.write.ValidationRollup;
 import dev.authservice.server.review.ReviewSchedule;
 import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.storage.mongo.MongoStorage;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,7 +65,7 @@ final class AuditAssembly implements AutoCloseable {
     String chain = AuditChains.chainId(config.instanceId(), clock.millis());
     checkpoints.registerChain(chain, config.instanceId(), clock.instant());
     StoreHealth health = new StoreHealth(storage::ping);
-    GroupCommitWriter writer = new GroupCommitWriter(events.writes(), MvStoreAuditSpool.open(config.dataDir()), health,
+    GroupCommitWriter writer = new GroupCommitWriter(events.writes(), StorageBootstrap.auditSpool(config.dataDir()), health,
         new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
     RefusalRollup refusals = new RefusalRollup(writer, config.refusalRollupMaxKeys());
     Optional<ValidationRollup> validationRollup = config.validationAudit() == ValidationAuditMode.ROLLUP

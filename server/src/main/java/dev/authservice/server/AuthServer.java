@@ -35,7 +35,7 @@ public final class AuthServer implements AutoCloseable {
   public static AuthServer start(ServerConfig config, Clock clock) {
     long started = System.nanoTime();
     Transport.prepare(config);
-    MongoStorage storage = MongoStorage.open(config.mongoUri(), config.dataDir(), config.database(),
+    MongoStorage storage = StorageBootstrap.open(config.mongoUri(), config.dataDir(), config.database(),
         config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
     Background background = new Background();
     AuditAssembly audit = null;

@@ -8,7 +8,7 @@ import com.mongodb.client.model.Filters;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
+import dev.authservice.embedded.EmbeddedStore;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -148,7 +148,7 @@ class CrashTest {
         return countValidations(client, database);
       }
     }
-    try (EmbeddedMongo store = EmbeddedMongo.start(dir.resolve("data"));
+    try (EmbeddedStore store = EmbeddedStore.start(dir.resolve("data"));
         MongoClient client = MongoClients.create(store.clientSettings())) {
       return countValidations(client, database);
     }

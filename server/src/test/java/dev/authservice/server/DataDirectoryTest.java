@@ -12,8 +12,8 @@ import ch.qos.logback.core.read.ListAppender;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.model.Filters;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import dev.authservice.embedded.EmbeddedStore;
+import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ class DataDirectoryTest {
     try (AuthServer server = AuthServer.start(config().build())) {
       Map<String, String> found = permissions();
       assertEquals("rwx------", found.remove("."), "the data directory");
-      assertTrue(found.containsKey(EmbeddedMongo.FILE_NAME) && found.containsKey(MvStoreAuditSpool.FILE_NAME),
+      assertTrue(found.containsKey(EmbeddedStore.FILE_NAME) && found.containsKey(MvStoreAuditSpool.FILE_NAME),
           "the store and the spool are there: " + found.keySet());
       found.forEach((name, perms) -> assertEquals("rw-------", perms, name));
     }
@@ -67,12 +67,12 @@ class DataDirectoryTest {
     AuthServer.start(config().build()).close();
     Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path left = Files.writeString(dataDir.resolve("left-behind.txt"), "x");
-    List<Path> files = List.of(dataDir.resolve(EmbeddedMongo.FILE_NAME), dataDir.resolve(MvStoreAuditSpool.FILE_NAME),
+    List<Path> files = List.of(dataDir.resolve(EmbeddedStore.FILE_NAME), dataDir.resolve(MvStoreAuditSpool.FILE_NAME),
         left);
     for (Path file : files) {
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
-    Logger logger = (Logger) LoggerFactory.getLogger(dev.authservice.server.storage.PrivateFiles.class);
+    Logger logger = (Logger) LoggerFactory.getLogger(dev.authservice.embedded.PrivateFiles.class);
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     logged.start();
     logger.addAppender(logged);
@@ -95,7 +95,7 @@ class DataDirectoryTest {
 
   @Test
   void theConnectionStringFileIsWrittenOnlyWhenAskedForAndOnlyForTheOwner() throws Exception {
-    Path uriFile = dataDir.resolve(EmbeddedMongo.URI_FILE_NAME);
+    Path uriFile = dataDir.resolve(EmbeddedStore.URI_FILE_NAME);
     try (AuthServer server = AuthServer.start(config().build())) {
       assertFalse(Files.exists(uriFile), "the credential stays in memory by default");
     }

@@ -13,7 +13,7 @@ import dev.authservice.server.audit.write.EventWrites;
 import dev.authservice.server.audit.write.GroupCommitWriter;
 import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.core.ServiceException;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -15,7 +15,7 @@ final class KeyStoreOnTestDatabase {
   }
 
   SigningKeyStore store() {
-    MongoStorage storage = MongoStorage.open(server.config().mongoUri(), server.config().dataDir(),
+    MongoStorage storage = StorageBootstrap.open(server.config().mongoUri(), server.config().dataDir(),
         server.config().database(), Duration.ofSeconds(5), "test");
     return storage.signingKeys(KeyEncryption.of(Optional.empty(), true));
   }

@@ -24,7 +24,7 @@ import dev.authservice.server.audit.write.GroupCommitWriter;
 import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.storage.mongo.MongoStorage;
-import dev.authservice.server.storage.mongo.MvStoreAuditSpool;
+import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import dev.authservice.server.keys.KeyEncryption;
 import dev.authservice.server.keys.SigningAlgorithm;
 import dev.authservice.server.keys.SigningKeys;
@@ -117,7 +117,7 @@ class LostEventsTest {
   void eventsNoOneTookAreReportedLostNotDeletedAndRealDeletionsStillShow() {
     TestServer.TestStore store = TestServer.TestStore.create();
     Clock clock = Clock.systemUTC();
-    try (MongoStorage storage = MongoStorage.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
       SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
           SigningAlgorithm.EdDSA, Duration.ZERO);
@@ -162,7 +162,7 @@ class LostEventsTest {
       }
     }
     // a real deletion next to the lost ones is still found
-    try (MongoStorage storage = MongoStorage.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
       store.database().getCollection("audit_events").deleteOne(Filters.eq("username", "after-0"));
       SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)),

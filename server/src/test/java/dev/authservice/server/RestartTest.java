@@ -8,7 +8,7 @@ import dev.authservice.proto.auth.v1.CreateUserRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
+import dev.authservice.embedded.EmbeddedStore;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
@@ -42,7 +42,7 @@ class RestartTest {
           .setUsername("persistent").setPassword("persistent-Password-1").addRoles("auditor").build());
       oldLogin = client.auth().login(login("persistent", "persistent-Password-1"));
     }
-    assertTrue(Files.exists(dataDir.resolve(EmbeddedMongo.FILE_NAME)), "embedded store file in the data directory");
+    assertTrue(Files.exists(dataDir.resolve(EmbeddedStore.FILE_NAME)), "embedded store file in the data directory");
 
     try (AuthServer second = AuthServer.start(config()); Client client = new Client(second.port())) {
       var validated = client.auth().validate(ValidateRequest.newBuilder().setToken(oldLogin.getAccessToken()).build());

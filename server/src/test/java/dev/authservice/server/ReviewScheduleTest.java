@@ -61,7 +61,7 @@ class ReviewScheduleTest {
       throw new java.io.UncheckedIOException(e);
     }
     String uri = System.getenv("MONGODB_URI");
-    try (MongoStorage storage = MongoStorage.open(uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri),
+    try (MongoStorage storage = StorageBootstrap.open(uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri),
         dir, "leases_" + UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(2), "test")) {
       ReviewLeases leases = storage.reviewLeases();
       Instant now = Instant.now();

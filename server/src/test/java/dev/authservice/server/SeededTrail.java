@@ -36,7 +36,7 @@ final class SeededTrail implements AutoCloseable {
   private final java.util.Map<String, Run> open = new java.util.LinkedHashMap<>();
 
   SeededTrail(TestServer server) {
-    this.storage = MongoStorage.open(server.config().mongoUri(), server.config().dataDir().resolve("seeder"),
+    this.storage = StorageBootstrap.open(server.config().mongoUri(), server.config().dataDir().resolve("seeder"),
         server.config().database(), Duration.ofSeconds(5), "seeder");
     this.events = storage.auditEvents();
     this.checkpoints = storage.auditCheckpoints();

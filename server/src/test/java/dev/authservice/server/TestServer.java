@@ -8,7 +8,7 @@ import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.password.HashParams;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
+import dev.authservice.embedded.EmbeddedStore;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -149,13 +149,13 @@ public final class TestServer implements AutoCloseable {
   /** The store behind one or more test servers; closed when the last one closes. */
   static final class TestStore {
     private final Path dataDir;
-    private Optional<EmbeddedMongo> embedded;
+    private Optional<EmbeddedStore> embedded;
     private final String uri;
     private final String databaseName;
     private final MongoClient client;
     private int users;
 
-    private TestStore(Path dataDir, Optional<EmbeddedMongo> embedded, String uri, String databaseName) {
+    private TestStore(Path dataDir, Optional<EmbeddedStore> embedded, String uri, String databaseName) {
       this.dataDir = dataDir;
       this.embedded = embedded;
       this.uri = uri;
@@ -180,7 +180,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     private static TestStore startEmbedded(Path dir, String db) {
-      EmbeddedMongo mongo = EmbeddedMongo.start(dir);
+      EmbeddedStore mongo = EmbeddedStore.start(dir);
       // the store takes only its per-start credential; this process holds it, as the server would
       return new TestStore(dir, Optional.of(mongo), mongo.uriWithCredential(), db);
     }
@@ -197,8 +197,8 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts the embedded store again on the same port with the same data and credential. */
     synchronized void restartStore() {
-      EmbeddedMongo stopped = embedded.orElseThrow();
-      embedded = Optional.of(EmbeddedMongo.start(dataDir, stopped.port(), stopped.credential()));
+      EmbeddedStore stopped = embedded.orElseThrow();
+      embedded = Optional.of(EmbeddedStore.start(dataDir, stopped.port(), stopped.credential()));
     }
 
     synchronized TestStore shared() {
@@ -230,7 +230,7 @@ public final class TestServer implements AutoCloseable {
         client.getDatabase(databaseName).drop();
       }
       client.close();
-      embedded.ifPresent(EmbeddedMongo::close);
+      embedded.ifPresent(EmbeddedStore::close);
       deleteRecursively(dataDir);
     }
 

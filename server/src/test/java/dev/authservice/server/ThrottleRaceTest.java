@@ -26,7 +26,7 @@ class ThrottleRaceTest {
   @Test
   void instancesSharingAStoreAdmitNoMoreAttemptsThanTheLockout() throws Exception {
     TestServer.TestStore store = TestServer.TestStore.create();
-    try (MongoStorage storage = MongoStorage.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "throttle-race")) {
       ThrottleSettings lockAfterFive = new ThrottleSettings(100, Duration.ofMinutes(15), 5, 0);
       List<LoginThrottle> instances = new ArrayList<>();

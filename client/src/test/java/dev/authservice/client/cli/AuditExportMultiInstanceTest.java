@@ -16,7 +16,7 @@ import dev.authservice.integrity.Hashes;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
 import dev.authservice.proto.auth.v1.AuditEvent;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
+import dev.authservice.embedded.EmbeddedStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -49,7 +49,7 @@ import picocli.CommandLine;
 class AuditExportMultiInstanceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String MADE_UP = "auth-x:1700000000000";
-  private static EmbeddedMongo store;
+  private static EmbeddedStore store;
   private static RunningServer a;
   private static RunningServer b;
   private static String token;
@@ -96,7 +96,7 @@ class AuditExportMultiInstanceTest {
     String external = System.getenv("MONGODB_URI");
     Optional<String> uri;
     if (external == null || external.isBlank()) {
-      store = EmbeddedMongo.start(Files.createDirectories(data.resolve("store")));
+      store = EmbeddedStore.start(Files.createDirectories(data.resolve("store")));
       uri = Optional.of(store.uriWithCredential());
     } else {
       uri = Optional.of(external);

@@ -26,7 +26,6 @@ import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.audit.write.EventWrites;
 import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
-import dev.authservice.server.storage.WriteBarrier;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;

@@ -15,7 +15,6 @@ import com.mongodb.client.model.Sorts;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.paging.Pages;
-import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;

@@ -11,7 +11,6 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import com.mongodb.client.result.UpdateResult;
-import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.throttle.FailureRecord;
 import dev.authservice.server.throttle.FailureStore;
 import java.time.Instant;

@@ -9,7 +9,6 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Updates;
 import dev.authservice.server.session.RefreshRecord;
 import dev.authservice.server.session.RefreshTokenStore;
-import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;
 import java.util.Date;
 import java.util.HashSet;

@@ -8,7 +8,6 @@ import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Updates;
 import dev.authservice.server.review.ReviewLeases;
-import dev.authservice.server.storage.WriteBarrier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;

@@ -15,7 +15,6 @@ import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import dev.authservice.server.revocation.Revocation;
 import dev.authservice.server.revocation.RevocationStore;
-import dev.authservice.server.storage.WriteBarrier;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;

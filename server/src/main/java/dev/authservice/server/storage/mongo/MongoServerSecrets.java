@@ -4,7 +4,6 @@ import static com.mongodb.client.model.Filters.eq;
 
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
-import dev.authservice.server.storage.WriteBarrier;
 import java.security.SecureRandom;
 import org.bson.Document;
 import org.bson.types.Binary;

@@ -6,7 +6,6 @@ import static com.mongodb.client.model.Filters.eq;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Updates;
-import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.keys.KeyEncryption;
 import dev.authservice.server.keys.SigningAlgorithm;
 import dev.authservice.server.keys.SigningKey;

@@ -3,6 +3,7 @@ package dev.authservice.server.storage.mongo;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoCredential;
 import com.mongodb.MongoException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
@@ -16,8 +17,6 @@ import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.audit.write.EventWrites;
 import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.review.ReviewLeases;
-import dev.authservice.server.storage.embedded.EmbeddedMongo;
-import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.revocation.RevocationStore;
 import dev.authservice.server.session.RefreshTokenStore;
 import dev.authservice.server.throttle.AddressAttemptStore;
@@ -25,7 +24,6 @@ import dev.authservice.server.throttle.FailureStore;
 import dev.authservice.server.keys.KeyEncryption;
 import dev.authservice.server.keys.SigningKeyStore;
 import dev.authservice.server.user.UserStore;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -35,9 +33,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The service's MongoDB: a real deployment from {@code MONGODB_URI}, or else the embedded store
- * in the data directory, reached through the same driver either way. Owns the client, creates
- * the indexes, and hands out the typed stores.
+ * The service's MongoDB, reached through the driver at a connection string: a real deployment
+ * from {@code MONGODB_URI}, or whatever MongoDB-wire store the bootstrap started (it says how to
+ * reach it, with which credential, and what makes a write durable there). Owns the client,
+ * creates the indexes, and hands out the typed stores.
  */
 public final class MongoStorage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
@@ -45,44 +44,58 @@ public final class MongoStorage implements AutoCloseable {
   private static final String LEGACY_AUDIT_TTL_INDEX = "time_retention_ttl";
   static final String AUDIT_SIGNING_KEYS = "audit_signing_keys";
 
-  private final Optional<EmbeddedMongo> embedded;
+  private final Connection connection;
   private final MongoClient client;
   private final MongoDatabase database;
   private final WriteBarrier barrier;
-  private final String description;
 
-  private MongoStorage(Optional<EmbeddedMongo> embedded, MongoClient client, MongoDatabase database,
-      WriteBarrier barrier, String description) {
-    this.embedded = embedded;
+  private MongoStorage(Connection connection, MongoClient client, MongoDatabase database) {
+    this.connection = connection;
     this.client = client;
     this.database = database;
-    this.barrier = barrier;
-    this.description = description;
+    this.barrier = connection.writeBarrier();
   }
 
   /**
-   * Connects (starting the embedded store when no URI is given), waits until the store answers,
-   * and creates the indexes.
+   * Where the store is and how to use it: its connection string; a credential to present besides
+   * it (kept out of the string, so the string can be logged); what to run after each write
+   * before it counts as durable; how to name it in the log; and what to close after the client
+   * (the process that serves the store, when this one started it).
    */
-  public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
-      Duration timeout, String applicationName) {
-    return open(mongoUri, dataDir, databaseName, timeout, applicationName, false);
+  public record Connection(String uri, Optional<MongoCredential> credential, WriteBarrier writeBarrier,
+      String description, AutoCloseable closedAfterClient) {
+    /** A deployment at this URI: its own credential (if any) inside, durable by its write concern. */
+    public static Connection to(String uri) {
+      return new Connection(uri, Optional.empty(), WriteBarrier.NONE, "MongoDB at " + redactedHosts(uri), () -> {});
+    }
+
+    public Connection withCredential(MongoCredential credential) {
+      return new Connection(uri, Optional.of(credential), writeBarrier, description, closedAfterClient);
+    }
+
+    public Connection withWriteBarrier(WriteBarrier barrier) {
+      return new Connection(uri, credential, barrier, description, closedAfterClient);
+    }
+
+    public Connection describedAs(String name) {
+      return new Connection(uri, credential, writeBarrier, name, closedAfterClient);
+    }
+
+    public Connection closing(AutoCloseable resource) {
+      return new Connection(uri, credential, writeBarrier, description, resource);
+    }
+
+    /** The description only: a URI may carry a password, and the credential is one. */
+    @Override
+    public String toString() {
+      return description;
+    }
   }
 
-  /**
-   * As {@link #open(Optional, Path, String, Duration, String)}; with {@code embeddedUriFile}, an
-   * embedded store also writes its connection string, credential included, into the data
-   * directory for tools of the same OS user.
-   */
-  public static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName,
-      Duration timeout, String applicationName, boolean embeddedUriFile) {
-    Optional<EmbeddedMongo> embedded = mongoUri.isPresent()
-        ? Optional.empty() : Optional.of(EmbeddedMongo.start(dataDir));
-    String uri = mongoUri.orElseGet(() -> embedded.orElseThrow().connectionString());
-    String description = mongoUri.isPresent()
-        ? "MongoDB at " + redactedHosts(uri)
-        : "embedded store " + embedded.orElseThrow().file();
-    MongoClientSettings settings = MongoClientSettings.builder()
+  /** Connects, waits until the store answers, and creates the indexes; closes the connection's resource if it fails. */
+  public static MongoStorage open(Connection connection, String databaseName, Duration timeout,
+      String applicationName) {
+    MongoClientSettings.Builder settings = MongoClientSettings.builder()
         .applicationName(applicationName)
         .uuidRepresentation(UuidRepresentation.STANDARD)
         // defaults that a URI may override: fail fast instead of the driver's 30 s, and
@@ -90,22 +103,20 @@ public final class MongoStorage implements AutoCloseable {
         .writeConcern(WriteConcern.MAJORITY.withJournal(true))
         .applyToClusterSettings(b -> b.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
         .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
-        .applyConnectionString(new ConnectionString(uri))
-        .build();
-    if (embedded.isPresent()) {
-      // the embedded store's credential goes beside its connection string, never into it
-      settings = MongoClientSettings.builder(settings).credential(embedded.get().credential()).build();
+        .applyConnectionString(new ConnectionString(connection.uri()));
+    // a credential given beside the connection string, never into it
+    connection.credential().ifPresent(settings::credential);
+    MongoClient client;
+    try {
+      client = MongoClients.create(settings.build());
+    } catch (RuntimeException e) {
+      closeQuietly(connection.closedAfterClient(), e);
+      throw e;
     }
-    MongoClient client = MongoClients.create(settings);
-    WriteBarrier barrier = embedded.map(EmbeddedMongo::writeBarrier).orElse(WriteBarrier.NONE);
-    MongoStorage storage = new MongoStorage(embedded, client, client.getDatabase(databaseName),
-        barrier, description);
+    MongoStorage storage = new MongoStorage(connection, client, client.getDatabase(databaseName));
     try {
       storage.awaitReachable();
       storage.createIndexes();
-      if (embeddedUriFile) {
-        embedded.ifPresent(EmbeddedMongo::writeUriFile);
-      }
     } catch (RuntimeException e) {
       storage.close();
       throw e;
@@ -114,7 +125,7 @@ public final class MongoStorage implements AutoCloseable {
   }
 
   public String description() {
-    return description;
+    return connection.description();
   }
 
   public UserStore users() {
@@ -213,9 +224,9 @@ public final class MongoStorage implements AutoCloseable {
         attempt++;
         if (attempt >= 30) {
           throw new IllegalStateException("MongoDB did not answer after " + attempt + " attempts: "
-              + description, e);
+              + connection.description(), e);
         }
-        log.warn("waiting for MongoDB ({}): {}", description, e.getClass().getSimpleName());
+        log.warn("waiting for MongoDB ({}): {}", connection.description(), e.getClass().getSimpleName());
       }
     }
   }
@@ -264,9 +275,25 @@ public final class MongoStorage implements AutoCloseable {
     return String.join(",", cs.getHosts());
   }
 
+  /** Closes the client, then the connection's resource. */
   @Override
   public void close() {
-    client.close();
-    embedded.ifPresent(EmbeddedMongo::close);
+    try {
+      client.close();
+    } finally {
+      closeQuietly(connection.closedAfterClient(), null);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable resource, RuntimeException failure) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      if (failure != null) {
+        failure.addSuppressed(e);
+      } else {
+        log.warn("could not close the store's resource: {}", e.toString());
+      }
+    }
   }
 }

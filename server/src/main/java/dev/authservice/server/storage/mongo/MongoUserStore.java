@@ -10,7 +10,6 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.Updates;
-import dev.authservice.server.storage.WriteBarrier;
 import dev.authservice.server.user.DuplicateUsernameException;
 import dev.authservice.server.user.User;
 import dev.authservice.server.user.UserStore;

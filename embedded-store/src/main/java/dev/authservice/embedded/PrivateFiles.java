@@ -1,4 +1,4 @@
-package dev.authservice.server.storage;
+package dev.authservice.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data directory holds the embedded store (password hashes, server secrets, signing keys) and
- * the audit spool: only the server's OS user may open it. The directory is created {@code 0700}
+ * A data directory holds the embedded store (for the auth server: password hashes, server
+ * secrets, signing keys) and whatever else its user keeps beside it (the server's audit spool):
+ * only the OS user running the process may open it. The directory is created {@code 0700}
  * and every file the server makes in it {@code 0600}, set explicitly so the umask does not matter;
  * at start, whatever is found open to group or others loses those permissions, with one warning
  * each. Symbolic links inside the directory are left alone (changing them would change their

@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
@@ -33,19 +33,19 @@ final class LegacyStoreMigration {
 
   private LegacyStoreMigration() {}
 
-  static void migrateInto(Path dataDir, EmbeddedMongo target) {
+  static void migrateInto(Path dataDir, EmbeddedStore target) {
     Path legacy = dataDir.resolve(LEGACY_FILE_NAME);
     if (!Files.exists(legacy)) {
       return;
     }
     log.info("copying the embedded store of an earlier version ({}) into {}", legacy, target.file());
     // served only for the copy, and like the new store only to a client holding its credential
-    MongoCredential credential = EmbeddedMongo.randomCredential();
+    MongoCredential credential = EmbeddedStore.randomCredential();
     MongoServer old = new MongoServer(AuthenticatingBackend.guarding(
         new H2Backend(MVStore.open(legacy.toString())), credential));
     old.bind("127.0.0.1", 0);
     long copied = 0;
-    try (MongoClient from = MongoClients.create(EmbeddedMongo.clientSettings(old.getLocalAddress(), credential));
+    try (MongoClient from = MongoClients.create(EmbeddedStore.clientSettings(old.getLocalAddress(), credential));
         MongoClient to = MongoClients.create(target.clientSettings())) {
       for (String databaseName : from.listDatabaseNames()) {
         if (SYSTEM_DATABASES.contains(databaseName)) {

@@ -1,11 +1,9 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCredential;
 import de.bwaldvogel.mongo.MongoServer;
-import dev.authservice.server.storage.PrivateFiles;
-import dev.authservice.server.storage.WriteBarrier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -23,20 +21,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A MongoDB-wire server (mongo-java-server) on a loopback ephemeral port, keeping its data in
- * an H2 MVStore file in the data directory. The service reaches it through the ordinary
- * MongoDB driver, exactly as it would a real deployment. Its backend ({@link IndexedH2Backend})
- * builds the indexes the service creates, so queries walk an index instead of the collection.
+ * one H2 MVStore file in a data directory. Clients reach it through the ordinary MongoDB driver,
+ * exactly as they would a real deployment. Its backend ({@link IndexedH2Backend}) builds the
+ * indexes clients create, so queries walk an index instead of the collection.
  *
  * <p>Only the process that started it can use it: every connection must authenticate with
  * SCRAM-SHA-256 ({@link AuthenticatingBackend}) as a user whose random password is made at each
  * start and kept in memory only ({@link #credential()}); the data directory and its files are
- * for the server's OS user only ({@link PrivateFiles}).
+ * for the OS user only ({@link PrivateFiles}).
  *
- * <p>The MVStore commits on its own only every second or so; {@link #commitAndSync()} is the
- * {@link WriteBarrier} that makes an acknowledged write survive a crash.
+ * <p>The MVStore commits on its own only every second or so: a client that needs an
+ * acknowledged write to survive a crash calls {@link #commitAndSync()} after it (MongoDB's
+ * journaled write concern, which this store does not honour by itself).
  */
-public final class EmbeddedMongo implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
+public final class EmbeddedStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
   public static final String FILE_NAME = "embedded-store.mv.db";
   /** Where {@link #writeUriFile()} puts a connection string with the credential, for tools of the same OS user. */
   public static final String URI_FILE_NAME = "embedded-store.uri";
@@ -49,8 +48,9 @@ public final class EmbeddedMongo implements AutoCloseable {
   private final InetSocketAddress address;
   private final Path file;
   private final MongoCredential credential;
+  private boolean closed;
 
-  private EmbeddedMongo(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
+  private EmbeddedStore(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
       MongoCredential credential) {
     this.mvStore = mvStore;
     this.server = server;
@@ -59,12 +59,12 @@ public final class EmbeddedMongo implements AutoCloseable {
     this.credential = credential;
   }
 
-  public static EmbeddedMongo start(Path dataDir) {
+  public static EmbeddedStore start(Path dataDir) {
     return start(dataDir, 0);
   }
 
   /** Starts on a given loopback port, 0 for any free one, with a new random credential. */
-  public static EmbeddedMongo start(Path dataDir, int port) {
+  public static EmbeddedStore start(Path dataDir, int port) {
     return start(dataDir, port, randomCredential());
   }
 
@@ -73,7 +73,7 @@ public final class EmbeddedMongo implements AutoCloseable {
    * restart that clients holding the earlier credential can reconnect to); first brings over a
    * store of an earlier version.
    */
-  public static EmbeddedMongo start(Path dataDir, int port, MongoCredential credential) {
+  public static EmbeddedStore start(Path dataDir, int port, MongoCredential credential) {
     PrivateFiles.secureDirectory(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
     removeUriFile(dataDir);
@@ -83,7 +83,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
     MongoServer server = new MongoServer(AuthenticatingBackend.guarding(new IndexedH2Backend(mvStore), credential));
     server.bind(HOST, port);
-    EmbeddedMongo embedded = new EmbeddedMongo(mvStore, server, server.getLocalAddress(), file, credential);
+    EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.getLocalAddress(), file, credential);
     log.info("embedded store listening on {}:{} (SCRAM-SHA-256; the credential is made at each start and held in"
         + " memory only)", HOST, embedded.port());
     if (fresh) {
@@ -174,18 +174,19 @@ public final class EmbeddedMongo implements AutoCloseable {
     return file;
   }
 
-  /** Commits the MVStore and forces it to disk. */
+  /** Commits the MVStore and forces it to disk: every write acknowledged before the call survives a crash. */
   public synchronized void commitAndSync() {
     mvStore.commit();
     mvStore.sync();
   }
 
-  public WriteBarrier writeBarrier() {
-    return this::commitAndSync;
-  }
-
+  /** Stops the server and closes the file; a second call does nothing. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.shutdownNow();
     // shutting the server down closes its backend, which commits; close here only if it did not
     if (!mvStore.isClosed()) {

@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import com.mongodb.MongoCredential;
 import de.bwaldvogel.mongo.MongoBackend;

@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
@@ -96,6 +96,11 @@ final class IndexPlan {
       pinned.add(values);
     }
     Range range = i < keys.size() ? Range.of(conditions.get(keys.get(i).getKey())) : null;
+    if (multikey && range != null) {
+      // {a: {$gt: 3, $lt: 2}} matches a: [1, 5], each bound by another element: on an index over
+      // arrays, bounds on one key cannot be intersected, so the walk keeps one of them
+      range = range.lowerBoundOnly();
+    }
     if (i == 0 && range == null) {
       return null;
     }
@@ -127,6 +132,10 @@ final class IndexPlan {
         break;
       }
       reverse = descending;
+    }
+    if (multikey && range != null) {
+      // a document sorts by its least (or greatest) element, which a walk from a bound may not meet first
+      ordered = false;
     }
     if (!ordered) {
       reverse = false;
@@ -184,9 +193,10 @@ final class IndexPlan {
       }
       if (d.size() == 1 && d.get("$in") instanceof Collection<?> values && !values.isEmpty()
           && values.size() <= MAX_RANGES && values.stream().allMatch(IndexPlan::scalar)) {
-        List<Object> sorted = new ArrayList<>(values);
-        sorted.sort(ValueComparator.asc());
-        return sorted;
+        // each value once: {$in: [1, 1.0]} walked twice would answer its documents twice
+        java.util.TreeSet<Object> distinct = new java.util.TreeSet<>(ValueComparator.asc());
+        distinct.addAll(values);
+        return new ArrayList<>(distinct);
       }
       return null;
     }
@@ -201,6 +211,10 @@ final class IndexPlan {
   }
 
   private record Range(Object low, boolean lowInclusive, Object high, boolean highInclusive) {
+    Range lowerBoundOnly() {
+      return low == null ? this : new Range(low, lowInclusive, null, false);
+    }
+
     static Range of(Object condition) {
       if (!(condition instanceof Document d)) {
         return null;
@@ -238,8 +252,8 @@ final class IndexPlan {
     }
   }
 
-  // Bounds rely on a shorter key sorting before the longer keys it prefixes, and on stored keys
-  // never holding MinKey or MaxKey.
+  // Bounds rely on a shorter key sorting before the longer keys it prefixes, on stored keys never
+  // holding MaxKey, and holding MinKey only for an empty array, which no bound here can match.
   private static KeyValue lower(List<Object> prefix, Range range) {
     List<Object> key = new ArrayList<>(prefix);
     if (range != null && range.low() != null) {

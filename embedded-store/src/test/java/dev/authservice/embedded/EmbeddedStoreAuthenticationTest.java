@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 class EmbeddedStoreAuthenticationTest {
   @TempDir Path dir;
-  private EmbeddedMongo store;
+  private EmbeddedStore store;
   private ListAppender<ILoggingEvent> logged;
 
   @BeforeEach
@@ -58,7 +58,7 @@ class EmbeddedStoreAuthenticationTest {
     logged = new ListAppender<>();
     logged.start();
     root().addAppender(logged);
-    store = EmbeddedMongo.start(dir);
+    store = EmbeddedStore.start(dir);
     try (MongoClient client = MongoClients.create(store.clientSettings())) {
       client.getDatabase("auth").getCollection("users").insertOne(new Document("_id", "u1").append("username", "alice")
           .append("password_hash", "$argon2id$secret-hash").append("roles", List.of("auditor")));

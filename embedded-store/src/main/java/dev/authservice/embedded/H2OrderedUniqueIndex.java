@@ -1,10 +1,11 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.Iterator;
 import java.util.List;
@@ -30,6 +31,20 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     super.add(document, position, collection);
     multikey.markIfMultikey(map.getName(), getKeyValues(document).size());
+  }
+
+  /**
+   * Where the document is, by this index: none when the index is sparse and the document has none
+   * of its keys, as it then is not in the index. The library looks such a document up anyway,
+   * under the key of null values, and so finds another document that holds nulls there: an
+   * update of the first then fails, having seen two positions for one document.
+   */
+  @Override
+  public Object getPosition(Document document) {
+    if (isSparse() && keys().stream().allMatch(key -> Utils.getSubdocumentValue(document, key) instanceof Missing)) {
+      return null;
+    }
+    return super.getPosition(document);
   }
 
   @Override

@@ -1,4 +1,4 @@
-package dev.authservice.server.storage.embedded;
+package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
@@ -7,6 +7,9 @@ import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.MinKey;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -37,11 +40,32 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
       return Set.of();
     }
     Object position = document.get(ID);
-    return getKeyValues(document).stream().map(values -> {
+    Set<KeyValue> keyValues = getKeyValues(document);
+    if (keyValues.isEmpty()) {
+      keyValues = Set.of(emptyArrayKey(document));
+    }
+    return keyValues.stream().map(values -> {
       List<Object> withId = BsonDataTypes.valuesOf(values);
       withId.add(position);
       return new KeyValue(withId);
     }).collect(java.util.stream.Collectors.toSet());
+  }
+
+  /**
+   * The one entry of a document whose indexed array is empty, for which the library finds no key
+   * at all: without an entry, walks by the index's other keys would miss the document, and
+   * deleting it would fail. MongoDB indexes such an array too, as a value below every other;
+   * MinKey stands for it (it sorts where the library sorts an empty array: before null) and no
+   * range or equality the planner walks can match it, just as none matches an empty array.
+   */
+  private KeyValue emptyArrayKey(Document document) {
+    List<Object> values = new ArrayList<>();
+    for (String key : keys()) {
+      Object value = Utils.getSubdocumentValueCollectionAware(document, key);
+      values.add(value instanceof Collection<?> c && c.isEmpty() ? MinKey.getInstance()
+          : Missing.isNullOrMissing(value) ? null : value);
+    }
+    return new KeyValue(values);
   }
 
   @Override

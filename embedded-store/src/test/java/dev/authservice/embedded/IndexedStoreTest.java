@@ -1,0 +1,136 @@
+package dev.authservice.embedded;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.Updates;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.h2.mvstore.MVStore;
+
+/**
+ * The embedded store's indexes, example by example: unique ones still refuse duplicates, each
+ * engine bug {@link IndexedStoreDifferentialTest} found stays fixed, and a store of the earlier
+ * format is brought over.
+ */
+class IndexedStoreTest {
+  private static final long BASE = 1_780_000_000_000L;
+  @TempDir Path dir;
+
+  /**
+   * Each of these once answered differently with an index than without: found by
+   * {@link IndexedStoreDifferentialTest} (the empty array, the repeated value) or while reading the
+   * planner for it (the two array bounds, the walk from a bound over arrays).
+   */
+  @Test
+  void arraysEmptyArraysAndRepeatedValuesAnswerAsWithoutAnIndex() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("arrays");
+      c.createIndex(Indexes.ascending("tags", "count"));
+      c.createIndex(Indexes.compoundIndex(Indexes.ascending("username"), Indexes.descending("time", "_id")));
+      c.insertMany(List.of(
+          new Document("_id", 1).append("tags", List.of(1, 5)).append("username", "u1").append("time", List.of()),
+          new Document("_id", 2).append("tags", 4).append("username", "u1").append("time", new Date(BASE)),
+          new Document("_id", 3).append("tags", List.of()).append("username", "u2")));
+      // each bound met by another element: MongoDB matches, so a walk must not intersect the bounds
+      assertEquals(List.of(1), ids(c.find(Filters.and(Filters.gt("tags", 3), Filters.lt("tags", 2)))));
+      // an array sorts by its least element, not by the one a walk from the bound meets first
+      assertEquals(List.of(1, 2), ids(c.find(Filters.gt("tags", 3)).sort(Sorts.ascending("tags"))));
+      // a document whose indexed array is empty is still in the index: found through its other keys
+      assertEquals(List.of(2, 1), ids(c.find(Filters.eq("username", "u1")).sort(Sorts.descending("time", "_id"))));
+      // a value repeated in $in is one value
+      assertEquals(List.of(2), ids(c.find(Filters.in("username", "u1", "u1")).sort(Sorts.descending("time"))
+          .limit(1)));
+      assertEquals(2, c.countDocuments(Filters.in("username", "u1", "u1")));
+      // and it can be deleted
+      assertEquals(3, c.deleteMany(new Document()).getDeletedCount());
+    }
+  }
+
+  /** Found by {@link IndexedStoreDifferentialTest}: a document without the keys of a sparse index could not be updated. */
+  @Test
+  void aDocumentOutsideASparseIndexCanBeUpdatedBesideOneWithNullsThere() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("sparse");
+      c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true).sparse(true));
+      c.insertMany(List.of(new Document("_id", 1).append("chain", null).append("u", "x"),
+          new Document("_id", 2).append("u", "x")));
+      assertEquals(2, c.updateMany(new Document(), Updates.unset("u")).getModifiedCount());
+      assertEquals(0, c.countDocuments(Filters.exists("u")));
+    }
+  }
+
+  private static List<Object> ids(Iterable<Document> found) {
+    List<Object> ids = new ArrayList<>();
+    found.forEach(d -> ids.add(d.get("_id")));
+    return ids;
+  }
+
+  @Test
+  void uniqueIndexesStillRefuseDuplicatesAndServeRanges() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("chains");
+      c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true));
+      for (int seq = 1; seq <= 50; seq++) {
+        c.insertOne(new Document("_id", "e" + seq).append("chain", seq % 2 == 0 ? "a" : "b").append("seq", seq));
+      }
+      MongoWriteException duplicate = assertThrows(MongoWriteException.class,
+          () -> c.insertOne(new Document("_id", "x").append("chain", "a").append("seq", 10)));
+      assertEquals(11000, duplicate.getCode());
+      assertThrows(MongoWriteException.class, () -> c.insertOne(new Document("_id", "e1")));
+      List<Integer> seqs = c.find(Filters.and(Filters.eq("chain", "a"), Filters.gt("seq", 20), Filters.lte("seq", 30)))
+          .sort(Sorts.ascending("seq")).map(d -> d.getInteger("seq")).into(new ArrayList<>());
+      assertEquals(List.of(22, 24, 26, 28, 30), seqs);
+      List<Integer> last = c.find(Filters.eq("chain", "b")).sort(Sorts.descending("seq")).limit(2)
+          .map(d -> d.getInteger("seq")).into(new ArrayList<>());
+      assertEquals(List.of(49, 47), last);
+    }
+  }
+
+  @Test
+  void aStoreOfTheEarlierFormatIsCopiedOverOnce() throws Exception {
+    Path legacy = dir.resolve(LegacyStoreMigration.LEGACY_FILE_NAME);
+    MongoServer old = new MongoServer(new H2Backend(MVStore.open(legacy.toString())));
+    var address = old.bind();
+    try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort())) {
+      MongoCollection<Document> users = client.getDatabase("auth").getCollection("users");
+      users.createIndex(Indexes.ascending("username"), new IndexOptions().unique(true));
+      users.insertMany(List.of(new Document("_id", "s1").append("username", "alice"),
+          new Document("_id", "s2").append("username", "bob")));
+      client.getDatabase("auth").getCollection("audit_events").insertOne(new Document("_id", "e1"));
+    } finally {
+      old.shutdownNow();
+    }
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoDatabase db = client.getDatabase("auth");
+      assertEquals(2, db.getCollection("users").countDocuments());
+      assertEquals("bob", db.getCollection("users").find(Filters.eq("_id", "s2")).first().getString("username"));
+      assertEquals(1, db.getCollection("audit_events").countDocuments());
+    }
+    assertFalse(Files.exists(legacy), "the old file is renamed, so the copy never runs twice");
+    assertTrue(Files.exists(dir.resolve(LegacyStoreMigration.LEGACY_FILE_NAME + ".migrated")));
+  }
+}

@@ -1,0 +1,72 @@
+package dev.authservice.server;
+
+import dev.authservice.embedded.EmbeddedStore;
+import dev.authservice.embedded.PrivateFiles;
+import dev.authservice.server.audit.write.MvStoreAuditSpool;
+import dev.authservice.server.storage.mongo.EarlierSpoolFormat;
+import dev.authservice.server.storage.mongo.MongoStorage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Where the server keeps its data: MongoDB at {@code MONGODB_URI}, or else the embedded store
+ * started here in the data directory; and the audit spool beside it. The only place that knows
+ * the embedded store: the storage adapters see a connection string, a credential and a write
+ * barrier, whichever store it is.
+ */
+final class StorageBootstrap {
+  private StorageBootstrap() {}
+
+  static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName, Duration timeout,
+      String applicationName) {
+    return open(mongoUri, dataDir, databaseName, timeout, applicationName, false);
+  }
+
+  /**
+   * Connects to {@code mongoUri}, or starts the embedded store and connects to it; with
+   * {@code embeddedUriFile}, the embedded store then writes its connection string, credential
+   * included, into the data directory for tools of the same OS user (once it is ready, so a tool
+   * that waits for the file finds a store with its indexes).
+   */
+  static MongoStorage open(Optional<String> mongoUri, Path dataDir, String databaseName, Duration timeout,
+      String applicationName, boolean embeddedUriFile) {
+    if (mongoUri.isPresent()) {
+      return MongoStorage.open(MongoStorage.Connection.to(mongoUri.get()), databaseName, timeout, applicationName);
+    }
+    EmbeddedStore embedded = EmbeddedStore.start(dataDir);
+    MongoStorage storage;
+    try {
+      storage = MongoStorage.open(MongoStorage.Connection.to(embedded.connectionString())
+          // the store's credential goes beside its connection string, never into it
+          .withCredential(embedded.credential())
+          // it commits to its file only every second or so on its own
+          .withWriteBarrier(embedded::commitAndSync)
+          .describedAs("embedded store " + embedded.file())
+          .closing(embedded), databaseName, timeout, applicationName);
+    } catch (RuntimeException e) {
+      embedded.close();
+      throw e;
+    }
+    if (embeddedUriFile) {
+      try {
+        embedded.writeUriFile();
+      } catch (RuntimeException e) {
+        storage.close();
+        throw e;
+      }
+    }
+    return storage;
+  }
+
+  /**
+   * The audit spool in the data directory, whose file is created for the server's OS user only
+   * before the MVStore opens it (an empty file is a new store to it); events an earlier version
+   * spooled are kept.
+   */
+  static MvStoreAuditSpool auditSpool(Path dataDir) {
+    PrivateFiles.secureDirectory(dataDir);
+    PrivateFiles.secureFile(dataDir.resolve(MvStoreAuditSpool.FILE_NAME));
+    return MvStoreAuditSpool.open(dataDir, Optional.of(EarlierSpoolFormat::read));
+  }
+}
