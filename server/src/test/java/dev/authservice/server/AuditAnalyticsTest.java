@@ -10,6 +10,7 @@ import dev.authservice.proto.auth.v1.AuditEvent;
 import dev.authservice.proto.auth.v1.AuditEventType;
 import dev.authservice.proto.auth.v1.AuditOutcome;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.CreateUserRequest;
 import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.QueryAuditResponse;
@@ -130,18 +131,21 @@ class AuditAnalyticsTest {
       for (int i = 0; i < 9; i++) {
         server.auth().validate(ValidateRequest.newBuilder().setToken(token).build());
       }
-      SummarizeAuditRequest successes = SummarizeAuditRequest.newBuilder()
+      SummarizeAuditRequest successes = SummarizeAuditRequest.newBuilder().setUsername(TestServer.ADMIN)
           .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).setOutcome(AuditOutcome.AUDIT_OUTCOME_SUCCESS).build();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (TestServer.withBearer(server.auth(), token).summarizeAudit(successes).getRowsList().stream()
-          .mapToLong(SummaryRow::getCount).sum() < 9) {
-        assertTrue(System.nanoTime() < deadline, "the rollup was flushed");
-        Thread.sleep(50);
-      }
-      Thread.sleep(300);
+      Await.until("the rollup was flushed", 10, () -> TestServer.withBearer(server.auth(), token)
+          .summarizeAudit(successes).getRowsList().stream().mapToLong(SummaryRow::getCount).sum() >= 9);
+      // a count written twice would come with a later flush: one more validation, of another user's
+      // token, counted after the nine were seen and flushed after them, shows a later flush ran
+      TestServer.withBearer(server.userAdmin(), token).createUser(CreateUserRequest.newBuilder()
+          .setUsername("later-flush").setPassword("later-flush-Password-1").build());
+      server.auth().validate(ValidateRequest.newBuilder()
+          .setToken(server.login("later-flush", "later-flush-Password-1").getAccessToken()).build());
+      Await.until("a later flush", 10, () -> TestServer.withBearer(server.auth(), token).summarizeAudit(
+          successes.toBuilder().setUsername("later-flush").build()).getRowsCount() > 0);
       assertEquals(9, TestServer.withBearer(server.auth(), token).summarizeAudit(successes).getRows(0).getCount());
       assertTrue(query(server, token, QueryAuditRequest.newBuilder().addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE)
-          .build()).size() < 9, "fewer documents than validations");
+          .setUsername(TestServer.ADMIN).build()).size() < 9, "fewer documents than validations");
 
       AuthServiceGrpc.AuthServiceBlockingStub auditor = TestServer.withBearer(server.auth(), token);
       assertEquals(Status.Code.INVALID_ARGUMENT, assertThrows(StatusRuntimeException.class, () -> auditor.summarizeAudit(
@@ -238,8 +242,10 @@ class AuditAnalyticsTest {
             AuthServiceGrpc.newBlockingStub(server.channel()), token)
             .streamAudit(StreamAuditRequest.newBuilder().setFollow(true)
                 .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).build()));
+        // the earlier login is the only event the stream's filter takes, so once it is here the
+        // stream has caught up: its sender reads again as soon as it has sent it, finds nothing and
+        // waits between polls; the login below commits after that read (a login takes longer than it)
         assertEquals(AuditEventType.AUDIT_EVENT_TYPE_LOGIN, follow.next().getEvent().getType(), "the earlier login");
-        Thread.sleep(600);  // the stream has caught up and is waiting
         long sent = System.nanoTime();
         server.auth().login(LoginRequest.newBuilder().setUsername(TestServer.ADMIN).setPassword(TestServer.ADMIN_PASSWORD)
             .build());

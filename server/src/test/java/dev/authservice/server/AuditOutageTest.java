@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.mongodb.client.model.Filters;
 import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
+import dev.authservice.server.audit.write.GroupCommitWriter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -36,7 +37,7 @@ class AuditOutageTest {
 
   @Test
   void validateKeepsAnsweringAndNoEventIsLostOrDuplicated() throws Exception {
-    try (TestServer server = TestServer.start()) {
+    try (TestServer server = TestServer.start(); LogCapture writerLog = LogCapture.of(GroupCommitWriter.class)) {
       assumeTrue(server.store().restartable(), "needs the embedded store, which the test can stop");
       String token = server.adminToken();
       AtomicBoolean stop = new AtomicBoolean();
@@ -87,7 +88,8 @@ class AuditOutageTest {
       Await.until("the spool drained into the store", 30, () -> events.countDocuments(Filters.and(
           Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS")))
           >= answered.get());
-      Thread.sleep(500);
+      // once the spool is empty nothing more comes from it: a duplicate would be in the store by now
+      Await.until("the spool replayed", 30, () -> writerLog.contains("audit spool replayed into the store"));
       assertEquals(answered.get(), events.countDocuments(Filters.and(
           Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS"))),
           "exactly one event per answered Validate");

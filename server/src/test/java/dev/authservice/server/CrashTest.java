@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,20 +61,15 @@ class CrashTest {
   }
 
   private static void awaitServing(ManagedChannel channel, Process process) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
+    Await.until("the server process SERVING", 60, Duration.ofMillis(100), () -> {
       assertTrue(process.isAlive(), "the server process died at start");
       try {
-        if (HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
-            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING) {
-          return;
-        }
+        return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING;
       } catch (StatusRuntimeException e) {
-        // not up yet
+        return false;  // not up yet
       }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("server did not become SERVING");
+    });
   }
 
   private static int freePort() throws IOException {
@@ -111,10 +107,8 @@ class CrashTest {
           }
         }));
       }
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (answered.get() < 500 && System.nanoTime() < until) {
-        Thread.sleep(20);
-      }
+      // killed under load: once 500 calls were answered, or with what answered within 10 s
+      Await.within(10, () -> answered.get() >= 500);
       server.destroyForcibly();   // SIGKILL: no shutdown hook, no final commit
       server.waitFor(10, TimeUnit.SECONDS);
       stop.set(true);

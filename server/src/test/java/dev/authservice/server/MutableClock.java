@@ -7,10 +7,20 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock the test moves forward by hand. */
-final class MutableClock extends Clock {
-  private volatile Instant now = Instant.now();
+public final class MutableClock extends Clock {
+  private volatile Instant now;
 
-  void advance(Duration duration) {
+  /** Starting now. */
+  public MutableClock() {
+    this(Instant.now());
+  }
+
+  /** Starting at {@code start}, for a test that needs a known time (a minute's start, a day's end). */
+  public MutableClock(Instant start) {
+    this.now = start;
+  }
+
+  public void advance(Duration duration) {
     now = now.plus(duration);
   }
 

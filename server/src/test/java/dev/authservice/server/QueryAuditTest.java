@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,20 +150,27 @@ class QueryAuditTest {
     QueryAuditRequest request = QueryAuditRequest.newBuilder().setUsername("busy").setPageSize(7).build();
 
     AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger inserted = new AtomicInteger();
+    AtomicBoolean done = new AtomicBoolean();
     ExecutorService writer = Executors.newSingleThreadExecutor();
     Future<Integer> written = writer.submit(() -> {
-      int n = 0;
-      while (!stop.get() && n < 500) {
-        insertEvents("busy", Instant.now(), 1, "AUDIT_EVENT_TYPE_TOKEN_VALIDATE", "AUDIT_OUTCOME_SUCCESS");
-        n++;
+      try {
+        while (!stop.get() && inserted.get() < 500) {
+          insertEvents("busy", Instant.now(), 1, "AUDIT_EVENT_TYPE_TOKEN_VALIDATE", "AUDIT_OUTCOME_SUCCESS");
+          inserted.incrementAndGet();
+        }
+        return inserted.get();
+      } finally {
+        done.set(true);
       }
-      return n;
     });
     List<AuditEvent> seen = new ArrayList<>();
     QueryAuditResponse page = query(request);
     seen.addAll(page.getEventsList());
     while (!page.getNextPageToken().isEmpty()) {
-      Thread.sleep(5);
+      // new events arrive between every two pages (while the writer has any left to insert)
+      int before = inserted.get();
+      Await.until("an event inserted since the last page", 10, () -> inserted.get() > before || done.get());
       page = query(request.toBuilder().setPageToken(page.getNextPageToken()).build());
       seen.addAll(page.getEventsList());
     }

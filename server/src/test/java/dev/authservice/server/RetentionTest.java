@@ -90,12 +90,21 @@ class RetentionTest {
   void withoutRetentionNothingIsSwept() throws Exception {
     MutableClock clock = new MutableClock();
     try (TestServer server = TestServer.start(b -> b.auditSweepInterval(Duration.ofMillis(100))
-        .tokenTtl(Duration.ofDays(4000)), clock)) {
+        .auditCheckpointInterval(Duration.ofMillis(100)).tokenTtl(Duration.ofDays(4000)), clock)) {
       String token = server.adminToken();
       validations(server, token, 5);
       clock.advance(Duration.ofDays(3650));
+      Instant moved = clock.instant();
       validations(server, token, 1);
-      Thread.sleep(500);
+      // A sweep would run on the trail's thread every 100 ms, as the checkpoints do: two periodic
+      // checkpoints stamped after the clock moved (the second after one more event, a login) show
+      // that thread ran past the move for longer than a sweep interval.
+      var checkpointsSinceTheMove = Filters.and(Filters.eq("kind", "PERIODIC"), Filters.gte("time", Date.from(moved)));
+      var checkpoints = server.database().getCollection("audit_checkpoints");
+      Await.until("a checkpoint after the clock moved", 20, () -> checkpoints.countDocuments(checkpointsSinceTheMove) >= 1);
+      server.adminToken();
+      Await.until("another checkpoint after the clock moved", 20,
+          () -> checkpoints.countDocuments(checkpointsSinceTheMove) >= 2);
       assertEquals(6, server.database().getCollection("audit_events")
           .countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE")));
     }

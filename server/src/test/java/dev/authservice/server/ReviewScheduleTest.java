@@ -17,7 +17,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
@@ -41,11 +40,8 @@ class ReviewScheduleTest {
       }
       var events = server.database().getCollection("audit_events");
       events.insertMany(burst);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (events.countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")) == 0) {
-        assertTrue(System.nanoTime() < deadline, "the scheduled review ran");
-        Thread.sleep(50);
-      }
+      Await.until("the scheduled review ran", 15,
+          () -> events.countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")) > 0);
       Document alert = events.find(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")).first();
       assertEquals("scheduled-victim", alert.getString("username"));
       assertEquals("review/scheduled", alert.getString("rpc_method"));

@@ -38,10 +38,7 @@ class ValidationRollupTest {
           Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("outcome", "AUDIT_OUTCOME_FAILURE"))),
           "the failure is durable before its RPC answered");
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (countedValidations(server, login.getTokenId()) < 50 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      Await.until("the counts flushed", 10, () -> countedValidations(server, login.getTokenId()) >= 50);
       assertEquals(50, countedValidations(server, login.getTokenId()));
       long events = server.database().getCollection("audit_events").countDocuments(Filters.and(
           Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.eq("token_id", login.getTokenId())));

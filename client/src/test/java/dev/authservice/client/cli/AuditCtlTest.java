@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.authservice.client.Await;
 import dev.authservice.client.AuthClient;
 import dev.authservice.client.RunningServer;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
@@ -59,12 +60,8 @@ class AuditCtlTest {
     }
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run("validate", "a.b.c").exit());
     try (AuthClient client = AuthClient.builder().target(server.target()).plaintext().bearerToken(token).build()) {
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
-      while (client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
-          .noneMatch(c -> c.getSeq() >= 22)) {
-        assertTrue(System.nanoTime() < deadline, "a checkpoint covers the events");
-        Thread.sleep(50);
-      }
+      Await.until("a checkpoint covers the events", 15, () -> client.auditCheckpoints(
+          ListAuditCheckpointsRequest.getDefaultInstance()).anyMatch(c -> c.getSeq() >= 22));
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.authservice.client.Await;
 import dev.authservice.client.AuthClient;
 import dev.authservice.client.RunningServer;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
@@ -21,7 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,16 +80,10 @@ class AuditExportTamperTest {
   private static AuditCheckpoint awaitCheckpoint(RunningServer on, String token, Predicate<AuditCheckpoint> wanted)
       throws InterruptedException {
     try (AuthClient client = AuthClient.builder().target(on.target()).plaintext().bearerToken(token).build()) {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (true) {
-        List<AuditCheckpoint> found = client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
-            .filter(wanted).toList();
-        if (!found.isEmpty()) {
-          return found.get(found.size() - 1);
-        }
-        assertTrue(System.nanoTime() < deadline, "a checkpoint came");
-        Thread.sleep(50);
-      }
+      AtomicReference<List<AuditCheckpoint>> found = new AtomicReference<>(List.of());
+      Await.until("a checkpoint came", 15, () -> !found.updateAndGet(none -> client.auditCheckpoints(
+          ListAuditCheckpointsRequest.getDefaultInstance()).filter(wanted).toList()).isEmpty());
+      return found.get().get(found.get().size() - 1);
     }
   }
 

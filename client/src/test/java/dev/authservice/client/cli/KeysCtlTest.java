@@ -2,10 +2,10 @@ package dev.authservice.client.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.authservice.client.Await;
 import dev.authservice.client.AuthClient;
 import dev.authservice.client.RunningServer;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
@@ -15,11 +15,11 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -53,18 +53,15 @@ class KeysCtlTest {
 
   private static void awaitCheckpointSignedWith(AuthClient client, Map<String, String> env, String kid)
       throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (true) {
-      assertEquals(ExitCodes.INACTIVE_OR_FAILED, run(env, "validate", "a.b.c").exit(), "an event to checkpoint");
-      Set<String> kids = new HashSet<>();
-      client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
-          .forEach(c -> kids.add(kidOf(c.getSignature())));
-      if (kids.contains(kid)) {
-        return;
-      }
-      assertTrue(System.nanoTime() < deadline, "a checkpoint signed with " + kid + " among " + kids);
-      Thread.sleep(50);
-    }
+    Set<String> kids = new HashSet<>();
+    // each look runs authctl once, for an event to checkpoint: one every 50 ms
+    Await.until("a checkpoint signed with " + kid + " (signed with " + kids + " so far)", 15, Duration.ofMillis(50),
+        () -> {
+          assertEquals(ExitCodes.INACTIVE_OR_FAILED, run(env, "validate", "a.b.c").exit(), "an event to checkpoint");
+          client.auditCheckpoints(ListAuditCheckpointsRequest.getDefaultInstance())
+              .forEach(c -> kids.add(kidOf(c.getSignature())));
+          return kids.contains(kid);
+        });
   }
 
   @Test

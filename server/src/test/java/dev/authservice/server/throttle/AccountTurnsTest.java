@@ -16,6 +16,18 @@ import org.junit.jupiter.api.Test;
 
 /** The logins of one account take turns; other accounts never wait for them. */
 class AccountTurnsTest {
+  /**
+   * A password check in progress: real work (hashing, bounded by a count of rounds, about a
+   * millisecond), not a pause, so the other attempts pile up at the turn while it goes on.
+   */
+  private static void checkAPassword() throws java.security.NoSuchAlgorithmException {
+    java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    byte[] digest = new byte[32];
+    for (int round = 0; round < 2_000; round++) {
+      digest = sha256.digest(digest);
+    }
+  }
+
   @Test
   void oneAccountHasAtMostOneAttemptInProgressAndOthersDoNotWait() throws Exception {
     AccountTurns turns = new AccountTurns(Duration.ofSeconds(30), 100);
@@ -33,7 +45,7 @@ class AccountTurnsTest {
           }
           try (AccountTurns.Turn held = turn.get()) {
             most.accumulateAndGet(inProgress.incrementAndGet(), Math::max);
-            Thread.sleep(2);  // a password check in progress
+            checkAPassword();
             inProgress.decrementAndGet();
           }
           return true;

@@ -1,9 +1,8 @@
-package dev.authservice.server;
+package dev.authservice.server.audit.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.authservice.server.audit.read.StreamPosition;
 import dev.authservice.server.paging.PageTokens;
 import java.util.HashMap;
 import java.util.Map;

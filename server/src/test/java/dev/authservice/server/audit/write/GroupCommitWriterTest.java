@@ -1,17 +1,13 @@
-package dev.authservice.server;
+package dev.authservice.server.audit.write;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.authservice.server.Await;
 import dev.authservice.server.audit.chain.AuditChains;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
-import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.AuditOutcome;
-import dev.authservice.server.audit.read.AuditPosition;
-import dev.authservice.server.audit.write.EventWrites;
-import dev.authservice.server.audit.write.GroupCommitWriter;
-import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import java.nio.file.Path;
@@ -19,9 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,18 +25,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The writer's batching and backpressure, against a store slower than the callers. */
+/** The writer's batching and backpressure, against a store that stalls while the callers keep coming. */
 class GroupCommitWriterTest {
   @TempDir Path dir;
 
-  /** A store that takes 50 ms per write, whatever its size, and remembers the batch sizes. */
-  private static final class SlowStore implements EventWrites {
+  /**
+   * A store that stalls: it takes no write until the test opens it (as a store stuck on a slow
+   * disk or an election would), then takes every one at once; it remembers the batch sizes.
+   */
+  private static final class StalledStore implements EventWrites {
     final List<Integer> batches = new CopyOnWriteArrayList<>();
+    private final CountDownLatch open = new CountDownLatch(1);
+
+    void open() {
+      open.countDown();
+    }
 
     @Override
     public void insertAll(List<AuditEvent> events) {
       try {
-        Thread.sleep(50);
+        open.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -61,7 +65,7 @@ class GroupCommitWriterTest {
 
   @Test
   void concurrentEventsAreWrittenTogetherAndAnOverloadIsRefusedNotBuffered() throws Exception {
-    SlowStore store = new SlowStore();
+    StalledStore store = new StalledStore();
     GroupCommitWriter writer = new GroupCommitWriter(store, MvStoreAuditSpool.open(dir), new StoreHealth(() -> true),
         new AuditChains("test:1"), new GroupCommitWriter.Settings(8, 4, Duration.ofMillis(20), Duration.ofSeconds(10)));
     ExecutorService callers = Executors.newFixedThreadPool(32);
@@ -80,15 +84,19 @@ class GroupCommitWriterTest {
           }
         }));
       }
+      // while the store takes nothing, the queue of 8 fills and the callers past it are refused
+      Await.until("a caller refused while the store stalls", 10, () -> exhausted.get() > 0);
+      store.open();
       for (Future<?> call : calls) {
         call.get();
       }
     } finally {
+      store.open();
       callers.shutdown();
       writer.close();
     }
     assertEquals(200, written.get() + exhausted.get());
-    assertTrue(exhausted.get() > 0, "a store this slow cannot take 200 concurrent events through a queue of 8");
+    assertTrue(exhausted.get() > 0, "a stalled store cannot take 200 concurrent events through a queue of 8");
     assertTrue(store.batches.stream().anyMatch(size -> size > 1), "events were grouped: " + store.batches);
     assertTrue(store.batches.stream().allMatch(size -> size <= 4), "no batch above the maximum");
     assertEquals(written.get(), store.batches.stream().mapToInt(Integer::intValue).sum(),

@@ -1,19 +1,14 @@
-package dev.authservice.server;
+package dev.authservice.server.token;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.authservice.server.token.Revocations;
 import dev.authservice.server.keys.SigningAlgorithm;
 import dev.authservice.server.keys.SigningKey;
 import dev.authservice.server.keys.SigningKeyStore;
 import dev.authservice.server.keys.SigningKeys;
 import dev.authservice.server.keys.StoredKeys;
-import dev.authservice.server.token.TokenIssuer;
-import dev.authservice.server.token.TokenVerifier;
-import dev.authservice.server.token.ValidationFailure;
-import dev.authservice.server.token.Verification;
 import dev.authservice.server.user.User;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,0 +1,45 @@
+package dev.authservice.server;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one class of the server logs while a test runs, at INFO and above whatever the log level
+ * outside: for a test that waits for the server to say it reached a state it shows no other way.
+ */
+public final class LogCapture implements AutoCloseable {
+  private final Logger logger;
+  private final Level levelBefore;
+  private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+  private LogCapture(Class<?> of) {
+    logger = (Logger) LoggerFactory.getLogger(of);
+    levelBefore = logger.getLevel();
+    logger.setLevel(Level.INFO);
+    appender.start();
+    logger.addAppender(appender);
+  }
+
+  public static LogCapture of(Class<?> loggingClass) {
+    return new LogCapture(loggingClass);
+  }
+
+  /** Whether a message logged so far contains {@code text}. */
+  public boolean contains(String text) {
+    List<ILoggingEvent> events;
+    synchronized (appender) {
+      events = List.copyOf(appender.list);
+    }
+    return events.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+  }
+
+  @Override
+  public void close() {
+    logger.detachAppender(appender);
+    logger.setLevel(levelBefore);
+  }
+}
