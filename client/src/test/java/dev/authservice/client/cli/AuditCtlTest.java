@@ -32,28 +32,15 @@ class AuditCtlTest {
   private static Map<String, String> env;
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(new byte[0]), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static Cli.Run run(String... args) {
+    return Cli.run(env, args);
   }
 
   @BeforeAll
   static void start() throws Exception {
     server = new RunningServer();
     env = Map.of("AUTHCTL_TARGET", server.target());
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
-        .getBytes(StandardCharsets.UTF_8)), env::get);
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    assertEquals(0, cli.execute("login", RunningServer.ADMIN, "--password-stdin"));
-    String token = out.toString().trim();
+    String token = Cli.login(server.target(), RunningServer.ADMIN, RunningServer.ADMIN_PASSWORD);
     env = Map.of("AUTHCTL_TARGET", server.target(), "AUTHCTL_TOKEN", token);
     for (int i = 0; i < 20; i++) {
       assertEquals(0, run("validate", token).exit());
@@ -72,18 +59,18 @@ class AuditCtlTest {
 
   @Test
   void verifyOnTheServerPrintsEveryChainAndExitsZeroOnACleanTrail() {
-    Run verify = run("audit", "verify");
+    Cli.Run verify = run("audit", "verify");
     assertEquals(ExitCodes.OK, verify.exit(), verify.out() + verify.err());
     assertTrue(verify.out().startsWith("CHAIN"), verify.out());
     assertTrue(verify.out().contains("OK: "), verify.out());
-    Run windowed = run("audit", "verify", "--since", "PT1H");
+    Cli.Run windowed = run("audit", "verify", "--since", "PT1H");
     assertEquals(ExitCodes.OK, windowed.exit(), windowed.out());
   }
 
   @Test
   void anExportVerifiesOfflineWithThePublicKeysAndATamperedOneDoesNot() throws Exception {
     Path export = dir.resolve("export.jsonl");
-    Run exported = run("audit", "export", "--format", "jsonl", "--out", export.toString());
+    Cli.Run exported = run("audit", "export", "--format", "jsonl", "--out", export.toString());
     assertEquals(ExitCodes.OK, exported.exit(), exported.err());
     List<String> lines = Files.readAllLines(export);
     assertTrue(lines.get(0).startsWith("{\"export\":"), lines.get(0));
@@ -91,12 +78,12 @@ class AuditCtlTest {
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("{\"checkpoint\":")), "checkpoints exported");
 
     Path keys = dir.resolve("audit-keys.json");
-    Run keysRun = run("audit", "keys");
+    Cli.Run keysRun = run("audit", "keys");
     assertEquals(ExitCodes.OK, keysRun.exit());
     Files.writeString(keys, keysRun.out());
     assertTrue(keysRun.out().contains("\"Ed25519\""), keysRun.out());
 
-    Run offline = run("audit", "verify", "--file", export.toString(), "--keys", keys.toString());
+    Cli.Run offline = run("audit", "verify", "--file", export.toString(), "--keys", keys.toString());
     assertEquals(ExitCodes.OK, offline.exit(), offline.out());
 
     List<String> tampered = new ArrayList<>(lines);
@@ -108,25 +95,25 @@ class AuditCtlTest {
     }
     Path altered = dir.resolve("altered.jsonl");
     Files.write(altered, tampered);
-    Run detected = run("audit", "verify", "--file", altered.toString(), "--keys", keys.toString());
+    Cli.Run detected = run("audit", "verify", "--file", altered.toString(), "--keys", keys.toString());
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, detected.exit(), detected.out());
     assertTrue(detected.out().contains("HASH_MISMATCH"), detected.out());
 
     Path foreignKeys = dir.resolve("other-keys.json");
     Files.writeString(foreignKeys, "{\"keys\":[]}");
-    Run untrusted = run("audit", "verify", "--file", export.toString(), "--keys", foreignKeys.toString());
+    Cli.Run untrusted = run("audit", "verify", "--file", export.toString(), "--keys", foreignKeys.toString());
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, untrusted.exit(), "checkpoints signed by unknown keys are not trusted");
   }
 
   @Test
   void csvAndOcsfExportsHoldTheSameEvents() throws Exception {
-    Run csv = run("audit", "export", "--format", "csv", "--type", "TOKEN_VALIDATE");
+    Cli.Run csv = run("audit", "export", "--format", "csv", "--type", "TOKEN_VALIDATE");
     assertEquals(ExitCodes.OK, csv.exit(), csv.err());
     List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
         .parse(new java.io.StringReader(csv.out())).getRecords();
     assertTrue(rows.size() >= 21, "every validation: " + rows.size());
     assertTrue(rows.stream().allMatch(r -> r.get("type").equals("AUDIT_EVENT_TYPE_TOKEN_VALIDATE")));
-    Run ocsf = run("audit", "export", "--format", "ocsf", "--type", "TOKEN_VALIDATE");
+    Cli.Run ocsf = run("audit", "export", "--format", "ocsf", "--type", "TOKEN_VALIDATE");
     assertEquals(ExitCodes.OK, ocsf.exit(), ocsf.err());
     String[] events = ocsf.out().trim().split("\n");
     assertEquals(rows.size(), events.length);
@@ -135,7 +122,7 @@ class AuditCtlTest {
     assertEquals(600302, first.get("type_uid").asLong());
     assertEquals(rows.get(0).get("id"), first.get("metadata").get("uid").asText());
 
-    Run logins = run("audit", "export", "--format", "ocsf", "--type", "LOGIN");
+    Cli.Run logins = run("audit", "export", "--format", "ocsf", "--type", "LOGIN");
     JsonNode login = new ObjectMapper().readTree(logins.out().trim().split("\n")[0]);
     assertEquals(3002, login.get("class_uid").asInt());
     assertEquals("admin", login.get("user").get("name").asText());

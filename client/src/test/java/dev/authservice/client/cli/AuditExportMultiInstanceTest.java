@@ -59,19 +59,10 @@ class AuditExportMultiInstanceTest {
   private static Path keys;
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(RunningServer on, String... args) {
+  private static Cli.Run run(RunningServer on, String... args) {
     Map<String, String> env = token == null ? Map.of("AUTHCTL_TARGET", on.target())
         : Map.of("AUTHCTL_TARGET", on.target(), "AUTHCTL_TOKEN", token);
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
-        .getBytes(StandardCharsets.UTF_8)), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+    return Cli.runWithInput(env, RunningServer.ADMIN_PASSWORD + "\n", args);
   }
 
   private static void validations(RunningServer on, int n) {
@@ -105,7 +96,7 @@ class AuditExportMultiInstanceTest {
     a = new RunningServer(Files.createDirectories(data.resolve("a")), uri, database, c -> c.instanceId("auth-a"));
     b = new RunningServer(Files.createDirectories(data.resolve("b")), uri, database,
         c -> c.instanceId("auth-b").auditCheckpointInterval(Duration.ofHours(1)));
-    Run login = run(b, "login", RunningServer.ADMIN, "--password-stdin");
+    Cli.Run login = run(b, "login", RunningServer.ADMIN, "--password-stdin");
     assertEquals(0, login.exit(), login.err());
     token = login.out().trim();
     validations(b, 10);
@@ -135,7 +126,7 @@ class AuditExportMultiInstanceTest {
     }
     // B goes on after the start, as a running instance does
     validations(b, 3);
-    Run keysRun = run(a, "audit", "keys");
+    Cli.Run keysRun = run(a, "audit", "keys");
     assertEquals(ExitCodes.OK, keysRun.exit());
     keys = Files.createTempFile("audit-keys", ".json");
     Files.writeString(keys, keysRun.out());
@@ -157,7 +148,7 @@ class AuditExportMultiInstanceTest {
   private static List<String> exportLines(Path file, String... window) throws IOException {
     List<String> args = new ArrayList<>(List.of("audit", "export", "--format", "jsonl", "--out", file.toString()));
     args.addAll(List.of(window));
-    Run exported = run(a, args.toArray(String[]::new));
+    Cli.Run exported = run(a, args.toArray(String[]::new));
     assertEquals(ExitCodes.OK, exported.exit(), exported.err());
     return Files.readAllLines(file);
   }
@@ -166,7 +157,7 @@ class AuditExportMultiInstanceTest {
     return exportLines(dir.resolve("export-" + System.nanoTime() + ".jsonl"), window);
   }
 
-  private Run verify(List<String> lines) throws IOException {
+  private Cli.Run verify(List<String> lines) throws IOException {
     Path file = dir.resolve("verify-" + System.nanoTime() + ".jsonl");
     Files.write(file, lines);
     return run(a, "audit", "verify", "--file", file.toString(), "--keys", keys.toString());
@@ -186,7 +177,7 @@ class AuditExportMultiInstanceTest {
         && body(line).path("seq").asLong() == seq;
   }
 
-  private static String rowOf(Run run, String chain) {
+  private static String rowOf(Cli.Run run, String chain) {
     return run.out().lines().filter(l -> l.startsWith(chain + " ")).findFirst()
         .orElseThrow(() -> new AssertionError(chain + " is not reported:\n" + run.out()));
   }
@@ -234,7 +225,7 @@ class AuditExportMultiInstanceTest {
         .filter(l -> body(l).path("chain").asText().equals(chainB))
         .mapToLong(l -> body(l).path("seq").asLong()).min().orElseThrow();
     assertEquals(1, firstSeqOfB, "B has no checkpoint of its own before the start, so the server exports it whole");
-    Run honest = verify(lines);
+    Cli.Run honest = verify(lines);
     assertEquals(ExitCodes.OK, honest.exit(), honest.out() + honest.err());
     assertFalse(honest.out().contains("not verified"), honest.out());
     // the newest checkpoint naming B in the file (the server may have signed a later one since)
@@ -258,7 +249,7 @@ class AuditExportMultiInstanceTest {
     String username = "\"username\":\"" + body(original).path("username").asText() + "\"";
     assertTrue(original.contains(username), original);
     edited.set(at, original.replace(username, "\"username\":\"mallory\""));
-    Run run = verify(edited);
+    Cli.Run run = verify(edited);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run.exit(), run.out());
     String row = rowOf(run, chainB);
     assertTrue(row.contains("HASH_MISMATCH") && row.matches(".* 3  event .*"), row);
@@ -267,7 +258,7 @@ class AuditExportMultiInstanceTest {
   @Test
   void aMadeUpChainOlderThanACheckpointThatLeavesItOutFails() throws Exception {
     List<String> lines = export();
-    Run madeUp = verify(withMadeUpChain(lines, newestCheckpoint(lines).minus(Duration.ofMinutes(10))));
+    Cli.Run madeUp = verify(withMadeUpChain(lines, newestCheckpoint(lines).minus(Duration.ofMinutes(10))));
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, madeUp.exit(), madeUp.out());
     String row = rowOf(madeUp, MADE_UP);
     assertTrue(row.contains("UNVOUCHED_CHAIN") && row.contains("3 events from seq 1 on are older than the signed"
@@ -275,7 +266,7 @@ class AuditExportMultiInstanceTest {
     assertTrue(row.matches(MADE_UP + " +3 +3 +- +UNVOUCHED_CHAIN .*"), "no checkpoint names it: " + row);
 
     // a chain newer than every checkpoint may be a new instance's: unanchored, not a problem
-    Run fresh = verify(withMadeUpChain(lines, newestCheckpoint(lines).plus(Duration.ofMinutes(1))));
+    Cli.Run fresh = verify(withMadeUpChain(lines, newestCheckpoint(lines).plus(Duration.ofMinutes(1))));
     assertEquals(ExitCodes.OK, fresh.exit(), fresh.out());
     assertTrue(rowOf(fresh, MADE_UP).matches(MADE_UP + " +3 +3 +- +- .*"), fresh.out());
   }
@@ -286,7 +277,7 @@ class AuditExportMultiInstanceTest {
     AuditEvent template = event(lines.stream().filter(l -> l.startsWith("{\"event\":")).findFirst().orElseThrow());
     lines.add(ExportFile.line(template.toBuilder().setId("forged").setUsername("mallory").clearChain().clearSeq()
         .clearPrevHash().clearHash().build()));
-    Run run = verify(lines);
+    Cli.Run run = verify(lines);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run.exit(), run.out());
     assertTrue(rowOf(run, "(no chain)").contains("UNLINKED_EVENT"), run.out());
   }

@@ -46,26 +46,13 @@ class AuditExportTamperTest {
   private static Path keys;
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(new byte[0]), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static Cli.Run run(String... args) {
+    return Cli.run(env, args);
   }
 
   private static String login(RunningServer on) {
     env = Map.of("AUTHCTL_TARGET", on.target());
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
-        .getBytes(StandardCharsets.UTF_8)), env::get);
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    assertEquals(0, cli.execute("login", RunningServer.ADMIN, "--password-stdin"));
-    String token = out.toString().trim();
+    String token = Cli.login(on.target(), RunningServer.ADMIN, RunningServer.ADMIN_PASSWORD);
     env = Map.of("AUTHCTL_TARGET", on.target(), "AUTHCTL_TOKEN", token);
     return token;
   }
@@ -113,7 +100,7 @@ class AuditExportTamperTest {
     validations(token, 10);
     long head = anchor.getSeq() + 10;
     awaitCheckpoint(server, token, c -> c.getChain().equals(secondChain) && c.getSeq() >= head);
-    Run keysRun = run("audit", "keys");
+    Cli.Run keysRun = run("audit", "keys");
     assertEquals(ExitCodes.OK, keysRun.exit());
     keys = Files.createTempFile("audit-keys", ".json");
     Files.writeString(keys, keysRun.out());
@@ -128,12 +115,12 @@ class AuditExportTamperTest {
     Path file = dir.resolve("export-" + System.nanoTime() + ".jsonl");
     List<String> args = new ArrayList<>(List.of("audit", "export", "--format", "jsonl", "--out", file.toString()));
     args.addAll(List.of(window));
-    Run exported = run(args.toArray(String[]::new));
+    Cli.Run exported = run(args.toArray(String[]::new));
     assertEquals(ExitCodes.OK, exported.exit(), exported.err());
     return Files.readAllLines(file);
   }
 
-  private Run verify(List<String> lines) throws Exception {
+  private Cli.Run verify(List<String> lines) throws Exception {
     Path file = dir.resolve("verify-" + System.nanoTime() + ".jsonl");
     Files.write(file, lines);
     return run("audit", "verify", "--file", file.toString(), "--keys", keys.toString());
@@ -165,19 +152,19 @@ class AuditExportTamperTest {
     return out;
   }
 
-  private static String rowOf(Run run, String chain) {
+  private static String rowOf(Cli.Run run, String chain) {
     return run.out().lines().filter(l -> l.startsWith(chain + " ")).findFirst()
         .orElseThrow(() -> new AssertionError(chain + " is not reported:\n" + run.out()));
   }
 
   @Test
   void honestExportsVerifyWholeAndFromAStartTime() throws Exception {
-    Run whole = verify(export());
+    Cli.Run whole = verify(export());
     assertEquals(ExitCodes.OK, whole.exit(), whole.out() + whole.err());
     assertTrue(whole.out().contains("Window: the whole trail"), whole.out());
 
     List<String> windowed = export("--start", windowStart.toString());
-    Run verified = verify(windowed);
+    Cli.Run verified = verify(windowed);
     assertEquals(ExitCodes.OK, verified.exit(), verified.out() + verified.err());
     assertTrue(verified.out().contains("Window: from " + windowStart), verified.out());
     assertTrue(windowed.stream().noneMatch(l -> isEventOf(l, firstChain)), "the first chain ended before the window");
@@ -189,7 +176,7 @@ class AuditExportTamperTest {
         .mapToLong(l -> body(l).path("seq").asLong()).max().orElseThrow();
     assertEquals(anchorSeq + 1, firstSeq, "the events go on right after the anchoring checkpoint, whatever their time");
 
-    Run bounded = verify(export("--start", windowStart.toString(), "--end", Instant.now().toString()));
+    Cli.Run bounded = verify(export("--start", windowStart.toString(), "--end", Instant.now().toString()));
     assertEquals(ExitCodes.OK, bounded.exit(), bounded.out() + bounded.err());
   }
 
@@ -203,7 +190,7 @@ class AuditExportTamperTest {
         removed++;
       }
     }
-    Run run = verify(lines);
+    Cli.Run run = verify(lines);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run.exit(), run.out());
     String row = rowOf(run, secondChain);
     assertTrue(row.contains("MISSING_EVENT") && row.contains("seq 1 to 3 are missing")
@@ -214,7 +201,7 @@ class AuditExportTamperTest {
   void deletingAWholeChainAndClaimingAnEarlyStartFails() throws Exception {
     List<String> lines = claimingAnEarlyStart(export());
     assertTrue(lines.removeIf(l -> isEventOf(l, firstChain)));
-    Run run = verify(lines);
+    Cli.Run run = verify(lines);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run.exit(), run.out());
     String row = rowOf(run, firstChain);
     assertTrue(row.contains("CHAIN_MISSING") && row.contains("no events left"), row);
@@ -228,13 +215,13 @@ class AuditExportTamperTest {
     String anchor = lines.stream().filter(l -> isCheckpointOf(l, secondChain)
         && !Instant.parse(body(l).path("time").asText()).isAfter(windowStart)).reduce((a, b) -> b).orElseThrow();
     lines.remove(anchor);
-    Run run = verify(lines);
+    Cli.Run run = verify(lines);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, run.exit(), run.out());
     assertTrue(rowOf(run, secondChain).contains("MISSING_EVENT"), run.out());
     assertTrue(rowOf(run, secondChain).contains("no signed checkpoint at or before the start"), run.out());
     // and every checkpoint of the chain, so that no link gives the drop away: still no signed head
     lines.removeIf(l -> isCheckpointOf(l, secondChain));
-    Run all = verify(lines);
+    Cli.Run all = verify(lines);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, all.exit(), all.out());
     assertTrue(rowOf(all, secondChain).contains("MISSING_EVENT"), all.out());
   }
@@ -245,14 +232,14 @@ class AuditExportTamperTest {
     assertTrue(lines.get(0).contains("\"version\":2"), lines.get(0));
     List<String> older = new ArrayList<>(lines);
     older.set(0, lines.get(0).replace("\"version\":2", "\"version\":1"));
-    Run v1 = verify(older);
+    Cli.Run v1 = verify(older);
     assertEquals(ExitCodes.OK, v1.exit(), v1.out() + v1.err());
     List<String> newer = new ArrayList<>(lines);
     newer.set(0, lines.get(0).replace("\"version\":2", "\"version\":3"));
-    Run v3 = verify(newer);
+    Cli.Run v3 = verify(newer);
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, v3.exit());
     assertTrue(v3.err().contains("says version 3; this authctl reads versions 1 to 2"), v3.err());
-    Run headless = verify(lines.subList(1, lines.size()));
+    Cli.Run headless = verify(lines.subList(1, lines.size()));
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, headless.exit());
     assertTrue(headless.err().contains("is not an export header"), headless.err());
     assertFalse(headless.err().contains("Exception"), headless.err());

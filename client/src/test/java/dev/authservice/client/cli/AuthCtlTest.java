@@ -36,24 +36,16 @@ class AuthCtlTest {
     server.close();
   }
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(String stdin, Map<String, String> env, String... args) {
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static Cli.Run run(String stdin, Map<String, String> env, String... args) {
+    return Cli.runWithInput(env, stdin, args);
   }
 
-  private static Run run(String... args) {
+  private static Cli.Run run(String... args) {
     return run("", Map.of(), args);
   }
 
   private static String adminToken() {
-    Run login = run(RunningServer.ADMIN_PASSWORD + "\n", Map.of(), "--target", server.target(), "login",
+    Cli.Run login = run(RunningServer.ADMIN_PASSWORD + "\n", Map.of(), "--target", server.target(), "login",
         RunningServer.ADMIN, "--password-stdin");
     assertEquals(0, login.exit(), login.err());
     return login.out().trim();
@@ -63,16 +55,16 @@ class AuthCtlTest {
   void loginPrintsTheTokenThatValidates() {
     String token = adminToken();
     assertEquals(3, token.split("\\.").length);
-    Run validate = run("--target", server.target(), "validate", token);
+    Cli.Run validate = run("--target", server.target(), "validate", token);
     assertEquals(ExitCodes.OK, validate.exit());
     assertTrue(validate.out().contains("\"active\":true"), validate.out());
-    Run fromStdin = run(token + "\n", Map.of(), "--target", server.target(), "validate");
+    Cli.Run fromStdin = run(token + "\n", Map.of(), "--target", server.target(), "validate");
     assertEquals(ExitCodes.OK, fromStdin.exit());
   }
 
   @Test
   void anInactiveTokenExitsOne() {
-    Run validate = run("--target", server.target(), "validate", "a.b.c");
+    Cli.Run validate = run("--target", server.target(), "validate", "a.b.c");
     assertEquals(ExitCodes.INACTIVE_OR_FAILED, validate.exit());
     assertTrue(validate.out().contains("VALIDATION_FAILURE_"), validate.out());
   }
@@ -82,49 +74,49 @@ class AuthCtlTest {
     Map<String, String> env = new HashMap<>();
     env.put("AUTHCTL_TOKEN", adminToken());
     env.put("AUTHCTL_TARGET", server.target());
-    Run create = run("ctl-user-Password-1\n", env, "users", "create", "ctl-user", "--role", "auditor", "--password-stdin");
+    Cli.Run create = run("ctl-user-Password-1\n", env, "users", "create", "ctl-user", "--role", "auditor", "--password-stdin");
     assertEquals(0, create.exit(), create.err());
     assertTrue(create.out().startsWith("ctl-user"));
-    Run duplicate = run("ctl-user-Password-1\n", env, "users", "create", "ctl-user", "--password-stdin");
+    Cli.Run duplicate = run("ctl-user-Password-1\n", env, "users", "create", "ctl-user", "--password-stdin");
     assertEquals(ExitCodes.REFUSED, duplicate.exit());
     assertTrue(duplicate.err().startsWith("authctl: ALREADY_EXISTS"), duplicate.err());
 
-    Run list = run("", env, "users", "list", "--format", "jsonl");
+    Cli.Run list = run("", env, "users", "list", "--format", "jsonl");
     assertEquals(0, list.exit(), list.err());
     assertTrue(list.out().contains("\"username\":\"ctl-user\""));
 
-    Run audit = run("", env, "audit", "--type", "USER_CREATE", "--username", "ctl-user", "--since", "PT1H");
+    Cli.Run audit = run("", env, "audit", "--type", "USER_CREATE", "--username", "ctl-user", "--since", "PT1H");
     assertEquals(0, audit.exit(), audit.err());
     String[] lines = audit.out().split("\n");
     assertTrue(lines[0].startsWith("TIME"));
     assertTrue(lines.length >= 3, audit.out());
     assertTrue(lines[1].contains("USER_CREATE") && lines[1].contains("ctl-user"), audit.out());
 
-    Run jsonl = run("", env, "audit", "--type", "AUDIT_EVENT_TYPE_USER_CREATE", "--username", "ctl-user",
+    Cli.Run jsonl = run("", env, "audit", "--type", "AUDIT_EVENT_TYPE_USER_CREATE", "--username", "ctl-user",
         "--format", "jsonl", "--limit", "1");
     assertEquals(1, jsonl.out().trim().split("\n").length);
     assertTrue(jsonl.out().startsWith("{\"id\":"), jsonl.out());
 
-    Run disable = run("", env, "users", "disable", "ctl-user");
+    Cli.Run disable = run("", env, "users", "disable", "ctl-user");
     assertEquals(0, disable.exit(), disable.err());
     assertTrue(disable.out().contains("disabled"));
-    Run jwks = run("", env, "jwks");
+    Cli.Run jwks = run("", env, "jwks");
     assertTrue(jwks.out().contains("\"kid\""));
   }
 
   @Test
   void statusesMapToExitCodes() {
-    Run anonymous = run("--target", server.target(), "audit");
+    Cli.Run anonymous = run("--target", server.target(), "audit");
     assertEquals(ExitCodes.UNAUTHENTICATED, anonymous.exit());
     assertTrue(anonymous.err().startsWith("authctl: UNAUTHENTICATED"), anonymous.err());
 
     Map<String, String> env = new HashMap<>(Map.of("AUTHCTL_TOKEN", adminToken()));
     run("plain-ctl-Password-1\n", env, "--target", server.target(), "users", "create", "plain-ctl", "--password-stdin");
-    Run plainLogin = run("plain-ctl-Password-1\n", Map.of(), "--target", server.target(), "login", "plain-ctl", "--password-stdin");
-    Run denied = run("", Map.of("AUTHCTL_TOKEN", plainLogin.out().trim()), "--target", server.target(), "audit");
+    Cli.Run plainLogin = run("plain-ctl-Password-1\n", Map.of(), "--target", server.target(), "login", "plain-ctl", "--password-stdin");
+    Cli.Run denied = run("", Map.of("AUTHCTL_TOKEN", plainLogin.out().trim()), "--target", server.target(), "audit");
     assertEquals(ExitCodes.PERMISSION_DENIED, denied.exit(), denied.err());
 
-    Run wrongPassword = run("nope-nope-nope\n", Map.of(), "--target", server.target(), "login", "admin", "--password-stdin");
+    Cli.Run wrongPassword = run("nope-nope-nope\n", Map.of(), "--target", server.target(), "login", "admin", "--password-stdin");
     assertEquals(ExitCodes.UNAUTHENTICATED, wrongPassword.exit());
     assertTrue(!wrongPassword.err().contains("nope-nope-nope"));
   }
@@ -135,7 +127,7 @@ class AuthCtlTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       freePort = socket.getLocalPort();
     }
-    Run run = run("--target", "127.0.0.1:" + freePort, "--timeout", "PT5S", "validate", "a.b.c");
+    Cli.Run run = run("--target", "127.0.0.1:" + freePort, "--timeout", "PT5S", "validate", "a.b.c");
     assertEquals(ExitCodes.UNAVAILABLE, run.exit(), run.err());
   }
 

@@ -41,16 +41,8 @@ class HostileTextTest {
   private static RunningServer server;
   private static Map<String, String> env;
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(new byte[0]), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static Cli.Run run(String... args) {
+    return Cli.run(env, args);
   }
 
   @BeforeAll
@@ -67,12 +59,8 @@ class HostileTextTest {
       channel.shutdownNow();
     }
     env = Map.of("AUTHCTL_TARGET", server.target());
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
-        .getBytes(StandardCharsets.UTF_8)), env::get);
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    assertEquals(0, cli.execute("login", RunningServer.ADMIN, "--password-stdin"));
-    env = Map.of("AUTHCTL_TARGET", server.target(), "AUTHCTL_TOKEN", out.toString().trim());
+    env = Map.of("AUTHCTL_TARGET", server.target(), "AUTHCTL_TOKEN",
+        Cli.login(server.target(), RunningServer.ADMIN, RunningServer.ADMIN_PASSWORD));
   }
 
   @AfterAll
@@ -82,7 +70,7 @@ class HostileTextTest {
 
   @Test
   void theCsvExportShowsFormulasAsText() throws Exception {
-    Run csv = run("audit", "export", "--format", "csv", "--type", "LOGIN", "--outcome", "failure");
+    Cli.Run csv = run("audit", "export", "--format", "csv", "--type", "LOGIN", "--outcome", "failure");
     assertEquals(ExitCodes.OK, csv.exit(), csv.err());
     List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
         .parse(new StringReader(csv.out())).getRecords();
@@ -103,13 +91,13 @@ class HostileTextTest {
 
   @Test
   void theTableAndJsonShowControlAndBidiCharactersVisibly() throws Exception {
-    Run table = run("audit", "--type", "LOGIN", "--outcome", "failure");
+    Cli.Run table = run("audit", "--type", "LOGIN", "--outcome", "failure");
     assertEquals(ExitCodes.OK, table.exit(), table.err());
     assertNothingRaw(table.out());
     assertTrue(table.out().contains("\\x1b]0;owned\\x07x\\x9b2J\\u202enimda\\u2066"), table.out());
     assertTrue(table.out().contains("\\x09=1+1"), table.out());
 
-    Run json = run("audit", "--type", "LOGIN", "--outcome", "failure", "--format", "jsonl", "--limit", "0");
+    Cli.Run json = run("audit", "--type", "LOGIN", "--outcome", "failure", "--format", "jsonl", "--limit", "0");
     assertEquals(ExitCodes.OK, json.exit(), json.err());
     assertNothingRaw(json.out());
     assertTrue(json.out().lines().anyMatch(l -> {

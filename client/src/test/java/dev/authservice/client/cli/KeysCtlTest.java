@@ -31,16 +31,8 @@ import picocli.CommandLine;
 class KeysCtlTest {
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run run(Map<String, String> env, String... args) {
-    CommandLine cli = AuthCtl.commandLine(new ByteArrayInputStream(new byte[0]), env::get);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static Cli.Run run(Map<String, String> env, String... args) {
+    return Cli.run(env, args);
   }
 
   private static String kidOf(String jws) {
@@ -67,20 +59,15 @@ class KeysCtlTest {
   @Test
   void rotatingTheAuditKeyKeepsEveryCheckpointVerifiableOffline() throws Exception {
     try (RunningServer server = new RunningServer()) {
-      CommandLine login = AuthCtl.commandLine(new ByteArrayInputStream((RunningServer.ADMIN_PASSWORD + "\n")
-          .getBytes(StandardCharsets.UTF_8)), Map.of("AUTHCTL_TARGET", server.target())::get);
-      StringWriter out = new StringWriter();
-      login.setOut(new PrintWriter(out));
-      assertEquals(0, login.execute("login", RunningServer.ADMIN, "--password-stdin"));
-      String token = out.toString().trim();
+      String token = Cli.login(server.target(), RunningServer.ADMIN, RunningServer.ADMIN_PASSWORD);
       Map<String, String> env = Map.of("AUTHCTL_TARGET", server.target(), "AUTHCTL_TOKEN", token);
 
       try (AuthClient client = AuthClient.builder().target(server.target()).plaintext().bearerToken(token).build()) {
-        Run before = run(env, "audit", "keys");
+        Cli.Run before = run(env, "audit", "keys");
         JsonNode firstKey = new ObjectMapper().readTree(before.out()).get("keys").get(0);
         awaitCheckpointSignedWith(client, env, firstKey.get("kid").asText());
 
-        Run rotated = run(env, "keys", "rotate", "--audit");
+        Cli.Run rotated = run(env, "keys", "rotate", "--audit");
         assertEquals(ExitCodes.OK, rotated.exit(), rotated.err());
         JsonNode rotation = new ObjectMapper().readTree(rotated.out());
         assertEquals(firstKey.get("kid").asText(), rotation.get("previousKid").asText(), rotated.out());
@@ -89,12 +76,12 @@ class KeysCtlTest {
       }
 
       Path keys = dir.resolve("audit-keys.json");
-      Run keysRun = run(env, "audit", "keys");
+      Cli.Run keysRun = run(env, "audit", "keys");
       Files.writeString(keys, keysRun.out());
       assertEquals(2, new ObjectMapper().readTree(keysRun.out()).get("keys").size(), "both audit keys are published");
       Path export = dir.resolve("trail.jsonl");
       assertEquals(ExitCodes.OK, run(env, "audit", "export", "--format", "jsonl", "--out", export.toString()).exit());
-      Run offline = run(env, "audit", "verify", "--file", export.toString(), "--keys", keys.toString());
+      Cli.Run offline = run(env, "audit", "verify", "--file", export.toString(), "--keys", keys.toString());
       assertEquals(ExitCodes.OK, offline.exit(), offline.out() + offline.err());
     }
   }
