@@ -79,6 +79,11 @@ class ReportTest {
         anonymous.validate(token, "");
       }
       anonymous.validate("a.b.c", "");
+      // the attempts refused once mallory is throttled are counted together and written at the next flush
+      dev.authservice.client.Await.until("all 12 failed logins of mallory in the trail", 20, Duration.ofMillis(250), () -> admin.queryAuditAll(
+          dev.authservice.proto.auth.v1.QueryAuditRequest.newBuilder().setUsername("mallory")
+              .addTypes(dev.authservice.proto.auth.v1.AuditEventType.AUDIT_EVENT_TYPE_LOGIN).build())
+          .mapToLong(e -> Math.max(1, e.getCount())).sum() >= 12);
       Instant now = Instant.now();
       admin.runReview(RunReviewRequest.newBuilder().setStartTime(ts(now.minus(Duration.ofHours(1))))
           .setEndTime(ts(now.plus(Duration.ofMinutes(1)))).build());
