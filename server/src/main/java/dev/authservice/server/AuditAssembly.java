@@ -14,6 +14,7 @@ import dev.authservice.server.audit.write.ValidationRollup;
 import dev.authservice.server.review.ReviewSchedule;
 import dev.authservice.server.review.SuspiciousActivityReview;
 import dev.authservice.server.storage.mongo.MongoStorage;
+import dev.authservice.server.telemetry.DomainMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,14 +60,15 @@ final class AuditAssembly implements AutoCloseable {
   }
 
   /** Registers this run's chain and starts its writer. */
-  static AuditAssembly open(MongoStorage storage, ServerConfig config, KeyAssembly keys, Clock clock) {
+  static AuditAssembly open(MongoStorage storage, ServerConfig config, KeyAssembly keys, Clock clock,
+      DomainMetrics metrics) {
     MongoStorage.AuditPorts events = storage.auditPorts();
     CheckpointStore checkpoints = storage.auditCheckpoints();
     String chain = AuditChains.chainId(config.instanceId(), clock.millis());
     checkpoints.registerChain(chain, config.instanceId(), clock.instant());
     StoreHealth health = new StoreHealth(storage::ping);
     GroupCommitWriter writer = new GroupCommitWriter(events.writes(), StorageBootstrap.auditSpool(config.dataDir()), health,
-        new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS);
+        new AuditChains(chain), GroupCommitWriter.Settings.DEFAULTS, metrics);
     RefusalRollup refusals = new RefusalRollup(writer, config.refusalRollupMaxKeys());
     Optional<ValidationRollup> validationRollup = config.validationAudit() == ValidationAuditMode.ROLLUP
         ? Optional.of(new ValidationRollup(writer)) : Optional.empty();
@@ -75,8 +77,14 @@ final class AuditAssembly implements AutoCloseable {
         new AuditCheckpointer(writer, checkpoints, events.chains(), keys.auditSigner(), clock),
         new AuditVerification(events.chains(), checkpoints, keys.auditSigner()),
         new SuspiciousActivityReview(config.review(), events.reads(), writer, storage.reviewLeases(), clock,
-            config.instanceId()),
+            config.instanceId(), metrics),
         keys, clock);
+  }
+
+  /** The trail's gauges: queue and spool depth, how long since a checkpoint covered the chain, key ages. */
+  DomainMetrics.Gauges gauges() {
+    return new DomainMetrics.Gauges(writer::queued, writer::spooled, checkpointer::coveredAt,
+        () -> keys.tokenKeys().current().createdAt(), () -> keys.auditKeys().current().createdAt(), clock);
   }
 
   void schedule(Background background, ServerConfig config) {

@@ -17,12 +17,17 @@ public final class AuthServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuthServer.class);
 
   private final Transport transport;
+  private final HttpListeners http;
+  private final Observability observability;
   private final Background background;
   private final AuditAssembly audit;
   private final MongoStorage storage;
 
-  private AuthServer(Transport transport, Background background, AuditAssembly audit, MongoStorage storage) {
+  private AuthServer(Transport transport, HttpListeners http, Observability observability, Background background,
+      AuditAssembly audit, MongoStorage storage) {
     this.transport = transport;
+    this.http = http;
+    this.observability = observability;
     this.background = background;
     this.audit = audit;
     this.storage = storage;
@@ -35,37 +40,63 @@ public final class AuthServer implements AutoCloseable {
   public static AuthServer start(ServerConfig config, Clock clock) {
     long started = System.nanoTime();
     Transport.prepare(config);
+    HttpListeners.prepare(config);
     MongoStorage storage = StorageBootstrap.open(config.mongoUri(), config.dataDir(), config.database(),
         config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
     Background background = new Background();
+    Observability observability = Observability.open(config);
     AuditAssembly audit = null;
+    Transport transport = null;
     try {
       KeyAssembly keys = KeyAssembly.open(storage, config, clock);
-      audit = AuditAssembly.open(storage, config, keys, clock);
-      CapabilityAssembly capabilities = CapabilityAssembly.build(storage, config, keys, audit, clock);
+      audit = AuditAssembly.open(storage, config, keys, clock, observability.metrics);
+      CapabilityAssembly capabilities = CapabilityAssembly.build(storage, config, keys, audit, clock,
+          observability.metrics);
+      observability.metrics.observe(audit.gauges());
       keys.schedule(background, config);
       audit.schedule(background, config);
       capabilities.schedule(background, config);
-      Transport transport = Transport.start(config, capabilities.useCases,
-          new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), audit.health, clock);
-      log.info("auth server listening on {}:{} ({}) using {} (instance {}, signing {} key {}, started in {} ms)",
-          config.bindAddress(), transport.port(),
+      transport = Transport.start(config, capabilities.useCases,
+          new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), audit.health, observability, clock);
+      HttpListeners http = HttpListeners.start(config, keys, observability, audit.health);
+      log.info("auth server listening on {}:{} ({}; HTTP {}, admin {}) using {} (instance {}, signing {} key {},"
+          + " started in {} ms)", config.bindAddress(), transport.port(),
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
+          describe(config.http().publicBindAddress(), http.publicPort()),
+          describe(config.http().adminBindAddress(), http.adminPort()),
           storage.description(), config.instanceId(), keys.tokenKeys().current().algorithm(),
           keys.tokenKeys().current().kid(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      return new AuthServer(transport, background, audit, storage);
+      return new AuthServer(transport, http, observability, background, audit, storage);
     } catch (RuntimeException e) {
+      if (transport != null) {
+        transport.close();
+      }
       background.close();
       if (audit != null) {
         audit.writer.close();
       }
       storage.close();
+      observability.close();
       throw e;
     }
   }
 
+  private static String describe(String address, java.util.OptionalInt port) {
+    return port.isPresent() ? address + ":" + port.getAsInt() : "off";
+  }
+
   public int port() {
     return transport.port();
+  }
+
+  /** The public HTTP listener's port (JWK Set, metadata), if it is on. */
+  public java.util.OptionalInt httpPort() {
+    return http.publicPort();
+  }
+
+  /** The admin HTTP listener's port (metrics, health), if it is on. */
+  public java.util.OptionalInt adminPort() {
+    return http.adminPort();
   }
 
   public void awaitTermination() throws InterruptedException {
@@ -75,12 +106,15 @@ public final class AuthServer implements AutoCloseable {
   /** Drains calls for up to 10 s, stops the background, writes the trail's last words, then closes the store. */
   @Override
   public void close() {
+    http.stopping();
     try {
       transport.close();
     } finally {
+      http.close();
       background.close();
       audit.close();
       storage.close();
+      observability.close();
     }
   }
 }

@@ -17,6 +17,7 @@ import dev.authservice.server.usecase.KeyAdministration;
 import dev.authservice.server.usecase.LoginService;
 import dev.authservice.server.usecase.StreamSlots;
 import dev.authservice.server.usecase.TrailReading;
+import dev.authservice.server.usecase.UseCaseMetrics;
 import dev.authservice.server.usecase.UseCases;
 import dev.authservice.server.usecase.UserAdministration;
 import dev.authservice.server.usecase.ValidationService;
@@ -49,7 +50,7 @@ final class CapabilityAssembly {
   }
 
   static CapabilityAssembly build(MongoStorage storage, ServerConfig config, KeyAssembly keys, AuditAssembly audit,
-      Clock clock) {
+      Clock clock, UseCaseMetrics metrics) {
     PasswordHasher hasher = new PasswordHasher(config.hashParams(),
         Math.max(2, Runtime.getRuntime().availableProcessors()));
     UserService users = new UserService(storage.users(), hasher, clock);
@@ -70,9 +71,9 @@ final class CapabilityAssembly {
     TokenVerifier verifier = new TokenVerifier(keys.tokenKeys(), revocations, clock, config.issuer(),
         config.defaultAudience(), config.tokenTtl(), config.clockSkew());
     LoginService logins = new LoginService(users, throttle, sessions, issuer, verifier, revocations, audit.log,
-        config.clockSkew(), new AudiencePolicy(config.defaultAudience(), config.allowedAudiences()));
+        config.clockSkew(), new AudiencePolicy(config.defaultAudience(), config.allowedAudiences()), metrics);
     ValidationService validation = new ValidationService(verifier, audit.log, audit.validationRollup, clock,
-        config.validateFailuresPerMinute(), config.validateFailureDelay());
+        config.validateFailuresPerMinute(), config.validateFailureDelay(), metrics);
     TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
         new StreamSlots(config.streams()),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The token signing keys and the audit checkpoint keys: checked, loaded (or made), and kept fresh. */
-record KeyAssembly(SigningKeys tokenKeys, AuditSigner auditSigner) {
+record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner auditSigner) {
   private static final Logger log = LoggerFactory.getLogger(KeyAssembly.class);
   private static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
   private static final Duration ROTATION_CHECK = Duration.ofMinutes(1);
@@ -33,7 +33,7 @@ record KeyAssembly(SigningKeys tokenKeys, AuditSigner auditSigner) {
     StartupKeyCheck.run(List.of(tokenKeys, auditKeys), config.keys().encryptPlaintextKeys());
     tokenKeys.loadOrCreate();
     auditKeys.loadOrCreate();
-    return new KeyAssembly(tokenKeys, new AuditSigner(auditKeys));
+    return new KeyAssembly(tokenKeys, auditKeys, new AuditSigner(auditKeys));
   }
 
   /** Rotations and new keys made by other instances reach this one within a reload. */

@@ -34,6 +34,52 @@ final class ServeCommand implements Callable<Integer> {
       description = "Port to listen on, 0 for any free one (AUTH_PORT). Default: ${DEFAULT-VALUE}")
   int port;
 
+  @Option(names = "--http-port", defaultValue = "${env:AUTH_HTTP_PORT:-8080}",
+      description = "Port of the public HTTP listener serving the JWK Set and the issuer metadata (/.well-known/...);"
+          + " 0 for any free one, off for none (AUTH_HTTP_PORT). Default: ${DEFAULT-VALUE}")
+  String httpPort;
+
+  @Option(names = "--http-bind-address", defaultValue = "${env:AUTH_HTTP_BIND_ADDRESS:-127.0.0.1}",
+      description = "Address of the public HTTP listener; plaintext only on loopback, as for gRPC"
+          + " (AUTH_HTTP_BIND_ADDRESS). Default: ${DEFAULT-VALUE}")
+  String httpBindAddress;
+
+  @Option(names = "--public-base-url", defaultValue = "${env:AUTH_PUBLIC_BASE_URL:-}",
+      description = "The URL clients reach the public HTTP listener by, such as https://auth.example.com: jwks_uri"
+          + " is built on it; unset: derived from the bind address and port (AUTH_PUBLIC_BASE_URL).")
+  String publicBaseUrl;
+
+  @Option(names = "--jwks-max-age", defaultValue = "${env:AUTH_JWKS_MAX_AGE:-PT1M}",
+      converter = IsoDurationConverter.class,
+      description = "Cache-Control max-age of the JWK Set and the metadata, at most PT1H; PT0S: no-cache"
+          + " (AUTH_JWKS_MAX_AGE). Default: ${DEFAULT-VALUE}")
+  Duration jwksMaxAge;
+
+  @Option(names = "--admin-port", defaultValue = "${env:AUTH_ADMIN_PORT:-9464}",
+      description = "Port of the admin HTTP listener serving /metrics, /health/live and /health/ready; 0 for any free"
+          + " one, off for none (AUTH_ADMIN_PORT). Default: ${DEFAULT-VALUE}")
+  String adminPort;
+
+  @Option(names = "--admin-bind-address", defaultValue = "${env:AUTH_ADMIN_BIND_ADDRESS:-127.0.0.1}",
+      description = "Address of the admin HTTP listener (plaintext, no authentication: expose it to the monitoring"
+          + " system only) (AUTH_ADMIN_BIND_ADDRESS). Default: ${DEFAULT-VALUE}")
+  String adminBindAddress;
+
+  @Option(names = "--http-threads", defaultValue = "${env:AUTH_HTTP_THREADS:-4}",
+      description = "Threads of each HTTP listener (AUTH_HTTP_THREADS). Default: ${DEFAULT-VALUE}")
+  int httpThreads;
+
+  @Option(names = "--http-queue", defaultValue = "${env:AUTH_HTTP_QUEUE:-64}",
+      description = "Requests each HTTP listener holds waiting for a thread; beyond, new connections are closed"
+          + " (AUTH_HTTP_QUEUE). Default: ${DEFAULT-VALUE}")
+  int httpQueue;
+
+  @Option(names = "--http-request-timeout", defaultValue = "${env:AUTH_HTTP_REQUEST_TIMEOUT:-PT10S}",
+      converter = IsoDurationConverter.class,
+      description = "Longest an HTTP exchange may take, from the request's first byte to the answer's last; then the"
+          + " connection is closed; at most PT1M (AUTH_HTTP_REQUEST_TIMEOUT). Default: ${DEFAULT-VALUE}")
+  Duration httpRequestTimeout;
+
   @Option(names = "--data-dir", defaultValue = "${env:AUTH_DATA_DIR:-data}",
       description = "Directory for the embedded store and local state (AUTH_DATA_DIR). Default: ${DEFAULT-VALUE}")
   Path dataDir;
@@ -375,8 +421,13 @@ final class ServeCommand implements Callable<Integer> {
         .auditCheckpointInterval(auditCheckpointInterval)
         .review(reviewSettings())
         .embeddedStoreUriFile(embeddedStoreUriFile)
-        .streams(new StreamSettings(streamMaxPerCaller, streamMaxOpen, streamRecheckInterval));
+        .streams(new StreamSettings(streamMaxPerCaller, streamMaxOpen, streamRecheckInterval))
+        .http(new HttpSettings(HttpSettings.parsePort("AUTH_HTTP_PORT", httpPort), httpBindAddress.trim(),
+            blankToEmpty(publicBaseUrl).map(ServeCommand::url), jwksMaxAge,
+            HttpSettings.parsePort("AUTH_ADMIN_PORT", adminPort), adminBindAddress.trim(), httpThreads, httpQueue,
+            httpRequestTimeout));
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
+    builder.otel(otlpTraces(System.getenv()));
     return builder.build();
   }
 
@@ -397,6 +448,27 @@ final class ServeCommand implements Callable<Integer> {
   private static Optional<Duration> optionalInterval(String value) {
     Duration interval = new IsoDurationConverter().convert(value);
     return interval.isZero() || interval.isNegative() ? Optional.empty() : Optional.of(interval);
+  }
+
+  /**
+   * Traces are exported only when the standard variables ask for OTLP: OTEL_TRACES_EXPORTER names
+   * otlp, or an OTLP endpoint is set (and OTEL_TRACES_EXPORTER is not none). The SDK reads the
+   * rest of the OTEL_* variables itself.
+   */
+  static java.util.Map<String, String> otlpTraces(java.util.Map<String, String> env) {
+    String exporter = env.getOrDefault("OTEL_TRACES_EXPORTER", "").trim().toLowerCase(java.util.Locale.ROOT);
+    boolean endpoint = !env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").isBlank()
+        || !env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").isBlank();
+    boolean on = Arrays.asList(exporter.split(",")).contains("otlp") || (endpoint && exporter.isEmpty());
+    return on ? java.util.Map.of("otel.traces.exporter", "otlp") : java.util.Map.of();
+  }
+
+  private static java.net.URI url(String value) {
+    try {
+      return new java.net.URI(value);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("AUTH_PUBLIC_BASE_URL is not a URL: '" + value + "'");
+    }
   }
 
   private static Optional<String> blankToEmpty(String value) {

@@ -51,7 +51,9 @@ public record ServerConfig(
     Duration auditCheckpointInterval,
     dev.authservice.server.review.ReviewSettings review,
     boolean embeddedStoreUriFile,
-    StreamSettings streams) {
+    StreamSettings streams,
+    HttpSettings http,
+    java.util.Map<String, String> otel) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -59,6 +61,8 @@ public record ServerConfig(
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
     Objects.requireNonNull(streams);
+    Objects.requireNonNull(http);
+    otel = java.util.Map.copyOf(otel);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -139,6 +143,8 @@ public record ServerConfig(
     b.review = review;
     b.embeddedStoreUriFile = embeddedStoreUriFile;
     b.streams = streams;
+    b.http = http;
+    b.otel = otel;
     return b;
   }
 
@@ -181,6 +187,8 @@ public record ServerConfig(
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
     private boolean embeddedStoreUriFile = false;
     private StreamSettings streams = StreamSettings.DEFAULTS;
+    private HttpSettings http = HttpSettings.OFF;
+    private java.util.Map<String, String> otel = java.util.Map.of();
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -221,6 +229,9 @@ public record ServerConfig(
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
     public Builder streams(StreamSettings v) { streams = v; return this; }
+    public Builder http(HttpSettings v) { http = v; return this; }
+    /** OpenTelemetry SDK properties that turn OTLP trace export on; empty: no traces. */
+    public Builder otel(java.util.Map<String, String> v) { otel = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -236,7 +247,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile, streams);
+          review, embeddedStoreUriFile, streams, http, otel);
     }
   }
 

@@ -69,7 +69,7 @@ final class Transport implements AutoCloseable {
 
   /** Listens, SERVING while the store answers. */
   static Transport start(ServerConfig config, UseCases useCases, PageTokens pageTokens, StoreHealth storeHealth,
-      Clock clock) {
+      Observability observability, Clock clock) {
     GrpcServices grpc = new GrpcServices(useCases, pageTokens, storeHealth,
         new GrpcServices.EdgeSettings(config.trustedProxies(), config.validateRequiresCaller()), clock);
     HealthStatusManager health = new HealthStatusManager();
@@ -83,6 +83,7 @@ final class Transport implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(legacyReflection());
+    observability.instrument(builder);
     try {
       if (config.tls().enabled()) {
         builder.sslContext(sslContext(config.tls()));

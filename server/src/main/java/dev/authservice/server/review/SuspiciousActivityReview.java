@@ -38,11 +38,18 @@ public final class SuspiciousActivityReview {
   private final EventReads events;
   private final AuditSink sink;
   private final ReviewLeases leases;
+  private final ReviewMetrics metrics;
   private final Clock clock;
   private final String instance;
 
   public SuspiciousActivityReview(ReviewSettings settings, EventReads events, AuditSink sink, ReviewLeases leases,
       Clock clock, String instance) {
+    this(settings, events, sink, leases, clock, instance, ReviewMetrics.NONE);
+  }
+
+  public SuspiciousActivityReview(ReviewSettings settings, EventReads events, AuditSink sink, ReviewLeases leases,
+      Clock clock, String instance, ReviewMetrics metrics) {
+    this.metrics = metrics;
     this.rules = Rules.of(settings);
     this.events = events;
     this.sink = sink;
@@ -72,6 +79,7 @@ public final class SuspiciousActivityReview {
       });
       if (!fresh.isEmpty()) {
         sink.writeAll(fresh);
+        fresh.forEach(alert -> metrics.alert(alert.alert().map(AuditEvent.Alert::rule).orElse(alert.reason())));
         // as stored: sealed into the chain
         events.findByIds(fresh.stream().map(AuditEvent::id).toList()).forEach(e -> existing.put(e.id(), e));
       }

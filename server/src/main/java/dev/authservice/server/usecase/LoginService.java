@@ -37,11 +37,13 @@ public final class LoginService {
   private final AuditLog audit;
   private final Duration clockSkew;
   private final AudiencePolicy audiences;
+  private final UseCaseMetrics metrics;
 
   public LoginService(UserService users, LoginThrottle throttle, Sessions sessions, TokenIssuer issuer,
       TokenVerifier verifier, RevocationList revocations, AuditLog audit, Duration clockSkew,
-      AudiencePolicy audiences) {
+      AudiencePolicy audiences, UseCaseMetrics metrics) {
     this.audiences = audiences;
+    this.metrics = metrics;
     this.users = users;
     this.throttle = throttle;
     this.sessions = sessions;
@@ -66,6 +68,7 @@ public final class LoginService {
     if (invalid != null) {
       audit.event(AuditEventType.LOGIN, caller)
           .username(username.length() <= UserService.MAX_USERNAME_LENGTH ? username : "").refused("invalid_argument");
+      metrics.login(false, "invalid_argument");
       RequestLimits.reject(invalid);
     }
     String audience = requestedAudience.isEmpty() ? audiences.defaultAudience() : requestedAudience;
@@ -78,6 +81,7 @@ public final class LoginService {
       } else {
         event.refusedForAccount(refusal.reason());
       }
+      metrics.login(false, refusal.reason());
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
     LoginThrottle.Attempt attempt = (LoginThrottle.Attempt) admission;
@@ -87,6 +91,7 @@ public final class LoginService {
     } catch (RuntimeException e) {
       // counted all the same (the store may have failed after the check): a lock it started is said
       attempt.failed(false).ifPresent(lock -> auditLock(username, caller, lock));
+      metrics.login(false, "error");
       throw e;
     }
     if (!checked.succeeded()) {
@@ -94,6 +99,7 @@ public final class LoginService {
       Optional<LoginThrottle.Lock> lock = attempt.failed(checked.failureReason().equals("unknown_user"));
       audit.event(AuditEventType.LOGIN, caller).username(username).failure(checked.failureReason());
       lock.ifPresent(l -> auditLock(username, caller, l));
+      metrics.login(false, checked.failureReason());
       throw new ServiceException(ServiceException.Kind.BAD_CREDENTIALS, BAD_CREDENTIALS);
     }
     attempt.succeeded();
@@ -104,6 +110,7 @@ public final class LoginService {
         .tokenId(access.tokenId()).success();
     audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.username()).subject(user.subject())
         .tokenId(access.tokenId()).success();
+    metrics.login(true, "");
     return new Tokens(access, refresh);
   }
 

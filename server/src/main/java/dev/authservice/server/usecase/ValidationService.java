@@ -33,9 +33,11 @@ public final class ValidationService {
   private final SlidingWindowCounter failuresByCaller;
   private final int failuresPerMinute;
   private final Duration delay;
+  private final UseCaseMetrics metrics;
 
   public ValidationService(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup, Clock clock,
-      int failuresPerMinute, Duration delay) {
+      int failuresPerMinute, Duration delay, UseCaseMetrics metrics) {
+    this.metrics = metrics;
     this.verifier = verifier;
     this.audit = audit;
     this.rollup = rollup;
@@ -49,6 +51,7 @@ public final class ValidationService {
         RequestLimits.optional("audience", audience, RequestLimits.MAX_NAME_LENGTH));
     if (invalid != null) {
       audit.event(AuditEventType.TOKEN_VALIDATE, caller).refused("invalid_argument");
+      metrics.validation(UseCaseMetrics.Via.VALIDATE, false, "invalid_argument");
       RequestLimits.reject(invalid);
     }
     Verification verification = verifier.verify(token, audience);
@@ -63,6 +66,7 @@ public final class ValidationService {
       } else {
         event.failure(failure.reasonCode());
       }
+      metrics.validation(UseCaseMetrics.Via.VALIDATE, false, failure.reasonCode());
       slowDownIfProbing(caller);
       return verification;
     }
@@ -74,6 +78,7 @@ public final class ValidationService {
     } else {
       event.success();
     }
+    metrics.validation(UseCaseMetrics.Via.VALIDATE, true, "");
     return verification;
   }
 

@@ -28,6 +28,8 @@ public final class AuditCheckpointer {
   private long lastSeq;
   private Checkpoint.Kind lastKind;
   private String lastCheckpointHash = Hashes.ZERO;
+  /** When this chain was last wholly vouched for: a checkpoint written, or a run that found nothing new. */
+  private volatile java.time.Instant coveredAt;
   /** A write failed in a way that leaves open whether it landed: the store says which checkpoint came last. */
   private boolean unsure;
 
@@ -38,6 +40,15 @@ public final class AuditCheckpointer {
     this.events = events;
     this.signer = signer;
     this.clock = clock;
+    this.coveredAt = clock.instant();
+  }
+
+  /**
+   * When every durable event of this chain was last covered by a signed checkpoint (or, before
+   * any, when the checkpointer started): grows only while checkpoints fail.
+   */
+  public java.time.Instant coveredAt() {
+    return coveredAt;
   }
 
   /** The scheduled checkpoint; a failure (the store away) is logged and retried next time. */
@@ -64,6 +75,7 @@ public final class AuditCheckpointer {
     boolean nothingNew = head.seq() == lastSeq && losses.isEmpty();
     if ((head.seq() == 0 && losses.isEmpty())
         || (nothingNew && (kind == Checkpoint.Kind.PERIODIC || lastKind == kind))) {
+      coveredAt = clock.instant();
       return Optional.empty();
     }
     Checkpoint unsigned = new Checkpoint(kind, head.chain(), head.seq(), head.hash(), clock.millis(),
@@ -76,6 +88,7 @@ public final class AuditCheckpointer {
     lastSeq = head.seq();
     lastKind = kind;
     lastCheckpointHash = signed.checkpointHash();
+    coveredAt = clock.instant();
     log.info("audit checkpoint {} chain={} seq={} hash={} heads={} checkpoint_hash={}", kind.name().toLowerCase(),
         signed.chain(), signed.seq(), signed.hash(), signed.heads().size(), lastCheckpointHash);
     return Optional.of(signed);

@@ -39,12 +39,18 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     public static final Settings DEFAULTS = new Settings(20_000, 1000, Duration.ofMillis(500), Duration.ofSeconds(10));
   }
 
-  private record Pending(AuditEvent event, CompletableFuture<Void> done) {}
+  /** An event waiting to be written; {@code queuedAt} (System.nanoTime) times its way to durable. */
+  private record Pending(AuditEvent event, CompletableFuture<Void> done, long queuedAt) {}
 
   /** A batch sealed into the chain, with the RPCs waiting for it. */
   private record Sealed(List<AuditEvent> events, List<Pending> waiting) {
     void complete() {
       waiting.forEach(p -> p.done().complete(null));
+    }
+
+    List<Duration> waited() {
+      long now = System.nanoTime();
+      return waiting.stream().map(p -> Duration.ofNanos(now - p.queuedAt())).toList();
     }
 
     void fail(Throwable e) {
@@ -59,6 +65,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
   private volatile Head durableHead;
   private final StoreHealth health;
   private final Settings settings;
+  private final WriterMetrics metrics;
   private final BlockingQueue<Pending> queue;
   /** Batches the store acknowledged, waiting to be made durable. */
   private final BlockingQueue<Sealed> written = new LinkedBlockingQueue<>();
@@ -71,6 +78,12 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
 
   public GroupCommitWriter(EventWrites store, AuditSpool spool, StoreHealth health, AuditChains chains,
       Settings settings) {
+    this(store, spool, health, chains, settings, WriterMetrics.NONE);
+  }
+
+  public GroupCommitWriter(EventWrites store, AuditSpool spool, StoreHealth health, AuditChains chains,
+      Settings settings, WriterMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.spool = spool;
     this.chains = chains;
@@ -96,7 +109,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     try {
       List<CompletableFuture<Void>> done = new ArrayList<>(events.size());
       for (AuditEvent event : events) {
-        Pending pending = new Pending(event, new CompletableFuture<>());
+        Pending pending = new Pending(event, new CompletableFuture<>(), System.nanoTime());
         if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
           throw new ServiceException(ServiceException.Kind.EXHAUSTED,
               "the audit trail cannot keep up right now; retry shortly");
@@ -115,6 +128,11 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
       throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
           "the audit event could not be recorded; retry shortly", e.getCause());
     }
+  }
+
+  /** Events queued, not yet taken by the writer thread. */
+  public int queued() {
+    return queue.size();
   }
 
   /** Events spooled locally, waiting for the store. */
@@ -174,7 +192,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     }
     try {
       spool.append(sealed.events());
-      durable(sealed);
+      durable(sealed, WriterMetrics.Destination.SPOOL);
     } catch (RuntimeException e) {
       List<AuditEvent> lost = sealed.events();
       log.error("audit writer: neither the store nor the local spool took {} events (seq {} to {}); the next"
@@ -215,13 +233,18 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     unrecordedLosses.removeAll(recorded);
   }
 
-  private void durable(Sealed batch) {
+  private void durable(Sealed batch, WriterMetrics.Destination destination) {
     AuditEvent last = batch.events().get(batch.events().size() - 1);
     synchronized (this) {
       // the syncer and the spool path both get here; the head only moves forward
       if (last.seq() > durableHead.seq()) {
         durableHead = new Head(last.chain(), last.seq(), last.hash());
       }
+    }
+    try {
+      metrics.durable(destination, batch.waited());
+    } catch (RuntimeException e) {
+      log.warn("audit writer: could not record metrics: {}", e.toString());
     }
     batch.complete();
   }
@@ -239,7 +262,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
         written.drainTo(batches);
         try {
           store.sync();
-          batches.forEach(this::durable);
+          batches.forEach(batch -> durable(batch, WriterMetrics.Destination.STORE));
         } catch (RuntimeException e) {
           log.error("audit writer: {} acknowledged batches could not be made durable", batches.size(), e);
           batches.forEach(batch -> batch.fail(e));
