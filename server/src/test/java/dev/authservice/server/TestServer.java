@@ -94,6 +94,16 @@ public final class TestServer implements AutoCloseable {
     return server.port();
   }
 
+  /** The public HTTP listener's port; the test must have turned it on. */
+  public int httpPort() {
+    return server.httpPort().orElseThrow(() -> new IllegalStateException("the public HTTP listener is off"));
+  }
+
+  /** The admin HTTP listener's port; the test must have turned it on. */
+  public int adminPort() {
+    return server.adminPort().orElseThrow(() -> new IllegalStateException("the admin HTTP listener is off"));
+  }
+
   public ManagedChannel channel() {
     return channel;
   }
