@@ -1,6 +1,5 @@
 package dev.authservice.server.telemetry;
 
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,7 +18,7 @@ final class BoundedValues {
   }
 
   String of(String value) {
-    String v = value == null || value.isEmpty() ? "none" : value.toLowerCase(Locale.ROOT);
+    String v = value == null || value.isEmpty() ? "none" : value;
     if (seen.contains(v)) {
       return v;
     }
