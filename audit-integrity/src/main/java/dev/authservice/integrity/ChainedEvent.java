@@ -25,6 +25,7 @@ public record ChainedEvent(
     String instance,
     String actor,
     String peerIdentity,
+    String traceId,
     long count,
     long firstTime,
     long lastTime,
@@ -44,15 +45,29 @@ public record ChainedEvent(
   public ChainedEvent {
     Objects.requireNonNull(id);
     alert = alert == null ? Optional.empty() : alert;
+    traceId = traceId == null ? "" : traceId;
+  }
+
+  /** An event without a trace id (every event before trace ids existed). */
+  public ChainedEvent(String id, long time, String type, String outcome, String username, String subject,
+      String tokenId, String clientIp, String userAgent, String rpcMethod, String reason, String instance,
+      String actor, String peerIdentity, long count, long firstTime, long lastTime, Optional<Alert> alert,
+      String chain, long seq, String prevHash, String hash) {
+    this(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod, reason, instance,
+        actor, peerIdentity, "", count, firstTime, lastTime, alert, chain, seq, prevHash, hash);
   }
 
   /** The same event claiming another position: to tell a moved event from an altered one. */
   public ChainedEvent atSeq(long otherSeq) {
     return new ChainedEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
-        reason, instance, actor, peerIdentity, count, firstTime, lastTime, alert, chain, otherSeq, prevHash, hash);
+        reason, instance, actor, peerIdentity, traceId, count, firstTime, lastTime, alert, chain, otherSeq, prevHash,
+        hash);
   }
 
-  /** The members the hash covers, named as stored: every field but {@code hash}. */
+  /**
+   * The members the hash covers, named as stored: every field but {@code hash}. {@code trace_id}
+   * only when there is one, so every event hashed before trace ids existed keeps its hash.
+   */
   public Map<String, Object> canonicalMembers() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", id);
@@ -69,6 +84,9 @@ public record ChainedEvent(
     m.put("instance", instance);
     m.put("actor", actor);
     m.put("peer_identity", peerIdentity);
+    if (!traceId.isEmpty()) {
+      m.put("trace_id", traceId);
+    }
     m.put("count", count);
     m.put("first_time", firstTime);
     m.put("last_time", lastTime);

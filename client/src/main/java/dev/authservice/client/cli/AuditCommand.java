@@ -22,6 +22,9 @@ final class AuditCommand implements Callable<Integer> {
   @Mixin TrailFilters filters;
 
   @Option(names = "--token-id") String tokenId = "";
+  @Option(names = "--trace-id", description = "Only events of the call with this W3C trace id (32 lowercase hex"
+      + " digits, the second part of a traceparent header).")
+  String traceId = "";
   @Option(names = "--limit", defaultValue = "100", description = "Most events to print; 0 for all. Default: ${DEFAULT-VALUE}")
   int limit;
   @Option(names = "--page-size", defaultValue = "0", description = "Events per request; 0: the server's default.")
@@ -35,12 +38,16 @@ final class AuditCommand implements Callable<Integer> {
   QueryAuditRequest request() {
     CommandLine cli = spec.commandLine();
     QueryAuditRequest.Builder request = QueryAuditRequest.newBuilder()
-        .setUsername(filters.username).setClientIp(filters.clientIp).setTokenId(tokenId).setPageSize(pageSize)
+        .setUsername(filters.username).setClientIp(filters.clientIp).setTokenId(tokenId).setTraceId(traceId.trim())
+        .setPageSize(pageSize)
         .addAllTypes(filters.eventTypes(cli)).setOutcome(filters.auditOutcome(cli));
     filters.startInstant(cli, clock).ifPresent(s -> request.setStartTime(TrailFilters.timestamp(s)));
     filters.endInstant(cli).ifPresent(e -> request.setEndTime(TrailFilters.timestamp(e)));
     if (!format.equals("table") && !format.equals("jsonl")) {
       throw new CommandLine.ParameterException(cli, "--format must be table or jsonl");
+    }
+    if (!traceId.isBlank() && !traceId.trim().matches("[0-9a-f]{32}")) {
+      throw new CommandLine.ParameterException(cli, "--trace-id must be 32 lowercase hex digits (a W3C trace id)");
     }
     if (limit < 0) {
       throw new CommandLine.ParameterException(cli, "--limit must not be negative");

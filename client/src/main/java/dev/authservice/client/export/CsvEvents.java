@@ -21,7 +21,9 @@ import org.apache.commons.csv.CSVPrinter;
 public final class CsvEvents implements AutoCloseable {
   public static final List<String> COLUMNS = List.of("time", "id", "type", "outcome", "username", "subject",
       "token_id", "client_ip", "user_agent", "rpc_method", "reason", "instance", "actor", "peer_identity", "count",
-      "first_time", "last_time", "chain", "seq", "hash", "alert_rule", "alert_severity", "alert_summary");
+      "first_time", "last_time", "chain", "seq", "hash", "alert_rule", "alert_severity", "alert_summary",
+      // last, so that the columns before keep their places for readers of earlier exports
+      "trace_id");
 
   private final CSVPrinter printer;
 
@@ -40,7 +42,7 @@ public final class CsvEvents implements AutoCloseable {
           cell(e.getUserAgent()), cell(e.getRpcMethod()), cell(e.getReason()), cell(e.getInstance()),
           cell(e.getActor()), cell(e.getPeerIdentity()), e.getCount(), instant(e.getFirstTime()),
           instant(e.getLastTime()), cell(e.getChain()), e.getSeq(), cell(e.getHash()), cell(e.getAlert().getRule()),
-          cell(e.getAlert().getSeverity()), cell(e.getAlert().getSummary()));
+          cell(e.getAlert().getSeverity()), cell(e.getAlert().getSummary()), cell(e.getTraceId()));
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }

@@ -86,6 +86,12 @@ public final class OcsfEvents {
     ObjectNode product = metadata.putObject("product");
     product.put("name", "auth-service");
     product.put("vendor_name", "auth-service");
+    if (!e.getTraceId().isEmpty()) {
+      // OCSF 1.4's trace profile (trace.uid), and the generic correlation id many SIEMs index
+      metadata.putArray("profiles").add("trace");
+      metadata.put("correlation_uid", e.getTraceId());
+      o.putObject("trace").put("uid", e.getTraceId());
+    }
     if (!e.getClientIp().isEmpty()) {
       o.putObject("src_endpoint").put("ip", e.getClientIp());
     }

@@ -23,7 +23,7 @@ public final class ProtoIntegrity {
         : Optional.empty();
     return new ChainedEvent(e.getId(), time, e.getType().name(), e.getOutcome().name(), e.getUsername(),
         e.getSubject(), e.getTokenId(), e.getClientIp(), e.getUserAgent(), e.getRpcMethod(), e.getReason(),
-        e.getInstance(), e.getActor(), e.getPeerIdentity(), e.getCount(),
+        e.getInstance(), e.getActor(), e.getPeerIdentity(), e.getTraceId(), e.getCount(),
         e.hasFirstTime() ? millis(e.getFirstTime()) : time, e.hasLastTime() ? millis(e.getLastTime()) : time,
         alert, e.getChain(), e.getSeq(), e.getPrevHash(), e.getHash());
   }

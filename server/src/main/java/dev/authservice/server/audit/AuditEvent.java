@@ -27,6 +27,7 @@ public record AuditEvent(
     String instance,
     String actor,
     String peerIdentity,
+    String traceId,
     long count,
     Instant firstTime,
     Instant lastTime,
@@ -61,6 +62,7 @@ public record AuditEvent(
     instance = orEmpty(instance);
     actor = orEmpty(actor);
     peerIdentity = orEmpty(peerIdentity);
+    traceId = orEmpty(traceId);
     if (count < 1) {
       throw new IllegalArgumentException("count must be at least 1");
     }
@@ -72,32 +74,50 @@ public record AuditEvent(
     hash = orEmpty(hash);
   }
 
+  /** An event without a trace id: every field but that one. */
+  public AuditEvent(String id, Instant time, AuditEventType type, AuditOutcome outcome, String username,
+      String subject, String tokenId, String clientIp, String userAgent, String rpcMethod, String reason,
+      String instance, String actor, String peerIdentity, long count, Instant firstTime, Instant lastTime,
+      Optional<Alert> alert, String chain, long seq, String prevHash, String hash) {
+    this(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod, reason, instance,
+        actor, peerIdentity, "", count, firstTime, lastTime, alert, chain, seq, prevHash, hash);
+  }
+
   /** A single event, not yet sealed: count 1, first and last time its time. */
   public AuditEvent(String id, Instant time, AuditEventType type, AuditOutcome outcome, String username,
       String subject, String tokenId, String clientIp, String userAgent, String rpcMethod, String reason,
       String instance, String actor, String peerIdentity) {
     this(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod, reason, instance,
-        actor, peerIdentity, 1, time, time, Optional.empty(), "", 0, "", "");
+        actor, peerIdentity, "", 1, time, time, Optional.empty(), "", 0, "", "");
   }
 
-  /** This event standing for {@code count} occurrences between {@code first} and {@code last}. */
+  /**
+   * This event standing for {@code count} occurrences between {@code first} and {@code last}.
+   * Without a trace id: the occurrences came from many calls, each of its own trace.
+   */
   public AuditEvent rollup(String newId, long newCount, Instant first, Instant last) {
     return new AuditEvent(newId, first, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
-        reason, instance, actor, peerIdentity, newCount, first, last, alert, "", 0, "", "");
+        reason, instance, actor, peerIdentity, "", newCount, first, last, alert, "", 0, "", "");
+  }
+
+  /** This event as caused by a call of this trace (empty: none). */
+  public AuditEvent withTraceId(String trace) {
+    return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
+        reason, instance, actor, peerIdentity, trace, count, firstTime, lastTime, alert, chain, seq, prevHash, hash);
   }
 
   /** This event with the finding of an alert. */
   public AuditEvent withAlert(Alert found) {
     return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
-        reason, instance, actor, peerIdentity, count, firstTime, lastTime, Optional.of(found), chain, seq, prevHash,
-        hash);
+        reason, instance, actor, peerIdentity, traceId, count, firstTime, lastTime, Optional.of(found), chain, seq,
+        prevHash, hash);
   }
 
   /** This event at a position of a chain, linked to the hash before it, with its own hash. */
   public AuditEvent sealed(String inChain, long atSeq, String previousHash, String ownHash) {
     return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
-        reason, instance, actor, peerIdentity, count, firstTime, lastTime, alert, inChain, atSeq, previousHash,
-        ownHash);
+        reason, instance, actor, peerIdentity, traceId, count, firstTime, lastTime, alert, inChain, atSeq,
+        previousHash, ownHash);
   }
 
   public boolean isSealed() {

@@ -95,7 +95,7 @@ public final class AuditLog {
       Instant time = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       return new AuditEvent(EventIds.at(time), time, type, outcome,
           username, subject, tokenId, caller.clientIp(), caller.userAgent(), caller.rpcMethod(),
-          reason, instance, caller.actor(), caller.peerIdentity());
+          reason, instance, caller.actor(), caller.peerIdentity()).withTraceId(caller.traceId());
     }
   }
 }

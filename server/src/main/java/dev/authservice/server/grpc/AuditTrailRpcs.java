@@ -39,6 +39,7 @@ import dev.authservice.server.audit.chain.AuditVerification;
 import dev.authservice.server.core.Caller;
 import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.core.ServiceException;
+import dev.authservice.server.core.TraceParent;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.token.VerifiedToken;
 import java.time.Instant;
@@ -263,9 +264,18 @@ final class AuditTrailRpcs {
   }
 
   static AuditFilter filter(QueryAuditRequest request) {
-    return filter(request.getTypesList(), request.getOutcome(), request.getUsername(), request.getClientIp(),
-        request.getTokenId(), request.hasStartTime(), request.getStartTime(), request.hasEndTime(),
-        request.getEndTime());
+    AuditFilter filter = filter(request.getTypesList(), request.getOutcome(), request.getUsername(),
+        request.getClientIp(), request.getTokenId(), request.hasStartTime(), request.getStartTime(),
+        request.hasEndTime(), request.getEndTime());
+    String traceId = request.getTraceId();
+    if (traceId.isEmpty()) {
+      return filter;
+    }
+    if (!TraceParent.isTraceId(traceId)) {
+      throw ServiceException.invalid("trace_id must be a W3C trace id: 32 lowercase hex digits, not all zeros");
+    }
+    return new AuditFilter(filter.types(), filter.username(), filter.outcome(), filter.start(), filter.end(),
+        filter.clientIp(), filter.tokenId(), Optional.of(traceId));
   }
 
   /** The filter every audit read shares: typed values only, times rounded as stored, start before end. */

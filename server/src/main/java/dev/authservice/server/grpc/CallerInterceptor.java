@@ -5,6 +5,7 @@ import dev.authservice.server.usecase.Authorization;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;
+import dev.authservice.server.core.TraceParent;
 import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;
@@ -36,6 +37,8 @@ final class CallerInterceptor implements ServerInterceptor {
       Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> FORWARDED_FOR =
       Metadata.Key.of("x-forwarded-for", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> TRACEPARENT =
+      Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
   private static final int MAX_USER_AGENT = 256;
 
   private final ClientAddresses addresses;
@@ -57,7 +60,7 @@ final class CallerInterceptor implements ServerInterceptor {
     String clientIp = addresses.resolve(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
         headers.get(FORWARDED_FOR));
     Caller caller = new Caller(clientIp, truncate(headers.get(USER_AGENT)), method, "",
-        peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
+        peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)), traceId(headers));
     Context context = Context.current().withValue(CallContext.CALLER, caller);
 
     Optional<Authorization.Rule> rule = policy.rule(method);
@@ -92,6 +95,17 @@ final class CallerInterceptor implements ServerInterceptor {
       // TLS without a client certificate
     }
     return "";
+  }
+
+  /** The W3C trace id of a single valid traceparent header; none for several (the spec's rule) or a malformed one. */
+  private static String traceId(Metadata headers) {
+    Iterable<String> all = headers.getAll(TRACEPARENT);
+    if (all == null) {
+      return "";
+    }
+    java.util.Iterator<String> values = all.iterator();
+    String first = values.next();
+    return values.hasNext() ? "" : TraceParent.traceId(first).orElse("");
   }
 
   private static String truncate(String userAgent) {

@@ -68,6 +68,7 @@ final class ProtoMapper {
         .setInstance(e.instance())
         .setActor(e.actor())
         .setPeerIdentity(e.peerIdentity())
+        .setTraceId(e.traceId())
         .setCount(e.count())
         .setFirstTime(timestamp(e.firstTime()))
         .setLastTime(timestamp(e.lastTime()))

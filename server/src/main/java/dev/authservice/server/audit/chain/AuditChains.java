@@ -48,7 +48,7 @@ public final class AuditChains {
   public static ChainedEvent toChained(AuditEvent e) {
     return new ChainedEvent(e.id(), e.time().toEpochMilli(), e.type().storedName(), e.outcome().storedName(),
         e.username(), e.subject(), e.tokenId(), e.clientIp(), e.userAgent(), e.rpcMethod(), e.reason(), e.instance(),
-        e.actor(), e.peerIdentity(), e.count(), e.firstTime().toEpochMilli(), e.lastTime().toEpochMilli(),
+        e.actor(), e.peerIdentity(), e.traceId(), e.count(), e.firstTime().toEpochMilli(), e.lastTime().toEpochMilli(),
         e.alert().map(a -> new ChainedEvent.Alert(a.rule(), a.severity(), a.summary(), a.evidenceEventIds(),
             a.count())), e.chain(), e.seq(), e.prevHash(), e.hash());
   }

@@ -19,10 +19,22 @@ public record AuditFilter(
     Optional<Instant> start,
     Optional<Instant> end,
     Optional<String> clientIp,
-    Optional<String> tokenId) {
+    Optional<String> tokenId,
+    Optional<String> traceId) {
 
   public AuditFilter {
     types = Set.copyOf(types);
+  }
+
+  /** A filter on everything but the trace id. */
+  public AuditFilter(Set<AuditEventType> types, Optional<String> username, Optional<AuditOutcome> outcome,
+      Optional<Instant> start, Optional<Instant> end, Optional<String> clientIp, Optional<String> tokenId) {
+    this(types, username, outcome, start, end, clientIp, tokenId, Optional.empty());
+  }
+
+  /** The same filter over another time range. */
+  public AuditFilter between(Optional<Instant> from, Optional<Instant> until) {
+    return new AuditFilter(types, username, outcome, from, until, clientIp, tokenId, traceId);
   }
 
   /**
@@ -36,7 +48,9 @@ public record AuditFilter(
         + "|start=" + start.map(i -> Long.toString(i.toEpochMilli())).orElse("-")
         + "|end=" + end.map(i -> Long.toString(i.toEpochMilli())).orElse("-")
         + "|client_ip=" + clientIp.map(AuditFilter::quote).orElse("-")
-        + "|token_id=" + tokenId.map(AuditFilter::quote).orElse("-");
+        + "|token_id=" + tokenId.map(AuditFilter::quote).orElse("-")
+        // only when set: page tokens issued before trace ids existed stay valid
+        + traceId.map(t -> "|trace_id=" + quote(t)).orElse("");
   }
 
   /** Whether the event passes every part of the filter. */
@@ -47,7 +61,8 @@ public record AuditFilter(
         && start.map(s -> !e.time().isBefore(s)).orElse(true)
         && end.map(x -> e.time().isBefore(x)).orElse(true)
         && clientIp.map(e.clientIp()::equals).orElse(true)
-        && tokenId.map(e.tokenId()::equals).orElse(true);
+        && tokenId.map(e.tokenId()::equals).orElse(true)
+        && traceId.map(e.traceId()::equals).orElse(true);
   }
 
   private static String quote(String s) {

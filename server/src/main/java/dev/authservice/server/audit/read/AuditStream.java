@@ -97,8 +97,7 @@ public final class AuditStream {
     this.store = store;
     this.checkpoints = checkpoints;
     this.anchorTime = fromCheckpoints ? filter.start() : Optional.empty();
-    this.filter = anchorTime.isPresent() ? new AuditFilter(filter.types(), filter.username(), filter.outcome(),
-        Optional.empty(), filter.end(), filter.clientIp(), filter.tokenId()) : filter;
+    this.filter = anchorTime.isPresent() ? filter.between(Optional.empty(), filter.end()) : filter;
     this.resumed = from;
     this.mark = from.mark();
     this.resumedFloor = from.floor();

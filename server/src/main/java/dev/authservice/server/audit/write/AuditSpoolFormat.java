@@ -27,6 +27,9 @@ import java.util.Optional;
  */
 final class AuditSpoolFormat {
   static final byte VERSION_1 = 1;
+  /** Version 1 and the trace id after the peer identity; written only for events with one, so a spool of
+   * events without stays readable by a server from before trace ids. */
+  static final byte VERSION_2 = 2;
   /** Far above any honest field (an alert's evidence list included); a longer length means a damaged entry. */
   private static final int MAX_LENGTH = 16 * 1024 * 1024;
 
@@ -35,7 +38,8 @@ final class AuditSpoolFormat {
   static byte[] encode(AuditEvent e) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION_1);
+      boolean traced = !e.traceId().isEmpty();
+      out.writeByte(traced ? VERSION_2 : VERSION_1);
       string(out, e.id());
       instant(out, e.time());
       string(out, e.type().storedName());
@@ -43,6 +47,9 @@ final class AuditSpoolFormat {
       for (String field : List.of(e.username(), e.subject(), e.tokenId(), e.clientIp(), e.userAgent(), e.rpcMethod(),
           e.reason(), e.instance(), e.actor(), e.peerIdentity())) {
         string(out, field);
+      }
+      if (traced) {
+        string(out, e.traceId());
       }
       out.writeLong(e.count());
       instant(out, e.firstTime());
@@ -73,7 +80,7 @@ final class AuditSpoolFormat {
   static AuditEvent decode(byte[] entry) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
       byte version = in.readByte();
-      if (version != VERSION_1) {
+      if (version != VERSION_1 && version != VERSION_2) {
         throw new IllegalStateException("audit spool entry of format " + version + ", which this version of the"
             + " server does not know (written by a newer one?)");
       }
@@ -85,6 +92,7 @@ final class AuditSpoolFormat {
       for (int i = 0; i < fields.length; i++) {
         fields[i] = string(in);
       }
+      String traceId = version == VERSION_2 ? string(in) : "";
       long count = in.readLong();
       Instant first = instant(in);
       Instant last = instant(in);
@@ -108,7 +116,7 @@ final class AuditSpoolFormat {
         throw new IllegalStateException("audit spool entry with " + in.available() + " bytes after its last field");
       }
       return new AuditEvent(id, time, type, outcome, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
-          fields[6], fields[7], fields[8], fields[9], count, first, last, alert, chain, seq, prevHash, hash);
+          fields[6], fields[7], fields[8], fields[9], traceId, count, first, last, alert, chain, seq, prevHash, hash);
     } catch (EOFException e) {
       throw new IllegalStateException("audit spool entry cut short", e);
     } catch (IOException e) {

@@ -83,8 +83,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
       // everything on the next page is at or before the last event shown, which lies before the
       // end; saying so as a plain bound lets an index walk start right there
       AuditPosition p = after.get();
-      AuditFilter upToPosition = new AuditFilter(filter.types(), filter.username(), filter.outcome(), filter.start(),
-          Optional.empty(), filter.clientIp(), filter.tokenId());
+      AuditFilter upToPosition = filter.between(filter.start(), Optional.empty());
       clauses.add(match(upToPosition));
       clauses.add(lte("time", Date.from(p.time())));
       clauses.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
@@ -113,6 +112,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     Documents.putIfPresent(doc, "instance", e.instance());
     Documents.putIfPresent(doc, "actor", e.actor());
     Documents.putIfPresent(doc, "peer_identity", e.peerIdentity());
+    Documents.putIfPresent(doc, "trace_id", e.traceId());
     doc.append("count", e.count());
     if (e.count() > 1) {
       doc.append("first_time", Date.from(e.firstTime())).append("last_time", Date.from(e.lastTime()));
@@ -133,7 +133,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
         Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
         Documents.string(doc, "reason"), Documents.string(doc, "instance"),
-        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"),
+        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"), Documents.string(doc, "trace_id"),
         doc.get("count") instanceof Number n ? n.longValue() : 1L,
         doc.getDate("first_time") == null ? null : doc.getDate("first_time").toInstant(),
         doc.getDate("last_time") == null ? null : doc.getDate("last_time").toInstant(),
@@ -180,7 +180,8 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     return new ChainedEvent(doc.get("_id") instanceof String id ? id : TAMPERED + doc.get("_id"), time,
         text(doc, "type"), text(doc, "outcome"), text(doc, "username"), text(doc, "subject"),
         text(doc, "token_id"), text(doc, "client_ip"), text(doc, "user_agent"), text(doc, "rpc_method"),
-        text(doc, "reason"), text(doc, "instance"), text(doc, "actor"), text(doc, "peer_identity"), count,
+        text(doc, "reason"), text(doc, "instance"), text(doc, "actor"), text(doc, "peer_identity"),
+        text(doc, "trace_id"), count,
         doc.containsKey("first_time") ? millis(doc.get("first_time")) : time,
         doc.containsKey("last_time") ? millis(doc.get("last_time")) : time,
         alert, text(doc, "chain"), number(doc, "seq", Long.MIN_VALUE), text(doc, "prev_hash"), text(doc, "hash"));
@@ -308,6 +309,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     filter.end().ifPresent(e -> clauses.add(lt("time", Date.from(e))));
     filter.clientIp().ifPresent(ip -> clauses.add(eq("client_ip", ip)));
     filter.tokenId().ifPresent(t -> clauses.add(eq("token_id", t)));
+    filter.traceId().ifPresent(t -> clauses.add(eq("trace_id", t)));
     return clauses.isEmpty() ? new Document() : and(clauses);
   }
 

@@ -241,7 +241,7 @@ public final class MongoStorage implements AutoCloseable {
     // that a filtered, paged query is an index range scan that stops at the page size. The
     // outcome alone is too coarse to be worth an index: such queries walk the time index.
     events.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"));
-    for (String field : new String[] {"username", "type", "client_ip", "token_id"}) {
+    for (String field : new String[] {"username", "type", "client_ip", "token_id", "trace_id"}) {
       events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time"));
     }
