@@ -3,6 +3,7 @@ package dev.authservice.integrity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
@@ -73,5 +74,23 @@ class CanonicalJsonTest {
     assertNotEquals(Hashes.of(e), Hashes.of(e.atSeq(2)), "the position is part of what is hashed");
     assertEquals("4ed42f9c4138f591403c7d1dd48d0c406c5e22fcb85ed8057358d88259a763c4", Hashes.of(e),
         "the example in docs/integrity.md");
+  }
+
+  @Test
+  void aTraceIdIsHashedOnlyWhenThereIsOneSoEarlierEventsKeepTheirHashes() {
+    ChainedEvent e = new ChainedEvent("0193a6e4-2f1c-7abc-8def-0123456789ab", 1780000000000L, "AUDIT_EVENT_TYPE_LOGIN",
+        "AUDIT_OUTCOME_SUCCESS", "alice", "7c1f0e5a-0000-4000-8000-000000000001", "", "10.0.0.7", "grpc-java/1.85",
+        "auth.v1.AuthService/Login", "", "auth-1", "", "", "", 1, 1780000000000L, 1780000000000L, Optional.empty(),
+        "auth-1:1779999990000", 1, Hashes.ZERO, "");
+    assertEquals("4ed42f9c4138f591403c7d1dd48d0c406c5e22fcb85ed8057358d88259a763c4", Hashes.of(e),
+        "an empty trace id is not encoded: the documented hash stands");
+    ChainedEvent traced = new ChainedEvent(e.id(), e.time(), e.type(), e.outcome(), e.username(), e.subject(),
+        e.tokenId(), e.clientIp(), e.userAgent(), e.rpcMethod(), e.reason(), e.instance(), e.actor(), e.peerIdentity(),
+        "4bf92f3577b34da6a3ce929d0e0e4736", e.count(), e.firstTime(), e.lastTime(), e.alert(), e.chain(), e.seq(),
+        e.prevHash(), e.hash());
+    String canonical = new String(CanonicalJson.encode(traced.canonicalMembers()), StandardCharsets.UTF_8);
+    assertTrue(canonical.contains(",\"token_id\":\"\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"type\":"),
+        canonical);
+    assertNotEquals(Hashes.of(e), Hashes.of(traced));
   }
 }
