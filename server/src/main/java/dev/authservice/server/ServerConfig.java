@@ -51,7 +51,8 @@ public record ServerConfig(
     Duration auditCheckpointInterval,
     dev.authservice.server.review.ReviewSettings review,
     boolean embeddedStoreUriFile,
-    StreamSettings streams) {
+    StreamSettings streams,
+    ExtAuthzSettings extAuthz) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -59,6 +60,8 @@ public record ServerConfig(
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
     Objects.requireNonNull(streams);
+    Objects.requireNonNull(extAuthz);
+    extAuthz.checkHeaders(issuer);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -139,6 +142,7 @@ public record ServerConfig(
     b.review = review;
     b.embeddedStoreUriFile = embeddedStoreUriFile;
     b.streams = streams;
+    b.extAuthz = extAuthz;
     return b;
   }
 
@@ -181,6 +185,7 @@ public record ServerConfig(
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
     private boolean embeddedStoreUriFile = false;
     private StreamSettings streams = StreamSettings.DEFAULTS;
+    private ExtAuthzSettings extAuthz = ExtAuthzSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -221,6 +226,7 @@ public record ServerConfig(
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
     public Builder streams(StreamSettings v) { streams = v; return this; }
+    public Builder extAuthz(ExtAuthzSettings v) { extAuthz = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -236,7 +242,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile, streams);
+          review, embeddedStoreUriFile, streams, extAuthz);
     }
   }
 
