@@ -4,6 +4,7 @@ import dev.authservice.server.keys.JwkSet;
 import dev.authservice.server.password.PasswordHasher;
 import dev.authservice.server.revocation.RevocationList;
 import dev.authservice.server.revocation.RevocationStore;
+import dev.authservice.server.routes.RoutesFile;
 import dev.authservice.server.session.RefreshTokenStore;
 import dev.authservice.server.session.Sessions;
 import dev.authservice.server.storage.mongo.MongoStorage;
@@ -13,6 +14,7 @@ import dev.authservice.server.token.TokenVerifier;
 import dev.authservice.server.usecase.AudiencePolicy;
 import dev.authservice.server.usecase.Authorization;
 import dev.authservice.server.usecase.CallerRecheck;
+import dev.authservice.server.usecase.ExternalAuthorization;
 import dev.authservice.server.usecase.KeyAdministration;
 import dev.authservice.server.usecase.LoginService;
 import dev.authservice.server.usecase.StreamSlots;
@@ -24,6 +26,7 @@ import dev.authservice.server.usecase.ValidationService;
 import dev.authservice.server.user.UserService;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,15 +40,17 @@ final class CapabilityAssembly {
   private final RevocationStore revocationStore;
   private final RefreshTokenStore refreshTokens;
   private final LoginThrottle throttle;
+  private final Optional<RoutesFile> routes;
   private final Clock clock;
 
   private CapabilityAssembly(UseCases useCases, RevocationList revocations, RevocationStore revocationStore,
-      RefreshTokenStore refreshTokens, LoginThrottle throttle, Clock clock) {
+      RefreshTokenStore refreshTokens, LoginThrottle throttle, Optional<RoutesFile> routes, Clock clock) {
     this.useCases = useCases;
     this.revocations = revocations;
     this.revocationStore = revocationStore;
     this.refreshTokens = refreshTokens;
     this.throttle = throttle;
+    this.routes = routes;
     this.clock = clock;
   }
 
@@ -74,14 +79,19 @@ final class CapabilityAssembly {
         config.clockSkew(), new AudiencePolicy(config.defaultAudience(), config.allowedAudiences()), metrics);
     ValidationService validation = new ValidationService(verifier, audit.log, audit.validationRollup, clock,
         config.validateFailuresPerMinute(), config.validateFailureDelay(), metrics);
+    // a broken routes file stops the start here, before anything listens
+    Optional<RoutesFile> routes = config.extAuthz().routesFile().map(RoutesFile::load);
+    ExternalAuthorization externalAuthorization = new ExternalAuthorization(verifier, audit.log,
+        audit.validationRollup, config.extAuthz().audience(), () -> routes.map(RoutesFile::rules), metrics);
     TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
         new StreamSlots(config.streams()),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());
     UseCases useCases = new UseCases(logins, validation,
         new UserAdministration(users, logins, throttle, audit.log, clock),
         new KeyAdministration(keys.tokenKeys(), keys.auditSigner(), audit.log), trail,
-        new Authorization(verifier, audit.log), audit.review, new JwkSet(keys.tokenKeys()), keys.auditSigner());
-    return new CapabilityAssembly(useCases, revocations, revocationStore, refreshTokens, throttle, clock);
+        new Authorization(verifier, audit.log), audit.review, new JwkSet(keys.tokenKeys()), keys.auditSigner(),
+        externalAuthorization);
+    return new CapabilityAssembly(useCases, revocations, revocationStore, refreshTokens, throttle, routes, clock);
   }
 
   void schedule(Background background, ServerConfig config) {
@@ -91,5 +101,7 @@ final class CapabilityAssembly {
       refreshTokens.deleteExpired(clock.instant());
       throttle.forgetIdle();
     });
+    routes.ifPresent(file -> Background.every(background.upkeep, config.extAuthz().routesPollInterval(),
+        "reload the routes file", file::reloadIfChanged));
   }
 }

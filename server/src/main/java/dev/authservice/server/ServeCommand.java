@@ -366,6 +366,48 @@ final class ServeCommand implements Callable<Integer> {
           + " (AUTH_REVIEW_ADMIN_HOURS). Default: ${DEFAULT-VALUE}")
   String reviewAdminHours;
 
+  @Option(names = "--ext-authz-routes-file", defaultValue = "${env:AUTH_EXT_AUTHZ_ROUTES_FILE:-}",
+      description = "Envoy Check: the routes file, which roles each path prefix and method needs (docs/envoy.md);"
+          + " read at start (an error stops the server) and again when it changes; unset: any active token"
+          + " passes (AUTH_EXT_AUTHZ_ROUTES_FILE).")
+  String extAuthzRoutesFile;
+
+  @Option(names = "--ext-authz-routes-poll-interval", defaultValue = "${env:AUTH_EXT_AUTHZ_ROUTES_POLL_INTERVAL:-PT2S}",
+      converter = IsoDurationConverter.class,
+      description = "How often the routes file is looked at for changes; at most PT1H"
+          + " (AUTH_EXT_AUTHZ_ROUTES_POLL_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration extAuthzRoutesPollInterval;
+
+  @Option(names = "--ext-authz-audience", defaultValue = "${env:AUTH_EXT_AUTHZ_AUDIENCE:-}",
+      description = "Envoy Check: the audience tokens must carry; unset: AUTH_AUDIENCE (AUTH_EXT_AUTHZ_AUDIENCE).")
+  String extAuthzAudience;
+
+  @Option(names = "--ext-authz-subject-header", defaultValue = "${env:AUTH_EXT_AUTHZ_SUBJECT_HEADER:-x-auth-subject}",
+      description = "Envoy Check: the upstream request header set to the token's subject"
+          + " (AUTH_EXT_AUTHZ_SUBJECT_HEADER). Default: ${DEFAULT-VALUE}")
+  String extAuthzSubjectHeader;
+
+  @Option(names = "--ext-authz-username-header", defaultValue = "${env:AUTH_EXT_AUTHZ_USERNAME_HEADER:-x-auth-username}",
+      description = "Envoy Check: the upstream request header set to the token's username"
+          + " (AUTH_EXT_AUTHZ_USERNAME_HEADER). Default: ${DEFAULT-VALUE}")
+  String extAuthzUsernameHeader;
+
+  @Option(names = "--ext-authz-roles-header", defaultValue = "${env:AUTH_EXT_AUTHZ_ROLES_HEADER:-x-auth-roles}",
+      description = "Envoy Check: the upstream request header set to the token's roles, comma-separated"
+          + " (AUTH_EXT_AUTHZ_ROLES_HEADER). Default: ${DEFAULT-VALUE}")
+  String extAuthzRolesHeader;
+
+  @Option(names = "--ext-authz-remove-authorization", defaultValue = "${env:AUTH_EXT_AUTHZ_REMOVE_AUTHORIZATION:-false}",
+      arity = "0..1",
+      description = "Envoy Check: remove the authorization header from allowed requests, so the upstream never"
+          + " sees the token (AUTH_EXT_AUTHZ_REMOVE_AUTHORIZATION). Default: ${DEFAULT-VALUE}")
+  boolean extAuthzRemoveAuthorization;
+
+  @Option(names = "--ext-authz-realm", defaultValue = "${env:AUTH_EXT_AUTHZ_REALM:-}",
+      description = "Envoy Check: the realm of the WWW-Authenticate challenges of denied requests; unset:"
+          + " AUTH_ISSUER (AUTH_EXT_AUTHZ_REALM).")
+  String extAuthzRealm;
+
   @Override
   public Integer call() throws Exception {
     AuthServer server = AuthServer.start(toConfig());
@@ -425,7 +467,10 @@ final class ServeCommand implements Callable<Integer> {
         .http(new HttpSettings(HttpSettings.parsePort("AUTH_HTTP_PORT", httpPort), httpBindAddress.trim(),
             blankToEmpty(publicBaseUrl).map(ServeCommand::url), jwksMaxAge,
             HttpSettings.parsePort("AUTH_ADMIN_PORT", adminPort), adminBindAddress.trim(), httpThreads, httpQueue,
-            httpRequestTimeout));
+            httpRequestTimeout))
+        .extAuthz(new ExtAuthzSettings(blankToEmpty(extAuthzRoutesFile).map(Path::of), extAuthzRoutesPollInterval,
+            blankToEmpty(extAuthzAudience).orElse(""), extAuthzSubjectHeader, extAuthzUsernameHeader,
+            extAuthzRolesHeader, extAuthzRemoveAuthorization, blankToEmpty(extAuthzRealm).orElse("")));
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     builder.otel(otlpTraces(System.getenv()));
     return builder.build();

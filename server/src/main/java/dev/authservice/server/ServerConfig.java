@@ -53,7 +53,8 @@ public record ServerConfig(
     boolean embeddedStoreUriFile,
     StreamSettings streams,
     HttpSettings http,
-    java.util.Map<String, String> otel) {
+    java.util.Map<String, String> otel,
+    ExtAuthzSettings extAuthz) {
 
   public ServerConfig {
     Objects.requireNonNull(bindAddress);
@@ -63,6 +64,8 @@ public record ServerConfig(
     Objects.requireNonNull(streams);
     Objects.requireNonNull(http);
     otel = java.util.Map.copyOf(otel);
+    Objects.requireNonNull(extAuthz);
+    extAuthz.checkHeaders(issuer);
     allowedAudiences = Set.copyOf(allowedAudiences);
     trustedProxies = List.copyOf(trustedProxies);
     if (port < 0 || port > 65535) {
@@ -145,6 +148,7 @@ public record ServerConfig(
     b.streams = streams;
     b.http = http;
     b.otel = otel;
+    b.extAuthz = extAuthz;
     return b;
   }
 
@@ -189,6 +193,7 @@ public record ServerConfig(
     private StreamSettings streams = StreamSettings.DEFAULTS;
     private HttpSettings http = HttpSettings.OFF;
     private java.util.Map<String, String> otel = java.util.Map.of();
+    private ExtAuthzSettings extAuthz = ExtAuthzSettings.DEFAULTS;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -232,6 +237,7 @@ public record ServerConfig(
     public Builder http(HttpSettings v) { http = v; return this; }
     /** OpenTelemetry SDK properties that turn OTLP trace export on; empty: no traces. */
     public Builder otel(java.util.Map<String, String> v) { otel = v; return this; }
+    public Builder extAuthz(ExtAuthzSettings v) { extAuthz = v; return this; }
 
     public Builder bootstrapAdmin(Optional<String> username, Optional<String> password) {
       bootstrapAdminUsername = username;
@@ -247,7 +253,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile, streams, http, otel);
+          review, embeddedStoreUriFile, streams, http, otel, extAuthz);
     }
   }
 

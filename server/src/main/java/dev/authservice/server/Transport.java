@@ -8,6 +8,7 @@ import dev.authservice.server.grpc.GrpcServices;
 import dev.authservice.server.grpc.TransportLogs;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.usecase.UseCases;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -71,7 +72,8 @@ final class Transport implements AutoCloseable {
   static Transport start(ServerConfig config, UseCases useCases, PageTokens pageTokens, StoreHealth storeHealth,
       Observability observability, Clock clock) {
     GrpcServices grpc = new GrpcServices(useCases, pageTokens, storeHealth,
-        new GrpcServices.EdgeSettings(config.trustedProxies(), config.validateRequiresCaller()), clock);
+        new GrpcServices.EdgeSettings(config.trustedProxies(), config.validateRequiresCaller(),
+            config.extAuthz().checkHeaders(config.issuer())), clock);
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
@@ -94,6 +96,9 @@ final class Transport implements AutoCloseable {
       grpc.interceptors().forEach(builder::intercept);
       Server server = builder.build().start();
       setServing(health, true);
+      // Check answers from memory, as Validate does, so a store outage does not take it out of an
+      // Envoy cluster that health-checks it by this name; only shutting down does
+      health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.SERVING);
       storeHealth.onChange(reachable -> setServing(health, reachable));
       return new Transport(server, health);
     } catch (IOException e) {

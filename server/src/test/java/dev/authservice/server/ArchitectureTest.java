@@ -33,7 +33,8 @@ class ArchitectureTest {
   @Test
   void onlyTheEdgeAndTheBootstrapTouchGrpcOrTheGeneratedMessages() {
     noClasses().that().resideOutsideOfPackages(ROOT + ".grpc..").and().resideOutsideOfPackage(ROOT)
-        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "dev.authservice.proto..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "dev.authservice.proto..",
+            "io.envoyproxy..", "com.google.rpc..", "com.google.protobuf..")
         .check(server);
   }
 

@@ -37,6 +37,15 @@ public final class LogCapture implements AutoCloseable {
     return events.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
   }
 
+  /** How many messages logged so far contain {@code text}. */
+  public long count(String text) {
+    List<ILoggingEvent> events;
+    synchronized (appender) {
+      events = List.copyOf(appender.list);
+    }
+    return events.stream().filter(e -> e.getFormattedMessage().contains(text)).count();
+  }
+
   @Override
   public void close() {
     logger.detachAppender(appender);

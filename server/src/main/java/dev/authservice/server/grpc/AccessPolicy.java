@@ -7,6 +7,7 @@ import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.KeyAdminServiceGrpc;
 import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.user.User;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +15,8 @@ import java.util.Set;
 
 /**
  * Which callers each protected RPC admits. Methods not listed (Login, Refresh, Revoke, GetJwks,
- * GetAuditKeys, health, reflection, and Validate unless callers must authenticate) are public.
+ * GetAuditKeys, health, reflection, and Validate and Envoy's Check unless callers must authenticate)
+ * are public.
  */
 final class AccessPolicy {
   static final String ROLE_VALIDATOR = "validator";
@@ -38,8 +40,10 @@ final class AccessPolicy {
     rules.put(KeyAdminServiceGrpc.getRotateSigningKeyMethod().getFullMethodName(), admins);
     rules.put(KeyAdminServiceGrpc.getRotateAuditSigningKeyMethod().getFullMethodName(), admins);
     if (validateRequiresCaller) {
-      rules.put(AuthServiceGrpc.getValidateMethod().getFullMethodName(),
-          new Authorization.Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true));
+      Authorization.Rule validators = new Authorization.Rule(Set.of(ROLE_VALIDATOR, User.ROLE_ADMIN), true);
+      rules.put(AuthServiceGrpc.getValidateMethod().getFullMethodName(), validators);
+      // Envoy's Check answers the same question as Validate, so it admits the same callers
+      rules.put(AuthorizationGrpc.getCheckMethod().getFullMethodName(), validators);
     }
   }
 

@@ -61,7 +61,10 @@ final class CallerInterceptor implements ServerInterceptor {
         headers.get(FORWARDED_FOR));
     Caller caller = new Caller(clientIp, truncate(headers.get(USER_AGENT)), method, "",
         peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)), traceId(headers));
-    Context context = Context.current().withValue(CallContext.CALLER, caller);
+    boolean vouchedFor = addresses.isTrustedProxy(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR))
+        || !caller.peerIdentity().isEmpty();
+    Context context = Context.current().withValue(CallContext.CALLER, caller)
+        .withValue(CallContext.VOUCHED_FOR, vouchedFor);
 
     Optional<Authorization.Rule> rule = policy.rule(method);
     if (rule.isEmpty()) {
@@ -72,7 +75,8 @@ final class CallerInterceptor implements ServerInterceptor {
           caller);
       Context authorized = context.withValue(CallContext.CALLER, admitted.caller());
       if (admitted.principal().isPresent()) {
-        authorized = authorized.withValue(CallContext.PRINCIPAL, admitted.principal().get());
+        authorized = authorized.withValue(CallContext.PRINCIPAL, admitted.principal().get())
+            .withValue(CallContext.VOUCHED_FOR, true);
       }
       return Contexts.interceptCall(authorized, call, headers, next);
     } catch (RuntimeException e) {

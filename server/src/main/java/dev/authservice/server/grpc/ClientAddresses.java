@@ -42,6 +42,11 @@ final class ClientAddresses {
     return address.getHostAddress();
   }
 
+  /** Whether the connection's own peer is one of the trusted proxies. */
+  boolean isTrustedProxy(SocketAddress peer) {
+    return peer instanceof InetSocketAddress inet && inet.getAddress() != null && isTrusted(inet.getAddress());
+  }
+
   private boolean isTrusted(InetAddress address) {
     for (Cidr cidr : trustedProxies) {
       if (cidr.contains(address)) {

@@ -10,15 +10,18 @@ import java.time.Clock;
 import java.util.List;
 
 
-/** The auth.v1 services and the interceptor they run behind, wired from the capabilities. */
+/**
+ * The auth.v1 services, Envoy's envoy.service.auth.v3.Authorization, and the interceptors they run
+ * behind, wired from the capabilities.
+ */
 public final class GrpcServices {
   private final List<BindableService> services;
   private final ServerInterceptor interceptor;
   private final ServerInterceptor storeGate;
   private final Rpcs rpcs;
 
-  /** How the transport itself treats callers. */
-  public record EdgeSettings(List<String> trustedProxies, boolean validateRequiresCaller) {}
+  /** How the transport itself treats callers, and what Envoy's Check answers carry. */
+  public record EdgeSettings(List<String> trustedProxies, boolean validateRequiresCaller, CheckHeaders checkHeaders) {}
 
   public GrpcServices(UseCases cases, PageTokens pageTokens, StoreHealth storeHealth, EdgeSettings settings,
       Clock clock) {
@@ -27,7 +30,8 @@ public final class GrpcServices {
         new AuthServiceImpl(cases.logins(), cases.validation(), cases.tokenKeys(),
             new AuditTrailRpcs(cases.trail(), pageTokens), cases.auditKeys(), cases.review(), clock, rpcs),
         new UserAdminServiceImpl(cases.accounts(), pageTokens, rpcs),
-        new KeyAdminServiceImpl(cases.keyAdministration(), rpcs));
+        new KeyAdminServiceImpl(cases.keyAdministration(), rpcs),
+        new ExternalAuthzService(cases.externalAuthorization(), new CheckResponses(settings.checkHeaders()), rpcs));
     this.interceptor = new CallerInterceptor(new ClientAddresses(settings.trustedProxies()),
         new AccessPolicy(settings.validateRequiresCaller()), cases.authorization(), rpcs);
     this.storeGate = new StoreGate(storeHealth, rpcs);

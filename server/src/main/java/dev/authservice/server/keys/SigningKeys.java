@@ -53,6 +53,8 @@ public final class SigningKeys {
   };
   private Instant missWindowStart = Instant.EPOCH;
   private int missReloadsInWindow;
+  /** When a reload for an unknown id last failed; null once one succeeded. */
+  private Instant lastFailedReload;
 
   /**
    * Token signing keys.
@@ -208,13 +210,31 @@ public final class SigningKeys {
    * times, so made-up ids cannot hammer the store.
    */
   public Optional<SigningKey> byKid(String kid) {
+    return lookup(kid).key();
+  }
+
+  /**
+   * As {@link #byKid}, saying besides whether the answer is certain: an id this server does not
+   * hold, when the reload that would have found a key rotated elsewhere failed (or failed less than
+   * a second ago), is undecided rather than unknown.
+   */
+  public Lookup lookup(String kid) {
     SigningKey key = byKid.get(kid);
+    boolean undecided = false;
     if (key == null) {
-      key = reloadForUnknown(kid);
+      Miss miss = reloadForUnknown(kid);
+      key = miss.key();
+      undecided = miss.storeUnreachable();
     }
     Instant now = clock.instant();
-    return key != null && key.verifies(now) ? Optional.of(key) : Optional.empty();
+    return key != null && key.verifies(now) ? new Lookup(Optional.of(key), false)
+        : new Lookup(Optional.empty(), key == null && undecided);
   }
+
+  /** A key looked up by id; {@code undecided}: not held here and the store could not be asked. */
+  public record Lookup(Optional<SigningKey> key, boolean undecided) {}
+
+  private record Miss(SigningKey key, boolean storeUnreachable) {}
 
   /**
    * Whether a key that verified something earlier is still in the set, the same key, and still
@@ -225,34 +245,41 @@ public final class SigningKeys {
     return now != null && now.publicKey().equals(key.publicKey()) && now.verifies(clock.instant());
   }
 
-  private synchronized SigningKey reloadForUnknown(String kid) {
+  private synchronized Miss reloadForUnknown(String kid) {
     SigningKey key = byKid.get(kid);
     if (key != null) {
-      return key;
+      return new Miss(key, false);
     }
     Instant now = clock.instant();
     Instant missed = recentMisses.get(kid);
     if (missed != null && now.isBefore(missed.plus(Duration.ofSeconds(1)))) {
-      return null;
+      return new Miss(null, false);
+    }
+    // a store that just failed is not asked again within a second, by any id
+    if (lastFailedReload != null && now.isBefore(lastFailedReload.plus(Duration.ofSeconds(1)))) {
+      return new Miss(null, true);
     }
     if (now.isAfter(missWindowStart.plus(Duration.ofSeconds(1)))) {
       missWindowStart = now;
       missReloadsInWindow = 0;
     }
     if (missReloadsInWindow >= MAX_MISS_RELOADS_PER_SECOND) {
-      return null;
+      return new Miss(null, false);
     }
     missReloadsInWindow++;
     try {
       reload();
+      lastFailedReload = null;
     } catch (RuntimeException e) {
       log.warn("could not reload keys from {}: {}", store.name(), e.toString());
+      lastFailedReload = now;
+      return new Miss(null, true);
     }
     key = byKid.get(kid);
     if (key == null) {
       recentMisses.put(kid, now);
     }
-    return key;
+    return new Miss(key, false);
   }
 
   /** Every key that verifies now, newest first: the content of the JWK Set. */

@@ -151,9 +151,10 @@ public final class TokenVerifier {
     if (kid == null || !kid.isTextual() || !KID.matcher(kid.textValue()).matches()) {
       return Verification.failed(ValidationFailure.UNKNOWN_KEY);
     }
-    Optional<SigningKey> key = keys.byKid(kid.textValue());
+    SigningKeys.Lookup lookup = keys.lookup(kid.textValue());
+    Optional<SigningKey> key = lookup.key();
     if (key.isEmpty()) {
-      return Verification.failed(ValidationFailure.UNKNOWN_KEY);
+      return lookup.undecided() ? Verification.keyUndecided() : Verification.failed(ValidationFailure.UNKNOWN_KEY);
     }
     // the key decides the algorithm, never the token (RFC 8725 §3.1)
     if (!key.get().algorithm().jwsName().equals(alg.textValue())) {

@@ -17,4 +17,5 @@ public record UseCases(
     Authorization authorization,
     SuspiciousActivityReview review,
     JwkSet tokenKeys,
-    AuditSigner auditKeys) {}
+    AuditSigner auditKeys,
+    ExternalAuthorization externalAuthorization) {}

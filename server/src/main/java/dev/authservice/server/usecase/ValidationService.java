@@ -1,11 +1,8 @@
 package dev.authservice.server.usecase;
 
 import dev.authservice.server.token.TokenVerifier;
-import dev.authservice.server.token.ValidationFailure;
 import dev.authservice.server.token.Verification;
-import dev.authservice.server.token.VerifiedToken;
 
-import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;
 import dev.authservice.server.audit.write.ValidationRollup;
@@ -23,24 +20,16 @@ import java.util.Optional;
  * inactive tokens (only those) come {@code delay} later.
  */
 public final class ValidationService {
-  /** Failures found before any signature of ours verified: counted per caller and reason. */
-  private static final java.util.Set<ValidationFailure> UNSIGNED = java.util.EnumSet.of(ValidationFailure.MALFORMED,
-      ValidationFailure.BAD_SIGNATURE, ValidationFailure.UNSUPPORTED_ALGORITHM, ValidationFailure.UNKNOWN_KEY);
-
   private final TokenVerifier verifier;
-  private final AuditLog audit;
-  private final Optional<ValidationRollup> rollup;
+  private final ValidationEvents events;
   private final SlidingWindowCounter failuresByCaller;
   private final int failuresPerMinute;
   private final Duration delay;
-  private final UseCaseMetrics metrics;
 
   public ValidationService(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup, Clock clock,
       int failuresPerMinute, Duration delay, UseCaseMetrics metrics) {
-    this.metrics = metrics;
     this.verifier = verifier;
-    this.audit = audit;
-    this.rollup = rollup;
+    this.events = new ValidationEvents(audit, rollup, metrics, UseCaseMetrics.Via.VALIDATE);
     this.failuresPerMinute = failuresPerMinute;
     this.delay = delay;
     this.failuresByCaller = new SlidingWindowCounter(clock, Duration.ofMinutes(1), 100_000);
@@ -50,35 +39,16 @@ public final class ValidationService {
     String invalid = RequestLimits.first(RequestLimits.required("token", token, TokenVerifier.MAX_TOKEN_LENGTH),
         RequestLimits.optional("audience", audience, RequestLimits.MAX_NAME_LENGTH));
     if (invalid != null) {
-      audit.event(AuditEventType.TOKEN_VALIDATE, caller).refused("invalid_argument");
-      metrics.validation(UseCaseMetrics.Via.VALIDATE, false, "invalid_argument");
+      events.refused(caller, "invalid_argument");
       RequestLimits.reject(invalid);
     }
     Verification verification = verifier.verify(token, audience);
     if (verification.failure().isPresent()) {
-      ValidationFailure failure = verification.failure().get();
-      AuditLog.Entry event = audit.event(AuditEventType.TOKEN_VALIDATE, caller)
-          .subject(verification.subjectForAudit()).username(verification.usernameForAudit())
-          .tokenId(verification.tokenIdForAudit());
-      if (UNSIGNED.contains(failure)) {
-        // nothing in it was ours: garbage costs the caller nothing, so it must not cost a document each
-        event.refused(failure.reasonCode());
-      } else {
-        event.failure(failure.reasonCode());
-      }
-      metrics.validation(UseCaseMetrics.Via.VALIDATE, false, failure.reasonCode());
+      events.inactive(verification, caller);
       slowDownIfProbing(caller);
       return verification;
     }
-    VerifiedToken verified = verification.token().orElseThrow();
-    AuditLog.Entry event = audit.event(AuditEventType.TOKEN_VALIDATE, caller).username(verified.username())
-        .subject(verified.subject()).tokenId(verified.tokenId());
-    if (rollup.isPresent()) {
-      rollup.get().count(event.successUnwritten());
-    } else {
-      event.success();
-    }
-    metrics.validation(UseCaseMetrics.Via.VALIDATE, true, "");
+    events.active(verification.token().orElseThrow(), caller);
     return verification;
   }
 

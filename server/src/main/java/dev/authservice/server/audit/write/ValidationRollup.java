@@ -14,15 +14,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code AUTH_VALIDATION_AUDIT=rollup}: successful validations of the same token by the same
- * caller within the same minute are counted, not written one by one. Each flush (every few
- * seconds, and at shutdown) appends one event per token, caller and minute with the count and
+ * caller through the same RPC within the same minute are counted, not written one by one. Each flush (every few
+ * seconds, and at shutdown) appends one event per token, RPC, caller and minute with the count and
  * the first and last time seen since the previous flush; a crash loses at most the counts of
  * one flush interval. Failures never come here: they are written individually and durably.
  */
 public final class ValidationRollup {
   private static final Logger log = LoggerFactory.getLogger(ValidationRollup.class);
 
-  private record Key(String tokenId, String caller, long minute) {}
+  /** The RPC is part of the group: a token checked by Validate and by Envoy's Check counts as two. */
+  private record Key(String tokenId, String rpcMethod, String caller, long minute) {}
 
   private static final class Tally {
     final AuditEvent first;
@@ -45,7 +46,8 @@ public final class ValidationRollup {
 
   /** Counts one successful validation, given as the event it would otherwise have been. */
   public void count(AuditEvent success) {
-    Key key = new Key(success.tokenId(), success.clientIp() + "|" + success.actor() + "|" + success.peerIdentity(),
+    Key key = new Key(success.tokenId(), success.rpcMethod(),
+        success.clientIp() + "|" + success.actor() + "|" + success.peerIdentity(),
         success.time().getEpochSecond() / 60);
     swap.readLock().lock();
     try {

@@ -1,0 +1,41 @@
+package dev.authservice.server;
+
+import dev.authservice.server.grpc.CheckHeaders;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Envoy external authorization (envoy.service.auth.v3.Authorization/Check): the routes file and how
+ * often it is looked at, the audience tokens must carry (empty: {@code AUTH_AUDIENCE}), the headers
+ * an allowed request gets, whether its {@code authorization} header goes, and the realm of the
+ * challenges (empty: {@code AUTH_ISSUER}).
+ */
+public record ExtAuthzSettings(Optional<Path> routesFile, Duration routesPollInterval, String audience,
+    String subjectHeader, String usernameHeader, String rolesHeader, boolean removeAuthorization, String realm) {
+  public static final ExtAuthzSettings DEFAULTS = new ExtAuthzSettings(Optional.empty(), Duration.ofSeconds(2), "",
+      "x-auth-subject", "x-auth-username", "x-auth-roles", false, "");
+  private static final int MAX_AUDIENCE = 256;
+
+  public ExtAuthzSettings {
+    if (routesPollInterval.isNegative() || routesPollInterval.isZero()
+        || routesPollInterval.compareTo(Duration.ofHours(1)) > 0) {
+      throw new IllegalArgumentException("AUTH_EXT_AUTHZ_ROUTES_POLL_INTERVAL must be positive and at most PT1H, got "
+          + routesPollInterval);
+    }
+    if (audience.length() > MAX_AUDIENCE) {
+      throw new IllegalArgumentException("AUTH_EXT_AUTHZ_AUDIENCE must be at most " + MAX_AUDIENCE + " characters");
+    }
+  }
+
+  /** The response settings of the edge; checks the names and the realm. */
+  CheckHeaders checkHeaders(String issuer) {
+    return new CheckHeaders(subjectHeader, usernameHeader, rolesHeader, removeAuthorization,
+        realm.isEmpty() ? issuer : realm);
+  }
+
+  ExtAuthzSettings withRoutesFile(Optional<Path> file) {
+    return new ExtAuthzSettings(file, routesPollInterval, audience, subjectHeader, usernameHeader, rolesHeader,
+        removeAuthorization, realm);
+  }
+}

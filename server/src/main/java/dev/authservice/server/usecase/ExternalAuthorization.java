@@ -1,0 +1,203 @@
+package dev.authservice.server.usecase;
+
+import dev.authservice.server.audit.AuditLog;
+import dev.authservice.server.audit.write.ValidationRollup;
+import dev.authservice.server.core.Caller;
+import dev.authservice.server.core.ServiceException;
+import dev.authservice.server.routes.RequestPath;
+import dev.authservice.server.routes.RouteRule;
+import dev.authservice.server.routes.RouteRules;
+import dev.authservice.server.token.TokenVerifier;
+import dev.authservice.server.token.ValidationFailure;
+import dev.authservice.server.token.Verification;
+import dev.authservice.server.token.VerifiedToken;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Envoy's external authorization (ext_authz) as a capability: may this HTTP request pass? The
+ * bearer token in its {@code Authorization} header is verified exactly as Validate verifies one
+ * (the same {@link TokenVerifier}: signature, lifetime, issuer, audience, revocations, the
+ * verified-token cache) and recorded by the same rules ({@link ValidationEvents}: one
+ * {@code TOKEN_VALIDATE} event per check, rolled up like Validate's); then the routes file, if
+ * there is one, says which roles the path and method need.
+ *
+ * <p>A denial is an answer, never an exception: Envoy turns it into the HTTP response. Exceptions
+ * are for our own failures only (the audit trail cannot take the event, the key set cannot be
+ * reloaded), which Envoy must see as errors so that its {@code failure_mode_allow} decides.
+ *
+ * <p>Unlike Validate, answers about inactive tokens are never slowed down
+ * ({@code AUTH_VALIDATE_FAILURE_LIMIT}): Envoy waits for them with a timeout, and a timeout is an
+ * error, which {@code failure_mode_allow: true} would let through.
+ */
+public final class ExternalAuthorization {
+  /** token68 (RFC 7235 §2.1), the syntax of a bearer token (RFC 6750 §2.1). */
+  private static final Pattern TOKEN68 = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
+
+  /** The HTTP request Envoy asks about, as far as the decision needs it: names as sent, in any case. */
+  public record HttpRequest(String method, String path, List<Header> headers) {
+    public HttpRequest {
+      headers = List.copyOf(headers);
+    }
+  }
+
+  public record Header(String name, String value) {}
+
+  /** Why a request is refused, and what HTTP says about it (RFC 6750 §3). */
+  public enum Refusal {
+    /** No bearer credentials: 401, a challenge without an error code. */
+    NO_TOKEN,
+    /** Credentials that cannot be read as one bearer token: 400 {@code invalid_request}. */
+    INVALID_REQUEST,
+    /** A path with no single meaning, so no rule can be chosen for it: 400, no challenge (not about the token). */
+    BAD_PATH,
+    /** A bearer token that is not active: 401 {@code invalid_token}. */
+    INVALID_TOKEN,
+    /** An active token without a role the route needs, or a route no rule admits: 403 {@code insufficient_scope}. */
+    INSUFFICIENT_ROLE
+  }
+
+  /** The answer to one check. */
+  public sealed interface Decision permits Allowed, Denied {}
+
+  public record Allowed(VerifiedToken token) implements Decision {}
+
+  /**
+   * @param reason a short upper-case code for the response header and logs ({@code EXPIRED},
+   *     {@code MISSING_ROLE}...): what went wrong, never anything from the token
+   * @param description one sentence for a person, safe to show any client
+   * @param roles the roles the route needs, for {@code INSUFFICIENT_ROLE} (empty otherwise)
+   */
+  public record Denied(Refusal refusal, String reason, String description, List<String> roles) implements Decision {
+    public Denied {
+      roles = List.copyOf(roles);
+    }
+  }
+
+  private final TokenVerifier verifier;
+  private final ValidationEvents events;
+  private final String audience;
+  private final Supplier<Optional<RouteRules>> routes;
+
+  /**
+   * @param audience the audience tokens must carry; empty for the server's default one
+   * @param routes the rules in force, read at each check (a reload swaps them); empty: any active token passes
+   */
+  public ExternalAuthorization(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup,
+      String audience, Supplier<Optional<RouteRules>> routes, UseCaseMetrics metrics) {
+    this.verifier = verifier;
+    this.events = new ValidationEvents(audit, rollup, metrics, UseCaseMetrics.Via.CHECK);
+    this.audience = audience;
+    this.routes = routes;
+  }
+
+  /**
+   * Decides one request; {@code http} is empty when Envoy sent no HTTP attributes (a network-level
+   * check), which carries no token and is denied as such. {@code caller} is whom the audit event
+   * names. Throws {@code UNAVAILABLE} (or the audit trail's own refusal) when we cannot decide.
+   */
+  public Decision check(Optional<HttpRequest> http, Caller caller) {
+    List<String> authorization = http.map(ExternalAuthorization::authorizationValues).orElse(List.of());
+    if (authorization.isEmpty()) {
+      events.refused(caller, "no_bearer_token");
+      return new Denied(Refusal.NO_TOKEN, "MISSING_TOKEN",
+          "this route needs an access token: send 'Authorization: Bearer <token>'", List.of());
+    }
+    // several values (a repeated header, or one joined with commas, as Envoy joins repeated ones) are
+    // refused rather than guessed at: the proxy in front and the upstream may each pick another one
+    if (authorization.size() > 1 || authorization.get(0).indexOf(',') >= 0) {
+      events.refused(caller, "several_authorization_values");
+      return new Denied(Refusal.INVALID_REQUEST, "SEVERAL_AUTHORIZATION_VALUES",
+          "send exactly one Authorization header holding one bearer token", List.of());
+    }
+    String value = authorization.get(0).strip();
+    int space = firstWhitespace(value);
+    String scheme = space < 0 ? value : value.substring(0, space);
+    if (!scheme.equalsIgnoreCase("Bearer")) {
+      // another scheme (Basic...) is no bearer token at all: RFC 6750 §3.1 asks for a plain challenge
+      events.refused(caller, "no_bearer_token");
+      return new Denied(Refusal.NO_TOKEN, "MISSING_TOKEN",
+          "this route needs an access token: send 'Authorization: Bearer <token>'", List.of());
+    }
+    String token = space < 0 ? "" : value.substring(space).strip();
+    if (!TOKEN68.matcher(token).matches()) {
+      events.refused(caller, "malformed_authorization");
+      return new Denied(Refusal.INVALID_REQUEST, "MALFORMED_AUTHORIZATION",
+          "the Authorization header must be 'Bearer ' followed by one token", List.of());
+    }
+
+    Verification verification = verifier.verify(token, audience);
+    if (verification.undecided()) {
+      events.refused(caller, "keys_unreachable");
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
+          "the token names a signing key this instance does not hold and the store is unreachable to reload"
+              + " the keys; retry shortly");
+    }
+    if (!verification.active()) {
+      events.inactive(verification, caller);
+      ValidationFailure failure = verification.failure().orElseThrow();
+      return new Denied(Refusal.INVALID_TOKEN, failure.name(), describe(failure), List.of());
+    }
+    VerifiedToken verified = verification.token().orElseThrow();
+    Optional<RouteRules> rules = routes.get();
+    if (rules.isPresent()) {
+      Optional<Denied> refused = byRoute(rules.get(), http.orElseThrow(), verified, caller);
+      if (refused.isPresent()) {
+        return refused.get();
+      }
+    }
+    events.active(verified, caller);
+    return new Allowed(verified);
+  }
+
+  private Optional<Denied> byRoute(RouteRules rules, HttpRequest http, VerifiedToken token, Caller caller) {
+    Optional<String> path = RequestPath.normalized(http.path());
+    if (path.isEmpty()) {
+      events.denied(token, caller, "unnormalized_path");
+      return Optional.of(new Denied(Refusal.BAD_PATH, "UNNORMALIZED_PATH",
+          "the path has an empty, '.' or '..' segment, an encoded slash or a character it may not have;"
+              + " send it in normal form", List.of()));
+    }
+    Optional<RouteRule> rule = rules.match(http.method(), path.get());
+    if (rule.isEmpty()) {
+      events.denied(token, caller, "no_route_rule");
+      return Optional.of(new Denied(Refusal.INSUFFICIENT_ROLE, "NO_ROUTE_RULE",
+          "no rule admits this method on this path", List.of()));
+    }
+    if (!rule.get().roles().isEmpty() && !token.hasAnyRole(rule.get().roles())) {
+      List<String> needed = rule.get().roles().stream().sorted().toList();
+      events.denied(token, caller, "missing_role");
+      return Optional.of(new Denied(Refusal.INSUFFICIENT_ROLE, "MISSING_ROLE",
+          "this route needs one of the roles " + String.join(", ", needed), needed));
+    }
+    return Optional.empty();
+  }
+
+  /** Every value of every header named {@code authorization}, in any case. */
+  private static List<String> authorizationValues(HttpRequest http) {
+    return http.headers().stream().filter(h -> h.name().equalsIgnoreCase("authorization")).map(Header::value).toList();
+  }
+
+  private static int firstWhitespace(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      if (value.charAt(i) == ' ' || value.charAt(i) == '\t') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String describe(ValidationFailure failure) {
+    return switch (failure) {
+      case EXPIRED -> "the access token has expired; get a new one";
+      case NOT_YET_VALID -> "the access token is not valid yet";
+      case REVOKED -> "the access token has been revoked";
+      case USER_DISABLED -> "the account of this access token is disabled";
+      case WRONG_AUDIENCE -> "the access token is not meant for this service";
+      default -> "the access token is not valid (" + failure.name().toLowerCase(Locale.ROOT) + ")";
+    };
+  }
+}
