@@ -1,6 +1,11 @@
 package dev.authservice.server;
 
 import io.envoyproxy.envoy.config.core.v3.Address;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -24,7 +29,14 @@ final class EnvoyChecks {
   private EnvoyChecks() {}
 
   static AuthorizationGrpc.AuthorizationBlockingStub stub(TestServer server) {
-    return AuthorizationGrpc.newBlockingStub(server.channel()).withDeadlineAfter(20, TimeUnit.SECONDS);
+    // a deadline per call, as Envoy's timeout is: a stub-wide deadline would expire in a long-lived test class
+    return AuthorizationGrpc.newBlockingStub(server.channel()).withInterceptors(new ClientInterceptor() {
+      @Override
+      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+          CallOptions options, Channel next) {
+        return next.newCall(method, options.withDeadlineAfter(20, TimeUnit.SECONDS));
+      }
+    });
   }
 
   static Request get(String path) {

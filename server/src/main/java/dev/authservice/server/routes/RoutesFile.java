@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Changes are found by content, not modification time: the file (at most {@link #MAX_BYTES}) is
  * read at each look and compared by SHA-256, so an edit within the same second, or a Kubernetes
- * ConfigMap's symlink swap (whose times can go backwards), is not missed.
+ * ConfigMap's symlink swap (whose times can go backwards), is not missed. New content takes effect
+ * at the second look that finds it (one poll interval later), never half-written.
  */
 public final class RoutesFile {
   private static final Logger log = LoggerFactory.getLogger(RoutesFile.class);
@@ -31,6 +32,8 @@ public final class RoutesFile {
   private volatile RouteRules rules;
   /** The content last looked at, good or broken, and the last problem reported. */
   private byte[] lastSeen;
+  /** New content seen once: applied only if the next look finds it unchanged. */
+  private byte[] settling;
   private String lastProblem = "";
 
   private RoutesFile(Path path, RouteRules rules, byte[] digest) {
@@ -67,8 +70,16 @@ public final class RoutesFile {
     }
     byte[] digest = sha256(content);
     if (Arrays.equals(digest, lastSeen)) {
+      settling = null;
       return;
     }
+    if (!Arrays.equals(digest, settling)) {
+      // an editor or `cp` may be half way through writing: a half-written file can parse (a rule
+      // list cut at a line end) and drop rules, so content counts only once two looks agree
+      settling = digest;
+      return;
+    }
+    settling = null;
     lastSeen = digest;
     try {
       RouteRules parsed = RouteRules.parse(decode(content));
