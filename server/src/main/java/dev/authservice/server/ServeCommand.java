@@ -410,6 +410,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    DefaultHeapWarning.of(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+        Runtime.getRuntime().maxMemory()).ifPresent(org.slf4j.LoggerFactory.getLogger(ServeCommand.class)::warn);
     AuthServer server = AuthServer.start(toConfig());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -38,16 +38,16 @@ class SettingsReferenceTest {
    * Rows for variables that are not options of the server, with who reads them. Each must still have
    * its row, with no flag.
    */
-  private static final Map<String, String> NOT_OPTIONS = Map.of(
+  static final Map<String, String> NOT_OPTIONS = Map.of(
       // a secret: read from the environment only (ServeCommand.toConfig), never a flag that would show in ps;
       // --key-encryption-key-file is its option
       "AUTH_KEY_ENCRYPTION_KEY", "ServeCommand.toConfig, System.getenv",
       // read by logback.xml at start, before any option is parsed
       "AUTH_LOG_LEVEL", "server/src/main/resources/logback.xml",
-      // JVM options: read by ./dev run and ./dev bench, which start the JVM
-      "AUTH_JAVA_OPTS", "./dev",
-      // read by glibc's malloc; ./dev sets it, someone running the jar sets it themselves
-      "MALLOC_ARENA_MAX", "glibc, set by ./dev");
+      // JVM options: read by the launcher (server/src/main/dist/bin/auth-server), which starts the JVM
+      "AUTH_JAVA_OPTS", "bin/auth-server",
+      // read by glibc's malloc; the launcher sets it, someone running the jar sets it themselves
+      "MALLOC_ARENA_MAX", "glibc, set by bin/auth-server");
 
   private CommandLine serverCommand;
   private Map<String, Row> rows;

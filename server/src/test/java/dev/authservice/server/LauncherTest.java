@@ -1,0 +1,163 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher (src/main/dist/bin/auth-server) starts the real server with its JVM options, in the
+ * layout Jib gives the container image (classes and libraries listed in jib-classpath-file), and an
+ * operator's AUTH_JAVA_OPTS come last so they win. Started without any heap option, as a plain
+ * {@code java -jar} would, the server warns once and says exactly what to pass, which is what the
+ * launcher passes.
+ */
+class LauncherTest {
+  private static final Path LAUNCHER = Path.of("src/main/dist/bin/auth-server");
+  private static final String WARNING = "the JVM sized the heap itself";
+
+  @TempDir Path dir;
+
+  @Test
+  void theLauncherStartsTheServerWithItsOptionsAndTheOperatorsLast() throws Exception {
+    Path app = dir.resolve("app");
+    Files.createDirectories(app.resolve("bin"));
+    Files.copy(LAUNCHER, app.resolve("bin/auth-server"));
+    Files.writeString(app.resolve("jib-classpath-file"), System.getProperty("java.class.path"));
+    Files.writeString(app.resolve("jib-main-class-file"), Main.class.getName());
+    List<String> command = List.of("/bin/sh", app.resolve("bin/auth-server").toString());
+
+    Path log = dir.resolve("launcher.log");
+    Process server = start(command, Map.of("AUTH_JAVA_OPTS", "-Xmx200m -Dlauncher.test=operator"), log);
+    try {
+      // the launcher execs the JVM: this process is the server itself
+      List<String> arguments = Arrays.asList(Files.readString(Path.of("/proc/" + server.pid() + "/cmdline"),
+          StandardCharsets.UTF_8).split("\0"));
+      assertTrue(arguments.get(0).endsWith("/java"), "the launcher execs java: " + arguments);
+      assertTrue(arguments.contains("-Xmx160m") || arguments.contains("-XX:MaxRAMPercentage=50"),
+          "the launcher sizes the heap: " + arguments);
+      assertTrue(arguments.contains("-XX:+UseSerialGC") && arguments.contains("-XX:+ExitOnOutOfMemoryError"),
+          "the launcher's collector and out-of-memory options: " + arguments);
+      assertFalse(arguments.stream().anyMatch(a -> a.startsWith("-XX:TieredStopAtLevel")),
+          "the JIT keeps every tier: " + arguments);
+      int operator = arguments.indexOf("-Xmx200m");
+      assertTrue(operator > 0 && arguments.subList(0, operator).stream().noneMatch(a -> a.startsWith("-cp")
+          || a.equals(Main.class.getName())), "AUTH_JAVA_OPTS reach the JVM, before the main class: " + arguments);
+      assertTrue(arguments.subList(operator + 1, arguments.size()).stream().noneMatch(a -> a.startsWith("-Xmx")),
+          "the operator's -Xmx comes after the launcher's, so it wins: " + arguments);
+      assertTrue(arguments.contains("@" + app.resolve("jib-classpath-file")),
+          "the image layout's class path file: " + arguments);
+      String environment = Files.readString(Path.of("/proc/" + server.pid() + "/environ"), StandardCharsets.UTF_8);
+      assertTrue(Arrays.asList(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
+      assertFalse(Files.readString(log).contains(WARNING), "no default-heap warning when the launcher sized it");
+    } finally {
+      stop(server);
+    }
+  }
+
+  @Test
+  void plainJavaWithoutHeapOptionsWarnsOnceWithWhatToPass() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dir.resolve("plain.log");
+    Process server = start(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()),
+        Map.of(), log);
+    try {
+      List<String> warnings = Files.readAllLines(log).stream().filter(line -> line.contains(WARNING)).toList();
+      assertEquals(1, warnings.size(), "one warning: " + Files.readString(log));
+      assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains(DefaultHeapWarning.HOST_OPTIONS)
+          && warnings.get(0).contains("MALLOC_ARENA_MAX=2") && warnings.get(0).contains("bin/auth-server"),
+          warnings.get(0));
+    } finally {
+      stop(server);
+    }
+  }
+
+  @Test
+  void theWarningRecommendsWhatTheLauncherPasses() throws IOException {
+    String launcher = Files.readString(LAUNCHER);
+    String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", "");
+    String containerHeap = DefaultHeapWarning.CONTAINER_OPTIONS.replace(" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", "");
+    assertTrue(launcher.contains("options=\"" + hostHeap + "\""), "the launcher's host heap is " + hostHeap);
+    assertTrue(launcher.contains("options=\"" + containerHeap), "the launcher's container heap is " + containerHeap);
+    assertTrue(launcher.contains("options=\"$options -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError\""),
+        "the launcher's collector options");
+  }
+
+  @Test
+  void heapOptionsFromAnySourceSilenceTheWarning() {
+    assertTrue(DefaultHeapWarning.of(List.of(), 6L << 30).isPresent());
+    assertTrue(DefaultHeapWarning.of(List.of("-XX:+UseSerialGC", "-Dx=-Xmx1g"), 6L << 30).isPresent());
+    for (String sized : List.of("-Xmx160m", "-XX:MaxRAMPercentage=50", "-XX:MaxHeapSize=200m", "-XX:MaxRAM=1g")) {
+      assertTrue(DefaultHeapWarning.of(List.of("-XX:+UseSerialGC", sized), 160L << 20).isEmpty(), sized);
+    }
+    assertTrue(DefaultHeapWarning.of(List.of(), 6L << 30).orElseThrow().contains("6144 MiB"));
+  }
+
+  private Process start(List<String> command, Map<String, String> extraEnvironment, Path log) throws Exception {
+    int port = freePort();
+    ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> env = builder.environment();
+    // what the test's own JVM was given must not decide what the started one gets
+    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX").forEach(env::remove);
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
+    env.put("AUTH_PORT", Integer.toString(port));
+    env.put("AUTH_HTTP_PORT", "off");
+    env.put("AUTH_ADMIN_PORT", "off");
+    env.put("AUTH_DATA_DIR", dir.resolve("data-" + port).toString());
+    env.put("AUTH_INSECURE_DEV_KEYS", "true");
+    env.put("AUTH_ARGON2_MEMORY_KIB", "1024");
+    env.put("AUTH_ARGON2_ITERATIONS", "1");
+    env.putAll(extraEnvironment);
+    Process process = builder.start();
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      Await.until("the server SERVING", 60, Duration.ofMillis(100), () -> {
+        assertTrue(process.isAlive(), "the server died at start; its log: " + log);
+        try {
+          return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING;
+        } catch (StatusRuntimeException e) {
+          return false;  // not up yet
+        }
+      });
+    } finally {
+      channel.shutdownNow();
+    }
+    return process;
+  }
+
+  private static void stop(Process server) throws InterruptedException {
+    server.destroy();
+    if (!server.waitFor(20, TimeUnit.SECONDS)) {
+      server.destroyForcibly().waitFor();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
