@@ -18,6 +18,8 @@ import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.ValidateRequest;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -52,7 +54,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
 
   @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
   @Option(names = "--scenario", required = true, description = "${COMPLETION-CANDIDATES}") Scenario scenario;
@@ -69,7 +71,7 @@ final class LoadBench implements Callable<Integer> {
   @Option(names = "--database", defaultValue = "auth") String database;
   @Option(names = "--seed-events", defaultValue = "0", description = "QUERY_AUDIT: events to have in the store first.") int seedEvents;
   @Option(names = "--distinct-tokens", defaultValue = "200") int distinctTokens;
-  @Option(names = "--check-events", description = "VALIDATE: afterwards, count the audit events of the token in the store.") boolean checkEvents;
+  @Option(names = "--check-events", description = "VALIDATE, CHECK: afterwards, count the audit events of the token in the store.") boolean checkEvents;
   @Option(names = "--markdown", defaultValue = "target/bench-load.md", description = "Appends the table row here.") Path markdown;
   @Option(names = "--json", defaultValue = "target/bench-load.jsonl", description = "Appends one JSON line here.") Path json;
 
@@ -96,6 +98,20 @@ final class LoadBench implements Callable<Integer> {
           validateTokenId[0] = login.getTokenId();
           ValidateRequest request = ValidateRequest.newBuilder().setToken(login.getAccessToken()).build();
           call = i -> auth.validate(request);
+        }
+        case CHECK -> {
+          // Envoy's ext_authz filter asking about one HTTP request, as Envoy builds the CheckRequest;
+          // an answer other than allowed counts as a failed call
+          LoginResponse login = login(channel);
+          validateTokenId[0] = login.getTokenId();
+          AuthorizationGrpc.AuthorizationFutureStub envoy = AuthorizationGrpc.newFutureStub(channel);
+          CheckRequest request = EnvoyCheckRequests.get("/orders/17", login.getAccessToken());
+          call = i -> Futures.transform(envoy.check(request), response -> {
+            if (response.getStatus().getCode() != 0) {
+              throw new IllegalStateException("Check did not allow: " + response.getStatus().getMessage());
+            }
+            return response;
+          }, MoreExecutors.directExecutor());
         }
         case VALIDATE_DISTINCT -> {
           List<ValidateRequest> requests = new ArrayList<>();

@@ -61,6 +61,14 @@ class ExtAuthzTest {
     assertEquals(failure, EnvoyChecks.deniedHeader(response, "x-auth-failure"));
   }
 
+  /** A 401 for an inactive token: RFC 6750's invalid_token challenge and the reason header. */
+  private void assertInvalidToken(CheckResponse response, String failure) {
+    assertDenied(response, Code.UNAUTHENTICATED_VALUE, StatusCode.Unauthorized, failure);
+    String challenge = EnvoyChecks.deniedHeader(response, "www-authenticate");
+    assertTrue(challenge != null && challenge.startsWith("Bearer realm=\"" + server.config().issuer()
+        + "\", error=\"invalid_token\""), "challenge: " + challenge);
+  }
+
   private List<Document> checkEvents(String tokenId) {
     return server.database().getCollection("audit_events")
         .find(Filters.and(Filters.eq("token_id", tokenId), Filters.eq("rpc_method", CHECK))).into(new java.util.ArrayList<>());
@@ -118,7 +126,7 @@ class ExtAuthzTest {
     clock.advance(server.config().tokenTtl().plus(server.config().clockSkew()).plus(Duration.ofSeconds(1)));
 
     CheckResponse response = check(EnvoyChecks.get("/").bearer(login.getAccessToken()));
-    assertDenied(response, Code.UNAUTHENTICATED_VALUE, StatusCode.Unauthorized, "EXPIRED");
+    assertInvalidToken(response, "EXPIRED");
     String challenge = EnvoyChecks.deniedHeader(response, "www-authenticate");
     assertTrue(challenge.startsWith("Bearer realm=\"auth-service\", error=\"invalid_token\", error_description=\""),
         challenge);
@@ -131,8 +139,7 @@ class ExtAuthzTest {
   void aRevokedTokenIs401() {
     LoginResponse login = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
     server.auth().revoke(RevokeRequest.newBuilder().setToken(login.getAccessToken()).build());
-    assertDenied(check(EnvoyChecks.get("/").bearer(login.getAccessToken())), Code.UNAUTHENTICATED_VALUE,
-        StatusCode.Unauthorized, "REVOKED");
+    assertInvalidToken(check(EnvoyChecks.get("/").bearer(login.getAccessToken())), "REVOKED");
   }
 
   @Test
@@ -141,8 +148,8 @@ class ExtAuthzTest {
     String[] parts = token.split("\\.");
     Map<String, Object> claims = Tokens.decodePart(token, 1);
     claims.put("roles", List.of("admin", "superuser"));
-    assertDenied(check(EnvoyChecks.get("/").bearer(parts[0] + "." + Tokens.encode(claims) + "." + parts[2])),
-        Code.UNAUTHENTICATED_VALUE, StatusCode.Unauthorized, "BAD_SIGNATURE");
+    assertInvalidToken(check(EnvoyChecks.get("/").bearer(parts[0] + "." + Tokens.encode(claims) + "." + parts[2])),
+        "BAD_SIGNATURE");
   }
 
   @Test
@@ -235,5 +242,25 @@ class ExtAuthzTest {
     Document event = checkEvents(login.getTokenId()).get(0);
     assertEquals("127.0.0.1", event.getString("client_ip"), "the connection's address, not the reported one");
     assertNull(event.getString("peer_identity"));
+  }
+
+  @Test
+  void theTraceIdOfTheHttpRequestIsRecordedOnTheChecksEvent() {
+    // Envoy passes the client's traceparent among the request headers (it does not trace the Check
+    // call itself here): the event joins the trace of the HTTP request it decided about
+    String traceId = "0af7651916cd43dd8448eb211c80319c";
+    LoginResponse traced = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    assertEquals(Code.OK_VALUE, check(EnvoyChecks.get("/orders").bearer(traced.getAccessToken())
+        .header("traceparent", "00-" + traceId + "-b7ad6b7169203331-01")).getStatus().getCode());
+    assertEquals(traceId, checkEvents(traced.getTokenId()).get(0).getString("trace_id"));
+
+    // a malformed one, or two (a joined value), names no trace: none is recorded, none invented
+    LoginResponse untraced = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+    check(EnvoyChecks.get("/").bearer(untraced.getAccessToken()).header("traceparent", "00-not-a-trace-01"));
+    check(EnvoyChecks.get("/").bearer(untraced.getAccessToken()).rawHeader("traceparent",
+        "00-" + traceId + "-b7ad6b7169203331-01").rawHeader("traceparent", "00-" + "1".repeat(32) + "-b7ad6b7169203331-01"));
+    List<Document> events = checkEvents(untraced.getTokenId());
+    assertEquals(2, events.size());
+    events.forEach(e -> assertNull(e.getString("trace_id"), "no trace id from a malformed or repeated traceparent"));
   }
 }
