@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /** The token signing keys and the audit checkpoint keys: checked, loaded (or made), and kept fresh. */
 record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner auditSigner) {
   private static final Logger log = LoggerFactory.getLogger(KeyAssembly.class);
-  private static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
+  static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
   private static final Duration ROTATION_CHECK = Duration.ofMinutes(1);
 
   static KeyAssembly open(MongoStorage storage, ServerConfig config, Clock clock) {
@@ -41,7 +41,9 @@ record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner aud
     Background.every(background.upkeep, RELOAD_INTERVAL, "reload signing keys", tokenKeys::reload);
     Background.every(background.upkeep, RELOAD_INTERVAL, "reload or rotate audit keys",
         () -> auditSigner.refresh(config.keys().auditRotationInterval()));
+    // the next key is published a lead ahead of its first signature: every instance's JWK Set shows it
+    // within a reload, and every cache of a JWK Set is refreshed within its max-age (see ServerConfig)
     config.keys().rotationInterval().ifPresent(interval -> Background.every(background.upkeep, ROTATION_CHECK,
-        "rotate the signing key", () -> tokenKeys.rotateIfOlderThan(interval)));
+        "rotate the signing key", () -> tokenKeys.rotateIfOlderThan(interval, config.keys().publicationLead())));
   }
 }

@@ -171,6 +171,13 @@ final class ServeCommand implements Callable<Integer> {
           + " (AUTH_KEY_ROTATION_INTERVAL). Default: ${DEFAULT-VALUE}")
   String keyRotationInterval;
 
+  @Option(names = "--key-publication-lead", defaultValue = "${env:AUTH_KEY_PUBLICATION_LEAD:-PT1H}",
+      converter = IsoDurationConverter.class,
+      description = "A scheduled rotation publishes the next signing key in the JWK Set this long before it signs;"
+          + " at least AUTH_JWKS_MAX_AGE plus PT10S, at most half the rotation interval (AUTH_KEY_PUBLICATION_LEAD)."
+          + " Default: ${DEFAULT-VALUE}")
+  Duration keyPublicationLead;
+
   @Option(names = "--key-encryption-key-file", defaultValue = "${env:AUTH_KEY_ENCRYPTION_KEY_FILE:-}",
       description = "File holding the base64 key-encryption key (AUTH_KEY_ENCRYPTION_KEY_FILE);"
           + " or set AUTH_KEY_ENCRYPTION_KEY itself in the environment.")
@@ -445,7 +452,7 @@ final class ServeCommand implements Callable<Integer> {
         .keys(new KeySettings(SigningAlgorithm.fromJwsName(signingAlgorithm.trim()),
             optionalInterval(keyRotationInterval), KeyEncryptionKeys.load(
                 blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")), blankToEmpty(keyEncryptionKeyFile).map(Path::of)),
-            insecureDevKeys, optionalInterval(auditKeyRotationInterval), encryptPlaintextKeys))
+            insecureDevKeys, optionalInterval(auditKeyRotationInterval), encryptPlaintextKeys, keyPublicationLead))
         .refreshTokenTtl(refreshTokenTtl)
         .sessionMaxLifetime(sessionMaxLifetime)
         .revocationPollInterval(revocationPollInterval)
@@ -499,15 +506,27 @@ final class ServeCommand implements Callable<Integer> {
 
   /**
    * Traces are exported only when the standard variables ask for OTLP: OTEL_TRACES_EXPORTER names
-   * otlp, or an OTLP endpoint is set (and OTEL_TRACES_EXPORTER is not none). The SDK reads the
-   * rest of the OTEL_* variables itself.
+   * otlp, or an OTLP endpoint is set (and OTEL_TRACES_EXPORTER is not none). Then every OTEL_*
+   * variable is handed on as the SDK's property of the same name ({@code OTEL_EXPORTER_OTLP_ENDPOINT}
+   * is {@code otel.exporter.otlp.endpoint}), so the configuration the server runs with is the one
+   * in {@link ServerConfig#otel}, whoever builds it; empty: no export.
    */
   static java.util.Map<String, String> otlpTraces(java.util.Map<String, String> env) {
     String exporter = env.getOrDefault("OTEL_TRACES_EXPORTER", "").trim().toLowerCase(java.util.Locale.ROOT);
     boolean endpoint = !env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "").isBlank()
         || !env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").isBlank();
     boolean on = Arrays.asList(exporter.split(",")).contains("otlp") || (endpoint && exporter.isEmpty());
-    return on ? java.util.Map.of("otel.traces.exporter", "otlp") : java.util.Map.of();
+    if (!on) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, String> properties = new java.util.TreeMap<>();
+    env.forEach((name, value) -> {
+      if (name.startsWith("OTEL_") && !value.isBlank()) {
+        properties.put(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'), value.trim());
+      }
+    });
+    properties.putIfAbsent("otel.traces.exporter", "otlp");
+    return properties;
   }
 
   private static java.net.URI url(String value) {

@@ -96,6 +96,7 @@ public record ServerConfig(
     if (refusalRollupMaxKeys < 1) {
       throw new IllegalArgumentException("AUTH_REFUSAL_ROLLUP_MAX_KEYS must be at least 1, got " + refusalRollupMaxKeys);
     }
+    checkJwksCaching(http, keys);
     if (bootstrapAdminUsername.isPresent() != bootstrapAdminPassword.isPresent()) {
       throw new IllegalArgumentException(
           "set both AUTH_BOOTSTRAP_ADMIN_USERNAME and AUTH_BOOTSTRAP_ADMIN_PASSWORD, or neither");
@@ -254,6 +255,24 @@ public record ServerConfig(
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
           review, embeddedStoreUriFile, streams, http, otel, extAuthz);
+    }
+  }
+
+  /**
+   * A cache may hold the JWK Set for AUTH_JWKS_MAX_AGE after it fetched it, and another instance
+   * shows a new key only after its next key reload: a key published for less than both before it
+   * signs would reach verifiers holding a set without it. Only when the JWK Set is served.
+   */
+  private static void checkJwksCaching(HttpSettings http, KeySettings keys) {
+    if (http.publicPort().isEmpty() || keys.rotationInterval().isEmpty()) {
+      return;
+    }
+    Duration needed = http.jwksMaxAge().plus(KeyAssembly.RELOAD_INTERVAL.multipliedBy(2));
+    if (keys.publicationLead().compareTo(needed) < 0) {
+      throw new IllegalArgumentException("AUTH_JWKS_MAX_AGE (" + http.jwksMaxAge() + ") plus "
+          + KeyAssembly.RELOAD_INTERVAL.multipliedBy(2) + " for key reloads must not exceed AUTH_KEY_PUBLICATION_LEAD ("
+          + keys.publicationLead() + "): a cached JWK Set would miss the next key when it starts signing; lower the"
+          + " max-age or raise the lead");
     }
   }
 

@@ -28,6 +28,26 @@ import org.junit.jupiter.api.Test;
  */
 class ObservabilityTest {
   private static final String STRANGER = "no-such-user-5e1f";
+  private static final String STUFFED = "stuffed-user-9d2e-";
+  private static final String ENVOY_SOURCE = "198.51.100.77";
+  private static final String ENVOY_PRINCIPAL = "spiffe://cluster.local/ns/shop/sa/frontend-4f2a";
+  private static final String SECRET_PATH = "/orders/7e3b-private";
+  private static final String MADE_UP_METHOD = "Probe7c41";
+  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> RAW = new io.grpc.MethodDescriptor.Marshaller<>() {
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  };
   private final HttpClient http = HttpClient.newHttpClient();
 
   private static TestServer start(MutableClock clock) {
@@ -82,6 +102,58 @@ class ObservabilityTest {
   }
 
   @Test
+  void checksAndReviewAlertsAreCountedAndNoCallerDetailBecomesALabel() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (TestServer server = start(clock)) {
+      Instant from = clock.instant().minusSeconds(60);
+      String token = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+      Map<String, Double> before = scrape(server);
+
+      // Envoy's Check, as Envoy sends it: one active token, one request without any
+      var envoy = EnvoyChecks.stub(server);
+      assertEquals(com.google.rpc.Code.OK_VALUE, envoy.check(EnvoyChecks.get(SECRET_PATH).bearer(token)
+          .source(ENVOY_SOURCE, ENVOY_PRINCIPAL).build()).getStatus().getCode());
+      assertEquals(com.google.rpc.Code.UNAUTHENTICATED_VALUE, envoy.check(EnvoyChecks.get(SECRET_PATH)
+          .source(ENVOY_SOURCE, ENVOY_PRINCIPAL).build()).getStatus().getCode());
+      // credential stuffing: five made-up usernames failing from one address within five minutes
+      for (int i = 0; i < 5; i++) {
+        String username = STUFFED + i;
+        assertThrows(StatusRuntimeException.class, () -> server.login(username, "wrong-Password-1"));
+      }
+      // a raw client calling a method nobody serves, its name chosen by the caller: it must not become a series
+      assertThrows(StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls.blockingUnaryCall(server.channel(),
+          io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder().setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName("auth.v1.AuthService/" + MADE_UP_METHOD)
+              .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build(),
+          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS), new byte[0]));
+      var alerts = TestServer.withBearer(server.auth(), token).runReview(
+          dev.authservice.proto.auth.v1.RunReviewRequest.newBuilder().setStartTime(ts(from))
+              .setEndTime(ts(clock.instant().plusSeconds(60))).build()).getAlertsList();
+
+      String text = scrapeText(server);
+      Map<String, Double> after = parse(text);
+      assertEquals(1, delta(before, after, "auth_validations_total{outcome=\"active\",reason=\"none\",via=\"check\"}"));
+      assertEquals(1, delta(before, after,
+          "auth_validations_total{outcome=\"inactive\",reason=\"no_bearer_token\",via=\"check\"}"));
+      assertEquals(0, after.getOrDefault("auth_validations_total{outcome=\"active\",reason=\"none\",via=\"validate\"}",
+          0.0) - before.getOrDefault("auth_validations_total{outcome=\"active\",reason=\"none\",via=\"validate\"}", 0.0),
+          "a Check is not counted as a Validate");
+      assertEquals(2, delta(before, after,
+          "grpc_server_call_started_total{grpc_method=\"envoy.service.auth.v3.Authorization/Check\"}"));
+      assertEquals(5, delta(before, after, "auth_logins_total{outcome=\"failure\",reason=\"unknown_user\"}"));
+      assertTrue(alerts.stream().anyMatch(a -> a.getAlert().getRule().equals("CREDENTIAL_STUFFING")), alerts.toString());
+      for (String rule : alerts.stream().map(a -> a.getAlert().getRule()).distinct().toList()) {
+        long count = alerts.stream().filter(a -> a.getAlert().getRule().equals(rule)).count();
+        assertEquals(count, delta(before, after, "auth_review_alerts_total{rule=\"" + rule + "\"}"), rule);
+      }
+      for (String detail : new String[] {STUFFED, ENVOY_SOURCE, ENVOY_PRINCIPAL, SECRET_PATH, MADE_UP_METHOD,
+          token.substring(0, 20), "127.0.0.1", TestServer.ADMIN + "\""}) {
+        assertFalse(text.contains(detail), "the scrape holds " + detail + ":\n" + text);
+      }
+    }
+  }
+
+  @Test
   void readinessFollowsTheStoreAndLivenessDoesNot() throws Exception {
     try (TestServer server = start(new MutableClock(Instant.now()))) {
       assumeTrue(server.store().restartable(), "needs the embedded store, which the test can stop");
@@ -98,6 +170,10 @@ class ObservabilityTest {
       }
       Await.until("ready again once the store is back", 30, () -> status(server, "/health/ready") == 200);
     }
+  }
+
+  private static com.google.protobuf.Timestamp ts(Instant i) {
+    return com.google.protobuf.Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
   }
 
   private ValidateResponseView validate(TestServer server, String token) {

@@ -33,21 +33,35 @@ class SettingsReferenceTest {
   private static final String HEADER = "| environment variable | flag | default | meaning |";
   private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:([A-Z0-9_]+):-(.*)}");
   private static final Pattern LITERAL = Pattern.compile("`([^`]*)`");
+  private static final String OTEL = "ServeCommand.otlpTraces, the OpenTelemetry SDK's autoconfiguration";
 
   /**
    * Rows for variables that are not options of the server, with who reads them. Each must still have
    * its row, with no flag.
    */
-  static final Map<String, String> NOT_OPTIONS = Map.of(
+  static final Map<String, String> NOT_OPTIONS = Map.ofEntries(
       // a secret: read from the environment only (ServeCommand.toConfig), never a flag that would show in ps;
       // --key-encryption-key-file is its option
-      "AUTH_KEY_ENCRYPTION_KEY", "ServeCommand.toConfig, System.getenv",
+      Map.entry("AUTH_KEY_ENCRYPTION_KEY", "ServeCommand.toConfig, System.getenv"),
       // read by logback.xml at start, before any option is parsed
-      "AUTH_LOG_LEVEL", "server/src/main/resources/logback.xml",
+      Map.entry("AUTH_LOG_LEVEL", "server/src/main/resources/logback.xml"),
       // JVM options: read by the launcher (server/src/main/dist/bin/auth-server), which starts the JVM
-      "AUTH_JAVA_OPTS", "bin/auth-server",
+      Map.entry("AUTH_JAVA_OPTS", "bin/auth-server"),
       // read by glibc's malloc; the launcher sets it, someone running the jar sets it themselves
-      "MALLOC_ARENA_MAX", "glibc, set by bin/auth-server");
+      Map.entry("MALLOC_ARENA_MAX", "glibc, set by bin/auth-server"),
+      // the OpenTelemetry standard variables: ServeCommand.otlpTraces decides on them whether traces are
+      // exported and hands them all to the SDK's autoconfiguration
+      Map.entry("OTEL_TRACES_EXPORTER", OTEL),
+      Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", OTEL),
+      Map.entry("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", OTEL),
+      Map.entry("OTEL_EXPORTER_OTLP_PROTOCOL", OTEL),
+      Map.entry("OTEL_EXPORTER_OTLP_HEADERS", OTEL),
+      Map.entry("OTEL_EXPORTER_OTLP_CERTIFICATE", OTEL),
+      Map.entry("OTEL_SERVICE_NAME", OTEL),
+      Map.entry("OTEL_RESOURCE_ATTRIBUTES", OTEL),
+      Map.entry("OTEL_TRACES_SAMPLER", OTEL),
+      Map.entry("OTEL_TRACES_SAMPLER_ARG", OTEL),
+      Map.entry("OTEL_PROPAGATORS", OTEL));
 
   private CommandLine serverCommand;
   private Map<String, Row> rows;

@@ -40,7 +40,7 @@ public final class DiscoveryEndpoints {
 
   /**
    * @param publicBase the scheme, host, port and optional path prefix clients reach this listener by
-   * @param maxAge how long caches may keep the documents (see docs/jwks.md for the choice)
+   * @param maxAge how long caches may keep the documents (see docs/observability.md for the choice)
    */
   public DiscoveryEndpoints(JwkSet jwks, SigningKeys keys, String issuer, URI publicBase, Duration maxAge) {
     this.jwks = jwks;

@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * One token signing key pair with its one algorithm. A key is retired when a newer generation
  * replaces it; it still verifies until {@code verifyUntil}, when the last token it signed has
- * expired. The private key never appears in {@link #toString()}.
+ * expired. {@code createdAt} is when it starts signing: the moment it was made, or for a key a
+ * scheduled rotation published ahead, a lead time later. The private key never appears in
+ * {@link #toString()}.
  */
 public record SigningKey(
     String kid,

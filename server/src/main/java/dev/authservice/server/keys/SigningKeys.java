@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A key set: the token signing keys, or the audit checkpoint keys. The newest trusted generation
- * signs; a token key verifies until the last token it signed has expired, an audit key forever.
+ * whose {@code createdAt} has come signs; a token key verifies until the last token it signed has
+ * expired, an audit key forever. A scheduled rotation pre-publishes: the new key is stored (and so
+ * in the JWK Set) with a {@code createdAt} a lead time ahead, and signs only from then, so that
+ * verifiers that cache the JWK Set hold it before the first token it signs arrives.
  * Generations are unique in the store, so when several instances start on an empty store, or
  * rotate at once, exactly one key wins each generation and all instances agree on it after their
  * next reload. A stored key this server cannot trust (see {@link SigningKeyStore#load}) is never
@@ -41,7 +44,8 @@ public final class SigningKeys {
   private final Optional<Duration> retiredKeyLifetime;
   private final SecureRandom random = new SecureRandom();
   private volatile Map<String, SigningKey> byKid = Map.of();
-  private volatile SigningKey current;
+  /** The newest trusted generation, which signs once its {@code createdAt} has come. */
+  private volatile SigningKey newest;
   private volatile int highestStoredGeneration;
   /** Untrusted documents already logged, so a reload every few seconds does not repeat them. */
   private final Set<UntrustedKey> reported = new LinkedHashSet<>();
@@ -114,7 +118,7 @@ public final class SigningKeys {
   public void loadOrCreate() {
     StoredKeys stored = store.load();
     if (stored.trusted().isEmpty()) {
-      SigningKey first = generate(stored.highestGeneration() + 1);
+      SigningKey first = generate(stored.highestGeneration() + 1, clock.instant().truncatedTo(ChronoUnit.MILLIS));
       if (store.insertIfGenerationFree(first)) {
         log.info("generated key kid={} alg={} in {}", first.kid(), first.algorithm(), store.name());
       }
@@ -134,22 +138,31 @@ public final class SigningKeys {
    * cannot hold the generation a rotation needs.
    */
   public Rotation rotate() {
+    return rotate(Duration.ZERO);
+  }
+
+  /**
+   * As {@link #rotate()}, but the new key, published at once, signs only after {@code lead}: until
+   * then the current key goes on signing, and it verifies for a token's lifetime after that.
+   */
+  Rotation rotate(Duration lead) {
     reload();
-    SigningKey previous = current;
+    SigningKey previous = newest;
+    Instant signsFrom = clock.instant().plus(lead).truncatedTo(ChronoUnit.MILLIS);
     for (int attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
-      SigningKey next = generate(nextGeneration(previous));
+      SigningKey next = generate(nextGeneration(previous), signsFrom);
       if (store.insertIfGenerationFree(next)) {
-        Optional<Instant> verifyUntil = retirePrevious();
+        Optional<Instant> verifyUntil = retirePrevious(signsFrom);
         reload();
-        log.info("rotated key in {}: kid={} alg={} now signs; kid={} {}", store.name(),
-            next.kid(), next.algorithm(), previous.kid(),
-            verifyUntil.map(t -> "verifies until " + t).orElse("keeps verifying"));
-        return new Rotation(current, previous, verifyUntil);
+        log.info("rotated key in {}: kid={} alg={} {}; kid={} {}", store.name(),
+            next.kid(), next.algorithm(), lead.isZero() ? "now signs" : "published, signs from " + signsFrom,
+            previous.kid(), verifyUntil.map(t -> "verifies until " + t).orElse("keeps verifying"));
+        return new Rotation(newest, previous, verifyUntil);
       }
       reload();
-      if (current.generation() > previous.generation()) {
+      if (newest.generation() > previous.generation()) {
         // another instance rotated at the same moment: adopt its key instead of stacking two
-        return new Rotation(current, previous, retiredKeyLifetime.map(clock.instant()::plus));
+        return new Rotation(newest, previous, retiredKeyLifetime.map(newest.createdAt()::plus));
       }
       // the generation was taken by a document this server does not trust: try the next one
     }
@@ -166,11 +179,11 @@ public final class SigningKeys {
     return highest + 1;
   }
 
-  private Optional<Instant> retirePrevious() {
+  private Optional<Instant> retirePrevious(Instant lastSigns) {
     if (retiredKeyLifetime.isEmpty()) {
       return Optional.empty();
     }
-    Instant verifyUntil = clock.instant().plus(retiredKeyLifetime.get()).truncatedTo(ChronoUnit.MILLIS);
+    Instant verifyUntil = lastSigns.plus(retiredKeyLifetime.get()).truncatedTo(ChronoUnit.MILLIS);
     for (SigningKey key : byKid.values()) {
       if (key.verifyUntil().isEmpty()) {
         store.retire(key.kid(), verifyUntil);
@@ -181,11 +194,22 @@ public final class SigningKeys {
 
   /** Rotates if the signing key is older than {@code interval}; returns whether it did. */
   public boolean rotateIfOlderThan(Duration interval) {
+    return rotateIfOlderThan(interval, Duration.ZERO);
+  }
+
+  /**
+   * The scheduled rotation with pre-publication: once the signing key is {@code interval} minus
+   * {@code lead} old, publishes the next key, which signs {@code lead} later, so the signing key
+   * is replaced at {@code interval} as before. Nothing happens while a published key waits for its
+   * turn. Returns whether it rotated.
+   */
+  public boolean rotateIfOlderThan(Duration interval, Duration lead) {
     reload();
-    if (current.createdAt().plus(interval).isAfter(clock.instant())) {
+    Instant now = clock.instant();
+    if (newest.createdAt().isAfter(now) || newest.createdAt().plus(interval).minus(lead).isAfter(now)) {
       return false;
     }
-    rotate();
+    rotate(lead);
     return true;
   }
 
@@ -195,8 +219,18 @@ public final class SigningKeys {
    */
   public record Rotation(SigningKey active, SigningKey retired, Optional<Instant> retiredVerifiesUntil) {}
 
+  /**
+   * The key that signs now: the newest whose {@code createdAt} has come (a pre-published key waits
+   * for its time); if none has (another instance's clock ahead of ours), the newest.
+   */
   public SigningKey current() {
-    return current;
+    SigningKey candidate = newest;
+    Instant now = clock.instant();
+    if (!candidate.createdAt().isAfter(now)) {
+      return candidate;
+    }
+    return byKid.values().stream().filter(k -> !k.createdAt().isAfter(now))
+        .max(Comparator.comparingInt(SigningKey::generation)).orElse(candidate);
   }
 
   public SigningAlgorithm configuredAlgorithm() {
@@ -296,7 +330,7 @@ public final class SigningKeys {
       throw new IllegalStateException("no trusted key in " + store.name());
     }
     byKid = keys.stream().collect(Collectors.toUnmodifiableMap(SigningKey::kid, Function.identity()));
-    current = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
+    newest = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
     highestStoredGeneration = stored.highestGeneration();
   }
 
@@ -313,14 +347,15 @@ public final class SigningKeys {
     }
   }
 
-  private SigningKey generate(int generation) {
+  /** A new key pair that signs from {@code signsFrom} (its {@code createdAt}). */
+  private SigningKey generate(int generation, Instant signsFrom) {
     try {
       KeyPair pair = algorithm.generate(random);
       byte[] id = new byte[16];
       random.nextBytes(id);
       String kid = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
       return new SigningKey(kid, generation, algorithm, pair.getPrivate(), pair.getPublic(),
-          clock.instant().truncatedTo(ChronoUnit.MILLIS), Optional.empty());
+          signsFrom, Optional.empty());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("this JDK cannot generate " + algorithm + " keys", e);
     }
