@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MultiInstanceTest {
   private static final int INSTANCES = 3;
-  private static final int VALIDATORS_PER_INSTANCE = 2;
+  private static final int VALIDATORS_PER_INSTANCE = 4;
   private static final int REVOCATION_ROUNDS = 9;
   private static final String VALIDATE = "AUDIT_EVENT_TYPE_TOKEN_VALIDATE";
   private static final String LOGIN = "AUDIT_EVENT_TYPE_LOGIN";
@@ -200,14 +200,20 @@ class MultiInstanceTest {
       origin.auth().revoke(RevokeRequest.newBuilder().setToken(login.getAccessToken()).build());
       count(origin, REVOKE, login.getTokenId());
       long revokedAt = System.nanoTime();
-      for (ServerProcess other : others) {
-        Await.until("the revocation reaches " + other.instanceId(), 5, java.time.Duration.ofMillis(10), () -> {
+      // every instance not yet refusing it is asked in turn, so no instance's time includes waiting on another's
+      List<ServerProcess> waiting = new ArrayList<>(others);
+      Await.until("the revocation reaches " + waiting, 5, java.time.Duration.ofMillis(10), () -> {
+        for (ServerProcess other : List.copyOf(waiting)) {
           boolean revoked = other.auth().validate(check).getFailure() == ValidationFailure.VALIDATION_FAILURE_REVOKED;
           count(other, VALIDATE, login.getTokenId());
-          return revoked;
-        });
-        millis.add((System.nanoTime() - revokedAt) / 1_000_000);
-      }
+          if (revoked) {
+            // an upper bound: the refusal was decided at the latest when its answer arrived
+            millis.add((System.nanoTime() - revokedAt) / 1_000_000);
+            waiting.remove(other);
+          }
+        }
+        return waiting.isEmpty();
+      });
     }
     return millis;
   }
