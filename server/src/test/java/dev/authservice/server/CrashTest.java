@@ -49,6 +49,9 @@ class CrashTest {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));
     Map<String, String> env = builder.environment();
     env.put("AUTH_PORT", Integer.toString(port));
+    // no HTTP listeners: their default ports would clash with a parallel test's
+    env.put("AUTH_HTTP_PORT", "off");
+    env.put("AUTH_ADMIN_PORT", "off");
     env.put("AUTH_DATA_DIR", dir.resolve("data").toString());
     env.put("AUTH_MONGODB_DATABASE", database);
     env.put("AUTH_INSECURE_DEV_KEYS", "true");

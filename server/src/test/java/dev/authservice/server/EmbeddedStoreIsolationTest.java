@@ -238,6 +238,9 @@ class EmbeddedStoreIsolationTest {
     Map<String, String> env = builder.environment();
     env.remove("MONGODB_URI");   // the embedded store is what is under attack
     env.put("AUTH_PORT", Integer.toString(port));
+    // the HTTP listeners on free ports: attacked like every other port, and no clash with a parallel test
+    env.put("AUTH_HTTP_PORT", "0");
+    env.put("AUTH_ADMIN_PORT", "0");
     env.put("AUTH_DATA_DIR", dataDir.toString());
     env.put("AUTH_MONGODB_DATABASE", database);
     env.put("AUTH_INSECURE_DEV_KEYS", "true");

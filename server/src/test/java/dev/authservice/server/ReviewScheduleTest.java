@@ -25,11 +25,14 @@ class ReviewScheduleTest {
   @Test
   void theScheduledReviewCoversThePreviousUtcDay() throws Exception {
     // three seconds before 02:00 UTC, and stopped there: the default schedule fires three seconds
-    // after the server starts, well after the events below are in
+    // after the instance that has it starts, which is after the events below are in
     Instant justBefore = Instant.now().atZone(ZoneOffset.UTC).toLocalDate().atTime(1, 59, 57)
         .toInstant(ZoneOffset.UTC);
     Clock clock = Clock.fixed(justBefore, ZoneOffset.UTC);
-    try (TestServer server = TestServer.start(b -> b.review(ReviewSettings.DEFAULTS), clock)) {
+    ReviewSettings d = ReviewSettings.DEFAULTS;
+    ReviewSettings unscheduled = new ReviewSettings(Optional.empty(), d.failedLoginBurst(), d.credentialStuffing(),
+        d.successAfterFailures(), d.newAddress(), d.tokenForgery(), d.revokedTokenUse(), d.adminHours(), d.maxEvents());
+    try (TestServer first = TestServer.start(b -> b.review(unscheduled), clock)) {
       Instant yesterdayNoon = justBefore.atZone(ZoneOffset.UTC).toLocalDate().minusDays(1).atTime(12, 0)
           .toInstant(ZoneOffset.UTC);
       List<Document> burst = new ArrayList<>();
@@ -38,13 +41,17 @@ class ReviewScheduleTest {
             .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_FAILURE")
             .append("username", "scheduled-victim").append("count", 1L));
       }
-      var events = server.database().getCollection("audit_events");
+      var events = first.database().getCollection("audit_events");
       events.insertMany(burst);
-      Await.until("the scheduled review ran", 15,
-          () -> events.countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")) > 0);
-      Document alert = events.find(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")).first();
-      assertEquals("scheduled-victim", alert.getString("username"));
-      assertEquals("review/scheduled", alert.getString("rpc_method"));
+      // a scheduled run of a window happens once, so the instance with the schedule starts after the events are in
+      try (TestServer scheduled = first.sibling(b -> b.review(ReviewSettings.DEFAULTS), clock)) {
+        Await.until("the scheduled review ran", 15,
+            () -> events.countDocuments(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")) > 0);
+        Document alert = events.find(Filters.eq("type", "AUDIT_EVENT_TYPE_ALERT")).first();
+        assertEquals("scheduled-victim", alert.getString("username"));
+        assertEquals("review/scheduled", alert.getString("rpc_method"));
+        assertEquals(scheduled.config().instanceId(), alert.getString("instance"));
+      }
     }
   }
 
@@ -69,6 +76,11 @@ class ReviewScheduleTest {
           "an expired lease (its owner died) can be taken over");
       leases.release("w", "b");
       assertTrue(leases.acquire("w", "c", now.plus(Duration.ofMinutes(12)), Duration.ofMinutes(10)));
+      // a finished scheduled run keeps its claim past the lease time; only its owner can
+      assertFalse(leases.hold("w", "d", now.plus(Duration.ofDays(3))), "d does not own the lease");
+      assertTrue(leases.hold("w", "c", now.plus(Duration.ofDays(3))));
+      assertFalse(leases.acquire("w", "d", now.plus(Duration.ofDays(1)), Duration.ofMinutes(10)), "kept by c");
+      assertTrue(leases.acquire("w", "d", now.plus(Duration.ofDays(4)), Duration.ofMinutes(10)));
     }
   }
 }

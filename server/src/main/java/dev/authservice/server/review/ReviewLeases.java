@@ -9,4 +9,7 @@ public interface ReviewLeases {
   boolean acquire(String window, String owner, Instant now, Duration ttl);
 
   void release(String window, String owner);
+
+  /** Keeps {@code owner}'s lease on the window until {@code until}; returns whether it was still the owner's. */
+  boolean hold(String window, String owner, Instant until);
 }

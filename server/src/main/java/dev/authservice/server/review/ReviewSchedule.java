@@ -14,7 +14,11 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the review of the previous full UTC day at every time a five-field (Unix) cron expression names, in UTC. */
+/**
+ * Runs the review of the previous full UTC day at every time a five-field (Unix) cron expression
+ * names, in UTC, on whichever instance claims it first. An instance that finds it claimed looks
+ * once more after the claim's lease time, so a day whose claimant died mid-review is still reviewed.
+ */
 public final class ReviewSchedule {
   private static final Logger log = LoggerFactory.getLogger(ReviewSchedule.class);
 
@@ -55,12 +59,25 @@ public final class ReviewSchedule {
   }
 
   private void run() {
+    ReviewWindow window = ReviewWindow.previousDay(clock.instant());
     try {
-      review.review(ReviewWindow.previousDay(clock.instant()), SuspiciousActivityReview.Requester.SCHEDULE);
+      if (!review.reviewOnSchedule(window)) {
+        Duration retry = SuspiciousActivityReview.leaseTime().plusMinutes(1);
+        executor.schedule(() -> retry(window), retry.toMillis(), TimeUnit.MILLISECONDS);
+      }
     } catch (RuntimeException e) {
       log.warn("scheduled review failed: {}", e.toString());
     } finally {
       scheduleNext();
+    }
+  }
+
+  /** The second look at a window claimed elsewhere: runs it only if the claimant died before finishing. */
+  private void retry(ReviewWindow window) {
+    try {
+      review.reviewOnSchedule(window);
+    } catch (RuntimeException e) {
+      log.warn("scheduled review failed: {}", e.toString());
     }
   }
 }

@@ -22,12 +22,19 @@ import org.slf4j.LoggerFactory;
  * The suspicious-activity review: runs every rule over a window and records each finding as an
  * ALERT event (chained and exported like any other). An alert's id derives from its rule,
  * subject and window, so reviewing a window again finds the same alerts and records none twice;
- * a lease in the store keeps two instances from reviewing one window at once.
+ * a lease in the store keeps two instances from reviewing one window at once. The scheduled run
+ * of a window is also claimed once for all instances (every instance has the same schedule), so
+ * exactly one of them runs it; the others skip it.
  */
 public final class SuspiciousActivityReview {
   private static final Logger log = LoggerFactory.getLogger(SuspiciousActivityReview.class);
   private static final Duration LEASE = Duration.ofMinutes(10);
   private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+  /**
+   * How long a finished scheduled run's claim is kept past its window's end: long enough that an
+   * instance whose clock or schedule lags a day behind still finds it, short enough to expire.
+   */
+  private static final Duration SCHEDULED_CLAIM_KEPT = Duration.ofDays(2);
 
   /** Who asked for the review, for the alerts' rpc_method and actor. */
   public record Requester(String rpcMethod, String actor) {
@@ -89,6 +96,37 @@ public final class SuspiciousActivityReview {
     } finally {
       leases.release(lease, instance);
     }
+  }
+
+  /**
+   * The scheduled review of the window, unless another instance has claimed it: the claim is
+   * taken without waiting, held for the lease's time while the review runs, and kept once it
+   * finished; a failed run gives it up, and a claim whose owner died mid-run expires with the
+   * lease. Returns whether this instance ran the review.
+   */
+  public boolean reviewOnSchedule(ReviewWindow window) {
+    String claim = "scheduled:" + window.key();
+    if (!leases.acquire(claim, instance, clock.instant(), LEASE)) {
+      log.info("the scheduled review of {} .. {} is another instance's", window.start(), window.end());
+      return false;
+    }
+    boolean finished = false;
+    try {
+      review(window, Requester.SCHEDULE);
+      finished = true;
+    } finally {
+      if (finished) {
+        leases.hold(claim, instance, window.end().plus(SCHEDULED_CLAIM_KEPT));
+      } else {
+        leases.release(claim, instance);
+      }
+    }
+    return true;
+  }
+
+  /** How long a claim or lease of an instance that died stays in the others' way. */
+  public static Duration leaseTime() {
+    return LEASE;
   }
 
   private void awaitLease(String lease) {

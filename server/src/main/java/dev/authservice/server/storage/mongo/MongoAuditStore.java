@@ -371,7 +371,8 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     if (ids.isEmpty()) {
       return 0;
     }
-    long deleted = events.deleteMany(in("_id", ids)).getDeletedCount();
+    // the selection goes along: on a sharded trail it names the chain, so only its shards are asked
+    long deleted = events.deleteMany(and(selection, in("_id", ids))).getDeletedCount();
     barrier.afterWrite();
     return deleted;
   }

@@ -45,6 +45,14 @@ final class MongoReviewLeases implements ReviewLeases {
   }
 
   @Override
+  public boolean hold(String window, String owner, Instant until) {
+    boolean held = leases.updateOne(and(eq("_id", window), eq("owner", owner)),
+        Updates.set("expires_at", Date.from(until))).getMatchedCount() == 1;
+    barrier.afterWrite();
+    return held;
+  }
+
+  @Override
   public void release(String window, String owner) {
     leases.deleteOne(and(eq("_id", window), eq("owner", owner)));
     barrier.afterWrite();

@@ -5,6 +5,7 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoCredential;
 import com.mongodb.MongoException;
+import com.mongodb.ReadPreference;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -25,6 +26,8 @@ import dev.authservice.server.keys.KeyEncryption;
 import dev.authservice.server.keys.SigningKeyStore;
 import dev.authservice.server.user.UserStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
@@ -43,6 +46,8 @@ public final class MongoStorage implements AutoCloseable {
   public static final String PAGE_TOKEN_SECRET = "page_tokens";
   private static final String LEGACY_AUDIT_TTL_INDEX = "time_retention_ttl";
   static final String AUDIT_SIGNING_KEYS = "audit_signing_keys";
+  /** Acknowledged once a majority of the replica set has it in its journal. */
+  static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true);
 
   private final Connection connection;
   private final MongoClient client;
@@ -95,20 +100,18 @@ public final class MongoStorage implements AutoCloseable {
   /** Connects, waits until the store answers, and creates the indexes; closes the connection's resource if it fails. */
   public static MongoStorage open(Connection connection, String databaseName, Duration timeout,
       String applicationName) {
-    MongoClientSettings.Builder settings = MongoClientSettings.builder()
-        .applicationName(applicationName)
-        .uuidRepresentation(UuidRepresentation.STANDARD)
-        // defaults that a URI may override: fail fast instead of the driver's 30 s, and
-        // acknowledge writes only once a majority has journaled them
-        .writeConcern(WriteConcern.MAJORITY.withJournal(true))
-        .applyToClusterSettings(b -> b.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
-        .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
-        .applyConnectionString(new ConnectionString(connection.uri()));
-    // a credential given beside the connection string, never into it
-    connection.credential().ifPresent(settings::credential);
+    MongoClientSettings settings;
+    try {
+      ConnectionString uri = new ConnectionString(connection.uri());
+      settings = clientSettings(uri, connection.credential(), timeout, applicationName);
+      overriddenUriOptions(uri).forEach(option -> log.warn("{}", option));
+    } catch (RuntimeException e) {
+      closeQuietly(connection.closedAfterClient(), e);
+      throw e;
+    }
     MongoClient client;
     try {
-      client = MongoClients.create(settings.build());
+      client = MongoClients.create(settings);
     } catch (RuntimeException e) {
       closeQuietly(connection.closedAfterClient(), e);
       throw e;
@@ -122,6 +125,44 @@ public final class MongoStorage implements AutoCloseable {
       throw e;
     }
     return storage;
+  }
+
+  /**
+   * The driver's settings: timeouts that a URI may override (fail fast instead of the driver's
+   * 30 s), then what no URI overrides, because every collection here is the audit trail or
+   * security state: writes acknowledged only once a majority of the replica set has journaled
+   * them (an answered call's event, a revocation, a rotated refresh token must survive a
+   * failover), and reads from the primary (a stale secondary would miss a revocation, a used
+   * refresh token or a login failure). A standalone MongoDB and the embedded store take both as
+   * they are and ignore what does not apply to them.
+   */
+  static MongoClientSettings clientSettings(ConnectionString uri, Optional<MongoCredential> credential, Duration timeout,
+      String applicationName) {
+    MongoClientSettings.Builder settings = MongoClientSettings.builder()
+        .applicationName(applicationName)
+        .uuidRepresentation(UuidRepresentation.STANDARD)
+        .applyToClusterSettings(b -> b.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .applyConnectionString(uri)
+        .writeConcern(DURABLE)
+        .readPreference(ReadPreference.primary());
+    // a credential given beside the connection string, never into it
+    credential.ifPresent(settings::credential);
+    return settings.build();
+  }
+
+  /** What the connection string asks for that {@link #clientSettings} overrides, as warnings for the log. */
+  static List<String> overriddenUriOptions(ConnectionString uri) {
+    List<String> overridden = new ArrayList<>();
+    if (uri.getWriteConcern() != null && !uri.getWriteConcern().equals(DURABLE)) {
+      overridden.add("MONGODB_URI asks for write concern " + uri.getWriteConcern().asDocument().toJson()
+          + "; the server writes with w: majority, j: true regardless (the audit trail's durability needs it)");
+    }
+    if (uri.getReadPreference() != null && !uri.getReadPreference().equals(ReadPreference.primary())) {
+      overridden.add("MONGODB_URI asks for read preference " + uri.getReadPreference().getName()
+          + "; the server reads from the primary regardless (security state must not be read stale)");
+    }
+    return overridden;
   }
 
   public String description() {
@@ -267,6 +308,10 @@ public final class MongoStorage implements AutoCloseable {
     collection(MongoFailureStore.COLLECTION).createIndex(Indexes.ascending("forget_at"),
         new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("forget_at_ttl"));
     collection(MongoAddressAttemptStore.COLLECTION).createIndex(Indexes.ascending("expires_at"),
+        new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("expires_at_ttl"));
+    // a finished scheduled review keeps its claim for two days (one small document a day); an
+    // expired lease or claim is one anybody may take over, so removing it changes nothing
+    collection(MongoReviewLeases.COLLECTION).createIndex(Indexes.ascending("expires_at"),
         new IndexOptions().expireAfter(0L, TimeUnit.SECONDS).name("expires_at_ttl"));
   }
 
