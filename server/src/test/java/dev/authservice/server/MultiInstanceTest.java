@@ -59,6 +59,8 @@ class MultiInstanceTest {
 
   /** What SuspiciousActivityReview logs when another instance has claimed the scheduled run. */
   private static final String SKIPPED = "is another instance's";
+  /** How long before the review's minute the load starts: time for the revocation rounds. */
+  private static final long LOAD_BEFORE_REVIEW_MS = 12_000;
 
   @TempDir Path dir;
 
@@ -87,6 +89,11 @@ class MultiInstanceTest {
       for (int i = 0; i < INSTANCES; i++) {
         users.createUser(CreateUserRequest.newBuilder().setUsername(loginUser(i)).setPassword("mi-Password-1").build());
       }
+
+      // the processes fire their review at the next full minute: the load starts shortly before it, not
+      // up to a minute early, so the test holds two cores for seconds, not a minute (idle waiting is cheap)
+      Await.until("shortly before the review's minute", 60, java.time.Duration.ofMillis(200),
+          () -> 60_000 - System.currentTimeMillis() % 60_000 <= LOAD_BEFORE_REVIEW_MS);
 
       ServerProcess victim = servers.get(INSTANCES - 1);
       AtomicBoolean stop = new AtomicBoolean();
