@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Envoy's external authorization (ext_authz) as a capability: may this HTTP request pass? The
@@ -34,8 +33,6 @@ import java.util.regex.Pattern;
  * error, which {@code failure_mode_allow: true} would let through.
  */
 public final class ExternalAuthorization {
-  /** token68 (RFC 7235 §2.1), the syntax of a bearer token (RFC 6750 §2.1). */
-  private static final Pattern TOKEN68 = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
 
   /** The HTTP request Envoy asks about, as far as the decision needs it: names as sent, in any case. */
   public record HttpRequest(String method, String path, List<Header> headers) {
@@ -123,7 +120,7 @@ public final class ExternalAuthorization {
           "this route needs an access token: send 'Authorization: Bearer <token>'", List.of());
     }
     String token = space < 0 ? "" : value.substring(space).strip();
-    if (!TOKEN68.matcher(token).matches()) {
+    if (!isToken68(token)) {
       events.refused(caller, "malformed_authorization");
       return new Denied(Refusal.INVALID_REQUEST, "MALFORMED_AUTHORIZATION",
           "the Authorization header must be 'Bearer ' followed by one token", List.of());
@@ -199,5 +196,30 @@ public final class ExternalAuthorization {
       case WRONG_AUDIENCE -> "the access token is not meant for this service";
       default -> "the access token is not valid (" + failure.name().toLowerCase(Locale.ROOT) + ")";
     };
+  }
+
+  /**
+   * token68 (RFC 7235 §2.1), the syntax of a bearer token (RFC 6750 §2.1): one or more of
+   * {@code A-Z a-z 0-9 - . _ ~ + /}, then any number of {@code =}. A loop, not a regular expression:
+   * it runs on every request, over the whole token (a character-class regex cost a tenth of Check).
+   */
+  static boolean isToken68(String token) {
+    int i = 0;
+    int n = token.length();
+    while (i < n && isToken68Char(token.charAt(i))) {
+      i++;
+    }
+    if (i == 0) {
+      return false;
+    }
+    while (i < n && token.charAt(i) == '=') {
+      i++;
+    }
+    return i == n;
+  }
+
+  private static boolean isToken68Char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
   }
 }
