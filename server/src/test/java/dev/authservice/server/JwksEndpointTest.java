@@ -62,6 +62,8 @@ class JwksEndpointTest {
       assertEquals(metadata.get("issuer"), openId.get("issuer"));
       assertEquals(metadata.get("jwks_uri"), openId.get("jwks_uri"));
       assertEquals(algorithm.jwsName(), openId.get("id_token_signing_alg_values_supported").get(0).asText());
+      assertEquals(openId.get("id_token_signing_alg_values_supported"),
+          metadata.get("id_token_signing_alg_values_supported"), "both documents name the algorithms");
       assertEquals("public", openId.get("subject_types_supported").get(0).asText());
       URI jwksUri = URI.create(metadata.get("jwks_uri").asText());
       assertEquals(base + "/.well-known/jwks.json", jwksUri.toString(), "derived from the bind address and port");

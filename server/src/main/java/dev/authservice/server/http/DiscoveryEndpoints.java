@@ -87,8 +87,11 @@ public final class DiscoveryEndpoints {
 
   /**
    * RFC 8414: {@code issuer} and {@code jwks_uri}. {@code response_types_supported} is required
-   * there and empty here: there is no authorization endpoint. Nothing else applies: there is no
-   * OAuth token endpoint (tokens come from the Login RPC), so no {@code token_endpoint_auth_*}.
+   * there and empty here: there is no authorization endpoint. There is no OAuth token endpoint
+   * (tokens come from the Login RPC), so no {@code token_endpoint_auth_*}. RFC 8414 names no member
+   * for the algorithms that sign access tokens; this document carries the OpenID one,
+   * {@code id_token_signing_alg_values_supported} (RFC 8414 §2 allows further members), so that a
+   * client reading either document learns which algorithms to accept.
    */
   String authorizationServerMetadata() {
     return base().toString();
@@ -104,8 +107,6 @@ public final class DiscoveryEndpoints {
   String openIdConfiguration() {
     ObjectNode doc = base();
     doc.putArray("subject_types_supported").add("public");
-    var algorithms = doc.putArray("id_token_signing_alg_values_supported");
-    signingAlgorithms().forEach(algorithms::add);
     return doc.toString();
   }
 
@@ -114,6 +115,8 @@ public final class DiscoveryEndpoints {
     doc.put("issuer", issuer);
     doc.put("jwks_uri", jwksUri().toString());
     doc.putArray("response_types_supported");
+    var algorithms = doc.putArray("id_token_signing_alg_values_supported");
+    signingAlgorithms().forEach(algorithms::add);
     return doc;
   }
 
