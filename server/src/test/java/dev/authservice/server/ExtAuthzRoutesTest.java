@@ -110,7 +110,9 @@ class ExtAuthzRoutesTest {
     // each of these may be /admin/users to the upstream while it starts with /public/ (or nothing) here
     for (String path : List.of("/public/../admin/users", "/public/%2e%2e/admin/users", "/public/%2E./admin/users",
         "//admin/users", "/public//../admin/users", "/public/..%2Fadmin/users", "/public\\..\\admin\\users",
-        "/public/./../admin", "public/x", "/public/%zz")) {
+        "/public/./../admin", "public/x", "/public/%zz",
+        // path parameters: a Servlet container strips them, and reads /admin/users
+        "/admin;x/users", "/public/..;/admin/users", "/public/%2e%2e;/admin/users", "/admin%3Bx/users")) {
       CheckResponse response = check(auditor, "GET", path);
       assertEquals(Code.INVALID_ARGUMENT_VALUE, response.getStatus().getCode(), path);
       assertEquals("UNNORMALIZED_PATH", EnvoyChecks.deniedHeader(response, "x-auth-failure"), path);

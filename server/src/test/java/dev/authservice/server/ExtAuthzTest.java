@@ -235,6 +235,22 @@ class ExtAuthzTest {
   }
 
   @Test
+  void aUserWithoutRolesPassesNoRolesHeaderNotTheClients() {
+    TestServer.withBearer(server.userAdmin(), server.adminToken()).createUser(
+        dev.authservice.proto.auth.v1.CreateUserRequest.newBuilder().setUsername("norole")
+            .setPassword("norole-Password-1").build());
+    LoginResponse login = server.login("norole", "norole-Password-1");
+    EnvoyChecks.Request request = EnvoyChecks.get("/").bearer(login.getAccessToken()).header("X-Auth-Roles", "admin");
+    CheckResponse response = check(request);
+    assertEquals(Code.OK_VALUE, response.getStatus().getCode());
+    // an empty value may not be set by Envoy (keep_empty_value is off): it would leave the client's in place
+    assertTrue(response.getOkResponse().getHeadersList().stream()
+        .noneMatch(h -> h.getHeader().getKey().equals("x-auth-roles")), "no empty roles header is set");
+    assertTrue(response.getOkResponse().getHeadersToRemoveList().contains("x-auth-roles"));
+    assertNull(EnvoyChecks.upstreamHeaders(request.headers(), response).get("x-auth-roles"));
+  }
+
+  @Test
   void theCallersReportOfTheDownstreamIsIgnoredFromAnUntrustedCaller() {
     LoginResponse login = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
     check(EnvoyChecks.get("/").bearer(login.getAccessToken())

@@ -45,13 +45,19 @@ final class CheckResponses {
   CheckResponse allowed(VerifiedToken token, Optional<ExternalAuthorization.HttpRequest> http) {
     OkHttpResponse.Builder ok = OkHttpResponse.newBuilder()
         .addHeaders(overwrite(settings.subjectHeader(), token.subject()))
-        .addHeaders(overwrite(settings.usernameHeader(), token.username()))
-        .addHeaders(overwrite(settings.rolesHeader(), String.join(",", token.roles())));
+        .addHeaders(overwrite(settings.usernameHeader(), token.username()));
     Set<String> remove = new LinkedHashSet<>();
+    if (token.roles().isEmpty()) {
+      // Envoy may skip setting an empty value (keep_empty_value is off), which would leave a client's
+      // own roles header in place: no roles is said by removing the header
+      remove.add(settings.rolesHeader());
+    } else {
+      ok.addHeaders(overwrite(settings.rolesHeader(), String.join(",", token.roles())));
+    }
     if (settings.removeAuthorization()) {
       remove.add("authorization");
     }
-    // Envoy removes after it sets, so our own names must not be in this list
+    // Envoy removes after it sets, so the names we set must not be in this list
     http.ifPresent(h -> h.headers().stream().map(header -> header.name().toLowerCase(Locale.ROOT))
         .filter(name -> name.startsWith(RESERVED_PREFIX) && !ours.contains(name)).forEach(remove::add));
     ok.addAllHeadersToRemove(remove);

@@ -16,8 +16,13 @@ import java.util.Optional;
  *       other encodings stay as they are, hex in upper case;</li>
  *   <li>refused: an encoded {@code /} or {@code \}, a bad percent sequence, a backslash, a
  *       control, space or non-ASCII character, an empty segment ({@code //}), a {@code .} or
- *       {@code ..} segment (also once decoded), a target not starting with {@code /}.</li>
+ *       {@code ..} segment (also once decoded), a target not starting with {@code /}, and a
+ *       {@code ;}, raw or encoded: Servlet containers (Tomcat, Jetty, Spring) strip {@code ;}
+ *       path parameters, so {@code /admin;x/users} and {@code /public/..;/admin} reach
+ *       {@code /admin/...} there while no {@code /admin/} rule sees them here.</li>
  * </ul>
+ * Prefixes are compared case-sensitively: an upstream that reads paths without regard to case
+ * needs its routes listed in every case it answers, or a gateway that lower-cases paths.
  */
 public final class RequestPath {
   private static final String UNRESERVED_MARKS = "-._~";
@@ -51,7 +56,7 @@ public final class RequestPath {
           return Optional.empty();
         }
         char decoded = (char) (high * 16 + low);
-        if (decoded == '/' || decoded == '\\') {
+        if (decoded == '/' || decoded == '\\' || decoded == ';') {
           return Optional.empty();
         }
         if (isUnreserved(decoded)) {
@@ -61,7 +66,7 @@ public final class RequestPath {
               .append(Character.toUpperCase(raw.charAt(i + 2)));
         }
         i += 2;
-      } else if (c <= 0x20 || c >= 0x7f || c == '\\') {
+      } else if (c <= 0x20 || c >= 0x7f || c == '\\' || c == ';') {
         return Optional.empty();
       } else {
         path.append(c);
