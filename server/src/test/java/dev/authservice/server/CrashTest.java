@@ -64,7 +64,7 @@ class CrashTest {
   }
 
   private static void awaitServing(ManagedChannel channel, Process process) throws Exception {
-    Await.until("the server process SERVING", 60, Duration.ofMillis(100), () -> {
+    Await.until("the server process SERVING", 150, Duration.ofMillis(100), () -> {
       assertTrue(process.isAlive(), "the server process died at start");
       try {
         return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)

@@ -252,7 +252,7 @@ class EmbeddedStoreIsolationTest {
   }
 
   private static void awaitServing(ManagedChannel channel, Process process) throws InterruptedException {
-    Await.until("the server to be SERVING", 60, () -> {
+    Await.until("the server to be SERVING", 150, () -> {
       assertTrue(process.isAlive(), "the server process died at start");
       try {
         return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)

@@ -133,7 +133,7 @@ class LauncherTest {
     Process process = builder.start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
-      Await.until("the server SERVING", 60, Duration.ofMillis(100), () -> {
+      Await.until("the server SERVING", 150, Duration.ofMillis(100), () -> {
         assertTrue(process.isAlive(), "the server died at start; its log: " + log);
         try {
           return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
