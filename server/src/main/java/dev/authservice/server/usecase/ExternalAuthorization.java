@@ -17,7 +17,8 @@ import java.util.function.Supplier;
 
 /**
  * Envoy's external authorization (ext_authz) as a capability: may this HTTP request pass? The
- * bearer token in its {@code Authorization} header is verified exactly as Validate verifies one
+ * bearer token in its {@code Authorization} header (or, without one, in the cookie
+ * {@code AUTH_EXT_AUTHZ_TOKEN_COOKIE} names: {@link TokenCookie}) is verified exactly as Validate verifies one
  * (the same {@link TokenVerifier}: signature, lifetime, issuer, audience, revocations, the
  * verified-token cache) and recorded by the same rules ({@link ValidationEvents}: one
  * {@code TOKEN_VALIDATE} event per check, rolled up like Validate's); then the routes file, if
