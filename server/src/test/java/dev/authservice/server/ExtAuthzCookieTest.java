@@ -2,6 +2,7 @@ package dev.authservice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.Code;
@@ -208,5 +209,17 @@ class ExtAuthzCookieTest {
         assertFalse(json.contains(secret), "the cookie value is not in the audit event " + json);
       }
     }
+  }
+
+  @Test
+  void aCookieNameThatNoCookieCanHaveIsASettingsError() {
+    // a name with a separator could never match a pair, and one with '=' would split a pair elsewhere
+    for (String bad : List.of("", "access token", "a;b", "a=b", "a,b", "\"a\"", "x".repeat(129), "jéton")) {
+      IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+          () -> ExtAuthzSettings.DEFAULTS.withTokenCookie(Optional.of(bad)), bad);
+      assertTrue(error.getMessage().contains("AUTH_EXT_AUTHZ_TOKEN_COOKIE"));
+    }
+    assertEquals(Optional.of("__Host-access_token"),
+        ExtAuthzSettings.DEFAULTS.withTokenCookie(Optional.of("__Host-access_token")).tokenCookie());
   }
 }
