@@ -118,7 +118,8 @@ class EnvoyConfigTest {
     List<StringMatcher> patterns = extAuthz.getAllowedHeaders().getPatternsList();
     // every x-auth-* header must reach Check, so that an allowed answer can replace or remove the
     // client's own copies of ours
-    Set<String> needed = Set.of("authorization", "traceparent", "user-agent",
+    // cookie: the token's other place (AUTH_EXT_AUTHZ_TOKEN_COOKIE)
+    Set<String> needed = Set.of("authorization", "cookie", "traceparent", "user-agent",
         DeployFiles.documentedDefault("AUTH_EXT_AUTHZ_SUBJECT_HEADER"),
         DeployFiles.documentedDefault("AUTH_EXT_AUTHZ_USERNAME_HEADER"),
         DeployFiles.documentedDefault("AUTH_EXT_AUTHZ_ROLES_HEADER"), "x-auth-tenant");

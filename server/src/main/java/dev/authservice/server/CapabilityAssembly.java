@@ -82,7 +82,8 @@ final class CapabilityAssembly {
     // a broken routes file stops the start here, before anything listens
     Optional<RoutesFile> routes = config.extAuthz().routesFile().map(RoutesFile::load);
     ExternalAuthorization externalAuthorization = new ExternalAuthorization(verifier, audit.log,
-        audit.validationRollup, config.extAuthz().audience(), () -> routes.map(RoutesFile::rules), metrics);
+        audit.validationRollup, config.extAuthz().audience(), () -> routes.map(RoutesFile::rules),
+        config.extAuthz().tokenCookie(), metrics);
     TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
         new StreamSlots(config.streams()),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());

@@ -415,6 +415,11 @@ final class ServeCommand implements Callable<Integer> {
           + " AUTH_ISSUER (AUTH_EXT_AUTHZ_REALM).")
   String extAuthzRealm;
 
+  @Option(names = "--ext-authz-token-cookie", defaultValue = "${env:AUTH_EXT_AUTHZ_TOKEN_COOKIE:-}",
+      description = "Envoy Check: the cookie the access token is taken from when the request has no authorization"
+          + " header (a browser's HttpOnly cookie); unset: none (AUTH_EXT_AUTHZ_TOKEN_COOKIE).")
+  String extAuthzTokenCookie;
+
   @Override
   public Integer call() throws Exception {
     DefaultHeapWarning.of(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
@@ -479,7 +484,8 @@ final class ServeCommand implements Callable<Integer> {
             httpRequestTimeout))
         .extAuthz(new ExtAuthzSettings(blankToEmpty(extAuthzRoutesFile).map(Path::of), extAuthzRoutesPollInterval,
             blankToEmpty(extAuthzAudience).orElse(""), extAuthzSubjectHeader, extAuthzUsernameHeader,
-            extAuthzRolesHeader, extAuthzRemoveAuthorization, blankToEmpty(extAuthzRealm).orElse("")));
+            extAuthzRolesHeader, extAuthzRemoveAuthorization, blankToEmpty(extAuthzRealm).orElse(""),
+            blankToEmpty(extAuthzTokenCookie)));
     blankToEmpty(instanceId).ifPresent(builder::instanceId);
     builder.otel(otlpTraces(System.getenv()));
     return builder.build();

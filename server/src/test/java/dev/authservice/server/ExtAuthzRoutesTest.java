@@ -47,7 +47,7 @@ class ExtAuthzRoutesTest {
     routes = dir.resolve("routes.txt");
     Files.writeString(routes, RULES);
     server = TestServer.start(b -> b.extAuthz(new ExtAuthzSettings(Optional.of(routes), Duration.ofMillis(50), "",
-        "x-auth-subject", "x-auth-username", "x-auth-roles", true, "shop")));
+        "x-auth-subject", "x-auth-username", "x-auth-roles", true, "shop", Optional.empty())));
     envoy = EnvoyChecks.stub(server);
     admin = server.adminToken();
     TestServer.withBearer(server.userAdmin(), admin).createUser(CreateUserRequest.newBuilder()

@@ -16,16 +16,21 @@ public final class LogCapture implements AutoCloseable {
   private final Level levelBefore;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-  private LogCapture(Class<?> of) {
-    logger = (Logger) LoggerFactory.getLogger(of);
+  private LogCapture(Logger logger, Level level) {
+    this.logger = logger;
     levelBefore = logger.getLevel();
-    logger.setLevel(Level.INFO);
+    logger.setLevel(level);
     appender.start();
     logger.addAppender(appender);
   }
 
   public static LogCapture of(Class<?> loggingClass) {
-    return new LogCapture(loggingClass);
+    return new LogCapture((Logger) LoggerFactory.getLogger(loggingClass), Level.INFO);
+  }
+
+  /** Everything the server's own classes log, down to DEBUG: for a test that something is never logged. */
+  public static LogCapture server() {
+    return new LogCapture((Logger) LoggerFactory.getLogger("dev.authservice"), Level.DEBUG);
   }
 
   /** Whether a message logged so far contains {@code text}. */
@@ -34,7 +39,8 @@ public final class LogCapture implements AutoCloseable {
     synchronized (appender) {
       events = List.copyOf(appender.list);
     }
-    return events.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+    return events.stream().anyMatch(e -> e.getFormattedMessage().contains(text)
+        || (e.getThrowableProxy() != null && String.valueOf(e.getThrowableProxy().getMessage()).contains(text)));
   }
 
   /** How many messages logged so far contain {@code text}. */

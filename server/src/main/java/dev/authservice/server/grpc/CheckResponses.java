@@ -27,7 +27,8 @@ import java.util.Set;
  * ours), every other client-sent {@code x-auth-*} header removed, optionally {@code authorization}
  * removed, and the claims as dynamic metadata. Denied: {@code status} UNAUTHENTICATED,
  * PERMISSION_DENIED or INVALID_ARGUMENT with the HTTP status always set (Envoy would say 403 to
- * everything otherwise), an RFC 6750 challenge and an {@code x-auth-failure} code.
+ * everything otherwise), an RFC 6750 challenge, an {@code x-auth-failure} code and a JSON body
+ * {@code {"message": "..."}} a browser client can show.
  */
 final class CheckResponses {
   static final String FAILURE_HEADER = "x-auth-failure";
@@ -72,8 +73,8 @@ final class CheckResponses {
     DeniedHttpResponse.Builder response = DeniedHttpResponse.newBuilder()
         .setStatus(HttpStatus.newBuilder().setCode(httpStatus(denied.refusal())))
         .addHeaders(overwrite(FAILURE_HEADER, denied.reason()))
-        .addHeaders(overwrite("content-type", "text/plain; charset=utf-8"))
-        .setBody(denied.description() + "\n");
+        .addHeaders(overwrite("content-type", "application/json"))
+        .setBody(jsonBody(denied.message()));
     challenge(denied).ifPresent(value -> response.addHeaders(overwrite("www-authenticate", value)));
     return CheckResponse.newBuilder()
         .setStatus(Status.newBuilder().setCode(rpcCode(denied.refusal())).setMessage(denied.description()))
@@ -176,6 +177,22 @@ final class CheckResponses {
       }
     }
     return out.toString();
+  }
+
+  /** {@code {"message": "..."}}: the message is our own text, escaped all the same. */
+  static String jsonBody(String message) {
+    StringBuilder json = new StringBuilder("{\"message\": \"");
+    for (int i = 0; i < message.length(); i++) {
+      char c = message.charAt(i);
+      if (c == '"' || c == '\\') {
+        json.append('\\').append(c);
+      } else if (c < 0x20 || c > 0x7e) {
+        json.append(String.format("\\u%04x", (int) c));
+      } else {
+        json.append(c);
+      }
+    }
+    return json.append("\"}\n").toString();
   }
 
   /** Text for a quoted-string: no quotes, backslashes or controls. */

@@ -12,13 +12,13 @@ import dev.authservice.server.token.ValidationFailure;
 import dev.authservice.server.token.Verification;
 import dev.authservice.server.token.VerifiedToken;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * Envoy's external authorization (ext_authz) as a capability: may this HTTP request pass? The
- * bearer token in its {@code Authorization} header is verified exactly as Validate verifies one
+ * bearer token in its {@code Authorization} header (or, without one, in the cookie
+ * {@code AUTH_EXT_AUTHZ_TOKEN_COOKIE} names: {@link TokenCookie}) is verified exactly as Validate verifies one
  * (the same {@link TokenVerifier}: signature, lifetime, issuer, audience, revocations, the
  * verified-token cache) and recorded by the same rules ({@link ValidationEvents}: one
  * {@code TOKEN_VALIDATE} event per check, rolled up like Validate's); then the routes file, if
@@ -67,10 +67,27 @@ public final class ExternalAuthorization {
    *     {@code MISSING_ROLE}...): what went wrong, never anything from the token
    * @param description one sentence for a person, safe to show any client
    * @param roles the roles the route needs, for {@code INSUFFICIENT_ROLE} (empty otherwise)
+   * @param message what a browser client may show its user: {@code Expired token} or {@code Invalid token}
+   *     for an inactive token (an expired one is never called invalid, nor the opposite), {@code Missing
+   *     token} without one, else the description
    */
-  public record Denied(Refusal refusal, String reason, String description, List<String> roles) implements Decision {
+  public record Denied(Refusal refusal, String reason, String description, List<String> roles, String message)
+      implements Decision {
     public Denied {
       roles = List.copyOf(roles);
+    }
+
+    Denied(Refusal refusal, String reason, String description, List<String> roles) {
+      this(refusal, reason, description, roles, description);
+    }
+
+    static Denied noToken(String description) {
+      return new Denied(Refusal.NO_TOKEN, "MISSING_TOKEN", description, List.of(), "Missing token");
+    }
+
+    static Denied inactive(ValidationFailure failure) {
+      return new Denied(Refusal.INVALID_TOKEN, failure.name(), describe(failure), List.of(),
+          failure == ValidationFailure.EXPIRED ? "Expired token" : "Invalid token");
     }
   }
 
@@ -78,17 +95,23 @@ public final class ExternalAuthorization {
   private final ValidationEvents events;
   private final String audience;
   private final Supplier<Optional<RouteRules>> routes;
+  private final Optional<TokenCookie> tokenCookie;
+  private final String noTokenDescription;
 
   /**
    * @param audience the audience tokens must carry; empty for the server's default one
    * @param routes the rules in force, read at each check (a reload swaps them); empty: any active token passes
+   * @param tokenCookie the cookie holding the token when there is no {@code authorization} header; empty: none
    */
   public ExternalAuthorization(TokenVerifier verifier, AuditLog audit, Optional<ValidationRollup> rollup,
-      String audience, Supplier<Optional<RouteRules>> routes, UseCaseMetrics metrics) {
+      String audience, Supplier<Optional<RouteRules>> routes, Optional<String> tokenCookie, UseCaseMetrics metrics) {
     this.verifier = verifier;
     this.events = new ValidationEvents(audit, rollup, metrics, UseCaseMetrics.Via.CHECK);
     this.audience = audience;
     this.routes = routes;
+    this.tokenCookie = tokenCookie.map(TokenCookie::new);
+    this.noTokenDescription = "this route needs an access token: send 'Authorization: Bearer <token>'"
+        + tokenCookie.map(name -> " or the cookie " + name).orElse("");
   }
 
   /**
@@ -99,9 +122,28 @@ public final class ExternalAuthorization {
   public Decision check(Optional<HttpRequest> http, Caller caller) {
     List<String> authorization = http.map(ExternalAuthorization::authorizationValues).orElse(List.of());
     if (authorization.isEmpty()) {
+      // the header wins: the cookie is read only without one, so a client never has two tokens read
+      if (tokenCookie.isPresent() && http.isPresent()) {
+        switch (tokenCookie.get().find(http.get().headers())) {
+          case TokenCookie.Several several -> {
+            // a browser sends the name twice for cookies of other paths or domains: which one the
+            // upstream reads is its parser's choice, so we choose none
+            events.refused(caller, "several_token_cookies");
+            return new Denied(Refusal.INVALID_REQUEST, "SEVERAL_TOKEN_COOKIES",
+                "send the access token cookie once; clear the other cookies of that name", List.of());
+          }
+          case TokenCookie.One one -> {
+            if (!isToken68(one.value())) {
+              events.refused(caller, "malformed_token_cookie");
+              return Denied.inactive(ValidationFailure.MALFORMED);
+            }
+            return decide(one.value(), http, caller);
+          }
+          case TokenCookie.Absent absent -> { }
+        }
+      }
       events.refused(caller, "no_bearer_token");
-      return new Denied(Refusal.NO_TOKEN, "MISSING_TOKEN",
-          "this route needs an access token: send 'Authorization: Bearer <token>'", List.of());
+      return Denied.noToken(noTokenDescription);
     }
     // several values (a repeated header, or one joined with commas, as Envoy joins repeated ones) are
     // refused rather than guessed at: the proxy in front and the upstream may each pick another one
@@ -116,8 +158,7 @@ public final class ExternalAuthorization {
     if (!scheme.equalsIgnoreCase("Bearer")) {
       // another scheme (Basic...) is no bearer token at all: RFC 6750 §3.1 asks for a plain challenge
       events.refused(caller, "no_bearer_token");
-      return new Denied(Refusal.NO_TOKEN, "MISSING_TOKEN",
-          "this route needs an access token: send 'Authorization: Bearer <token>'", List.of());
+      return Denied.noToken(noTokenDescription);
     }
     String token = space < 0 ? "" : value.substring(space).strip();
     if (!isToken68(token)) {
@@ -125,7 +166,11 @@ public final class ExternalAuthorization {
       return new Denied(Refusal.INVALID_REQUEST, "MALFORMED_AUTHORIZATION",
           "the Authorization header must be 'Bearer ' followed by one token", List.of());
     }
+    return decide(token, http, caller);
+  }
 
+  /** Verifies a token of token68 syntax, then asks the routes file. */
+  private Decision decide(String token, Optional<HttpRequest> http, Caller caller) {
     Verification verification = verifier.verify(token, audience);
     if (verification.undecided()) {
       events.refused(caller, "keys_unreachable");
@@ -135,8 +180,7 @@ public final class ExternalAuthorization {
     }
     if (!verification.active()) {
       events.inactive(verification, caller);
-      ValidationFailure failure = verification.failure().orElseThrow();
-      return new Denied(Refusal.INVALID_TOKEN, failure.name(), describe(failure), List.of());
+      return Denied.inactive(verification.failure().orElseThrow());
     }
     VerifiedToken verified = verification.token().orElseThrow();
     Optional<RouteRules> rules = routes.get();
@@ -187,14 +231,16 @@ public final class ExternalAuthorization {
     return -1;
   }
 
+  /**
+   * The {@code error_description}: which of the three cases it is, in words a client can act on
+   * (expired: refresh; revoked: log in again; invalid: drop it). The exact failure is in
+   * {@code x-auth-failure}.
+   */
   private static String describe(ValidationFailure failure) {
     return switch (failure) {
-      case EXPIRED -> "the access token has expired; get a new one";
-      case NOT_YET_VALID -> "the access token is not valid yet";
-      case REVOKED -> "the access token has been revoked";
-      case USER_DISABLED -> "the account of this access token is disabled";
-      case WRONG_AUDIENCE -> "the access token is not meant for this service";
-      default -> "the access token is not valid (" + failure.name().toLowerCase(Locale.ROOT) + ")";
+      case EXPIRED -> "The access token expired";
+      case REVOKED, USER_DISABLED -> "The access token was revoked";
+      default -> "The access token is invalid";
     };
   }
 
