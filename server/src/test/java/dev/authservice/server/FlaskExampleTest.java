@@ -135,7 +135,7 @@ class FlaskExampleTest {
 
   private static void assertAnswer(int status, String message, HttpResponse<String> response) {
     assertEquals(status, response.statusCode(), response.body());
-    assertEquals("{\"message\":\"" + message + "\"}", response.body().replace(" ", "").strip());
+    assertEquals("{\"message\":\"" + message + "\"}", response.body().strip());
   }
 
   @Test
@@ -185,11 +185,11 @@ class FlaskExampleTest {
         assertTrue(flags.contains("samesite=strict"), cookie);
         assertTrue(flags.contains("path=/"), cookie);
         assertFalse(loggedIn.body().contains(token), "no token in the body");
-        assertEquals("{\"username\":\"alice\"}", loggedIn.body().replace(" ", "").strip());
+        assertEquals("{\"username\":\"alice\"}", loggedIn.body().strip());
 
         HttpResponse<String> allowed = protectedRoute(app, token);
         assertEquals(200, allowed.statusCode(), allowed.body());
-        assertEquals("{\"username\":\"alice\"}", allowed.body().replace(" ", "").strip());
+        assertEquals("{\"username\":\"alice\"}", allowed.body().strip());
         assertAnswer(401, "Invalid token", protectedRoute(app, tampered(token)));
         assertAnswer(401, "Invalid token", protectedRoute(app, "x".repeat(20_000)));
 
