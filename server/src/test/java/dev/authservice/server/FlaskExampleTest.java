@@ -180,10 +180,10 @@ class FlaskExampleTest {
         tokens.add(token);
         assertEquals(3, token.split("\\.").length, "a JWT in the cookie");
         List<String> flags = attributes(cookie);
-        assertTrue(flags.contains("httponly"), cookie);
-        assertTrue(flags.contains("secure"), cookie);
-        assertTrue(flags.contains("samesite=strict"), cookie);
-        assertTrue(flags.contains("path=/"), cookie);
+        assertTrue(flags.contains("httponly"), flags.toString());
+        assertTrue(flags.contains("secure"), flags.toString());
+        assertTrue(flags.contains("samesite=strict"), flags.toString());
+        assertTrue(flags.contains("path=/"), flags.toString());
         assertFalse(loggedIn.body().contains(token), "no token in the body");
         assertEquals("{\"username\":\"alice\"}", loggedIn.body().strip());
 
