@@ -63,12 +63,27 @@ final class BsonDataTypes {
     public int compare(KeyValue a, KeyValue b) {
       int n = Math.min(a.size(), b.size());
       for (int i = 0; i < n; i++) {
-        int c = ValueComparator.asc().compare(a.get(i), b.get(i));
+        int c = compareValues(a.get(i), b.get(i));
         if (c != 0) {
           return c;
         }
       }
       return Integer.compare(a.size(), b.size());
+    }
+
+    /**
+     * The library's comparison, which first ranks both values' types by walking a list of classes;
+     * a B-tree step compares a dozen keys, so the two types index keys mostly hold, strings and
+     * dates, are compared here directly, exactly as the library compares two of them.
+     */
+    private static int compareValues(Object x, Object y) {
+      if (x instanceof String s && y instanceof String t) {
+        return s.compareTo(t);
+      }
+      if (x instanceof Instant s && y instanceof Instant t) {
+        return s.compareTo(t);
+      }
+      return ValueComparator.asc().compare(x, y);
     }
 
     @Override

@@ -10,6 +10,7 @@ import de.bwaldvogel.mongo.bson.Document;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.h2.mvstore.MVMap;
 
 /**
@@ -18,19 +19,39 @@ import org.h2.mvstore.MVMap;
  */
 final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements OrderedIndex {
   private final MVMap<KeyValue, Object> map;
+  /** The map's name, the key of its multikey flag: {@code MVMap.getName} looks it up in the store's metadata. */
+  private final String mapName;
   private final MultikeyFlags multikey;
+  private final List<String> keyPaths;
+  private final ScalarIndexKeys scalarKeys;
 
   H2OrderedUniqueIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
       MultikeyFlags multikey) {
     super(name, keys, sparse);
     this.map = map;
+    this.mapName = map.getName();
     this.multikey = multikey;
+    this.keyPaths = List.copyOf(super.keys());
+    this.scalarKeys = ScalarIndexKeys.forKeys(keys);
+  }
+
+  /** The library builds this list anew on every call, and calls it several times for every document. */
+  @Override
+  protected List<String> keys() {
+    return keyPaths;
+  }
+
+  /** The library's key values, computed directly when they are top-level scalars (see {@link ScalarIndexKeys}). */
+  @Override
+  public Set<KeyValue> getKeyValues(Document document) {
+    Object[] scalar = scalarKeys == null ? null : scalarKeys.valuesOf(document);
+    return scalar != null ? Set.of(ScalarIndexKeys.keyOf(scalar)) : super.getKeyValues(document);
   }
 
   @Override
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     super.add(document, position, collection);
-    multikey.markIfMultikey(map.getName(), getKeyValues(document).size());
+    multikey.markIfMultikey(mapName, getKeyValues(document).size());
   }
 
   /**
@@ -49,7 +70,7 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
 
   @Override
   public boolean multikey() {
-    return multikey.isMultikey(map.getName());
+    return multikey.isMultikey(mapName);
   }
 
   @Override

@@ -9,6 +9,7 @@ import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.MinKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -26,16 +27,38 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   private static final String ID = "_id";
 
   private final MVMap<KeyValue, Object> map;
+  /** The map's name, the key of its multikey flag: {@code MVMap.getName} looks it up in the store's metadata. */
+  private final String mapName;
   private final MultikeyFlags multikey;
+  private final List<String> keyPaths;
+  private final ScalarIndexKeys scalarKeys;
 
   H2SecondaryIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
       MultikeyFlags multikey) {
     super(name, keys, sparse);
     this.map = map;
+    this.mapName = map.getName();
     this.multikey = multikey;
+    this.keyPaths = List.copyOf(super.keys());
+    this.scalarKeys = ScalarIndexKeys.forKeys(keys);
+  }
+
+  /** The library builds this list anew on every call, and calls it for every document. */
+  @Override
+  protected List<String> keys() {
+    return keyPaths;
   }
 
   private Set<KeyValue> entryKeys(Document document) {
+    Object[] scalar = scalarKeys == null ? null : scalarKeys.valuesOf(document);
+    if (scalar != null) {
+      if (isSparse() && scalarKeys.noneIn(document)) {
+        return Set.of();
+      }
+      Object[] withId = Arrays.copyOf(scalar, scalar.length + 1);
+      withId[scalar.length] = document.get(ID);
+      return Set.of(ScalarIndexKeys.keyOf(withId));
+    }
     if (isSparse() && keys().stream().allMatch(key -> Utils.getSubdocumentValue(document, key) instanceof Missing)) {
       return Set.of();
     }
@@ -81,7 +104,7 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   @Override
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     Set<KeyValue> keys = entryKeys(document);
-    multikey.markIfMultikey(map.getName(), keys.size());
+    multikey.markIfMultikey(mapName, keys.size());
     for (KeyValue key : keys) {
       map.put(key, position);
     }
@@ -143,7 +166,7 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
 
   @Override
   public boolean multikey() {
-    return multikey.isMultikey(map.getName());
+    return multikey.isMultikey(mapName);
   }
 
   @Override

@@ -386,8 +386,8 @@ class IndexedStoreDifferentialTest {
         Tuple.of(4, Arbitraries.integers().between(-1, 3).map(i -> (Object) i)),
         Tuple.of(2, Arbitraries.longs().between(-1, 3).map(l -> (Object) l)),
         Tuple.of(2, Arbitraries.of(-0.5, 0.5, 1.0, 2.0, 2.5).map(d -> (Object) d)),
-        Tuple.of(1, Arbitraries.of(1L << 40, (double) (1L << 40), Long.MAX_VALUE, Integer.MIN_VALUE)
-            .map(x -> (Object) x)));
+        Tuple.of(1, Arbitraries.of(1L << 40, (double) (1L << 40), Long.MAX_VALUE, Integer.MIN_VALUE, -0.0,
+            (1L << 53) + 1).map(x -> (Object) x)));
   }
 
   /** A value of any type MongoDB orders: null, numbers, strings, ObjectIds, booleans, dates. */
