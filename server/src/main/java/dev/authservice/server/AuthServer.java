@@ -67,7 +67,7 @@ public final class AuthServer implements AutoCloseable {
       // the token keys loaded beside the assemblies above; nothing listens before they are there
       long tokenKeysNanos = keys.awaitTokenKeys();
       phases.lap("waiting for the token keys");
-      phases.record("token keys (beside the assemblies)", tokenKeysNanos);
+      phases.record("token keys, beside the assemblies", tokenKeysNanos);
       keys.schedule(background, config);
       transport = phases.time("gRPC transport", () -> Transport.start(config, capabilities.useCases,
           new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), openedAudit.health, observability,

@@ -71,7 +71,7 @@ class TokenKeysAtStartTest {
     try {
       assertTrue(keyLoadAsked.await(60, TimeUnit.SECONDS), "the start asks for the token keys");
       // the start goes as far as it can without the keys: it ends, or waits for them for good
-      Await.until("the start has finished or is waiting", 60,
+      Await.until("the start to finish, or to wait for the token keys (it neither did)", 60,
           () -> !starter.isAlive() || starter.getState() == Thread.State.WAITING && waitingForKeys(starter));
       assertFalse(listening(port), "nothing listens while the token keys are not loaded");
       assertNull(started.get(), "the start has not returned without the token keys");
