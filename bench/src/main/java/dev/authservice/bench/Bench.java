@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "auth-bench", mixinStandardHelpOptions = true,
     description = "Benchmarks of the auth service. Each prints a Markdown table and writes JSON.",
-    subcommands = {SignatureBench.class, LoginTimingBench.class, LoadBench.class, InstancesBench.class, WaitServing.class})
+    subcommands = {SignatureBench.class, LoginTimingBench.class, LoadBench.class, InstancesBench.class, WaitServing.class,
+        AotTraining.class})
 public final class Bench {
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));

@@ -54,7 +54,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST,
+    /** QUERY_AUDIT's query over the events an earlier QUERY_AUDIT run seeded (a restarted server's). */
+    QUERY_AUDIT_STORED }
 
   @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
   @Option(names = "--scenario", required = true, description = "${COMPLETION-CANDIDATES}") Scenario scenario;
@@ -133,6 +135,12 @@ final class LoadBench implements Callable<Integer> {
               .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setPageSize(100).build();
           call = i -> auditor.queryAudit(request);
           note = "page of 100, " + stored + " events stored";
+        }
+        case QUERY_AUDIT_STORED -> {
+          StoredQuery stored = StoredQuery.find(storeUri, database);
+          AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
+          call = i -> auditor.queryAudit(stored.request());
+          note = stored.note();
         }
         case SUMMARIZE -> {
           seed("bench-summary");

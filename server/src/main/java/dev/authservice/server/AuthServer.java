@@ -3,7 +3,6 @@ package dev.authservice.server;
 import dev.authservice.server.paging.PageTokens;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import java.time.Clock;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,40 +37,61 @@ public final class AuthServer implements AutoCloseable {
   }
 
   public static AuthServer start(ServerConfig config, Clock clock) {
-    long started = System.nanoTime();
+    return start(config, clock, KeyAssembly.OWN_THREAD);
+  }
+
+  /** As {@link #start(ServerConfig, Clock)}, with the token keys loaded (or made) on {@code tokenKeyLoading}. */
+  static AuthServer start(ServerConfig config, Clock clock, java.util.concurrent.Executor tokenKeyLoading) {
+    StartupPhases phases = new StartupPhases();
     Transport.prepare(config);
     HttpListeners.prepare(config);
-    MongoStorage storage = StorageBootstrap.open(config.mongoUri(), config.dataDir(), config.database(),
-        config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile());
+    MongoStorage storage = phases.time("store", () -> StorageBootstrap.open(config.mongoUri(), config.dataDir(),
+        config.database(), config.storeTimeout(), "auth-server " + config.instanceId(), config.embeddedStoreUriFile()));
     Background background = new Background();
-    Observability observability = Observability.open(config);
+    Observability observability = phases.time("telemetry", () -> Observability.open(config));
     AuditAssembly audit = null;
     Transport transport = null;
+    KeyAssembly keys = null;
     try {
-      KeyAssembly keys = KeyAssembly.open(storage, config, clock);
-      audit = AuditAssembly.open(storage, config, keys, clock, observability.metrics);
-      CapabilityAssembly capabilities = CapabilityAssembly.build(storage, config, keys, audit, clock,
-          observability.metrics);
+      KeyAssembly openedKeys = phases.time("key check and audit keys", () -> KeyAssembly.open(storage, config, clock,
+          tokenKeyLoading));
+      keys = openedKeys;
+      audit = phases.time("audit trail", () -> AuditAssembly.open(storage, config, openedKeys, clock,
+          observability.metrics));
+      AuditAssembly openedAudit = audit;
+      CapabilityAssembly capabilities = phases.time("capabilities", () -> CapabilityAssembly.build(storage, config,
+          openedKeys, openedAudit, clock, observability.metrics));
       observability.metrics.observe(audit.gauges());
-      keys.schedule(background, config);
       audit.schedule(background, config);
       capabilities.schedule(background, config);
-      transport = Transport.start(config, capabilities.useCases,
-          new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), audit.health, observability, clock);
-      HttpListeners http = HttpListeners.start(config, keys, observability, audit.health);
+      // the token keys loaded beside the assemblies above; nothing listens before they are there
+      long tokenKeysNanos = keys.awaitTokenKeys();
+      phases.lap("waiting for the token keys");
+      phases.record("token keys, beside the assemblies", tokenKeysNanos);
+      keys.schedule(background, config);
+      transport = phases.time("gRPC transport", () -> Transport.start(config, capabilities.useCases,
+          new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), openedAudit.health, observability,
+          clock));
+      HttpListeners http = phases.time("HTTP listeners", () -> HttpListeners.start(config, openedKeys, observability,
+          openedAudit.health));
       log.info("auth server listening on {}:{} ({}; HTTP {}, admin {}) using {} (instance {}, signing {} key {},"
-          + " started in {} ms)", config.bindAddress(), transport.port(),
+          + " started in {} ms, {} ms after the JVM's launch: {})", config.bindAddress(), transport.port(),
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",
           describe(config.http().publicBindAddress(), http.publicPort()),
           describe(config.http().adminBindAddress(), http.adminPort()),
           storage.description(), config.instanceId(), keys.tokenKeys().current().algorithm(),
-          keys.tokenKeys().current().kid(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+          keys.tokenKeys().current().kid(), phases.elapsedMillis(), StartupPhases.sinceProcessStartMillis(),
+          phases.summary());
       return new AuthServer(transport, http, observability, background, audit, storage);
     } catch (RuntimeException e) {
       if (transport != null) {
         transport.close();
       }
       background.close();
+      if (keys != null) {
+        // the store closes below: let the key thread finish with it first (its own failure is not this one)
+        keys.tokenKeysLoaded().exceptionally(failure -> 0L).join();
+      }
       if (audit != null) {
         audit.writer.close();
       }

@@ -9,16 +9,28 @@ import dev.authservice.server.storage.mongo.MongoStorage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The token signing keys and the audit checkpoint keys: checked, loaded (or made), and kept fresh. */
-record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner auditSigner) {
+/**
+ * The token signing keys and the audit checkpoint keys: checked, loaded (or made), and kept fresh.
+ * The token keys load (on a first start: an RSA key is generated, 0.2 to 1 s) on a thread of their
+ * own while the rest of the server is put together; {@link #awaitTokenKeys} comes before anything
+ * can sign, verify or publish with them, so no call is ever answered without its key.
+ */
+record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner auditSigner,
+    CompletableFuture<Long> tokenKeysLoaded) {
   private static final Logger log = LoggerFactory.getLogger(KeyAssembly.class);
   static final Duration RELOAD_INTERVAL = Duration.ofSeconds(5);
   private static final Duration ROTATION_CHECK = Duration.ofMinutes(1);
 
-  static KeyAssembly open(MongoStorage storage, ServerConfig config, Clock clock) {
+  /** Where the token keys load: a thread of their own. */
+  static final Executor OWN_THREAD = task -> Thread.ofPlatform().name("load-token-keys").daemon(true).start(task);
+
+  static KeyAssembly open(MongoStorage storage, ServerConfig config, Clock clock, Executor tokenKeyLoading) {
     KeyEncryption encryption = KeyEncryption.of(config.keys().keyEncryptionKey(), config.keys().insecureDevKeys());
     if (!encryption.hasKek()) {
       log.warn("!!! INSECURE DEV KEYS: signing keys are stored UNENCRYPTED in the store; anyone who can read it"
@@ -31,9 +43,30 @@ record KeyAssembly(SigningKeys tokenKeys, SigningKeys auditKeys, AuditSigner aud
         SigningAlgorithm.EdDSA);
     // before any key is used: every stored key must be one this server can trust
     StartupKeyCheck.run(List.of(tokenKeys, auditKeys), config.keys().encryptPlaintextKeys());
-    tokenKeys.loadOrCreate();
+    CompletableFuture<Long> tokenKeysLoaded = CompletableFuture.supplyAsync(() -> {
+      long started = System.nanoTime();
+      tokenKeys.loadOrCreate();
+      return System.nanoTime() - started;
+    }, tokenKeyLoading);
+    // the audit keys are needed at once: the audit assembly's signer publishes them
     auditKeys.loadOrCreate();
-    return new KeyAssembly(tokenKeys, auditKeys, new AuditSigner(auditKeys));
+    return new KeyAssembly(tokenKeys, auditKeys, new AuditSigner(auditKeys), tokenKeysLoaded);
+  }
+
+  /**
+   * Waits until the token keys are loaded or made; throws what loading them threw.
+   *
+   * @return how long loading them took, in nanoseconds
+   */
+  long awaitTokenKeys() {
+    try {
+      return tokenKeysLoaded.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   /** Rotations and new keys made by other instances reach this one within a reload. */
