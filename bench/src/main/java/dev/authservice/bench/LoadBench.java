@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, LOGIN_ACCOUNTS, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
 
   @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
   @Option(names = "--scenario", required = true, description = "${COMPLETION-CANDIDATES}") Scenario scenario;
@@ -124,6 +124,10 @@ final class LoadBench implements Callable<Integer> {
         case LOGIN -> {
           LoginRequest request = LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build();
           call = i -> auth.login(request);
+        }
+        case LOGIN_ACCOUNTS -> {
+          call = LoginAccounts.logins(channel, login(channel).getAccessToken(), concurrency);
+          note = concurrency + " accounts";
         }
         case QUERY_AUDIT -> {
           String username = "bench-query-" + UUID.randomUUID().toString().substring(0, 6);
