@@ -24,7 +24,7 @@ import java.util.Optional;
  * from the command line or {@code JAVA_TOOL_OPTIONS}) and chose one well above what the server
  * needs; never in the child (a system property marks it); never with {@code AUTH_RELAUNCH=false}
  * or {@code --relaunch=false}, for whoever manages the JVM themselves. This class touches none of
- * the server's classes, so the waiting parent stays a small JVM (about 40 MiB).
+ * the server's classes, so the waiting parent stays a small JVM (about 50 MiB of RSS).
  */
 final class JvmRelaunch {
   /** Set on the child's command line: the child never relaunches. */
