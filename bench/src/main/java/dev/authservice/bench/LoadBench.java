@@ -54,7 +54,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST,
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, LOGIN_ACCOUNTS, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY,
+    CHAIN_COST,
     /** QUERY_AUDIT's query over the events an earlier QUERY_AUDIT run seeded (a restarted server's). */
     QUERY_AUDIT_STORED }
 
@@ -126,6 +127,10 @@ final class LoadBench implements Callable<Integer> {
         case LOGIN -> {
           LoginRequest request = LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build();
           call = i -> auth.login(request);
+        }
+        case LOGIN_ACCOUNTS -> {
+          call = LoginAccounts.logins(channel, login(channel).getAccessToken(), concurrency);
+          note = concurrency + " accounts";
         }
         case QUERY_AUDIT -> {
           String username = "bench-query-" + UUID.randomUUID().toString().substring(0, 6);

@@ -7,14 +7,15 @@ import java.util.Optional;
  * The server started without a heap size (plain {@code java -jar}, no options) runs on the JVM's
  * ergonomics: a heap of up to a quarter of the machine's memory, which it grows into (about 1 GiB of
  * RSS on a 24 GiB machine) although the server holds keys, revocations and caches, not data. One
- * warning at start says exactly what to pass instead. Options from JAVA_TOOL_OPTIONS and
+ * warning at start says exactly what to pass instead, when {@link JvmRelaunch} did not run the server in a
+ * JVM with those options (AUTH_RELAUNCH=false, or a heap the JVM chose that is small enough). Options from JAVA_TOOL_OPTIONS and
  * JDK_JAVA_OPTIONS count: the JVM lists them among its input arguments.
  */
 final class DefaultHeapWarning {
   /** What bin/auth-server passes outside a container; docs/deployment.md has the measurements. */
-  static final String HOST_OPTIONS = "-Xms32m -Xmx160m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+  static final String HOST_OPTIONS = JvmOptions.HOST_HEAP + " " + JvmOptions.COMMON;
   /** What it passes in a container with a memory limit. */
-  static final String CONTAINER_OPTIONS = "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+  static final String CONTAINER_OPTIONS = "-XX:MaxRAMPercentage=50 " + JvmOptions.COMMON;
 
   private static final List<String> HEAP_SIZING = List.of(
       "-Xmx", "-XX:MaxHeapSize=", "-XX:MaxRAMPercentage=", "-XX:MaxRAMFraction=", "-XX:MaxRAM=");

@@ -7,6 +7,16 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // plain java -jar with the JVM's own heap: the server runs in a child JVM with the launcher's
+    // options, and this one only waits for it (it loads none of the server's classes)
+    java.util.Optional<Integer> relaunched = JvmRelaunch.runIfWanted(args);
+    if (relaunched.isPresent()) {
+      System.exit(relaunched.get());
+    }
+    System.exit(serve(args));
+  }
+
+  private static int serve(String[] args) {
     CommandLine cli = new CommandLine(new ServeCommand());
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       // configuration and startup failures: one clear line, the cause in the log
@@ -14,6 +24,6 @@ public final class Main {
       commandLine.getErr().println("auth-server: " + e.getMessage());
       return 1;
     });
-    System.exit(cli.execute(args));
+    return cli.execute(args);
   }
 }

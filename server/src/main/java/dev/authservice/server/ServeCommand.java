@@ -183,6 +183,14 @@ final class ServeCommand implements Callable<Integer> {
           + " or set AUTH_KEY_ENCRYPTION_KEY itself in the environment.")
   String keyEncryptionKeyFile;
 
+  // read by Main (JvmRelaunch) before any option is parsed; declared so that the flag is accepted and listed
+  @Option(names = JvmRelaunch.OPT_OUT_FLAG, defaultValue = "${env:AUTH_RELAUNCH:-true}", arity = "0..1",
+      description = "Started without a heap option (plain java -jar) on a machine where the JVM would take a heap far"
+          + " above what the server needs: run the server in a child JVM with the launcher's options (bounded heap,"
+          + " serial collector); false: run in this JVM as started, for whoever sizes the JVM themselves"
+          + " (AUTH_RELAUNCH). Default: ${DEFAULT-VALUE}")
+  boolean relaunch;
+
   @Option(names = "--insecure-dev-keys", defaultValue = "${env:AUTH_INSECURE_DEV_KEYS:-false}", arity = "0..1",
       description = "Allow signing keys stored unencrypted, for development only (AUTH_INSECURE_DEV_KEYS).")
   boolean insecureDevKeys;

@@ -3,6 +3,7 @@ package dev.authservice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -76,12 +77,55 @@ class LauncherTest {
   }
 
   @Test
-  void plainJavaWithoutHeapOptionsWarnsOnceWithWhatToPass() throws Exception {
+  void plainJavaWithoutHeapOptionsRunsTheServerInAChildJvmWithTheLaunchersHeap() throws Exception {
+    assumeTrue(jvmDefaultHeapIsLarge(), "this machine's default heap is small: the JVM's own choice is kept");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dir.resolve("relaunch.log");
+    Process parent = start(List.of(java, "-Drelaunch.test=kept", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "--instance-id", "relaunched"), Map.of(), log);
+    ProcessHandle child = null;
+    try {
+      List<ProcessHandle> children = parent.toHandle().children().toList();
+      assertEquals(1, children.size(), "one child JVM: " + children);
+      child = children.get(0);
+      List<String> arguments = commandLine(child.pid());
+      assertTrue(arguments.get(0).equals(java), "the same java: " + arguments);
+      assertTrue(arguments.contains("-Xmx160m") && arguments.contains("-XX:+UseSerialGC")
+          && arguments.contains("-XX:+ExitOnOutOfMemoryError"), "the launcher's options: " + arguments);
+      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.indexOf("-Drelaunch.test=kept")
+          > arguments.indexOf("-Xmx160m"), "the options given come after the launcher's, so they still win: " + arguments);
+      assertTrue(arguments.subList(arguments.size() - 3, arguments.size())
+          .equals(List.of(Main.class.getName(), "--instance-id", "relaunched")), "the same arguments: " + arguments);
+      assertTrue(environment(child.pid()).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas in the child");
+      assertFalse(commandLine(parent.pid()).stream().anyMatch(a -> a.startsWith("-Xmx")), "the parent as started");
+      // the JVM that answered is the child, and it sized its heap: no warning
+      assertFalse(Files.readString(log).contains(WARNING), Files.readString(log));
+      assertTrue(child.children().findAny().isEmpty(), "the child does not relaunch again");
+      // the parent is small: it loaded none of the server's classes
+      long parentRssKib = rssKib(parent.pid());
+      assertTrue(parentRssKib < 100 * 1024, "the waiting parent's RSS: " + parentRssKib + " KiB");
+
+      parent.destroy();  // SIGTERM, as a service manager or docker stop sends it
+      assertTrue(parent.waitFor(30, TimeUnit.SECONDS), "the parent exits on SIGTERM");
+      assertTrue(child.onExit().get(30, TimeUnit.SECONDS) != null && !child.isAlive(), "the server JVM stopped too");
+      assertTrue(Files.readString(log).contains("auth server shutting down"), "the server shut down in order");
+      assertEquals(143, parent.exitValue(), "the server's exit status (SIGTERM) is the parent's");
+    } finally {
+      if (child != null) {
+        child.destroyForcibly();
+      }
+      stop(parent);
+    }
+  }
+
+  @Test
+  void plainJavaWithRelaunchOffRunsInItsOwnJvmAndWarnsOnceWithWhatToPass() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = dir.resolve("plain.log");
     Process server = start(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()),
-        Map.of(), log);
+        Map.of("AUTH_RELAUNCH", "false"), log);
     try {
+      assertTrue(server.toHandle().children().findAny().isEmpty(), "no child JVM with AUTH_RELAUNCH=false");
       List<String> warnings = Files.readAllLines(log).stream().filter(line -> line.contains(WARNING)).toList();
       assertEquals(1, warnings.size(), "one warning: " + Files.readString(log));
       assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains(DefaultHeapWarning.HOST_OPTIONS)
@@ -90,6 +134,62 @@ class LauncherTest {
     } finally {
       stop(server);
     }
+  }
+
+  @Test
+  void relaunchOnlyForAHeapTheJvmChoseFarAboveWhatTheServerNeeds() {
+    JvmRelaunch.Heap large = new JvmRelaunch.Heap(6L << 30, true);
+    String[] none = {};
+    assertTrue(JvmRelaunch.wanted(large, Map.of(), false, none));
+    assertFalse(JvmRelaunch.wanted(new JvmRelaunch.Heap(6L << 30, false), Map.of(), false, none), "an -Xmx given");
+    assertFalse(JvmRelaunch.wanted(new JvmRelaunch.Heap(256L << 20, true), Map.of(), false, none), "a small heap");
+    assertFalse(JvmRelaunch.wanted(large, Map.of(), true, none), "the child itself");
+    assertFalse(JvmRelaunch.wanted(large, Map.of("AUTH_RELAUNCH", "false"), false, none));
+    assertFalse(JvmRelaunch.wanted(large, Map.of(), false, new String[] {"--relaunch=false"}));
+    assertFalse(JvmRelaunch.wanted(large, Map.of(), false, new String[] {"--port", "1", "--relaunch", "FALSE"}));
+    assertTrue(JvmRelaunch.wanted(large, Map.of("AUTH_RELAUNCH", "false"), false, new String[] {"--relaunch"}),
+        "the flag wins over the variable");
+  }
+
+  @Test
+  void aJarRunWithDashJarIsRelaunchedWithDashJar() {
+    List<String> command = JvmRelaunch.childCommand("/j/bin/java", List.of("-Xmx160m"), List.of("-Dx=1"),
+        "/app/auth-server.jar", "/app/auth-server.jar --port 1", "m.Main", new String[] {"--port", "1"});
+    assertEquals(List.of("/j/bin/java", "-Xmx160m", "-Dx=1", "-D" + JvmRelaunch.MARKER + "=true", "-jar",
+        "/app/auth-server.jar", "--port", "1"), command);
+  }
+
+  @Test
+  void theRelaunchUsesTheLaunchersOptions() throws IOException {
+    String launcher = Files.readString(LAUNCHER);
+    assertTrue(launcher.contains("options=\"" + JvmOptions.HOST_HEAP + "\""));
+    assertTrue(launcher.contains("options=\"" + JvmOptions.CONTAINER_HEAP + "\""));
+    assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""));
+    assertTrue(launcher.contains("options=\"$options " + JvmOptions.TRIM_NATIVE_HEAP + "\""));
+    assertTrue(JvmRelaunch.launcherOptions(false, Runtime.Version.parse("21.0.1"))
+        .containsAll(List.of("-Xms32m", "-Xmx160m", "-XX:+UseSerialGC", JvmOptions.TRIM_NATIVE_HEAP)));
+    assertFalse(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("21")).contains(JvmOptions.TRIM_NATIVE_HEAP));
+    assertTrue(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("25")).contains("-XX:MaxRAMPercentage=50"));
+  }
+
+  /** Whether a JVM started here without options would choose a heap above the relaunch threshold. */
+  private static boolean jvmDefaultHeapIsLarge() throws Exception {
+    long machineKib = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0L);
+    return machineKib * 1024 / 4 > JvmRelaunch.LARGEST_DEFAULT_HEAP_KEPT * 2 && !JvmRelaunch.inContainer();
+  }
+
+  private static List<String> commandLine(long pid) throws IOException {
+    return Arrays.asList(Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.UTF_8).split("\0"));
+  }
+
+  private static String environment(long pid) throws IOException {
+    return "\0" + Files.readString(Path.of("/proc/" + pid + "/environ"), StandardCharsets.UTF_8) + "\0";
+  }
+
+  private static long rssKib(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElseThrow();
   }
 
   @Test

@@ -30,6 +30,16 @@ public final class AuditLog {
     return new Entry(type, caller);
   }
 
+  /**
+   * Writes the success events of one call together: they join the same group commit in this order
+   * and the call waits once, until all are durable, instead of once per event.
+   */
+  public java.util.List<AuditEvent> successes(Entry... entries) {
+    java.util.List<AuditEvent> events = java.util.Arrays.stream(entries).map(Entry::successUnwritten).toList();
+    sink.writeAll(events);
+    return events;
+  }
+
   /** One event under construction; {@link #success()} or {@link #failure(String)} writes it. */
   public final class Entry {
     private final AuditEventType type;

@@ -106,10 +106,12 @@ public final class LoginService {
     User user = checked.user().orElseThrow();
     Sessions.Issued refresh = sessions.start(user.subject(), audience);
     IssuedToken access = issuer.issue(user, audience, refresh.record().sessionId());
-    audit.event(AuditEventType.LOGIN, caller).username(user.username()).subject(user.subject())
-        .tokenId(access.tokenId()).success();
-    audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.username()).subject(user.subject())
-        .tokenId(access.tokenId()).success();
+    // both durable before the answer, in one group commit: one wait instead of two
+    audit.successes(
+        audit.event(AuditEventType.LOGIN, caller).username(user.username()).subject(user.subject())
+            .tokenId(access.tokenId()),
+        audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.username()).subject(user.subject())
+            .tokenId(access.tokenId()));
     metrics.login(true, "");
     return new Tokens(access, refresh);
   }
@@ -146,10 +148,11 @@ public final class LoginService {
           throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
         }
         IssuedToken access = issuer.issue(user.get(), used.audience(), used.sessionId());
-        audit.event(AuditEventType.TOKEN_REFRESH, caller).username(user.get().username())
-            .subject(used.subject()).tokenId(access.tokenId()).success();
-        audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.get().username())
-            .subject(used.subject()).tokenId(access.tokenId()).success();
+        audit.successes(
+            audit.event(AuditEventType.TOKEN_REFRESH, caller).username(user.get().username())
+                .subject(used.subject()).tokenId(access.tokenId()),
+            audit.event(AuditEventType.TOKEN_ISSUE, caller).username(user.get().username())
+                .subject(used.subject()).tokenId(access.tokenId()));
         return new Tokens(access, rotated.next());
       }
     }
