@@ -3,17 +3,20 @@ package dev.authservice.embedded;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.h2.mvstore.MVMap;
@@ -43,16 +46,48 @@ final class IndexedH2Collection extends H2Collection {
   }
 
   /**
-   * The documents matching {@code query} as a lazy stream through an index, or empty when no
-   * index narrows it: the start of an aggregation. Reading MVStore maps needs no lock; a
-   * document removed while the stream runs is skipped.
+   * Every query's last step. A client that reads in batches (a find with a batch size) and needs
+   * no sort done here gets its documents batch by batch ({@link StreamingCursor}) instead of all
+   * of them collected first, so a large result never has to fit in the heap at once. A sort
+   * done here still collects (and a limit bounds it); so do the library's own callers (count,
+   * update, delete), which ask for no batch size and read the whole answer at once.
    */
-  Optional<Stream<Document>> matchingThroughIndex(Document query) {
+  @Override
+  protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documentStream, int numberToSkip,
+      int limit, int batchSize, Comparator<Document> documentComparator, Document fieldSelector) {
+    if (batchSize <= 0 || documentComparator != null) {
+      return super.matchDocumentsFromStream(query, documentStream, numberToSkip, limit, batchSize, documentComparator,
+          fieldSelector);
+    }
+    // a matcher of its own: the cursor runs later, on whichever thread asks for the next batch
+    DefaultQueryMatcher matcher = new DefaultQueryMatcher();
+    Stream<Document> results = documentStream.filter(document -> matcher.matches(document, query));
+    if (numberToSkip > 0) {
+      results = results.skip(numberToSkip);
+    }
+    if (limit > 0) {
+      results = results.limit(limit);
+    }
+    UnaryOperator<List<Document>> projection = fieldSelector == null || fieldSelector.keySet().isEmpty()
+        ? UnaryOperator.identity()
+        // the library's projection, a batch at a time (its class is not visible from here)
+        : batch -> super.matchDocumentsFromStream(new Document(), batch.stream(), 0, 0, 0, null, fieldSelector)
+            .collectDocuments();
+    return StreamingCursor.answer(results, batchSize, projection, cursorRegistry);
+  }
+
+  /**
+   * What an index finds for {@code query}, as a lazy stream, or empty when no index narrows it:
+   * the start of an aggregation, whose own leading {@code $match} (the same matcher) then keeps
+   * only the documents that match, so the query is evaluated once per document, not twice.
+   * Reading MVStore maps needs no lock; a document removed while the stream runs is skipped.
+   */
+  Optional<Stream<Document>> candidatesThroughIndex(Document query) {
     if (pointLookup(query)) {
       return Optional.empty();
     }
     return IndexPlan.best(orderedIndexes(), query, null).map(plan -> stream(plan.positions())
-        .map(this::getDocument).filter(Objects::nonNull).filter(document -> documentMatchesQuery(document, query)));
+        .map(this::getDocument).filter(Objects::nonNull));
   }
 
   /** Counting document sizes on every write costs a metadata write each time; nothing here reads it. */

@@ -9,13 +9,16 @@ import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVMap;
@@ -95,7 +98,8 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   /**
    * The library feeds every aggregation the whole collection. When the pipeline opens with
    * {@code $match} and writes nothing, this feeds it only what an index finds for that match;
-   * the stages, the match included, then run unchanged. Null means: leave it to the library.
+   * the stages, the match included, then run unchanged (each {@code $group} as a {@link HashedGroupStage}).
+   * Null means: leave it to the library.
    */
   private Document aggregateFromIndex(Document query, DatabaseResolver databaseResolver, Oplog oplog) {
     if (!(query.get("aggregate") instanceof String collectionName) || query.containsKey("explain")
@@ -110,16 +114,56 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
     if (!(resolveCollection(collectionName, false) instanceof IndexedH2Collection collection)) {
       return null;
     }
-    Optional<Stream<Document>> matching = collection.matchingThroughIndex(match);
+    Optional<Stream<Document>> matching = collection.candidatesThroughIndex(match);
     if (matching.isEmpty()) {
       return null;
     }
     Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, this, collection, oplog);
     aggregation.validate(query);
-    List<Document> result = aggregation.runStages(matching.get());
-    Document cursor = new Document("id", 0L).append("ns", getFullCollectionNamespace(collectionName))
-        .append("firstBatch", result);
+    Stream<Document> results = runStages(pipeline, matching.get(), databaseResolver, collection, oplog);
+    // batch by batch, as MongoDB answers: stages that hold nothing ($match, $project...) then
+    // never hold the whole result, and no reply outgrows what a message may carry
+    QueryResult answer = StreamingCursor.answer(results, firstBatchSize(query), UnaryOperator.identity(),
+        cursorRegistry);
+    Document cursor = new Document("id", answer.getCursorId()).append("ns", getFullCollectionNamespace(collectionName))
+        .append("firstBatch", answer.collectDocuments());
     return new Document("cursor", cursor).append("ok", 1.0);
+  }
+
+  /**
+   * The pipeline's stages over {@code input}: the library's, except that each {@code $group}
+   * runs as a {@link HashedGroupStage} (the same answer, without comparing whole keys per document).
+   */
+  private Stream<Document> runStages(List<Document> pipeline, Stream<Document> input, DatabaseResolver databaseResolver,
+      IndexedH2Collection collection, Oplog oplog) {
+    Stream<Document> stream = input;
+    List<Document> run = new ArrayList<>();
+    for (Document stage : pipeline) {
+      if (stage.size() == 1 && stage.get("$group") instanceof Document group) {
+        stream = libraryStages(run, stream, databaseResolver, collection, oplog);
+        run.clear();
+        stream = new HashedGroupStage(group).apply(stream);
+      } else {
+        run.add(stage);
+      }
+    }
+    return libraryStages(run, stream, databaseResolver, collection, oplog);
+  }
+
+  private Stream<Document> libraryStages(List<Document> stages, Stream<Document> input,
+      DatabaseResolver databaseResolver, IndexedH2Collection collection, Oplog oplog) {
+    return stages.isEmpty() ? input
+        : Aggregation.fromPipeline(List.copyOf(stages), databaseResolver, this, collection, oplog)
+            .runStagesAsStream(input);
+  }
+
+  /** The aggregation's {@code cursor.batchSize}, or MongoDB's default first batch. */
+  private static int firstBatchSize(Document query) {
+    if (query.get("cursor") instanceof Document cursor && cursor.get("batchSize") instanceof Number size
+        && size.intValue() > 0) {
+      return size.intValue();
+    }
+    return StreamingCursor.DEFAULT_FIRST_BATCH;
   }
 
   @Override

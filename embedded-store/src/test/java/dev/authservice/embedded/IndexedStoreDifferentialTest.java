@@ -179,8 +179,8 @@ class IndexedStoreDifferentialTest {
   // ---- what is asked
 
   record Query(Bson filter, List<Tuple.Tuple2<String, Boolean>> sort, int skip, int limit, Bson projection,
-      Kind kind) {
-    enum Kind { FIND, COUNT, AGGREGATE_PAGE, AGGREGATE_GROUP }
+      Kind kind, int batchSize) {
+    enum Kind { FIND, COUNT, AGGREGATE_PAGE, AGGREGATE_GROUP, AGGREGATE_SUMMARY }
 
     Object ask(MongoCollection<Document> c) {
       Bson order = sort.isEmpty() ? null
@@ -195,6 +195,10 @@ class IndexedStoreDifferentialTest {
           if (projection != null) {
             find = find.projection(projection);
           }
+          if (batchSize > 0) {
+            // small batches: the answer comes through getMore from a cursor that reads as it goes
+            find = find.batchSize(batchSize);
+          }
           List<Document> found = find.into(new ArrayList<>());
           yield order == null ? asSet(found) : found;
         }
@@ -207,7 +211,8 @@ class IndexedStoreDifferentialTest {
               stages.add(Aggregates.limit(limit));
             }
           }
-          List<Document> found = c.aggregate(stages).into(new ArrayList<>());
+          var aggregate = c.aggregate(stages);
+          List<Document> found = (batchSize > 0 ? aggregate.batchSize(batchSize) : aggregate).into(new ArrayList<>());
           yield order == null ? asSet(found) : found;
         }
         // a group's key and maximum are the value of whichever document came first among equal ones
@@ -215,7 +220,28 @@ class IndexedStoreDifferentialTest {
         case AGGREGATE_GROUP -> numbersAsNumbers(c.aggregate(List.of(Aggregates.match(filter),
             Aggregates.group("$type", Accumulators.sum("n", 1), Accumulators.max("last", "$time")),
             Aggregates.sort(Sorts.ascending("_id")))).into(new ArrayList<>()));
+        // the server's summary: hourly buckets (UTC arithmetic on the time) by two fields, events
+        // counted by their count (1 when missing); keys of every kind, some hashed, some not, and
+        // the groups in the order the library gives them
+        case AGGREGATE_SUMMARY -> {
+          Document id = new Document("b", new Document("$subtract", List.of("$time", new Document("$mod",
+              List.of(new Document("$subtract", List.of("$time", new java.util.Date(0))), 3_600_000L)))))
+              .append("k0", "$type").append("k1", "$username");
+          // and by outcome and count: numbers of different types (2, 2L, 2.0) that must fall in one group
+          Document byCount = new Document("k0", "$outcome").append("k1", "$count");
+          yield List.of(group(c, id, batchSize), group(c, byCount, batchSize));
+        }
       };
+    }
+
+    private Object group(MongoCollection<Document> c, Document id, int batchSize) {
+      try {
+        var aggregate = c.aggregate(List.of(Aggregates.match(filter), new Document("$group", new Document("_id", id)
+            .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L)))))));
+        return numbersAsNumbers((batchSize > 0 ? aggregate.batchSize(batchSize) : aggregate).into(new ArrayList<>()));
+      } catch (com.mongodb.MongoCommandException e) {
+        return "error " + e.getErrorCode();
+      }
     }
 
     private static Object numbersAsNumbers(Object value) {
@@ -504,8 +530,11 @@ class IndexedStoreDifferentialTest {
         Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)), Tuple.of(3, Arbitraries.integers().between(1, 20))),
         projection(), Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(Query.Kind.FIND)),
             Tuple.of(1, Arbitraries.just(Query.Kind.COUNT)), Tuple.of(2, Arbitraries.just(Query.Kind.AGGREGATE_PAGE)),
-            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_GROUP))))
-        .as((fs, skip, limit, projection, kind) -> new Query(fs.get1(), fs.get2(), skip, limit, projection, kind));
+            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_GROUP)),
+            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_SUMMARY))),
+        Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)), Tuple.of(2, Arbitraries.integers().between(1, 3))))
+        .as((fs, skip, limit, projection, kind, batchSize) -> new Query(fs.get1(), fs.get2(), skip, limit, projection,
+            kind, batchSize));
   }
 
   /** The keys of the indexes {@link #createIndexes} makes, as the fields a walk along each follows. */
