@@ -8,12 +8,14 @@ import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.h2.mvstore.MVMap;
@@ -24,6 +26,9 @@ import org.h2.mvstore.MVMap;
  * scans, as the library does.
  */
 final class IndexedH2Collection extends H2Collection {
+  /** Documents queries have read and handed to the matcher, for tests and diagnostics: how much a query scanned. */
+  private final LongAdder examined = new LongAdder();
+
   IndexedH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
       MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
     super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
@@ -52,7 +57,21 @@ final class IndexedH2Collection extends H2Collection {
       return Optional.empty();
     }
     return IndexPlan.best(orderedIndexes(), query, null).map(plan -> stream(plan.positions())
-        .map(this::getDocument).filter(Objects::nonNull).filter(document -> documentMatchesQuery(document, query)));
+        .map(this::getDocument).filter(Objects::nonNull).peek(document -> examined.increment())
+        .filter(document -> documentMatchesQuery(document, query)));
+  }
+
+  /** Every find, count, update and delete, through an index or a scan, hands its candidates to the matcher here. */
+  @Override
+  protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documentStream, int numberToSkip,
+      int limit, int batchSize, Comparator<Document> documentComparator, Document fieldSelector) {
+    return super.matchDocumentsFromStream(query, documentStream.peek(document -> examined.increment()), numberToSkip,
+        limit, batchSize, documentComparator, fieldSelector);
+  }
+
+  /** How many documents queries on this collection have examined since it was opened. */
+  long documentsExamined() {
+    return examined.sum();
   }
 
   /** Counting document sizes on every write costs a metadata write each time; nothing here reads it. */
