@@ -54,7 +54,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY, CHAIN_COST }
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, HASH, QUERY_AUDIT, QUERY_SHAPES, SUMMARIZE, STREAM, VERIFY,
+    CHAIN_COST }
 
   @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
   @Option(names = "--scenario", required = true, description = "${COMPLETION-CANDIDATES}") Scenario scenario;
@@ -133,6 +134,11 @@ final class LoadBench implements Callable<Integer> {
               .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setPageSize(100).build();
           call = i -> auditor.queryAudit(request);
           note = "page of 100, " + stored + " events stored";
+        }
+        case QUERY_SHAPES -> {
+          // one row per filter shape; half the duration each, so that twenty shapes take minutes, not ten
+          return new QueryShapesBench(withBearer(auth, login(channel).getAccessToken()), storeUri, database, seedEvents,
+              concurrency, warmup, duration.dividedBy(2), markdown).run();
         }
         case SUMMARIZE -> {
           seed("bench-summary");
