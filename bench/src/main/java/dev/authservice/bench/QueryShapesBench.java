@@ -109,7 +109,7 @@ final class QueryShapesBench {
     shapes.put("window", page().setStartTime(from).setEndTime(until));
     shapes.put("client address", page().setClientIp("10.0.0.17"));
     shapes.put("token", page().setTokenId("tok-17"));
-    shapes.put("trace", page().setTraceId("trace-17"));
+    shapes.put("trace", page().setTraceId(traceId(17)));
     shapes.put("username + window", page().setUsername("user-17").setStartTime(from).setEndTime(until));
     shapes.put("address + window", page().setClientIp("10.0.0.17").setStartTime(from).setEndTime(until));
     shapes.put("token + window", page().setTokenId("tok-17").setStartTime(from).setEndTime(until));
@@ -160,7 +160,7 @@ final class QueryShapesBench {
             .append("username", "user-" + (i % 5_000))
             .append("client_ip", "10.0." + (i % 50_000) / 250 + "." + (i % 250))
             .append("token_id", "tok-" + (i % 10_000))
-            .append("trace_id", "trace-" + (i % 20_000))
+            .append("trace_id", traceId(i % 20_000))
             .append("rpc_method", "auth.v1.AuthService/Validate").append("instance", "bench").append("count", 1L));
         if (batch.size() == 5000) {
           events.insertMany(batch);
@@ -172,6 +172,11 @@ final class QueryShapesBench {
       }
       return events.estimatedDocumentCount();
     }
+  }
+
+  /** A W3C trace id (32 lowercase hex digits, not all zeros), as QueryAudit requires. */
+  private static String traceId(long n) {
+    return String.format("%032x", n + 1);
   }
 
   private static String eventId(long time) {
