@@ -54,8 +54,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", description = "Throughput and latency of one RPC under a fixed number of calls in flight.")
 final class LoadBench implements Callable<Integer> {
-  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, LOGIN_ACCOUNTS, HASH, QUERY_AUDIT, SUMMARIZE, STREAM, VERIFY,
-    CHAIN_COST,
+  enum Scenario { HEALTH, VALIDATE, VALIDATE_DISTINCT, CHECK, LOGIN, LOGIN_ACCOUNTS, HASH, QUERY_AUDIT, QUERY_SHAPES, SUMMARIZE,
+    STREAM, VERIFY, CHAIN_COST,
     /** QUERY_AUDIT's query over the events an earlier QUERY_AUDIT run seeded (a restarted server's). */
     QUERY_AUDIT_STORED }
 
@@ -146,6 +146,11 @@ final class LoadBench implements Callable<Integer> {
           AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
           call = i -> auditor.queryAudit(stored.request());
           note = stored.note();
+        }
+        case QUERY_SHAPES -> {
+          // one row per filter shape; half the duration each, so that twenty shapes take minutes, not ten
+          return new QueryShapesBench(withBearer(auth, login(channel).getAccessToken()), storeUri, database, seedEvents,
+              concurrency, warmup, duration.dividedBy(2), markdown).run();
         }
         case SUMMARIZE -> {
           seed("bench-summary");

@@ -48,10 +48,12 @@ public final class EmbeddedStore implements AutoCloseable {
   private final InetSocketAddress address;
   private final Path file;
   private final MongoCredential credential;
+  private final IndexedH2Backend backend;
   private boolean closed;
 
   private EmbeddedStore(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
-      MongoCredential credential) {
+      MongoCredential credential, IndexedH2Backend backend) {
+    this.backend = backend;
     this.mvStore = mvStore;
     this.server = server;
     this.address = address;
@@ -81,9 +83,10 @@ public final class EmbeddedStore implements AutoCloseable {
     // created for its owner only before the MVStore opens it (an empty file is a new store to it)
     PrivateFiles.secureFile(file);
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    MongoServer server = new MongoServer(AuthenticatingBackend.guarding(new IndexedH2Backend(mvStore), credential));
+    IndexedH2Backend backend = new IndexedH2Backend(mvStore);
+    MongoServer server = new MongoServer(AuthenticatingBackend.guarding(backend, credential));
     server.bind(HOST, port);
-    EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.getLocalAddress(), file, credential);
+    EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.getLocalAddress(), file, credential, backend);
     log.info("embedded store listening on {}:{} (SCRAM-SHA-256; the credential is made at each start and held in"
         + " memory only)", HOST, embedded.port());
     if (fresh) {
@@ -111,6 +114,15 @@ public final class EmbeddedStore implements AutoCloseable {
 
   private static String connectionString(InetSocketAddress address) {
     return "mongodb://" + HOST + ":" + address.getPort() + "/?directConnection=true";
+  }
+
+  /**
+   * How many documents queries on one collection have read and matched since this start:
+   * an index walk that stops at its limit reads about the limit, a scan reads the collection.
+   * For tests and diagnostics; asking about a database opens it.
+   */
+  public long documentsExamined(String database, String collection) {
+    return backend.documentsExamined(database, collection);
   }
 
   public int port() {

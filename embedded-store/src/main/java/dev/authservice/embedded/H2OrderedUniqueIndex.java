@@ -69,6 +69,11 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
   }
 
   @Override
+  public boolean sparse() {
+    return isSparse();
+  }
+
+  @Override
   public boolean multikey() {
     return multikey.isMultikey(mapName);
   }

@@ -165,6 +165,11 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   }
 
   @Override
+  public boolean sparse() {
+    return isSparse();
+  }
+
+  @Override
   public boolean multikey() {
     return multikey.isMultikey(mapName);
   }

@@ -26,11 +26,15 @@ import java.util.regex.Pattern;
  * How one query walks one {@link OrderedIndex}: the leading index keys the query pins to values
  * (equality or a short {@code $in}), then at most one key bounded by a range, as key ranges to
  * scan; and whether the walk already yields the requested sort order, so the collection can
- * stop at the limit instead of sorting every candidate. The walk yields a superset of the
- * matches: the collection still applies the whole query to every document.
+ * stop at the limit instead of sorting every candidate. Several pinned values make one walk per
+ * combination, merged in sort order when the keys after them are the sort (MongoDB's
+ * SORT_MERGE). A query no index narrows, sorted the way an index is, walks that whole index in
+ * order (MongoDB's full index scan for a sort). The walk yields a superset of the matches: the
+ * collection still applies the whole query to every document.
  */
 final class IndexPlan {
-  private static final int MAX_RANGES = 64;
+  /** Walks one plan may merge: MongoDB explodes at most 200 point combinations for a sort (internalQueryMaxScansToExplode). */
+  private static final int MAX_RANGES = 200;
   private static final Object NOT_PLANNABLE = new Object();
 
   private final OrderedIndex index;
@@ -101,7 +105,11 @@ final class IndexPlan {
       // arrays, bounds on one key cannot be intersected, so the walk keeps one of them
       range = range.lowerBoundOnly();
     }
-    if (i == 0 && range == null) {
+    // nothing narrows the walk: worth it only to follow the sort and stop at the limit. Not on a
+    // sparse index, which lacks documents; not over arrays, where a document sorts by one of its
+    // elements; and against the whole sort, since a field pinned elsewhere may still hold arrays
+    boolean unbounded = i == 0 && range == null;
+    if (unbounded && (sort.isEmpty() || multikey || index.sparse())) {
       return null;
     }
     List<List<Object>> prefixes = cartesian(pinned);
@@ -117,7 +125,7 @@ final class IndexPlan {
     List<Map.Entry<String, Boolean>> remaining = new ArrayList<>();
     for (Map.Entry<String, Boolean> field : sort) {
       List<Object> values = pinnedValues(conditions.get(field.getKey()));
-      if (values == null || values.size() != 1) {
+      if (unbounded || values == null || values.size() != 1) {
         remaining.add(field);
       }
     }
@@ -138,6 +146,9 @@ final class IndexPlan {
       ordered = false;
     }
     if (!ordered) {
+      if (unbounded) {
+        return null;
+      }
       reverse = false;
     }
     int score = 4 * i + (range != null ? 2 : 0) + (ordered ? 1 : 0);

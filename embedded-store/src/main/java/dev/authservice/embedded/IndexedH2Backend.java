@@ -10,6 +10,15 @@ final class IndexedH2Backend extends H2Backend {
     super(mvStore);
   }
 
+  /**
+   * How many documents queries on one collection have examined since the store started (0 for
+   * a collection not opened yet): what tells an index walk that stopped at its limit from a scan.
+   */
+  long documentsExamined(String databaseName, String collectionName) {
+    return resolveDatabase(databaseName).resolveCollection(collectionName, false) instanceof IndexedH2Collection c
+        ? c.documentsExamined() : 0;
+  }
+
   @Override
   protected MongoDatabase openOrCreateDatabase(String databaseName) {
     // runs from the superclass constructor too, so it may use only what the superclass holds

@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -27,6 +28,9 @@ import org.h2.mvstore.MVMap;
  * scans, as the library does.
  */
 final class IndexedH2Collection extends H2Collection {
+  /** Documents queries have read and handed to the matcher, for tests and diagnostics: how much a query scanned. */
+  private final LongAdder examined = new LongAdder();
+
   IndexedH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
       MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
     super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
@@ -55,6 +59,8 @@ final class IndexedH2Collection extends H2Collection {
   @Override
   protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documentStream, int numberToSkip,
       int limit, int batchSize, Comparator<Document> documentComparator, Document fieldSelector) {
+    // every find, count, update and delete, through an index or a scan, hands its candidates to the matcher here
+    documentStream = documentStream.peek(document -> examined.increment());
     if (batchSize <= 0 || documentComparator != null) {
       return super.matchDocumentsFromStream(query, documentStream, numberToSkip, limit, batchSize, documentComparator,
           fieldSelector);
@@ -87,7 +93,12 @@ final class IndexedH2Collection extends H2Collection {
       return Optional.empty();
     }
     return IndexPlan.best(orderedIndexes(), query, null).map(plan -> stream(plan.positions())
-        .map(this::getDocument).filter(Objects::nonNull));
+        .map(this::getDocument).filter(Objects::nonNull).peek(document -> examined.increment()));
+  }
+
+  /** How many documents queries on this collection have examined since it was opened. */
+  long documentsExamined() {
+    return examined.sum();
   }
 
   /** Counting document sizes on every write costs a metadata write each time; nothing here reads it. */

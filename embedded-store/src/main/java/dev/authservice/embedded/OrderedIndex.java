@@ -15,6 +15,9 @@ interface OrderedIndex {
   /** Whether some document has several entries (an array value), so a walk may meet it twice. */
   boolean multikey();
 
+  /** Whether documents lacking every key are left out, so that a walk of the whole index misses them. */
+  boolean sparse();
+
   /** Entries with {@code lower <= key <= upper}, ascending, or descending when {@code reverse}. */
   Iterator<Map.Entry<KeyValue, Object>> scan(KeyValue lower, KeyValue upper, boolean reverse);
 

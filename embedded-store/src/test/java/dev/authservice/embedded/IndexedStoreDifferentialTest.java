@@ -136,10 +136,12 @@ class IndexedStoreDifferentialTest {
   private static List<Object> createIndexes(MongoCollection<Document> c) {
     List<Object> outcomes = new ArrayList<>();
     outcomes.add(outcome(() -> c.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"))));
-    for (String field : List.of("username", "type", "client_ip", "token_id")) {
+    for (String field : List.of("username", "client_ip", "token_id")) {
       outcomes.add(outcome(() -> c.createIndex(Indexes.compoundIndex(Indexes.ascending(field),
           Indexes.descending("time", "_id")), new IndexOptions().name(field + "_time"))));
     }
+    outcomes.add(outcome(() -> c.createIndex(Indexes.compoundIndex(Indexes.ascending("type", "outcome"),
+        Indexes.descending("time", "_id")), new IndexOptions().name("type_outcome_time"))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true)
         .sparse(true).name("chain_seq_unique"))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("expires_at"), new IndexOptions().name("expires_at"))));
@@ -524,7 +526,9 @@ class IndexedStoreDifferentialTest {
   private static Arbitrary<Query> query() {
     Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> filterAndSort = Arbitraries.frequencyOf(
         Tuple.of(1, Combinators.combine(filter(), sort()).as(Tuple::of)),
-        Tuple.of(2, alongAnIndex()));
+        Tuple.of(2, alongAnIndex()),
+        Tuple.of(1, mergedWalks()),
+        Tuple.of(1, wholeIndexWalk()));
     return Combinators.combine(filterAndSort, Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0)),
             Tuple.of(1, Arbitraries.integers().between(1, 5))),
         Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)), Tuple.of(3, Arbitraries.integers().between(1, 20))),
@@ -539,7 +543,7 @@ class IndexedStoreDifferentialTest {
 
   /** The keys of the indexes {@link #createIndexes} makes, as the fields a walk along each follows. */
   private static final List<List<String>> INDEX_KEYS = List.of(List.of("time", "_id"),
-      List.of("username", "time", "_id"), List.of("type", "time", "_id"), List.of("client_ip", "time", "_id"),
+      List.of("username", "time", "_id"), List.of("type", "outcome", "time", "_id"), List.of("client_ip", "time", "_id"),
       List.of("token_id", "time", "_id"), List.of("chain", "seq"), List.of("expires_at"), List.of("tags", "count", "_id"),
       List.of("n.x"), List.of("_id"));
 
@@ -561,6 +565,52 @@ class IndexedStoreDifferentialTest {
           }
           return Tuple.of(filter, sort);
         }));
+  }
+
+  /**
+   * The server's QueryAudit shapes on type_outcome_time: {@code $in} (or equality) on type and
+   * outcome, maybe a window and the keyset page bound on time, maybe more conditions, sorted by
+   * (time, _id) one way or the other: one walk per (type, outcome) pair, merged in sort order.
+   */
+  private static Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> mergedWalks() {
+    Arbitrary<Bson> types = Arbitraries.frequencyOf(
+        Tuple.of(3, operand("type").list().ofMinSize(1).ofMaxSize(4).map(values -> Filters.in("type", values))),
+        Tuple.of(1, operand("type").map(v -> Filters.eq("type", v))));
+    Arbitrary<Bson> outcomes = Arbitraries.frequencyOf(
+        Tuple.of(3, operand("outcome").list().ofMinSize(1).ofMaxSize(3).map(values -> Filters.in("outcome", values))),
+        Tuple.of(1, operand("outcome").map(v -> Filters.eq("outcome", v))));
+    Arbitrary<Bson> window = Arbitraries.frequencyOf(Tuple.of(2, Arbitraries.just(new Document())),
+        Tuple.of(1, condition("time")),
+        Tuple.of(1, Combinators.combine(date(), typical("_id")).as((t, id) -> Filters.and(Filters.lte("time", t),
+            Filters.or(Filters.lt("time", t), Filters.and(Filters.eq("time", t), Filters.lt("_id", id)))))));
+    Arbitrary<Bson> more = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(new Document())), Tuple.of(1, filter(0)));
+    return Combinators.combine(types, outcomes, window, more, Arbitraries.of(true, false))
+        .as((t, o, w, m, ascending) -> Tuple.of(Filters.and(t, o, w, m),
+            List.of(Tuple.of("time", ascending), Tuple.of("_id", ascending))));
+  }
+
+  /**
+   * Nothing an index narrows (no filter, or conditions the planner leaves to the matcher), sorted
+   * the way one of the indexes is, or not quite: a walk of the whole index, or a scan.
+   */
+  private static Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> wholeIndexWalk() {
+    Arbitrary<Bson> unplanned = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(new Document())),
+        Tuple.of(1, filter(0).list().ofMinSize(1).ofMaxSize(2).map(Filters::or)),
+        Tuple.of(1, field().flatMap(f -> operand(f).map(v -> Filters.ne(f, v)))),
+        Tuple.of(1, field().map(f -> Filters.exists(f, true))));
+    Arbitrary<List<Tuple.Tuple2<String, Boolean>>> sort = Arbitraries.frequencyOf(
+        Tuple.of(3, Arbitraries.of(true, false).map(asc -> List.of(Tuple.of("time", asc), Tuple.of("_id", asc)))),
+        Tuple.of(1, Arbitraries.of(INDEX_KEYS).filter(keys -> !keys.contains("n.x")).flatMap(keys ->
+            Arbitraries.of(true, false).map(asc -> {
+              List<Tuple.Tuple2<String, Boolean>> along = new ArrayList<>();
+              keys.forEach(k -> along.add(Tuple.of(k, asc)));
+              if (!keys.contains("_id")) {
+                along.add(Tuple.of("_id", asc));
+              }
+              return along;
+            }))),
+        Tuple.of(1, sort()));
+    return Combinators.combine(unplanned, sort).as(Tuple::of);
   }
 
   /** Writes applied alike to both: none changes a unique key of several documents at once, whose order would matter. */

@@ -37,6 +37,75 @@ class IndexedStoreTest {
   @TempDir Path dir;
 
   /**
+   * A sorted page reads about a page, however many documents there are and however rare the
+   * values asked for: with no filter it walks the index that has the sort, with $in on an index's
+   * leading keys it merges one walk per combination of values, and a keyset bound on the next key
+   * starts each walk there. Counted by the store ({@link EmbeddedStore#documentsExamined}).
+   */
+  @Test
+  void sortedPagesReadAboutAPageNotTheCollection() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("events");
+      c.createIndex(Indexes.descending("time", "_id"));
+      c.createIndex(Indexes.compoundIndex(Indexes.ascending("type", "outcome"), Indexes.descending("time", "_id")));
+      List<Document> docs = new ArrayList<>();
+      for (int i = 0; i < 5000; i++) {
+        // one failure in 500, spread over the time range
+        docs.add(new Document("_id", String.format("e%05d", i)).append("time", new Date(BASE + i))
+            .append("type", "T" + (i % 4)).append("outcome", i % 500 == 7 ? "F" : "S"));
+      }
+      c.insertMany(docs);
+      var newestFirst = Sorts.descending("time", "_id");
+      List<String> allTypes = List.of("T0", "T1", "T2", "T3");
+
+      long before = store.documentsExamined("t", "events");
+      assertEquals(List.of("e04999", "e04998"), stringIds(c.find().sort(newestFirst).limit(2)));
+      assertTrue(store.documentsExamined("t", "events") - before <= 3, "no filter: a walk of the time index");
+
+      before = store.documentsExamined("t", "events");
+      List<String> failures = stringIds(c.find(Filters.and(Filters.in("type", allTypes), Filters.eq("outcome", "F")))
+          .sort(newestFirst).limit(5));
+      assertEquals(List.of("e04507", "e04007", "e03507", "e03007", "e02507"), failures);
+      assertTrue(store.documentsExamined("t", "events") - before <= 5 + allTypes.size(),
+          "rare values: one walk per type, merged");
+
+      before = store.documentsExamined("t", "events");
+      // the next page after e03007: the keyset bound starts every walk at that time
+      Date t = new Date(BASE + 3007);
+      List<String> next = stringIds(c.find(Filters.and(Filters.in("type", allTypes), Filters.eq("outcome", "F"),
+          Filters.lte("time", t), Filters.or(Filters.lt("time", t), Filters.and(Filters.eq("time", t),
+              Filters.lt("_id", "e03007"))))).sort(newestFirst).limit(2));
+      assertEquals(List.of("e02507", "e02007"), next);
+      assertTrue(store.documentsExamined("t", "events") - before <= 2 + allTypes.size(), "a later page");
+
+      before = store.documentsExamined("t", "events");
+      assertEquals(List.of("e04998", "e04994"), stringIds(c.find(Filters.and(Filters.eq("type", "T2"),
+          Filters.in("outcome", List.of("S", "F")))).sort(newestFirst).limit(2)));
+      assertTrue(store.documentsExamined("t", "events") - before <= 2 + 2, "one type, both outcomes");
+    }
+  }
+
+  /** A sparse index lacks the documents without its keys: a sort by its keys must not walk it for the whole collection. */
+  @Test
+  void aSparseIndexIsNotWalkedForAWholeCollection() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("sparse");
+      c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true).sparse(true));
+      c.insertMany(List.of(new Document("_id", "a").append("chain", "c").append("seq", 1),
+          new Document("_id", "b"), new Document("_id", "c").append("chain", "c").append("seq", 2)));
+      assertEquals(List.of("b", "a", "c"), stringIds(c.find().sort(Sorts.ascending("chain", "seq")).limit(3)));
+    }
+  }
+
+  private static List<String> stringIds(Iterable<Document> docs) {
+    List<String> ids = new ArrayList<>();
+    docs.forEach(d -> ids.add(d.getString("_id")));
+    return ids;
+  }
+
+  /**
    * Each of these once answered differently with an index than without: found by
    * {@link IndexedStoreDifferentialTest} (the empty array, the repeated value) or while reading the
    * planner for it (the two array bounds, the walk from a bound over arrays).

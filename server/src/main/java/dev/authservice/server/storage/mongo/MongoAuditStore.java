@@ -84,11 +84,11 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
       // end; saying so as a plain bound lets an index walk start right there
       AuditPosition p = after.get();
       AuditFilter upToPosition = filter.between(filter.start(), Optional.empty());
-      clauses.add(match(upToPosition));
+      clauses.add(pageMatch(upToPosition));
       clauses.add(lte("time", Date.from(p.time())));
       clauses.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
     } else {
-      clauses.add(match(filter));
+      clauses.add(pageMatch(filter));
     }
     Bson query = clauses.isEmpty() ? new Document() : and(clauses);
     List<AuditEvent> page = new ArrayList<>(limit);
@@ -295,6 +295,37 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
           Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
     }
     return groups;
+  }
+
+  private static final List<String> EVERY_TYPE =
+      java.util.Arrays.stream(AuditEventType.values()).map(AuditEventType::storedName).toList();
+  private static final List<String> EVERY_OUTCOME =
+      java.util.Arrays.stream(AuditOutcome.values()).map(AuditOutcome::storedName).toList();
+
+  /**
+   * The filter of a page. When type or outcome is its only selective part, it names both keys
+   * that lead the {@code type_outcome_time} index, the absent one as {@code $in} of every value
+   * it can hold (every event has both): MongoDB then scans one index range per (type, outcome)
+   * pair, each already in (time, _id) order, merges them (SORT_MERGE) and stops at the page,
+   * and so does the embedded store. Without the explicit {@code $in}, an outcome alone has no
+   * index to lead and a rare failure is found by walking past every success, and a type alone
+   * cannot follow the sort through the outcome key. Other filters have their own index; adding
+   * the {@code $in} there would only tempt a planner onto the coarser one.
+   */
+  private static Bson pageMatch(AuditFilter filter) {
+    boolean ownIndex = filter.username().isPresent() || filter.clientIp().isPresent() || filter.tokenId().isPresent()
+        || filter.traceId().isPresent();
+    if (ownIndex || (filter.types().isEmpty() && filter.outcome().isEmpty())) {
+      return match(filter);
+    }
+    List<Bson> clauses = new ArrayList<>(List.of(match(filter)));
+    if (filter.types().isEmpty()) {
+      clauses.add(in("type", EVERY_TYPE));
+    }
+    if (filter.outcome().isEmpty()) {
+      clauses.add(in("outcome", EVERY_OUTCOME));
+    }
+    return and(clauses);
   }
 
   /** The filter as a query: typed values only, never operators from the caller. */

@@ -44,7 +44,10 @@ import org.slf4j.LoggerFactory;
 public final class MongoStorage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
   public static final String PAGE_TOKEN_SECRET = "page_tokens";
+  static final String TYPE_OUTCOME_TIME_INDEX = "type_outcome_time";
   private static final String LEGACY_AUDIT_TTL_INDEX = "time_retention_ttl";
+  /** Replaced by type_outcome_time, which serves the same queries and outcome ones too, at no extra write. */
+  private static final String LEGACY_AUDIT_TYPE_INDEX = "type_time";
   static final String AUDIT_SIGNING_KEYS = "audit_signing_keys";
   /** Acknowledged once a majority of the replica set has it in its journal. */
   static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true);
@@ -216,13 +219,15 @@ public final class MongoStorage implements AutoCloseable {
   /**
    * Earlier versions expired audit events with a TTL index on {@code time}; retention now removes
    * whole prefixes of chains with a signed purge checkpoint (a TTL index would delete events no
-   * checkpoint accounts for), so that index is dropped where it exists.
+   * checkpoint accounts for), so that index is dropped where it exists. So is {@code type_time},
+   * which {@code type_outcome_time} replaced.
    */
-  private void dropLegacyAuditTtlIndex() {
+  private void dropLegacyAuditIndexes() {
     MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
     for (Document index : events.listIndexes()) {
-      if (LEGACY_AUDIT_TTL_INDEX.equals(index.getString("name"))) {
-        events.dropIndex(LEGACY_AUDIT_TTL_INDEX);
+      String name = index.getString("name");
+      if (LEGACY_AUDIT_TTL_INDEX.equals(name) || LEGACY_AUDIT_TYPE_INDEX.equals(name)) {
+        events.dropIndex(name);
       }
     }
   }
@@ -279,13 +284,17 @@ public final class MongoStorage implements AutoCloseable {
         new IndexOptions().unique(true).name("generation_unique"));
     MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
     // One index per selective QueryAudit filter, each ending in the sort order (time, _id), so
-    // that a filtered, paged query is an index range scan that stops at the page size. The
-    // outcome alone is too coarse to be worth an index: such queries walk the time index.
+    // that a filtered, paged query is an index range scan that stops at the page size. Type and
+    // outcome share one index: queries on either name both keys (MongoAuditStore.pageMatch), so
+    // one walk per (type, outcome) pair, merged in time order, finds rare failures and alerts
+    // without reading the successes; no filter at all walks the time index.
     events.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"));
-    for (String field : new String[] {"username", "type", "client_ip", "token_id", "trace_id"}) {
+    for (String field : new String[] {"username", "client_ip", "token_id", "trace_id"}) {
       events.createIndex(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time"));
     }
+    events.createIndex(Indexes.compoundIndex(Indexes.ascending("type", "outcome"), Indexes.descending("time", "_id")),
+        new IndexOptions().name(TYPE_OUTCOME_TIME_INDEX));
     // every chained event has one place; sparse, since events from before chaining have none
     events.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true).sparse(true)
         .name("chain_seq_unique"));
@@ -293,7 +302,7 @@ public final class MongoStorage implements AutoCloseable {
         new IndexOptions().name("chain_seq"));
     collection(AUDIT_SIGNING_KEYS).createIndex(Indexes.ascending("generation"),
         new IndexOptions().unique(true).name("generation_unique"));
-    dropLegacyAuditTtlIndex();
+    dropLegacyAuditIndexes();
     // Expiry: TTL indexes where MongoDB enforces them; the server also deletes expired
     // documents itself, because the embedded store ignores TTL indexes.
     IndexOptions ttl = new IndexOptions().expireAfter(0L, TimeUnit.SECONDS);
