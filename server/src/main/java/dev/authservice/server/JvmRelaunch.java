@@ -175,6 +175,25 @@ final class JvmRelaunch {
     return Optional.of(waitFor(child));
   }
 
+  /**
+   * In the relaunched server JVM: stop when the JVM that started it is gone, however it ended, so
+   * a server never outlives the process its operator manages (a SIGKILL of the parent, which runs
+   * no shutdown hook, would otherwise leave it running, holding its port and its data directory).
+   * The server then shuts down as on SIGTERM: calls drained, the store closed.
+   */
+  static void stopWithParent() {
+    if (!Boolean.getBoolean(MARKER)) {
+      return;
+    }
+    ProcessHandle.current().parent().map(ProcessHandle::onExit)
+        .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
+        .thenRun(() -> {
+          System.err.println("auth-server: the JVM that started this one has ended; stopping");
+          // not on the thread that saw the exit: System.exit waits for the shutdown hooks
+          new Thread(() -> System.exit(143), "relaunch-parent-gone").start();
+        });
+  }
+
   private static int waitFor(Process child) {
     while (true) {
       try {

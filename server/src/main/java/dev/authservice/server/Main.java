@@ -13,6 +13,7 @@ public final class Main {
     if (relaunched.isPresent()) {
       System.exit(relaunched.get());
     }
+    JvmRelaunch.stopWithParent();
     System.exit(serve(args));
   }
 

@@ -43,7 +43,10 @@ class CrashTest {
 
   private Process startServer(int port, String database) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+    // a heap option: the JVM started here is the server itself (without one, plain java relaunches
+    // the server in a child JVM, and the signals and ports under test would be the parent's)
+    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+        System.getProperty("java.class.path"),
         "dev.authservice.server.Main")
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()));

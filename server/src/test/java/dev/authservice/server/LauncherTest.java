@@ -118,6 +118,32 @@ class LauncherTest {
     }
   }
 
+  /** SIGKILL reaches only the parent (no shutdown hook runs): the server JVM must not outlive it. */
+  @Test
+  void aRelaunchedServerStopsWhenItsParentIsKilled() throws Exception {
+    assumeTrue(jvmDefaultHeapIsLarge(), "this machine's default heap is small: the JVM's own choice is kept");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dir.resolve("relaunch-kill.log");
+    Process parent = start(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "--instance-id", "orphan"), Map.of(), log);
+    ProcessHandle child = null;
+    try {
+      List<ProcessHandle> children = parent.toHandle().children().toList();
+      assertEquals(1, children.size(), "one child JVM: " + children);
+      child = children.get(0);
+      parent.destroyForcibly();   // SIGKILL: the parent's shutdown hook does not run
+      assertTrue(parent.waitFor(30, TimeUnit.SECONDS), "the parent died");
+      assertTrue(child.onExit().get(60, TimeUnit.SECONDS) != null && !child.isAlive(),
+          "the server JVM stopped after its parent was killed");
+      assertTrue(Files.readString(log).contains("auth server shutting down"), "it shut down in order");
+    } finally {
+      if (child != null) {
+        child.destroyForcibly();
+      }
+      stop(parent);
+    }
+  }
+
   @Test
   void plainJavaWithRelaunchOffRunsInItsOwnJvmAndWarnsOnceWithWhatToPass() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");

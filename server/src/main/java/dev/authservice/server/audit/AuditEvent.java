@@ -106,6 +106,12 @@ public record AuditEvent(
         reason, instance, actor, peerIdentity, trace, count, firstTime, lastTime, alert, chain, seq, prevHash, hash);
   }
 
+  /** This event under another id (before it is written). */
+  public AuditEvent withId(String newId) {
+    return new AuditEvent(newId, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,
+        reason, instance, actor, peerIdentity, traceId, count, firstTime, lastTime, alert, chain, seq, prevHash, hash);
+  }
+
   /** This event with the finding of an alert. */
   public AuditEvent withAlert(Alert found) {
     return new AuditEvent(id, time, type, outcome, username, subject, tokenId, clientIp, userAgent, rpcMethod,

@@ -35,7 +35,18 @@ public final class AuditLog {
    * and the call waits once, until all are durable, instead of once per event.
    */
   public java.util.List<AuditEvent> successes(Entry... entries) {
-    java.util.List<AuditEvent> events = java.util.Arrays.stream(entries).map(Entry::successUnwritten).toList();
+    java.util.List<AuditEvent> events = new java.util.ArrayList<>(entries.length);
+    for (Entry entry : entries) {
+      AuditEvent event = entry.successUnwritten();
+      if (!events.isEmpty()) {
+        // made in one call, perhaps in one millisecond: the later event's id sorts after the earlier's
+        AuditEvent previous = events.get(events.size() - 1);
+        if (event.time().equals(previous.time())) {
+          event = event.withId(EventIds.after(previous.id(), event.time()));
+        }
+      }
+      events.add(event);
+    }
     sink.writeAll(events);
     return events;
   }

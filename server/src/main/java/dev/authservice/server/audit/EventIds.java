@@ -19,4 +19,26 @@ public final class EventIds {
     long low = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
     return new UUID(high, low).toString();
   }
+
+  /**
+   * An id of {@code time} that sorts after {@code previous}: events of one call made in the same
+   * millisecond keep their order in QueryAudit (newest first is time, then id), as RFC 9562's
+   * monotonic method 2 does it: within the millisecond, the previous id's random bits plus one.
+   */
+  public static String after(String previous, Instant time) {
+    UUID before = UUID.fromString(previous);
+    long high = before.getMostSignificantBits();
+    if ((high >>> 16) != time.toEpochMilli()) {
+      return at(time);   // another millisecond: the time alone orders them
+    }
+    long low = before.getLeastSignificantBits();
+    if ((low & RANDOM_LOW) == RANDOM_LOW) {
+      // the 62 low random bits are all ones (a chance of 2^-62): carry into the 12 high ones
+      return new UUID((high & ~0x0FFFL) | ((high + 1) & 0x0FFFL), VARIANT).toString();
+    }
+    return new UUID(high, low + 1).toString();
+  }
+
+  private static final long RANDOM_LOW = 0x3FFF_FFFF_FFFF_FFFFL;
+  private static final long VARIANT = 0x8000_0000_0000_0000L;
 }

@@ -2,6 +2,7 @@ package dev.authservice.server.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.authservice.server.core.Caller;
 import java.time.Clock;
@@ -43,5 +44,44 @@ class AuditLogTest {
     assertEquals(List.of(AuditOutcome.SUCCESS, AuditOutcome.SUCCESS),
         writes.get(0).stream().map(AuditEvent::outcome).toList());
     assertNotEquals(written.get(0).id(), written.get(1).id());
+  }
+
+  /**
+   * QueryAudit shows events newest first by time, then id: a call's events of one millisecond must
+   * have ids in the order they were made, or the TOKEN_ISSUE of a login shows up before its LOGIN
+   * at random (ids are otherwise random within the millisecond).
+   */
+  @Test
+  void theSuccessesOfOneMillisecondHaveIdsInTheirOrder() {
+    AuditSink sink = new AuditSink() {
+      @Override
+      public void write(AuditEvent event) { }
+
+      @Override
+      public void writeAll(List<AuditEvent> events) { }
+    };
+    AuditLog log = new AuditLog(sink, (refusal, byUsername) -> { },
+        Clock.fixed(Instant.parse("2026-12-02T10:00:00.123Z"), ZoneOffset.UTC), "instance-1");
+    for (int i = 0; i < 200; i++) {
+      List<AuditEvent> written = log.successes(
+          log.event(AuditEventType.LOGIN, Caller.unknown()).username("alice"),
+          log.event(AuditEventType.TOKEN_ISSUE, Caller.unknown()).username("alice"),
+          log.event(AuditEventType.TOKEN_REFRESH, Caller.unknown()).username("alice"));
+      assertTrue(written.get(0).id().compareTo(written.get(1).id()) < 0
+          && written.get(1).id().compareTo(written.get(2).id()) < 0, "ids in the order made: " + written);
+      written.forEach(e -> assertEquals(Instant.parse("2026-12-02T10:00:00.123Z"), e.time()));
+    }
+  }
+
+  @Test
+  void anIdAfterAnotherOfTheSameMillisecondSortsAfterItEvenWhenItsRandomBitsAreFull() {
+    Instant time = Instant.parse("2026-12-02T10:00:00.123Z");
+    String full = new java.util.UUID((time.toEpochMilli() << 16) | 0x7ABCL, 0xBFFF_FFFF_FFFF_FFFFL).toString();
+    String next = EventIds.after(full, time);
+    assertTrue(next.compareTo(full) > 0, full + " then " + next);
+    assertEquals(7, java.util.UUID.fromString(next).version());
+    assertEquals(2, java.util.UUID.fromString(next).variant());
+    String later = EventIds.after(full, time.plusMillis(1));
+    assertTrue(later.compareTo(full) > 0, "a later millisecond sorts after by its time");
   }
 }
