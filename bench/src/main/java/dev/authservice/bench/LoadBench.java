@@ -263,34 +263,20 @@ final class LoadBench implements Callable<Integer> {
     try (MongoClient client = MongoClients.create(storeUri)) {
       var events = client.getDatabase(database).getCollection("audit_events");
       long spacing = Math.max(1, DAY_MILLIS / Math.max(1, seedEvents));
-      List<Document> batch = new ArrayList<>();
-      for (long i = 0; i < seedEvents; i++) {
+      return SeedEvents.insert(events, seedEvents, i -> {
         boolean mine = i % 50 == 0;
         long time = seedStart + i * spacing;
-        batch.add(new Document("_id", eventId(time))
+        return new Document("_id", SeedEvents.eventId(time))
             .append("time", new Date(time))
             .append("type", i % 3 == 0 ? "AUDIT_EVENT_TYPE_LOGIN" : "AUDIT_EVENT_TYPE_TOKEN_VALIDATE")
             .append("outcome", i % 7 == 0 ? "AUDIT_OUTCOME_FAILURE" : "AUDIT_OUTCOME_SUCCESS")
             .append("username", mine ? username : "user-" + (i % 5000))
             .append("client_ip", "10.0." + (i % 200) + "." + (i % 250))
-            .append("rpc_method", "auth.v1.AuthService/Login").append("instance", "bench").append("count", 1L));
-        if (batch.size() == 5000) {
-          events.insertMany(batch);
-          batch.clear();
-        }
-      }
-      if (!batch.isEmpty()) {
-        events.insertMany(batch);
-      }
-      return events.estimatedDocumentCount();
+            .append("rpc_method", "auth.v1.AuthService/Login").append("instance", "bench").append("count", 1L);
+      });
     }
   }
 
-  private static String eventId(long time) {
-    return new UUID((time << 16) | 0x7000L | (java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xFFFL),
-        (java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L)
-        .toString();
-  }
 
   private static com.google.protobuf.Timestamp timestamp(long millis) {
     return com.google.protobuf.Timestamp.newBuilder().setSeconds(millis / 1000).setNanos((int) (millis % 1000) * 1_000_000)
@@ -346,7 +332,7 @@ final class LoadBench implements Callable<Integer> {
       long time = System.currentTimeMillis() - DAY_MILLIS;
       List<Document> batch = new ArrayList<>();
       for (long seq = 1; seq <= seedEvents; seq++) {
-        String id = eventId(time + seq);
+        String id = SeedEvents.eventId(time + seq);
         dev.authservice.integrity.ChainedEvent e = new dev.authservice.integrity.ChainedEvent(id, time + seq,
             "AUDIT_EVENT_TYPE_TOKEN_VALIDATE", "AUDIT_OUTCOME_SUCCESS", "user-" + (seq % 5000), "", "tok-" + (seq % 997),
             "10.0." + (seq % 200) + "." + (seq % 250), "", "auth.v1.AuthService/Validate", "", "bench", "", "", 1,

@@ -17,14 +17,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -148,12 +145,11 @@ final class QueryShapesBench {
     try (MongoClient client = MongoClients.create(storeUri)) {
       var events = client.getDatabase(database).getCollection("audit_events");
       long spacing = Math.max(1, DAY_MILLIS / Math.max(1, seedEvents));
-      List<Document> batch = new ArrayList<>();
-      for (long i = 0; i < seedEvents; i++) {
+      return SeedEvents.insert(events, seedEvents, i -> {
         long time = start + i * spacing;
         String type = i % 10_000 == 5_003 ? "AUDIT_EVENT_TYPE_ALERT" : i % 50 == 1 ? "AUDIT_EVENT_TYPE_TOKEN_REFRESH"
             : i % 3 == 0 ? "AUDIT_EVENT_TYPE_LOGIN" : "AUDIT_EVENT_TYPE_TOKEN_VALIDATE";
-        batch.add(new Document("_id", eventId(time))
+        return new Document("_id", SeedEvents.eventId(time))
             .append("time", new Date(time))
             .append("type", type)
             .append("outcome", i % 2_000 == 1_001 ? "AUDIT_OUTCOME_FAILURE" : "AUDIT_OUTCOME_SUCCESS")
@@ -161,16 +157,8 @@ final class QueryShapesBench {
             .append("client_ip", "10.0." + (i % 50_000) / 250 + "." + (i % 250))
             .append("token_id", "tok-" + (i % 10_000))
             .append("trace_id", traceId(i % 20_000))
-            .append("rpc_method", "auth.v1.AuthService/Validate").append("instance", "bench").append("count", 1L));
-        if (batch.size() == 5000) {
-          events.insertMany(batch);
-          batch.clear();
-        }
-      }
-      if (!batch.isEmpty()) {
-        events.insertMany(batch);
-      }
-      return events.estimatedDocumentCount();
+            .append("rpc_method", "auth.v1.AuthService/Validate").append("instance", "bench").append("count", 1L);
+      });
     }
   }
 
@@ -179,11 +167,6 @@ final class QueryShapesBench {
     return String.format("%032x", n + 1);
   }
 
-  private static String eventId(long time) {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    return new UUID((time << 16) | 0x7000L | (random.nextLong() & 0xFFFL),
-        (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L).toString();
-  }
 
   private static Timestamp timestamp(long millis) {
     return Timestamp.newBuilder().setSeconds(millis / 1000).setNanos((int) (millis % 1000) * 1_000_000).build();
