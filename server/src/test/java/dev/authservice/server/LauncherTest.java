@@ -85,9 +85,7 @@ class LauncherTest {
         Main.class.getName(), "--instance-id", "relaunched"), Map.of(), log);
     ProcessHandle child = null;
     try {
-      List<ProcessHandle> children = parent.toHandle().children().toList();
-      assertEquals(1, children.size(), "one child JVM: " + children);
-      child = children.get(0);
+      child = onlyChild(parent);
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.get(0).equals(java), "the same java: " + arguments);
       assertTrue(arguments.contains("-Xmx160m") && arguments.contains("-XX:+UseSerialGC")
@@ -128,9 +126,7 @@ class LauncherTest {
         "--instance-id", "orphan"), Map.of(), log);
     ProcessHandle child = null;
     try {
-      List<ProcessHandle> children = parent.toHandle().children().toList();
-      assertEquals(1, children.size(), "one child JVM: " + children);
-      child = children.get(0);
+      child = onlyChild(parent);
       parent.destroyForcibly();   // SIGKILL: the parent's shutdown hook does not run
       assertTrue(parent.waitFor(30, TimeUnit.SECONDS), "the parent died");
       assertTrue(child.onExit().get(60, TimeUnit.SECONDS) != null && !child.isAlive(),
@@ -237,6 +233,13 @@ class LauncherTest {
       assertTrue(DefaultHeapWarning.of(List.of("-XX:+UseSerialGC", sized), 160L << 20).isEmpty(), sized);
     }
     assertTrue(DefaultHeapWarning.of(List.of(), 6L << 30).orElseThrow().contains("6144 MiB"));
+  }
+
+  /** The one server JVM a relaunching parent started. */
+  private static ProcessHandle onlyChild(Process parent) {
+    List<ProcessHandle> children = parent.toHandle().children().toList();
+    assertEquals(1, children.size(), "one child JVM: " + children);
+    return children.get(0);
   }
 
   private Process start(List<String> command, Map<String, String> extraEnvironment, Path log) throws Exception {
