@@ -280,7 +280,7 @@ public final class MongoStorage implements AutoCloseable {
 
   /**
    * One {@code createIndexes} command per collection, naming all its indexes: a round trip each
-   * (11, not 21, at every start), and a no-op on the store for the indexes that already exist.
+   * (10, not 19, at every start), and a no-op on the store for the indexes that already exist.
    */
   private void createIndexes() {
     collection(MongoUserStore.COLLECTION).createIndexes(List.of(
