@@ -58,12 +58,24 @@ final class AuthenticatingBackend implements MongoBackend {
 
   /** The backend, reachable only by a client holding this credential (a SCRAM-SHA-256 one in "admin"). */
   static AuthenticatingBackend guarding(MongoBackend delegate, MongoCredential credential) {
+    return guarding(delegate, scramServer(credential));
+  }
+
+  /**
+   * The server side of SCRAM for this credential: its key derivation (PBKDF2, 4,096 rounds) is
+   * the costly part, which {@link EmbeddedStore#start} runs beside opening the store's file.
+   */
+  static ScramSha256Server scramServer(MongoCredential credential) {
     if (!ScramSha256Server.MECHANISM.equals(credential.getMechanism())
         || !AUTHENTICATION_DATABASE.equals(credential.getSource())) {
       throw new IllegalArgumentException("the embedded store takes a SCRAM-SHA-256 credential of the admin database");
     }
-    return new AuthenticatingBackend(delegate,
-        new ScramSha256Server(credential.getUserName(), credential.getPassword(), new SecureRandom()));
+    return new ScramSha256Server(credential.getUserName(), credential.getPassword(), new SecureRandom());
+  }
+
+  /** The backend, reachable only through this SCRAM server's credential. */
+  static AuthenticatingBackend guarding(MongoBackend delegate, ScramSha256Server scram) {
+    return new AuthenticatingBackend(delegate, scram);
   }
 
   @Override

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,9 +84,21 @@ public final class EmbeddedStore implements AutoCloseable {
     boolean fresh = !Files.exists(file);
     // created for its owner only before the MVStore opens it (an empty file is a new store to it)
     PrivateFiles.secureFile(file);
+    // the SCRAM key derivation (a cold JVM's slowest 4,096 HMAC rounds) on the other core while
+    // the file opens; the store listens only once both are done
+    CompletableFuture<ScramSha256Server> scram = CompletableFuture.supplyAsync(
+        () -> AuthenticatingBackend.scramServer(credential),
+        task -> Thread.ofPlatform().name("embedded-store-scram").daemon(true).start(task));
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    IndexedH2Backend backend = new IndexedH2Backend(mvStore);
-    MongoServer server = new MongoServer(AuthenticatingBackend.guarding(backend, credential));
+    IndexedH2Backend backend;
+    MongoServer server;
+    try {
+      backend = new IndexedH2Backend(mvStore);
+      server = new MongoServer(AuthenticatingBackend.guarding(backend, join(scram)));
+    } catch (RuntimeException e) {
+      mvStore.close();
+      throw e;
+    }
     server.bind(HOST, port);
     EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.getLocalAddress(), file, credential, backend);
     log.info("embedded store listening on {}:{} (SCRAM-SHA-256; the credential is made at each start and held in"
@@ -93,6 +107,17 @@ public final class EmbeddedStore implements AutoCloseable {
       LegacyStoreMigration.migrateInto(dataDir, embedded);
     }
     return embedded;
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   /** A SCRAM-SHA-256 credential with 256 random bits of password. */

@@ -33,6 +33,11 @@ public final class LogCapture implements AutoCloseable {
     return new LogCapture((Logger) LoggerFactory.getLogger("dev.authservice"), Level.DEBUG);
   }
 
+  /** The MongoDB driver's log of each command it sends ("Command \"find\" started ..."), at DEBUG. */
+  public static LogCapture driverCommands() {
+    return new LogCapture((Logger) LoggerFactory.getLogger("org.mongodb.driver.protocol.command"), Level.DEBUG);
+  }
+
   /** Whether a message logged so far contains {@code text}. */
   public boolean contains(String text) {
     List<ILoggingEvent> events;
