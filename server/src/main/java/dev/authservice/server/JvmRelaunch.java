@@ -31,7 +31,7 @@ final class JvmRelaunch {
   static final String MARKER = "dev.authservice.relaunched";
   static final String OPT_OUT_VARIABLE = "AUTH_RELAUNCH";
   static final String OPT_OUT_FLAG = "--relaunch";
-  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 160 MiB). */
+  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 128 MiB). */
   static final long LARGEST_DEFAULT_HEAP_KEPT = 512L << 20;
 
   private JvmRelaunch() {}

@@ -55,7 +55,7 @@ class LauncherTest {
       List<String> arguments = Arrays.asList(Files.readString(Path.of("/proc/" + server.pid() + "/cmdline"),
           StandardCharsets.UTF_8).split("\0"));
       assertTrue(arguments.get(0).endsWith("/java"), "the launcher execs java: " + arguments);
-      assertTrue(arguments.contains("-Xmx160m") || arguments.contains("-XX:MaxRAMPercentage=50"),
+      assertTrue(arguments.contains("-Xmx128m") || arguments.contains("-XX:MaxRAMPercentage=50"),
           "the launcher sizes the heap: " + arguments);
       assertTrue(arguments.contains("-XX:+UseSerialGC") && arguments.contains("-XX:+ExitOnOutOfMemoryError"),
           "the launcher's collector and out-of-memory options: " + arguments);
@@ -88,10 +88,10 @@ class LauncherTest {
       child = onlyChild(parent);
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.get(0).equals(java), "the same java: " + arguments);
-      assertTrue(arguments.contains("-Xmx160m") && arguments.contains("-XX:+UseSerialGC")
+      assertTrue(arguments.contains("-Xmx128m") && arguments.contains("-XX:+UseSerialGC")
           && arguments.contains("-XX:+ExitOnOutOfMemoryError"), "the launcher's options: " + arguments);
       assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.indexOf("-Drelaunch.test=kept")
-          > arguments.indexOf("-Xmx160m"), "the options given come after the launcher's, so they still win: " + arguments);
+          > arguments.indexOf("-Xmx128m"), "the options given come after the launcher's, so they still win: " + arguments);
       assertTrue(arguments.subList(arguments.size() - 3, arguments.size())
           .equals(List.of(Main.class.getName(), "--instance-id", "relaunched")), "the same arguments: " + arguments);
       assertTrue(environment(child.pid()).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas in the child");
@@ -189,7 +189,7 @@ class LauncherTest {
     assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""));
     assertTrue(launcher.contains("options=\"$options " + JvmOptions.TRIM_NATIVE_HEAP + "\""));
     assertTrue(JvmRelaunch.launcherOptions(false, Runtime.Version.parse("21.0.1"))
-        .containsAll(List.of("-Xms32m", "-Xmx160m", "-XX:+UseSerialGC", JvmOptions.TRIM_NATIVE_HEAP)));
+        .containsAll(List.of("-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", JvmOptions.TRIM_NATIVE_HEAP)));
     assertFalse(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("21")).contains(JvmOptions.TRIM_NATIVE_HEAP));
     assertTrue(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("25")).contains("-XX:MaxRAMPercentage=50"));
   }
