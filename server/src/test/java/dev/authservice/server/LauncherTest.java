@@ -46,6 +46,9 @@ class LauncherTest {
     Files.copy(LAUNCHER, app.resolve("bin/auth-server"));
     Files.writeString(app.resolve("jib-classpath-file"), System.getProperty("java.class.path"));
     Files.writeString(app.resolve("jib-main-class-file"), Main.class.getName());
+    // an AOT cache others may write (a neighbour's classes would run as the server's): not used
+    Path cache = Files.writeString(app.resolve("auth-server.aot"), "not a cache");
+    Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
     List<String> command = List.of("/bin/sh", app.resolve("bin/auth-server").toString());
 
     Path log = dir.resolve("launcher.log");
@@ -68,6 +71,9 @@ class LauncherTest {
           "the operator's -Xmx comes after the launcher's, so it wins: " + arguments);
       assertTrue(arguments.contains("@" + app.resolve("jib-classpath-file")),
           "the image layout's class path file: " + arguments);
+      assertTrue(arguments.stream().noneMatch(a -> a.startsWith("-XX:AOTCache")),
+          "a world-writable AOT cache is not used: " + arguments);
+      assertTrue(Files.readString(log).contains("not using " + cache), "and the launcher says why");
       String environment = Files.readString(Path.of("/proc/" + server.pid() + "/environ"), StandardCharsets.UTF_8);
       assertTrue(Arrays.asList(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
       assertFalse(Files.readString(log).contains(WARNING), "no default-heap warning when the launcher sized it");
