@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Started as plain {@code java -jar auth-server.jar}, with no heap option, the JVM sizes the heap
@@ -18,7 +19,10 @@ import java.util.Optional;
  * towards it under load (over 1 GiB measured) although it holds keys, revocations and caches, not
  * data. A jar cannot carry JVM options, so this process starts the server once more as a child
  * JVM with the launcher's options (same java, same class path and arguments, inherited I/O and
- * environment), passes SIGTERM and SIGINT on to it, and exits with its status.
+ * environment), passes SIGTERM and SIGINT on to it, and exits with its status. The child's command
+ * line, which any user of the host can read, holds only what this one's did and the launcher's
+ * options; the options from JAVA_TOOL_OPTIONS and the like reach it through its environment, as
+ * they reached this JVM.
  *
  * <p>Only when the JVM chose the heap itself (no {@code -Xmx}, {@code -XX:MaxRAMPercentage}, ...
  * from the command line or {@code JAVA_TOOL_OPTIONS}) and chose one well above what the server
@@ -27,8 +31,21 @@ import java.util.Optional;
  * the server's classes, so the waiting parent stays a small JVM (about 50 MiB of RSS).
  */
 final class JvmRelaunch {
-  /** Set on the child's command line: the child never relaunches. */
+  /**
+   * Set on the child's command line to the parent's pid: the child never relaunches, and stops
+   * when that process is no longer its parent.
+   */
   static final String MARKER = "dev.authservice.relaunched";
+  /**
+   * The variables the JVM (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS) or the java launcher
+   * (JDK_JAVA_OPTIONS) reads options from. They stay in the child's environment, readable only by
+   * its user, and their options stay off its command line, which every user of the host can read
+   * in /proc: an operator puts an agent's API key or a store password there, not in ps.
+   */
+  static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
+  /** Chooses the collector: the launcher's own choice gives way to it (two would stop the JVM). */
+  private static final java.util.regex.Pattern COLLECTOR = java.util.regex.Pattern.compile("-XX:\\+Use\\w*GC");
+  private static final String SERIAL_COLLECTOR = "-XX:+UseSerialGC";
   static final String OPT_OUT_VARIABLE = "AUTH_RELAUNCH";
   static final String OPT_OUT_FLAG = "--relaunch";
   /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 128 MiB). */
@@ -75,13 +92,13 @@ final class JvmRelaunch {
    * (so a {@code -D} or an agent still applies, and a later option still wins), the marker, and
    * what was run ({@code -jar} and the jar, or the class path and main class) with the same arguments.
    */
-  static List<String> childCommand(String java, List<String> launcherOptions, List<String> inputArguments,
-      String classPath, String javaCommand, String mainClass, String[] args) {
+  static List<String> childCommand(String java, List<String> launcherOptions, List<String> commandLineOptions,
+      long parentPid, String classPath, String javaCommand, String mainClass, String[] args) {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(launcherOptions);
-    command.addAll(inputArguments);
-    command.add("-D" + MARKER + "=true");
+    command.addAll(commandLineOptions);
+    command.add("-D" + MARKER + "=" + parentPid);
     String jar = classPath;
     if (!classPath.contains(File.pathSeparator) && classPath.endsWith(".jar") && javaCommand.startsWith(jar)) {
       // the manifest's Enable-Native-Access applies only to a jar run with -jar
@@ -108,6 +125,76 @@ final class JvmRelaunch {
       options.add(JvmOptions.TRIM_NATIVE_HEAP);
     }
     return options;
+  }
+
+  /**
+   * The launcher's options for a JVM given {@code givenOptions}: without its collector when those
+   * choose one ({@code java -XX:+UseG1GC -jar ...}), which would otherwise stop the child at start
+   * with "Multiple garbage collectors selected".
+   */
+  static List<String> launcherOptions(boolean inContainer, Runtime.Version version, List<String> givenOptions) {
+    List<String> options = launcherOptions(inContainer, version);
+    if (givenOptions.stream().anyMatch(o -> COLLECTOR.matcher(o).matches())) {
+      options.remove(SERIAL_COLLECTOR);
+    }
+    return options;
+  }
+
+  /**
+   * The options this JVM was given on its command line: its input arguments without those it took
+   * from the {@link #OPTION_VARIABLES} (the JVM puts JAVA_TOOL_OPTIONS' first, JDK_JAVA_OPTIONS'
+   * next, _JAVA_OPTIONS' last); empty when they cannot be told apart (an {@code @file} or
+   * {@code -XX:Flags=} in a variable): then no relaunch, rather than a secret on a command line.
+   */
+  static Optional<List<String>> commandLineOptions(List<String> inputArguments, Map<String, String> environment) {
+    List<String> tool = tokens(environment.get("JAVA_TOOL_OPTIONS"));
+    List<String> launcher = tokens(environment.get("JDK_JAVA_OPTIONS"));
+    List<String> last = tokens(environment.get("_JAVA_OPTIONS"));
+    int head = tool.size() + launcher.size();
+    int tail = inputArguments.size() - last.size();
+    if (tail < head || !inputArguments.subList(0, tool.size()).equals(tool)
+        || !inputArguments.subList(tool.size(), head).equals(launcher)
+        || !inputArguments.subList(tail, inputArguments.size()).equals(last)) {
+      return Optional.empty();
+    }
+    return Optional.of(List.copyOf(inputArguments.subList(head, tail)));
+  }
+
+  /** An options variable split as the JVM splits it: on white space, quotes (single or double) kept together and dropped. */
+  static List<String> tokens(String value) {
+    List<String> tokens = new ArrayList<>();
+    if (value == null) {
+      return tokens;
+    }
+    StringBuilder token = null;
+    char quote = 0;
+    for (char c : value.toCharArray()) {
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        } else {
+          token.append(c);
+        }
+      } else if (Character.isWhitespace(c)) {
+        if (token != null) {
+          tokens.add(token.toString());
+          token = null;
+        }
+      } else {
+        if (token == null) {
+          token = new StringBuilder();
+        }
+        if (c == '\'' || c == '"') {
+          quote = c;
+        } else {
+          token.append(c);
+        }
+      }
+    }
+    if (token != null) {
+      tokens.add(token.toString());
+    }
+    return tokens;
   }
 
   /** A cgroup memory limit below the machine's memory, as the launcher detects it. */
@@ -144,20 +231,21 @@ final class JvmRelaunch {
    * to run the server itself.
    */
   static Optional<Integer> runIfWanted(String[] args) {
-    if (!wanted(Heap.current(), System.getenv(), Boolean.getBoolean(MARKER), args)) {
+    if (!wanted(Heap.current(), System.getenv(), System.getProperty(MARKER) != null, args)) {
       return Optional.empty();
     }
     Optional<String> java = ProcessHandle.current().info().command();
-    if (java.isEmpty()) {
-      return Optional.empty();  // cannot tell which java runs this one: the server runs here and warns
+    List<String> inputArguments = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    Optional<List<String>> given = commandLineOptions(inputArguments, System.getenv());
+    if (java.isEmpty() || given.isEmpty()) {
+      // cannot tell which java runs this one, or which options came from where: the server runs here and warns
+      return Optional.empty();
     }
-    List<String> command = childCommand(java.get(), launcherOptions(inContainer(), Runtime.version()),
-        ManagementFactory.getRuntimeMXBean().getInputArguments(), System.getProperty("java.class.path"),
+    List<String> command = childCommand(java.get(), launcherOptions(inContainer(), Runtime.version(), inputArguments),
+        given.get(), ProcessHandle.current().pid(), System.getProperty("java.class.path"),
         System.getProperty("sun.java.command", ""), Main.class.getName(), args);
+    // the environment as it is, the option variables included: the child JVM reads them itself
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-    // the options these variables gave are among the input arguments passed on: not twice
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    builder.environment().remove("JDK_JAVA_OPTIONS");
     builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
     Process child;
     try {
@@ -182,16 +270,28 @@ final class JvmRelaunch {
    * The server then shuts down as on SIGTERM: calls drained, the store closed.
    */
   static void stopWithParent() {
-    if (!Boolean.getBoolean(MARKER)) {
+    OptionalLong parentPid = parentPid(System.getProperty(MARKER));
+    if (parentPid.isEmpty()) {
       return;
     }
-    ProcessHandle.current().parent().map(ProcessHandle::onExit)
+    // the parent may have died before this JVM got here (a SIGKILL while it started): this one is
+    // then another process's child (init's or a subreaper's), and that one's exit would never come
+    ProcessHandle.current().parent().filter(parent -> parent.pid() == parentPid.getAsLong())
+        .map(ProcessHandle::onExit)
         .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
         .thenRun(() -> {
           System.err.println("auth-server: the JVM that started this one has ended; stopping");
           // not on the thread that saw the exit: System.exit waits for the shutdown hooks
           new Thread(() -> System.exit(143), "relaunch-parent-gone").start();
         });
+  }
+
+  /** The parent's pid from the marker's value; empty when not relaunched (or marked by hand, without one). */
+  static OptionalLong parentPid(String marker) {
+    if (marker == null || !marker.matches("[0-9]{1,18}")) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(Long.parseLong(marker));
   }
 
   private static int waitFor(Process child) {

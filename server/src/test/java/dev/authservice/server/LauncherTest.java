@@ -46,6 +46,9 @@ class LauncherTest {
     Files.copy(LAUNCHER, app.resolve("bin/auth-server"));
     Files.writeString(app.resolve("jib-classpath-file"), System.getProperty("java.class.path"));
     Files.writeString(app.resolve("jib-main-class-file"), Main.class.getName());
+    // an AOT cache others may write (a neighbour's classes would run as the server's): not used
+    Path cache = Files.writeString(app.resolve("auth-server.aot"), "not a cache");
+    Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
     List<String> command = List.of("/bin/sh", app.resolve("bin/auth-server").toString());
 
     Path log = dir.resolve("launcher.log");
@@ -68,6 +71,9 @@ class LauncherTest {
           "the operator's -Xmx comes after the launcher's, so it wins: " + arguments);
       assertTrue(arguments.contains("@" + app.resolve("jib-classpath-file")),
           "the image layout's class path file: " + arguments);
+      assertTrue(arguments.stream().noneMatch(a -> a.startsWith("-XX:AOTCache")),
+          "a world-writable AOT cache is not used: " + arguments);
+      assertTrue(Files.readString(log).contains("not using " + cache), "and the launcher says why");
       String environment = Files.readString(Path.of("/proc/" + server.pid() + "/environ"), StandardCharsets.UTF_8);
       assertTrue(Arrays.asList(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
       assertFalse(Files.readString(log).contains(WARNING), "no default-heap warning when the launcher sized it");
@@ -140,6 +146,89 @@ class LauncherTest {
     }
   }
 
+  /**
+   * A secret an operator gave the JVM through JAVA_TOOL_OPTIONS (an agent's API key, a trust store
+   * password) is in the parent's environment, which only its user can read; the child's command
+   * line is readable by every user of the host in /proc. And a collector chosen there must not
+   * meet the launcher's (the JVM refuses two: the server would never start).
+   */
+  @Test
+  void optionsFromTheEnvironmentStayOffTheChildsCommandLineAndItsCollectorIsKept() throws Exception {
+    assumeTrue(jvmDefaultHeapIsLarge(), "this machine's default heap is small: the JVM's own choice is kept");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dir.resolve("relaunch-env.log");
+    String secret = "-Dauth.test.agent.key=hunter2-in-the-environment";
+    Process parent = start(List.of(java, "-Drelaunch.test=kept", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName()), Map.of("JAVA_TOOL_OPTIONS", secret + " -XX:+UseParallelGC"), log);
+    ProcessHandle child = null;
+    try {
+      child = onlyChild(parent);
+      List<String> arguments = commandLine(child.pid());
+      assertTrue(arguments.stream().noneMatch(a -> a.contains("hunter2")), "a secret on the child's command line,"
+          + " readable by every user of the host: " + arguments);
+      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.contains("-Xmx160m"),
+          "the command line's options and the launcher's: " + arguments);
+      assertFalse(arguments.contains("-XX:+UseSerialGC"), "the collector chosen is kept: " + arguments);
+      assertTrue(environment(child.pid()).contains("\0JAVA_TOOL_OPTIONS=" + secret + " -XX:+UseParallelGC\0"),
+          "the child JVM reads the options from its environment, as the parent did");
+      assertEquals(2, Files.readAllLines(log).stream().filter(l -> l.startsWith("Picked up JAVA_TOOL_OPTIONS")).count(),
+          "both JVMs took the variable's options: " + Files.readString(log));
+    } finally {
+      if (child != null) {
+        child.destroyForcibly();
+      }
+      stop(parent);
+    }
+  }
+
+  /**
+   * A SIGKILL of the parent while the child JVM is still starting: the child is then already
+   * another process's (init's) when it looks for its parent, and must stop all the same.
+   */
+  @Test
+  void aRelaunchedServerStopsWhenItsParentIsKilledWhileItStarts() throws Exception {
+    assumeTrue(jvmDefaultHeapIsLarge(), "this machine's default heap is small: the JVM's own choice is kept");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dir.resolve("relaunch-early-kill.log");
+    Process parent = launch(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "--instance-id", "early-orphan"), Map.of(), log, freePort());
+    ProcessHandle[] child = new ProcessHandle[1];
+    try {
+      Await.until("the child JVM started", 60, Duration.ofMillis(5), () -> {
+        child[0] = parent.toHandle().children().findFirst().orElse(null);
+        return child[0] != null;
+      });
+      parent.destroyForcibly();   // at once: the child's JVM is still starting
+      assertTrue(parent.waitFor(30, TimeUnit.SECONDS), "the parent died");
+      assertTrue(Await.within(90, () -> !child[0].isAlive()),
+          "the server JVM outlived its parent, killed while it started; its log: " + Files.readString(log));
+    } finally {
+      if (child[0] != null) {
+        child[0].destroyForcibly();
+      }
+      stop(parent);
+    }
+  }
+
+  @Test
+  void theOptionsFromEachVariableAreToldApartFromTheCommandLines() {
+    List<String> input = List.of("-Dtool=1", "-Dq=a b", "-Dlauncher=2", "-Dcmd=3", "-Dlast=4");
+    Map<String, String> env = Map.of("JAVA_TOOL_OPTIONS", " -Dtool=1  '-Dq=a b' ", "JDK_JAVA_OPTIONS", "-Dlauncher=2",
+        "_JAVA_OPTIONS", "-Dlast=4");
+    assertEquals(List.of("-Dcmd=3"), JvmRelaunch.commandLineOptions(input, env).orElseThrow());
+    assertEquals(input, JvmRelaunch.commandLineOptions(input, Map.of()).orElseThrow());
+    assertEquals(List.of("-Dq=a b", "x\"y"), JvmRelaunch.tokens("-D'q=a b' 'x\"y'"));
+    assertTrue(JvmRelaunch.commandLineOptions(List.of("-Dfrom-file=1", "-Dcmd=3"), Map.of("JAVA_TOOL_OPTIONS",
+        "-XX:VMOptionsFile=/etc/opts")).isEmpty(), "options from elsewhere than the variable's text: no relaunch");
+    assertTrue(JvmRelaunch.commandLineOptions(List.of(), Map.of("_JAVA_OPTIONS", "-Dx=1")).isEmpty());
+    assertFalse(JvmRelaunch.launcherOptions(false, Runtime.version(), List.of("-XX:+UseZGC"))
+        .contains("-XX:+UseSerialGC"));
+    assertTrue(JvmRelaunch.launcherOptions(false, Runtime.version(), List.of("-XX:-UseZGC", "-Dx=-XX:+UseG1GC"))
+        .contains("-XX:+UseSerialGC"));
+    assertEquals(java.util.OptionalLong.of(4242), JvmRelaunch.parentPid("4242"));
+    assertTrue(JvmRelaunch.parentPid("true").isEmpty() && JvmRelaunch.parentPid(null).isEmpty());
+  }
+
   @Test
   void plainJavaWithRelaunchOffRunsInItsOwnJvmAndWarnsOnceWithWhatToPass() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
@@ -175,9 +264,9 @@ class LauncherTest {
 
   @Test
   void aJarRunWithDashJarIsRelaunchedWithDashJar() {
-    List<String> command = JvmRelaunch.childCommand("/j/bin/java", List.of("-Xmx160m"), List.of("-Dx=1"),
+    List<String> command = JvmRelaunch.childCommand("/j/bin/java", List.of("-Xmx160m"), List.of("-Dx=1"), 4242,
         "/app/auth-server.jar", "/app/auth-server.jar --port 1", "m.Main", new String[] {"--port", "1"});
-    assertEquals(List.of("/j/bin/java", "-Xmx160m", "-Dx=1", "-D" + JvmRelaunch.MARKER + "=true", "-jar",
+    assertEquals(List.of("/j/bin/java", "-Xmx160m", "-Dx=1", "-D" + JvmRelaunch.MARKER + "=4242", "-jar",
         "/app/auth-server.jar", "--port", "1"), command);
   }
 
@@ -244,22 +333,7 @@ class LauncherTest {
 
   private Process start(List<String> command, Map<String, String> extraEnvironment, Path log) throws Exception {
     int port = freePort();
-    ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    Map<String, String> env = builder.environment();
-    // what the test's own JVM was given must not decide what the started one gets
-    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX").forEach(env::remove);
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
-    env.put("AUTH_PORT", Integer.toString(port));
-    env.put("AUTH_HTTP_PORT", "off");
-    env.put("AUTH_ADMIN_PORT", "off");
-    env.put("AUTH_DATA_DIR", dir.resolve("data-" + port).toString());
-    env.put("AUTH_INSECURE_DEV_KEYS", "true");
-    env.put("AUTH_ARGON2_MEMORY_KIB", "1024");
-    env.put("AUTH_ARGON2_ITERATIONS", "1");
-    env.putAll(extraEnvironment);
-    Process process = builder.start();
+    Process process = launch(command, extraEnvironment, log, port);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
       Await.until("the server SERVING", 150, Duration.ofMillis(100), () -> {
@@ -275,6 +349,27 @@ class LauncherTest {
       channel.shutdownNow();
     }
     return process;
+  }
+
+  /** Starts the command with the test settings, without waiting for it to serve. */
+  private Process launch(List<String> command, Map<String, String> extraEnvironment, Path log, int port)
+      throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> env = builder.environment();
+    // what the test's own JVM was given must not decide what the started one gets
+    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX").forEach(env::remove);
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
+    env.put("AUTH_PORT", Integer.toString(port));
+    env.put("AUTH_HTTP_PORT", "off");
+    env.put("AUTH_ADMIN_PORT", "off");
+    env.put("AUTH_DATA_DIR", dir.resolve("data-" + port).toString());
+    env.put("AUTH_INSECURE_DEV_KEYS", "true");
+    env.put("AUTH_ARGON2_MEMORY_KIB", "1024");
+    env.put("AUTH_ARGON2_ITERATIONS", "1");
+    env.putAll(extraEnvironment);
+    return builder.start();
   }
 
   private static void stop(Process server) throws InterruptedException {

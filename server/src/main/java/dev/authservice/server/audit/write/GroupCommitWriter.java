@@ -39,8 +39,13 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     public static final Settings DEFAULTS = new Settings(20_000, 1000, Duration.ofMillis(500), Duration.ofSeconds(10));
   }
 
-  /** An event waiting to be written; {@code queuedAt} (System.nanoTime) times its way to durable. */
-  private record Pending(AuditEvent event, CompletableFuture<Void> done, long queuedAt) {}
+  /**
+   * The events of one call waiting to be written, queued as one and never split across batches:
+   * a call's events are all written or none (a LOGIN success never durable without its
+   * TOKEN_ISSUE while the call itself was refused); {@code queuedAt} (System.nanoTime) times
+   * their way to durable.
+   */
+  private record Pending(List<AuditEvent> events, CompletableFuture<Void> done, long queuedAt) {}
 
   /** A batch sealed into the chain, with the RPCs waiting for it. */
   private record Sealed(List<AuditEvent> events, List<Pending> waiting) {
@@ -106,18 +111,16 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
 
   @Override
   public void writeAll(List<AuditEvent> events) {
+    if (events.isEmpty()) {
+      return;
+    }
     try {
-      List<CompletableFuture<Void>> done = new ArrayList<>(events.size());
-      for (AuditEvent event : events) {
-        Pending pending = new Pending(event, new CompletableFuture<>(), System.nanoTime());
-        if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-          throw new ServiceException(ServiceException.Kind.EXHAUSTED,
-              "the audit trail cannot keep up right now; retry shortly");
-        }
-        done.add(pending.done());
+      Pending pending = new Pending(List.copyOf(events), new CompletableFuture<>(), System.nanoTime());
+      if (!running || !queue.offer(pending, settings.enqueueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new ServiceException(ServiceException.Kind.EXHAUSTED,
+            "the audit trail cannot keep up right now; retry shortly");
       }
-      CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
-          .get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      pending.done().get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "interrupted while recording the audit event");
@@ -130,7 +133,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     }
   }
 
-  /** Events queued, not yet taken by the writer thread. */
+  /** Calls' events queued (a call's events count once), not yet taken by the writer thread. */
   public int queued() {
     return queue.size();
   }
@@ -159,7 +162,7 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
           Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
           if (first != null) {
             batch.add(first);
-            queue.drainTo(batch, settings.maxBatch() - 1);
+            takeUpTo(batch, settings.maxBatch() - first.events().size());
             persist(List.copyOf(batch));
             batch.clear();
           }
@@ -178,9 +181,17 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
     }
   }
 
+  /** Whole calls' events from the queue while they fit in {@code room} more events (this thread alone takes). */
+  private void takeUpTo(List<Pending> batch, int room) {
+    for (Pending next = queue.peek(); next != null && next.events().size() <= room; next = queue.peek()) {
+      batch.add(queue.poll());
+      room -= next.events().size();
+    }
+  }
+
   private void persist(List<Pending> batch) {
     // sealed once, in write order, before either destination: a spooled event keeps its place
-    Sealed sealed = new Sealed(chains.seal(batch.stream().map(Pending::event).toList()), batch);
+    Sealed sealed = new Sealed(chains.seal(batch.stream().flatMap(p -> p.events().stream()).toList()), batch);
     if (health.reachable() && spool.size() == 0) {
       try {
         store.insertAll(sealed.events());

@@ -13,6 +13,7 @@ import static com.mongodb.client.model.Filters.or;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Sorts;
@@ -276,23 +277,28 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     // one busy group (a flood from one address) must not use up what the others need
     int perGroup = Math.max(1, Math.min(maxEvents, MAX_EVENTS_PER_GROUP));
     int held = 0;
-    for (Document e : events.find(match).sort(new Document("time", 1).append("_id", 1)).projection(fields)
-        .batchSize(1000)) {
-      if (held++ >= maxEvents) {
-        log.warn("review: more than {} matching events between {} and {}; the later ones were not examined"
-            + " (AUTH_REVIEW_MAX_EVENTS)", maxEvents, filter.start().orElse(null), filter.end().orElse(null));
-        break;
+    // closed when the bound stops the read: a for-each's break would leave the cursor open on the
+    // store (the embedded store keeps it for ever, MongoDB ten minutes), one per rule and review
+    try (MongoCursor<Document> cursor = events.find(match).sort(new Document("time", 1).append("_id", 1))
+        .projection(fields).batchSize(1000).cursor()) {
+      while (cursor.hasNext()) {
+        Document e = cursor.next();
+        if (held++ >= maxEvents) {
+          log.warn("review: more than {} matching events between {} and {}; the later ones were not examined"
+              + " (AUTH_REVIEW_MAX_EVENTS)", maxEvents, filter.start().orElse(null), filter.end().orElse(null));
+          break;
+        }
+        Object key = e.get(groupBy);
+        List<EventRef> group = groups.computeIfAbsent(key == null ? "" : String.valueOf(key), k -> new ArrayList<>());
+        if (group.size() >= perGroup) {
+          held--;
+          continue;
+        }
+        group.add(new EventRef(
+            String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(e.getString("outcome")),
+            Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
+            Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
       }
-      Object key = e.get(groupBy);
-      List<EventRef> group = groups.computeIfAbsent(key == null ? "" : String.valueOf(key), k -> new ArrayList<>());
-      if (group.size() >= perGroup) {
-        held--;
-        continue;
-      }
-      group.add(new EventRef(
-          String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(e.getString("outcome")),
-          Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
-          Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
     }
     return groups;
   }

@@ -35,6 +35,8 @@ class GroupCommitWriterTest {
    */
   private static final class StalledStore implements EventWrites {
     final List<Integer> batches = new CopyOnWriteArrayList<>();
+    final List<String> written = new CopyOnWriteArrayList<>();
+    final AtomicInteger entered = new AtomicInteger();
     private final CountDownLatch open = new CountDownLatch(1);
 
     void open() {
@@ -43,12 +45,14 @@ class GroupCommitWriterTest {
 
     @Override
     public void insertAll(List<AuditEvent> events) {
+      entered.incrementAndGet();
       try {
         open.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
       batches.add(events.size());
+      events.forEach(e -> written.add(e.id()));
     }
 
     @Override
@@ -61,6 +65,47 @@ class GroupCommitWriterTest {
   private static AuditEvent event() {
     return new AuditEvent(UUID.randomUUID().toString(), Instant.now(), AuditEventType.TOKEN_VALIDATE,
         AuditOutcome.SUCCESS, "u", "", "", "", "", "", "", "test", "", "");
+  }
+
+  /**
+   * A login's LOGIN and TOKEN_ISSUE events under pressure: the queue has room for one more entry
+   * while the store stalls. The call is refused or answered, and its events are written both or
+   * neither; never a LOGIN success in the trail for a call that was refused, without its TOKEN_ISSUE.
+   */
+  @Test
+  void aCallsEventsAreWrittenTogetherOrNotAtAllWhenTheQueueIsFull() throws Exception {
+    StalledStore store = new StalledStore();
+    GroupCommitWriter writer = new GroupCommitWriter(store, MvStoreAuditSpool.open(dir), new StoreHealth(() -> true),
+        new AuditChains("test:1"), new GroupCommitWriter.Settings(1, 4, Duration.ofMillis(20), Duration.ofSeconds(30)));
+    ExecutorService callers = Executors.newFixedThreadPool(2);
+    AuditEvent login = event();
+    AuditEvent issue = event();
+    try {
+      // another call's event: the writer takes it and waits on the stalled store; the queue is empty
+      Future<?> other = callers.submit(() -> writer.write(event()));
+      Await.until("the writer waits on the store", 10, () -> store.entered.get() == 1 && writer.queued() == 0);
+      Future<?> pair = callers.submit(() -> writer.writeAll(List.of(login, issue)));
+      // refused within the enqueue timeout, or queued whole and waiting for the store
+      Await.within(2, pair::isDone);
+      store.open();
+      other.get();
+      boolean answered;
+      try {
+        pair.get();
+        answered = true;
+      } catch (java.util.concurrent.ExecutionException e) {
+        assertTrue(e.getCause() instanceof ServiceException s && s.kind() == ServiceException.Kind.EXHAUSTED, e.toString());
+        answered = false;
+      }
+      boolean loginWritten = store.written.contains(login.id());
+      boolean issueWritten = store.written.contains(issue.id());
+      assertEquals(loginWritten, issueWritten, "one of a call's two events written without the other: " + store.written);
+      assertEquals(answered, loginWritten, "the call's events are written exactly when the call is answered");
+    } finally {
+      store.open();
+      callers.shutdown();
+      writer.close();
+    }
   }
 
   @Test
