@@ -154,6 +154,33 @@ class StreamAccessTest {
     }
   }
 
+  /**
+   * The caller is checked whenever the stream has read events from the store since the last
+   * check, not only when the recheck interval has passed: with the clock standing still (so the
+   * interval never passes), the page that brings the caller's own disabling still ends the stream
+   * before that event is sent.
+   */
+  @Test
+  void everyPageReadIsCheckedEvenWhenTheRecheckIntervalHasNotPassed() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (TestServer server = TestServer.start(b -> b, clock)) {
+      UserAdminServiceGrpc.UserAdminServiceBlockingStub admin = TestServer.withBearer(server.userAdmin(),
+          server.adminToken());
+      String token = auditor(server, admin, "fay");
+      try (Reader reader = new Reader(server.channel(), token, FOLLOW)) {
+        awaitCaughtUp(reader, "fay");
+        admin.createUser(user("seen-by-fay"));
+        Await.until("it follows", 15, () -> reader.received(e -> e.getUsername().equals("seen-by-fay")));
+        admin.disableUser(DisableUserRequest.newBuilder().setUsername("fay").build());
+
+        Status end = reader.awaitEnd();
+        assertEquals(Status.Code.UNAUTHENTICATED, end.getCode(), end.toString());
+        assertFalse(reader.received(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_USER_DISABLE),
+            "the stream never carried fay's own disabling: " + reader.events);
+      }
+    }
+  }
+
   @Test
   void revokingTheTokenEndsTheStream() throws Exception {
     try (TestServer server = TestServer.start()) {

@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends one StreamAudit call's events from a virtual thread of its own, one message at a time and
  * only while the transport is ready for more, so a slow reader makes the server wait, never
- * buffer. The caller's standing is checked again before every batch is sent (after the batch was
- * read, so an event recording the caller's own disabling or revocation is never sent to them),
- * and at least every recheck interval while the stream waits for events or for its reader. The
- * stream's slot is given back however the call ends.
+ * buffer. The caller's standing is checked again before a batch is sent whenever any of its
+ * events was read from the store after the last check (so an event recording the caller's own
+ * disabling or revocation is never sent to them), and at least every recheck interval while the
+ * stream sends, waits for events or waits for its reader. The stream's slot is given back however
+ * the call ends.
  */
 final class AuditStreamSender {
   private static final Logger log = LoggerFactory.getLogger(AuditStreamSender.class);
@@ -66,11 +67,21 @@ final class AuditStreamSender {
   }
 
   private void run() {
+    // the stream's pages read when the caller was last checked; none yet
+    long checkedAfterPages = -1;
     try {
       while (!gate.cancelled()) {
         List<AuditStream.Delivery> batch = stream.next(BATCH);
         if (!batch.isEmpty()) {
-          requireStanding(standing.check());
+          long pagesRead = stream.pagesRead();
+          if (pagesRead != checkedAfterPages) {
+            // some of these events were read after the last check: check again before sending
+            // them (one check per page read, not per batch: the check is a store read itself)
+            requireStanding(standing.check());
+            checkedAfterPages = pagesRead;
+          } else {
+            requireStanding(standing.checkIfDue());
+          }
         }
         for (AuditStream.Delivery delivery : batch) {
           if (!awaitReady()) {

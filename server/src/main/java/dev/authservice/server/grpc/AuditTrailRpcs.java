@@ -161,9 +161,11 @@ final class AuditTrailRpcs {
       StreamPosition from = request.getResumeToken().isEmpty() ? StreamPosition.START
           : resumePosition(pageTokens.decodeAny(STREAM_SCOPE, canonical, request.getResumeToken()));
       TrailReading.OpenStream open = trail.openStream(filter, from, request.getFromCheckpoints(), reader);
+      // used only by the stream's sending thread
+      PageTokens.BinarySealer resumeTokens = pageTokens.binarySealer(STREAM_SCOPE, canonical);
       new AuditStreamSender(open.stream(), request.getFollow(),
           delivery -> StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
-              .setResumeToken(pageTokens.encodeBytes(STREAM_SCOPE, canonical, delivery.position().toBytes())).build(),
+              .setResumeToken(resumeTokens.seal(delivery.position().toBytes())).build(),
           open.standing(), denial -> trail.streamEnded(reader, denial), open.slot(), out, rpcs).start();
     } catch (RuntimeException e) {
       out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));

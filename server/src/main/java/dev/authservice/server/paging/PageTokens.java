@@ -70,21 +70,58 @@ public final class PageTokens {
 
   /** A token holding bytes the caller encodes; {@link #decodeAny} gives them back. */
   public String encodeBytes(String scope, String filter, byte[] position) {
+    return binarySealer(scope, filter).seal(position);
+  }
+
+  /**
+   * Seals many positions for one scope and filter, as {@link #encodeBytes} does, without hashing
+   * the filter and looking up the MAC again for each: a stream issues a token with every event.
+   * Not thread-safe (it keeps its MAC); one per stream.
+   */
+  public BinarySealer binarySealer(String scope, String filter) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(BINARY_VERSION);
       out.writeUTF(scope);
       out.write(sha256(filter));
-      out.write(position);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return seal(bytes.toByteArray());
+    return new BinarySealer(bytes.toByteArray(), newMac());
+  }
+
+  /** Tokens of one scope and filter holding bytes; from {@link #binarySealer}. */
+  public static final class BinarySealer {
+    private final byte[] header;
+    private final Mac mac;
+
+    private BinarySealer(byte[] header, Mac mac) {
+      this.header = header;
+      this.mac = mac;
+    }
+
+    /** The same token as {@link #encodeBytes} with this sealer's scope and filter. */
+    public String seal(byte[] position) {
+      byte[] token = new byte[header.length + position.length + MAC_LENGTH];
+      System.arraycopy(header, 0, token, 0, header.length);
+      System.arraycopy(position, 0, token, header.length, position.length);
+      mac.update(token, 0, header.length + position.length);
+      try {
+        mac.doFinal(token, header.length + position.length);
+      } catch (javax.crypto.ShortBufferException e) {
+        throw new IllegalStateException(e);
+      }
+      return encodeChecked(token);
+    }
   }
 
   private String seal(byte[] payload) {
     byte[] token = Arrays.copyOf(payload, payload.length + MAC_LENGTH);
     System.arraycopy(mac(payload), 0, token, payload.length, MAC_LENGTH);
+    return encodeChecked(token);
+  }
+
+  private static String encodeChecked(byte[] token) {
     String encoded = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
     if (encoded.length() > MAX_TOKEN_LENGTH) {
       throw new IllegalStateException("a page token of " + encoded.length() + " characters would be refused");
@@ -153,10 +190,14 @@ public final class PageTokens {
   }
 
   private byte[] mac(byte[] payload) {
+    return newMac().doFinal(payload);
+  }
+
+  private Mac newMac() {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      return mac.doFinal(payload);
+      return mac;
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException(e);
     }

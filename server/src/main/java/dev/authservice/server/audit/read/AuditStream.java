@@ -80,6 +80,8 @@ public final class AuditStream {
   private final long resumedFloor;
   private long lastDiscovery;
   private boolean discovered;
+  /** Pages of events read from the store so far: every event delivered was read by one of them. */
+  private long pagesRead;
 
   /** {@code from}: where a resumed stream left off, or {@link StreamPosition#START}. */
   public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from) {
@@ -135,6 +137,15 @@ public final class AuditStream {
       }
     }
     return out;
+  }
+
+  /**
+   * How many pages of events this stream has read from the store. Every event {@link #next}
+   * returns was read by then: if this has not changed since some moment, neither has anything
+   * delivered after it been read after that moment.
+   */
+  public long pagesRead() {
+    return pagesRead;
   }
 
   /** Where the stream stands now: also covers events examined and filtered out since the last delivery. */
@@ -277,6 +288,7 @@ public final class AuditStream {
       List<AuditEvent> page = store.chainPage(chain, position, PAGE);
       backingOff = false;
       if (!page.isEmpty()) {
+        pagesRead++;
         buffer.addAll(page);
         return true;
       }

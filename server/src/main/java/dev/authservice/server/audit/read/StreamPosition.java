@@ -1,6 +1,5 @@
 package dev.authservice.server.audit.read;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -67,21 +66,42 @@ public record StreamPosition(long floor, long mark, Map<ChainKey, Long> chains) 
   }
 
   public byte[] toBytes() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(32 + chains.size() * 16);
-    out.write(FORMAT);
-    writeVarLong(out, zigZag(floor));
-    writeVarLong(out, zigZag(mark));
-    writeVarLong(out, chains.size());
+    // written straight into an array: a stream encodes a position with every event it sends
+    byte[] out = new byte[1 + 2 * MAX_VARLONG + MAX_VARLONG + chains.size() * (KEY_BYTES + MAX_VARLONG)];
+    int at = 0;
+    out[at++] = FORMAT;
+    at = writeVarLong(out, at, zigZag(floor));
+    at = writeVarLong(out, at, zigZag(mark));
+    at = writeVarLong(out, at, chains.size());
     // a stable order: equal positions encode equally
-    chains.entrySet().stream()
-        .sorted(Map.Entry.comparingByKey(java.util.Comparator.comparingLong(ChainKey::high)
-            .thenComparingInt(ChainKey::low)))
-        .forEach(e -> {
-          ByteBuffer key = ByteBuffer.allocate(KEY_BYTES).putLong(e.getKey().high()).putInt(e.getKey().low());
-          out.write(key.array(), 0, KEY_BYTES);
-          writeVarLong(out, e.getValue());
-        });
-    return out.toByteArray();
+    @SuppressWarnings("unchecked")
+    Map.Entry<ChainKey, Long>[] entries = chains.entrySet().toArray(new Map.Entry[0]);
+    if (entries.length > 1) {
+      java.util.Arrays.sort(entries, KEY_ORDER);
+    }
+    for (Map.Entry<ChainKey, Long> e : entries) {
+      at = writeLong(out, at, e.getKey().high());
+      at = writeInt(out, at, e.getKey().low());
+      at = writeVarLong(out, at, e.getValue());
+    }
+    return java.util.Arrays.copyOf(out, at);
+  }
+
+  private static final java.util.Comparator<Map.Entry<ChainKey, Long>> KEY_ORDER = Map.Entry.comparingByKey(
+      java.util.Comparator.comparingLong(ChainKey::high).thenComparingInt(ChainKey::low));
+
+  private static int writeLong(byte[] out, int at, long v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      out[at++] = (byte) (v >>> shift);
+    }
+    return at;
+  }
+
+  private static int writeInt(byte[] out, int at, int v) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      out[at++] = (byte) (v >>> shift);
+    }
+    return at;
   }
 
   /** Reads {@link #toBytes()}; IllegalArgumentException for anything else. */
@@ -121,12 +141,13 @@ public record StreamPosition(long floor, long mark, Map<ChainKey, Long> chains) 
     return (v >>> 1) ^ -(v & 1);
   }
 
-  private static void writeVarLong(ByteArrayOutputStream out, long v) {
+  private static int writeVarLong(byte[] out, int at, long v) {
     while ((v & ~0x7FL) != 0) {
-      out.write((int) ((v & 0x7F) | 0x80));
+      out[at++] = (byte) ((v & 0x7F) | 0x80);
       v >>>= 7;
     }
-    out.write((int) v);
+    out[at++] = (byte) v;
+    return at;
   }
 
   private static long readVarLong(ByteBuffer in) {

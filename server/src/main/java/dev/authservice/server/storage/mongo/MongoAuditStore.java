@@ -386,8 +386,9 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   private <T> List<T> chainDocuments(String chain, long afterSeq, int limit, java.util.function.Function<Document, T> as) {
     List<T> page = new ArrayList<>(limit);
+    // the whole page in one reply (the server's default first batch is 101 documents, then a getMore)
     events.find(and(eq("chain", chain), gt("seq", afterSeq))).sort(Sorts.ascending("seq")).limit(limit)
-        .forEach(doc -> page.add(as.apply(doc)));
+        .batchSize(limit).forEach(doc -> page.add(as.apply(doc)));
     return page;
   }
 
