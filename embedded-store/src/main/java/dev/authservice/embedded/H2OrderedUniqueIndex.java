@@ -48,6 +48,12 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
     return scalar != null ? Set.of(ScalarIndexKeys.keyOf(scalar)) : super.getKeyValues(document);
   }
 
+  /** Its entries lead to positions, not _id values: never read as documents. */
+  @Override
+  public boolean coverable() {
+    return false;
+  }
+
   @Override
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     super.add(document, position, collection);

@@ -30,15 +30,18 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   /** The map's name, the key of its multikey flag: {@code MVMap.getName} looks it up in the store's metadata. */
   private final String mapName;
   private final MultikeyFlags multikey;
+  private final CoverableFlags coverable;
   private final List<String> keyPaths;
   private final ScalarIndexKeys scalarKeys;
 
   H2SecondaryIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
-      MultikeyFlags multikey) {
+      MultikeyFlags multikey, CoverableFlags coverable) {
     super(name, keys, sparse);
     this.map = map;
     this.mapName = map.getName();
     this.multikey = multikey;
+    this.coverable = coverable;
+    coverable.opened(mapName, map.isEmpty());
     this.keyPaths = List.copyOf(super.keys());
     this.scalarKeys = ScalarIndexKeys.forKeys(keys);
   }
@@ -50,7 +53,7 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   }
 
   private Set<KeyValue> entryKeys(Document document) {
-    Object[] scalar = scalarKeys == null ? null : scalarKeys.valuesOf(document);
+    Object[] scalar = scalarKeys == null ? null : scalarKeys.storedValuesOf(document);
     if (scalar != null) {
       if (isSparse() && scalarKeys.noneIn(document)) {
         return Set.of();
@@ -105,6 +108,7 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     Set<KeyValue> keys = entryKeys(document);
     multikey.markIfMultikey(mapName, keys.size());
+    coverable.entered(mapName, document, keyPaths);
     for (KeyValue key : keys) {
       map.put(key, position);
     }
@@ -153,7 +157,8 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   @Override
   public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position,
       MongoCollection<Object> collection) {
-    if (!nullAwareEqualsKeys(oldDocument, newDocument)) {
+    // entries as stored: 1 and 1L are equal keys, yet the entry must say which one the document holds
+    if (!entryKeys(oldDocument).equals(entryKeys(newDocument))) {
       remove(oldDocument);
       add(newDocument, position, collection);
     }
@@ -167,6 +172,11 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   @Override
   public boolean sparse() {
     return isSparse();
+  }
+
+  @Override
+  public boolean coverable() {
+    return coverable.isCoverable(mapName);
   }
 
   @Override

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -28,11 +29,12 @@ import java.util.stream.Stream;
 final class HashedGroupStage {
   private static final String ID_FIELD = "_id";
 
-  private final Object idExpression;
+  private final Function<Document, Object> groupKey;
   private final Map<String, Supplier<Accumulator>> accumulatorSuppliers;
 
   HashedGroupStage(Document groupQuery) {
-    this.idExpression = groupQuery.get(ID_FIELD);
+    // the summary's key (fields and time buckets) computed directly, as the library would
+    this.groupKey = GroupKeys.compile(groupQuery.get(ID_FIELD));
     this.accumulatorSuppliers = Accumulator.parse(groupQuery);
   }
 
@@ -40,7 +42,7 @@ final class HashedGroupStage {
     Map<Object, Collection<Accumulator>> hashed = new HashMap<>();
     Map<Object, Collection<Accumulator>> ordered = new TreeMap<>(ValueComparator.asc());
     stream.forEach(document -> {
-      Object key = Expression.evaluateDocument(idExpression, document);
+      Object key = groupKey.apply(document);
       if (key instanceof Missing) {
         key = null;
       }

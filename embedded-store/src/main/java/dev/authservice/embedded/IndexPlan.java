@@ -75,16 +75,24 @@ final class IndexPlan {
     return ordered;
   }
 
+  /** The index walked. */
+  OrderedIndex index() {
+    return index;
+  }
+
   /** The positions (document ids) of the candidates, each once, in the walk's order. */
   Iterator<Object> positions() {
+    Iterator<Object> positions = map(entries());
+    return mayRepeat ? distinct(positions) : positions;
+  }
+
+  /** The index entries walked, in the walk's order; a document more than once only on a multikey index. */
+  Iterator<Map.Entry<KeyValue, Object>> entries() {
     List<Iterator<Map.Entry<KeyValue, Object>>> walks = new ArrayList<>(ranges.size());
     for (KeyValue[] range : ranges) {
       walks.add(index.scan(range[0], range[1], reverse));
     }
-    Iterator<Map.Entry<KeyValue, Object>> entries = walks.size() == 1 ? walks.get(0)
-        : ordered ? merge(walks) : concat(walks);
-    Iterator<Object> positions = map(entries);
-    return mayRepeat ? distinct(positions) : positions;
+    return walks.size() == 1 ? walks.get(0) : ordered ? merge(walks) : concat(walks);
   }
 
   private static IndexPlan plan(OrderedIndex index, Map<String, Object> conditions,
@@ -99,11 +107,16 @@ final class IndexPlan {
       }
       pinned.add(values);
     }
-    Range range = i < keys.size() ? Range.of(conditions.get(keys.get(i).getKey())) : null;
-    if (multikey && range != null) {
-      // {a: {$gt: 3, $lt: 2}} matches a: [1, 5], each bound by another element: on an index over
-      // arrays, bounds on one key cannot be intersected, so the walk keeps one of them
-      range = range.lowerBoundOnly();
+    Object rangeCondition = i < keys.size() ? conditions.get(keys.get(i).getKey()) : null;
+    List<Range> intervals = Range.gapsOf(rangeCondition);
+    Range range = intervals != null ? intervals.get(0) : Range.of(rangeCondition);
+    if (intervals == null) {
+      if (multikey && range != null) {
+        // {a: {$gt: 3, $lt: 2}} matches a: [1, 5], each bound by another element: on an index over
+        // arrays, bounds on one key cannot be intersected, so the walk keeps one of them
+        range = range.lowerBoundOnly();
+      }
+      intervals = java.util.Collections.singletonList(range);
     }
     // nothing narrows the walk: worth it only to follow the sort and stop at the limit. Not on a
     // sparse index, which lacks documents; not over arrays, where a document sorts by one of its
@@ -113,12 +126,14 @@ final class IndexPlan {
       return null;
     }
     List<List<Object>> prefixes = cartesian(pinned);
-    if (prefixes.size() > MAX_RANGES) {
+    if ((long) prefixes.size() * intervals.size() > MAX_RANGES) {
       return null;
     }
-    List<KeyValue[]> ranges = new ArrayList<>(prefixes.size());
+    List<KeyValue[]> ranges = new ArrayList<>(prefixes.size() * intervals.size());
     for (List<Object> prefix : prefixes) {
-      ranges.add(new KeyValue[] {lower(prefix, range), upper(prefix, range)});
+      for (Range interval : intervals) {
+        ranges.add(new KeyValue[] {lower(prefix, interval), upper(prefix, interval)});
+      }
     }
 
     // sorting by a field pinned to one value changes nothing; the rest must follow the index
@@ -224,6 +239,29 @@ final class IndexPlan {
   private record Range(Object low, boolean lowInclusive, Object high, boolean highInclusive) {
     Range lowerBoundOnly() {
       return low == null ? this : new Range(low, lowInclusive, null, false);
+    }
+
+    /**
+     * {@code $nin} of scalars alone: the gaps between its values, below the first (where null and
+     * missing values are) and above the last, each open at the values. Every document it matches
+     * has an entry in a gap; an element of an array in a gap does not make a match, which the
+     * matcher decides, as always. Null otherwise.
+     */
+    static List<Range> gapsOf(Object condition) {
+      if (!(condition instanceof Document d) || d.size() != 1 || !(d.get("$nin") instanceof Collection<?> values)
+          || values.isEmpty() || values.size() >= MAX_RANGES || !values.stream().allMatch(IndexPlan::scalar)) {
+        return null;
+      }
+      java.util.TreeSet<Object> sorted = new java.util.TreeSet<>(ValueComparator.asc());
+      sorted.addAll(values);
+      List<Range> gaps = new ArrayList<>(sorted.size() + 1);
+      Object previous = null;
+      for (Object value : sorted) {
+        gaps.add(new Range(previous, false, value, false));
+        previous = value;
+      }
+      gaps.add(new Range(previous, false, null, false));
+      return gaps;
     }
 
     static Range of(Object condition) {

@@ -5,6 +5,7 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
@@ -12,8 +13,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.atomic.LongAdder;
@@ -87,13 +90,66 @@ final class IndexedH2Collection extends H2Collection {
    * the start of an aggregation, whose own leading {@code $match} (the same matcher) then keeps
    * only the documents that match, so the query is evaluated once per document, not twice.
    * Reading MVStore maps needs no lock; a document removed while the stream runs is skipped.
+   * A {@code hint} (an index's name or keys) limits the choice to that index, as MongoDB's does.
+   * When the pipeline reads only {@code fieldsRead} and the walked index holds them all, the
+   * stream is of the index entries as documents ({@link CoveredRead}): no document is read,
+   * except for an entry whose values may differ from its document's.
    */
-  Optional<Stream<Document>> candidatesThroughIndex(Document query) {
+  Optional<Stream<Document>> candidatesThroughIndex(Document query, Object hint, Optional<Set<String>> fieldsRead) {
     if (pointLookup(query)) {
       return Optional.empty();
     }
-    return IndexPlan.best(orderedIndexes(), query, null).map(plan -> stream(plan.positions())
-        .map(this::getDocument).filter(Objects::nonNull).peek(document -> examined.increment()));
+    Optional<IndexPlan> found = IndexPlan.best(hinted(hint), query, null);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    IndexPlan plan = found.get();
+    Optional<CoveredRead> covered = fieldsRead.flatMap(fields -> CoveredRead.over(plan.index(), fields));
+    if (covered.isPresent()) {
+      CoveredRead read = covered.get();
+      return Optional.of(stream(plan.entries()).map(entry -> {
+        Document fromIndex = read.document(entry.getKey());
+        return fromIndex != null ? fromIndex : examine(getDocument(entry.getValue()));
+      }).filter(Objects::nonNull));
+    }
+    return Optional.of(stream(plan.positions()).map(this::getDocument).filter(Objects::nonNull)
+        .peek(document -> examined.increment()));
+  }
+
+  private Document examine(Document document) {
+    if (document != null) {
+      examined.increment();
+    }
+    return document;
+  }
+
+  /** The index a hint names (by name or by its keys), or every ordered index when there is no such hint. */
+  private List<OrderedIndex> hinted(Object hint) {
+    List<OrderedIndex> all = orderedIndexes();
+    if (hint instanceof String name) {
+      List<OrderedIndex> named = all.stream().filter(index -> index.getName().equals(name)).toList();
+      return named.isEmpty() ? all : named;
+    }
+    if (hint instanceof Document keys && !keys.isEmpty()) {
+      List<OrderedIndex> byKeys = all.stream().filter(index -> sameKeys(index, keys)).toList();
+      return byKeys.isEmpty() ? all : byKeys;
+    }
+    return all;
+  }
+
+  private static boolean sameKeys(OrderedIndex index, Document keys) {
+    if (index.getKeys().size() != keys.size()) {
+      return false;
+    }
+    Iterator<Map.Entry<String, Object>> wanted = keys.entrySet().iterator();
+    for (IndexKey key : index.getKeys()) {
+      Map.Entry<String, Object> next = wanted.next();
+      boolean ascending = !(next.getValue() instanceof Number n) || n.doubleValue() >= 0;
+      if (!key.getKey().equals(next.getKey()) || key.isAscending() != ascending) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How many documents queries on this collection have examined since it was opened. */

@@ -36,11 +36,13 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
 
   private final MVStore mvStore;
   private final MultikeyFlags multikey;
+  private final CoverableFlags coverable;
 
   IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
     super(databaseName, cursorRegistry);
     this.mvStore = mvStore;
     this.multikey = new MultikeyFlags(mvStore.openMap(META_PREFIX + databaseName + "._multikey_indexes"));
+    this.coverable = new CoverableFlags(mvStore.openMap(META_PREFIX + databaseName + "._coverable_indexes"));
     initializeNamespacesAndIndexes();
   }
 
@@ -53,7 +55,7 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   @Override
   protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys,
       boolean sparse) {
-    return new H2SecondaryIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey);
+    return new H2SecondaryIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey, coverable);
   }
 
   private MVMap<KeyValue, Object> indexMap(String collectionName, String indexName) {
@@ -99,6 +101,8 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
    * The library feeds every aggregation the whole collection. When the pipeline opens with
    * {@code $match} and writes nothing, this feeds it only what an index finds for that match;
    * the stages, the match included, then run unchanged (each {@code $group} as a {@link HashedGroupStage}).
+   * A {@code $match} then an inclusion {@code $project} that an index holds every field of is
+   * fed from the index entries alone ({@link CoveredRead}).
    * Null means: leave it to the library.
    */
   private Document aggregateFromIndex(Document query, DatabaseResolver databaseResolver, Oplog oplog) {
@@ -114,7 +118,9 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
     if (!(resolveCollection(collectionName, false) instanceof IndexedH2Collection collection)) {
       return null;
     }
-    Optional<Stream<Document>> matching = collection.candidatesThroughIndex(match);
+    Optional<Set<String>> fieldsRead = pipeline.size() > 1 && pipeline.get(1).size() == 1
+        ? CoveredRead.fieldsRead(match, pipeline.get(1).get("$project")) : Optional.empty();
+    Optional<Stream<Document>> matching = collection.candidatesThroughIndex(match, query.get("hint"), fieldsRead);
     if (matching.isEmpty()) {
       return null;
     }

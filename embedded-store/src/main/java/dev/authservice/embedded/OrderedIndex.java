@@ -10,7 +10,12 @@ import org.h2.mvstore.MVMap;
 
 /** An index whose keys can be walked in order between two bounds: what range queries and sorts need. */
 interface OrderedIndex {
+  String getName();
+
   List<IndexKey> getKeys();
+
+  /** Whether its entries may stand for the documents in a covered read ({@link CoverableFlags}). */
+  boolean coverable();
 
   /** Whether some document has several entries (an array value), so a walk may meet it twice. */
   boolean multikey();

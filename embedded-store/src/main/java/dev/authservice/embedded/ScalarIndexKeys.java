@@ -45,6 +45,24 @@ final class ScalarIndexKeys {
     return values;
   }
 
+  /**
+   * The document's values for the index keys as stored (missing as null), or null when one is an
+   * array or a document: what a secondary index keeps, so that its entries give back what the
+   * document holds ({@link CoveredRead}). They order exactly as {@link #valuesOf} (MongoDB
+   * compares numbers by value, whatever their type), so entries of either kind mix in one index.
+   */
+  Object[] storedValuesOf(Document document) {
+    Object[] values = new Object[fields.length];
+    for (int i = 0; i < fields.length; i++) {
+      Object value = document.get(fields[i]);
+      if (value instanceof Collection<?> || value instanceof Map<?, ?>) {
+        return null;
+      }
+      values[i] = Missing.isNullOrMissing(value) ? null : value;
+    }
+    return values;
+  }
+
   /** Whether the document holds none of the fields: what keeps it out of a sparse index. */
   boolean noneIn(Document document) {
     for (String field : fields) {

@@ -59,6 +59,8 @@ class IndexedStoreDifferentialTest {
   private static final List<String> FIELDS = List.of("_id", "time", "type", "outcome", "username", "client_ip",
       "token_id", "count", "chain", "seq", "n.x", "tags", "expires_at");
   private static final AtomicInteger COLLECTIONS = new AtomicInteger();
+  /** The server's type_outcome_time_count: covered summaries read it alone. */
+  private static final String COVERING = "type_outcome_time_count";
 
   private static Path dir;
   private static EmbeddedStore store;
@@ -141,7 +143,7 @@ class IndexedStoreDifferentialTest {
           Indexes.descending("time", "_id")), new IndexOptions().name(field + "_time"))));
     }
     outcomes.add(outcome(() -> c.createIndex(Indexes.compoundIndex(Indexes.ascending("type", "outcome"),
-        Indexes.descending("time", "_id")), new IndexOptions().name("type_outcome_time"))));
+        Indexes.descending("time", "_id"), Indexes.ascending("count")), new IndexOptions().name(COVERING))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true)
         .sparse(true).name("chain_seq_unique"))));
     outcomes.add(outcome(() -> c.createIndex(Indexes.ascending("expires_at"), new IndexOptions().name("expires_at"))));
@@ -182,7 +184,7 @@ class IndexedStoreDifferentialTest {
 
   record Query(Bson filter, List<Tuple.Tuple2<String, Boolean>> sort, int skip, int limit, Bson projection,
       Kind kind, int batchSize) {
-    enum Kind { FIND, COUNT, AGGREGATE_PAGE, AGGREGATE_GROUP, AGGREGATE_SUMMARY }
+    enum Kind { FIND, COUNT, AGGREGATE_PAGE, AGGREGATE_GROUP, AGGREGATE_SUMMARY, COVERED }
 
     Object ask(MongoCollection<Document> c) {
       Bson order = sort.isEmpty() ? null
@@ -233,7 +235,41 @@ class IndexedStoreDifferentialTest {
           Document byCount = new Document("k0", "$outcome").append("k1", "$count");
           yield List.of(group(c, id, batchSize), group(c, byCount, batchSize));
         }
+        // the server's covered summary: $match, $project of the covering index's fields (with _id
+        // or not), hinted; the projected documents themselves, and the summary over them. Fields
+        // of the answer in the order the documents hold them (an index entry knows no order)
+        case COVERED -> {
+          Document fields = new Document("type", 1).append("outcome", 1).append("time", 1).append("count", 1);
+          Document project = limit % 2 == 0 ? new Document("_id", 0).append("type", 1).append("outcome", 1)
+              .append("time", 1).append("count", 1) : fields;
+          Document id = new Document("b", new Document("$subtract", List.of("$time", new Document("$mod",
+              List.of(new Document("$subtract", List.of("$time", new java.util.Date(0))), 3_600_000L)))))
+              .append("k0", "$type").append("k1", "$outcome");
+          try {
+            var projected = c.aggregate(List.of(Aggregates.match(filter), new Document("$project", project)))
+                .hintString(COVERING);
+            List<Document> found = (batchSize > 0 ? projected.batchSize(batchSize) : projected).into(new ArrayList<>());
+            var grouped = c.aggregate(List.of(Aggregates.match(filter), new Document("$project", project),
+                // what an order of the input cannot change: the number of documents and the greatest count
+                // (equal ones of different types compared as numbers, as for AGGREGATE_GROUP)
+                new Document("$group", new Document("_id", id).append("n", new Document("$sum", 1))
+                    .append("m", new Document("$max", "$count"))), Aggregates.sort(Sorts.ascending("_id"))))
+                .hintString(COVERING);
+            yield List.of(found.stream().map(Query::fieldsSorted).sorted().toList(),
+                numbersAsNumbers(grouped.into(new ArrayList<>())));
+          } catch (com.mongodb.MongoCommandException e) {
+            yield "error " + e.getErrorCode();
+          }
+        }
       };
+    }
+
+    /** The document with its fields in name order, each value with its type: a covered read gives back what is stored. */
+    private static String fieldsSorted(Document d) {
+      return new java.util.TreeMap<>(d).entrySet().stream()
+          .map(e -> e.getKey() + "=" + (e.getValue() == null ? "null" : e.getValue().getClass().getSimpleName() + ":"
+              + e.getValue()))
+          .toList().toString();
     }
 
     private Object group(MongoCollection<Document> c, Document id, int batchSize) {
@@ -528,6 +564,7 @@ class IndexedStoreDifferentialTest {
         Tuple.of(1, Combinators.combine(filter(), sort()).as(Tuple::of)),
         Tuple.of(2, alongAnIndex()),
         Tuple.of(1, mergedWalks()),
+        Tuple.of(1, coveredShapes()),
         Tuple.of(1, wholeIndexWalk()));
     return Combinators.combine(filterAndSort, Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0)),
             Tuple.of(1, Arbitraries.integers().between(1, 5))),
@@ -535,7 +572,8 @@ class IndexedStoreDifferentialTest {
         projection(), Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(Query.Kind.FIND)),
             Tuple.of(1, Arbitraries.just(Query.Kind.COUNT)), Tuple.of(2, Arbitraries.just(Query.Kind.AGGREGATE_PAGE)),
             Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_GROUP)),
-            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_SUMMARY))),
+            Tuple.of(1, Arbitraries.just(Query.Kind.AGGREGATE_SUMMARY)),
+            Tuple.of(2, Arbitraries.just(Query.Kind.COVERED))),
         Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0)), Tuple.of(2, Arbitraries.integers().between(1, 3))))
         .as((fs, skip, limit, projection, kind, batchSize) -> new Query(fs.get1(), fs.get2(), skip, limit, projection,
             kind, batchSize));
@@ -543,7 +581,7 @@ class IndexedStoreDifferentialTest {
 
   /** The keys of the indexes {@link #createIndexes} makes, as the fields a walk along each follows. */
   private static final List<List<String>> INDEX_KEYS = List.of(List.of("time", "_id"),
-      List.of("username", "time", "_id"), List.of("type", "outcome", "time", "_id"), List.of("client_ip", "time", "_id"),
+      List.of("username", "time", "_id"), List.of("type", "outcome", "time", "_id", "count"), List.of("client_ip", "time", "_id"),
       List.of("token_id", "time", "_id"), List.of("chain", "seq"), List.of("expires_at"), List.of("tags", "count", "_id"),
       List.of("n.x"), List.of("_id"));
 
@@ -587,6 +625,32 @@ class IndexedStoreDifferentialTest {
     return Combinators.combine(types, outcomes, window, more, Arbitraries.of(true, false))
         .as((t, o, w, m, ascending) -> Tuple.of(Filters.and(t, o, w, m),
             List.of(Tuple.of("time", ascending), Tuple.of("_id", ascending))));
+  }
+
+  /**
+   * The server's summary shapes on type_outcome_time_count: type and outcome each pinned by
+   * {@code $in}, equal to one value, left out, or everything but some values ({@code $nin}, the
+   * gaps between them walked); maybe a window; maybe more conditions, on the index's fields (still
+   * covered) or on any field (then the documents are read).
+   */
+  private static Arbitrary<Tuple.Tuple2<Bson, List<Tuple.Tuple2<String, Boolean>>>> coveredShapes() {
+    Arbitrary<Bson> types = Arbitraries.frequencyOf(
+        Tuple.of(3, operand("type").list().ofMinSize(1).ofMaxSize(4).map(values -> Filters.in("type", values))),
+        Tuple.of(1, operand("type").map(v -> Filters.eq("type", v))),
+        Tuple.of(2, typical("type").list().ofMinSize(1).ofMaxSize(3).map(values -> Filters.nin("type", values))),
+        Tuple.of(1, Arbitraries.just(new Document())));
+    Arbitrary<Bson> outcomes = Arbitraries.frequencyOf(
+        Tuple.of(3, operand("outcome").list().ofMinSize(1).ofMaxSize(3).map(values -> Filters.in("outcome", values))),
+        Tuple.of(1, operand("outcome").map(v -> Filters.eq("outcome", v))),
+        Tuple.of(2, typical("outcome").list().ofMinSize(1).ofMaxSize(2).map(values -> Filters.nin("outcome", values))),
+        Tuple.of(1, Arbitraries.just(new Document())));
+    Arbitrary<Bson> window = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(new Document())),
+        Tuple.of(2, condition("time")));
+    Arbitrary<Bson> more = Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(new Document())),
+        Tuple.of(2, Arbitraries.of("count", "_id", "type", "outcome").flatMap(IndexedStoreDifferentialTest::condition)),
+        Tuple.of(1, filter(1)));
+    return Combinators.combine(types, outcomes, window, more).as((t, o, w, m) -> Tuple.of(Filters.and(t, o, w, m),
+        List.of()));
   }
 
   /**

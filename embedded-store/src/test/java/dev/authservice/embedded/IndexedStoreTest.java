@@ -99,6 +99,92 @@ class IndexedStoreTest {
     }
   }
 
+  /**
+   * A {@code $match} then a {@code $project} of fields one index holds, as the server's summaries
+   * send them, reads no document: the index entries stand for them, through the same matcher,
+   * projection and grouping, so the answer is the one the documents give (asked of the same
+   * documents without the projection, which reads them). A missing value reads its document; an
+   * array (even of one element) makes the index unfit for good; {@code $nin} on the leading key
+   * walks the gaps between its values, so the events of types not listed are found without a scan.
+   */
+  @Test
+  void aCoveredSummaryReadsNoDocumentAndGivesTheDocumentsAnswer() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCollection<Document> c = client.getDatabase("t").getCollection("events");
+      c.createIndex(Indexes.descending("time", "_id"), new IndexOptions().name("time"));
+      c.createIndex(Indexes.compoundIndex(Indexes.ascending("type", "outcome"), Indexes.descending("time", "_id"),
+          Indexes.ascending("count")), new IndexOptions().name("toc"));
+      List<Document> docs = new ArrayList<>();
+      for (int i = 0; i < 3000; i++) {
+        // counts of each numeric type, which the answer must give back as the documents hold them
+        Object count = i % 7 == 0 ? (Object) 5L : i % 11 == 0 ? (Object) 2 : i % 13 == 0 ? (Object) 3.0 : (Object) 1L;
+        docs.add(new Document("_id", String.format("e%05d", i)).append("time", new Date(BASE + i * 60_000L))
+            .append("type", "T" + (i % 4)).append("outcome", i % 9 == 0 ? "F" : "S").append("count", count)
+            .append("username", "u" + (i % 10)));
+      }
+      c.insertMany(docs);
+      List<String> types = List.of("T0", "T1", "T2", "T3");
+      var window = Filters.and(Filters.gte("time", new Date(BASE + 600_000L)), Filters.lt("time", new Date(BASE
+          + 170_000_000L)));
+      var known = Filters.and(window, Filters.in("type", types), Filters.in("outcome", List.of("S", "F")));
+      var unknownTypes = Filters.and(window, Filters.nin("type", types));
+
+      long before = store.documentsExamined("t", "events");
+      List<Document> covered = summary(c, known, true);
+      assertEquals(0, store.documentsExamined("t", "events") - before, "a covered summary reads no document");
+      assertEquals(summary(c, known, false), covered, "the documents' answer");
+      assertTrue(covered.size() > 100, "hourly buckets by type and outcome: " + covered.size());
+      before = store.documentsExamined("t", "events");
+      assertEquals(List.of(), summary(c, unknownTypes, true));
+      assertEquals(0, store.documentsExamined("t", "events") - before, "no other type: nothing walked, nothing read");
+
+      // a type no listed value covers is found through the gaps, still from the index alone
+      c.insertOne(new Document("_id", "x1").append("time", new Date(BASE + 700_000L)).append("type", "NEWER")
+          .append("outcome", "S").append("count", 4L));
+      before = store.documentsExamined("t", "events");
+      List<Document> other = summary(c, unknownTypes, true);
+      assertEquals(0, store.documentsExamined("t", "events") - before, "found in the gaps, from the index alone");
+      before = store.documentsExamined("t", "events");
+      assertEquals(summary(c, unknownTypes, false), other);
+      assertEquals(1, store.documentsExamined("t", "events") - before, "$nin walks the gaps, not the collection");
+      assertEquals(4L, other.get(0).get("n"));
+
+      // no count: the entry holds null, which may be a missing field: that one document is read
+      c.insertOne(new Document("_id", "x2").append("time", new Date(BASE + 700_000L)).append("type", "T1")
+          .append("outcome", "S"));
+      List<Document> expected = summary(c, known, false);
+      before = store.documentsExamined("t", "events");
+      assertEquals(expected, summary(c, known, true));
+      assertEquals(1, store.documentsExamined("t", "events") - before, "only the one without a count");
+
+      // one array, of one element (one entry, so not multikey by its entries): never covered again
+      c.insertOne(new Document("_id", "x3").append("time", new Date(BASE + 700_000L)).append("type", "T2")
+          .append("outcome", "S").append("count", List.of(2L)));
+      expected = summary(c, known, false);
+      before = store.documentsExamined("t", "events");
+      assertEquals(expected, summary(c, known, true));
+      assertTrue(store.documentsExamined("t", "events") - before > 1000, "the documents are read");
+    }
+  }
+
+  /** Hourly buckets by type and outcome, summing counts (1 when missing), with or without the covering projection. */
+  private static List<Document> summary(MongoCollection<Document> c, org.bson.conversions.Bson match,
+      boolean project) {
+    Document bucket = new Document("$subtract", List.of("$time", new Document("$mod",
+        List.of(new Document("$subtract", List.of("$time", new Date(0))), 3_600_000L))));
+    List<org.bson.conversions.Bson> pipeline = new ArrayList<>();
+    pipeline.add(new Document("$match", match));
+    if (project) {
+      pipeline.add(new Document("$project", new Document("_id", 0).append("type", 1).append("outcome", 1)
+          .append("time", 1).append("count", 1)));
+    }
+    pipeline.add(new Document("$group", new Document("_id", new Document("b", bucket).append("t", "$type")
+        .append("o", "$outcome")).append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L))))));
+    pipeline.add(new Document("$sort", new Document("_id", 1)));
+    return c.aggregate(pipeline).hintString("toc").into(new ArrayList<>());
+  }
+
   private static List<String> stringIds(Iterable<Document> docs) {
     List<String> ids = new ArrayList<>();
     docs.forEach(d -> ids.add(d.getString("_id")));

@@ -123,6 +123,49 @@ class AuditAnalyticsTest {
     }
   }
 
+  /**
+   * No type or outcome asked: the summary pins both keys of type_outcome_time_count to every known
+   * value (a covered read) and must still count what QueryAudit finds: rolled-up validations by
+   * their count, failures beside successes, every type.
+   */
+  @Test
+  void aSummaryOfEveryTypeAndOutcomeCountsWhatQueryAuditFindsRollupsAndFailuresIncluded() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.validationAudit(ValidationAuditMode.ROLLUP)
+        .rollupFlushInterval(Duration.ofMillis(100)))) {
+      Instant start = Instant.now().minusSeconds(1);
+      String token = server.adminToken();
+      traffic(server, token, 2, 3, 9);
+      traffic(server, token, 1, 2, 5);
+      SummarizeAuditRequest validations = SummarizeAuditRequest.newBuilder().setStartTime(ts(start))
+          .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).build();
+      Await.until("the rollups were flushed", 10, () -> TestServer.withBearer(server.auth(), token)
+          .summarizeAudit(validations).getRowsList().stream().mapToLong(SummaryRow::getCount).sum() >= 14);
+      Instant end = Instant.now().plusMillis(1);
+      Await.until("the end is past", 5, () -> Instant.now().isAfter(end));
+
+      List<SummaryRow> rows = TestServer.withBearer(server.auth(), token).summarizeAudit(SummarizeAuditRequest
+          .newBuilder().setStartTime(ts(start)).setEndTime(ts(end)).addGroupBy(AuditDimension.AUDIT_DIMENSION_TYPE)
+          .addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME).setBucket(TimeBucket.TIME_BUCKET_HOUR).build())
+          .getRowsList();
+      Map<String, Long> expected = new TreeMap<>();
+      boolean rolledUp = false;
+      for (AuditEvent e : query(server, token, QueryAuditRequest.newBuilder().setStartTime(ts(start))
+          .setEndTime(ts(end)).build())) {
+        long hour = e.getTime().getSeconds() / 3600 * 3600;
+        expected.merge(hour + "|" + e.getType().name() + "|" + e.getOutcome().name(), e.getCount(), Long::sum);
+        rolledUp |= e.getCount() > 1;
+      }
+      Map<String, Long> actual = new TreeMap<>();
+      for (SummaryRow row : rows) {
+        actual.merge(row.getBucketStart().getSeconds() + "|" + row.getKeys(0) + "|" + row.getKeys(1), row.getCount(),
+            Long::sum);
+      }
+      assertEquals(expected, actual);
+      assertTrue(rolledUp, "a rollup among the events");
+      assertTrue(actual.keySet().stream().anyMatch(k -> k.endsWith("|AUDIT_OUTCOME_FAILURE")), "failures too");
+    }
+  }
+
   @Test
   void rollupsCountAsTheirCountAndBadRequestsAreInvalid() throws Exception {
     try (TestServer server = TestServer.start(b -> b.validationAudit(ValidationAuditMode.ROLLUP)

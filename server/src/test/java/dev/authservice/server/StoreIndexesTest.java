@@ -33,7 +33,7 @@ class StoreIndexesTest {
           "client_ip_time", "{client_ip=1, time=-1, _id=-1}",
           "token_id_time", "{token_id=1, time=-1, _id=-1}",
           "trace_id_time", "{trace_id=1, time=-1, _id=-1}",
-          "type_outcome_time", "{type=1, outcome=1, time=-1, _id=-1}",
+          "type_outcome_time_count", "{type=1, outcome=1, time=-1, _id=-1, count=1}",
           "chain_seq_unique", "{chain=1, seq=1} unique sparse"),
       "audit_checkpoints", Map.of("chain_seq", "{chain=1, seq=1}"),
       "revocations", Map.of(

@@ -8,6 +8,7 @@ import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.lte;
+import static com.mongodb.client.model.Filters.nin;
 import static com.mongodb.client.model.Filters.or;
 
 import com.mongodb.ErrorCategory;
@@ -223,13 +224,24 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     for (int i = 0; i < query.groupBy().size(); i++) {
       id.append("k" + i, "$" + query.groupBy().get(i).field());
     }
-    List<Bson> pipeline = List.of(
-        Aggregates.match(match(query.filter())),
-        new Document("$group", new Document("_id", id)
-            .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L))))));
+    Document group = new Document("$group", new Document("_id", id)
+        .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L)))));
     // grouping by type, outcome or method: a few rows per bucket, whatever the number of events
     AuditSummary.Counter counter = new AuditSummary.Counter(maxRows, query.groupBy().size());
-    for (Document group : events.aggregate(pipeline)) {
+    if (coveredByTypeOutcomeIndex(query)) {
+      for (Bson part : coveredParts(query.filter())) {
+        // the index's name, so that every store answers from it: the summary never reads an event document
+        count(events.aggregate(List.of(Aggregates.match(part), COVERED_FIELDS, group))
+            .hintString(MongoStorage.TYPE_OUTCOME_TIME_COUNT_INDEX), query, counter);
+      }
+    } else {
+      count(events.aggregate(List.of(Aggregates.match(match(query.filter())), group)), query, counter);
+    }
+    return counter.rows();
+  }
+
+  private static void count(Iterable<Document> groups, AuditSummary.Query query, AuditSummary.Counter counter) {
+    for (Document group : groups) {
       Document key = group.get("_id", Document.class);
       Optional<java.time.Instant> bucket = key.get("b") instanceof Date d ? Optional.of(d.toInstant()) : Optional.empty();
       List<String> keys = new ArrayList<>(query.groupBy().size());
@@ -237,9 +249,55 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         Object value = key.get("k" + i);
         keys.add(value == null ? "" : String.valueOf(value));
       }
+      // a covered read may give the count back as a double: exact for any count below 2^53
       counter.add(bucket, keys, ((Number) group.get("n")).longValue());
     }
-    return counter.rows();
+  }
+
+  /** The fields a summary by type, outcome and time reads: all keys of type_outcome_time_count. */
+  private static final Document COVERED_FIELDS = new Document("$project", new Document("_id", 0).append("type", 1)
+      .append("outcome", 1).append("time", 1).append("count", 1));
+
+  /**
+   * Whether the {@code type_outcome_time_count} index holds everything the summary reads: its
+   * filter is types, outcome and a time range at most, its groups type and outcome at most.
+   */
+  private static boolean coveredByTypeOutcomeIndex(AuditSummary.Query query) {
+    AuditFilter f = query.filter();
+    boolean otherFilter = f.username().isPresent() || f.clientIp().isPresent() || f.tokenId().isPresent()
+        || f.traceId().isPresent();
+    return !otherFilter && query.groupBy().stream()
+        .allMatch(d -> d == AuditSummary.Dimension.TYPE || d == AuditSummary.Dimension.OUTCOME);
+  }
+
+  /**
+   * The summary's filter as index ranges: type and outcome both pinned, so that the index's leading
+   * keys are walked per (type, outcome) pair within the time range (as {@link #pageMatch} does for a
+   * page). Pinning to every value this version knows would leave out an event whose stored type or
+   * outcome it does not know (one a newer version wrote into the same store, or an edited document);
+   * the summary counts what is stored, so two more parts take those: the types outside the known
+   * ones, then known types with an outcome outside the known ones. On an honest trail both find
+   * nothing, each by walking the gaps between the known values, which hold no entries. The parts
+   * are disjoint and together exactly the filter.
+   */
+  private static List<Bson> coveredParts(AuditFilter filter) {
+    List<Bson> parts = new ArrayList<>(3);
+    Bson base = match(filter);
+    List<Bson> known = new ArrayList<>(List.of(base));
+    if (filter.types().isEmpty()) {
+      known.add(in("type", EVERY_TYPE));
+      parts.add(and(base, nin("type", EVERY_TYPE)));
+    }
+    if (filter.outcome().isEmpty()) {
+      known.add(in("outcome", EVERY_OUTCOME));
+      List<Bson> unknownOutcome = new ArrayList<>(List.of(base, nin("outcome", EVERY_OUTCOME)));
+      if (filter.types().isEmpty()) {
+        unknownOutcome.add(in("type", EVERY_TYPE));
+      }
+      parts.add(and(unknownOutcome));
+    }
+    parts.add(0, and(known));
+    return parts;
   }
 
   /**
@@ -310,7 +368,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   /**
    * The filter of a page. When type or outcome is its only selective part, it names both keys
-   * that lead the {@code type_outcome_time} index, the absent one as {@code $in} of every value
+   * that lead the {@code type_outcome_time_count} index, the absent one as {@code $in} of every value
    * it can hold (every event has both): MongoDB then scans one index range per (type, outcome)
    * pair, each already in (time, _id) order, merges them (SORT_MERGE) and stops at the page,
    * and so does the embedded store. Without the explicit {@code $in}, an outcome alone has no

@@ -45,10 +45,17 @@ import org.slf4j.LoggerFactory;
 public final class MongoStorage implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MongoStorage.class);
   public static final String PAGE_TOKEN_SECRET = "page_tokens";
-  static final String TYPE_OUTCOME_TIME_INDEX = "type_outcome_time";
+  /**
+   * Type, outcome, time and _id, then count: QueryAudit pages walk it in (time, _id) order (the
+   * trailing count, after the unique _id, changes no order), and summaries by type and outcome are
+   * answered from its entries alone (a covered read, MongoAuditStore.summarize).
+   */
+  static final String TYPE_OUTCOME_TIME_COUNT_INDEX = "type_outcome_time_count";
   private static final String LEGACY_AUDIT_TTL_INDEX = "time_retention_ttl";
   /** Replaced by type_outcome_time, which serves the same queries and outcome ones too, at no extra write. */
   private static final String LEGACY_AUDIT_TYPE_INDEX = "type_time";
+  /** Replaced by type_outcome_time_count, the same keys and count: one index for both, not two to write. */
+  private static final String LEGACY_AUDIT_TYPE_OUTCOME_INDEX = "type_outcome_time";
   static final String AUDIT_SIGNING_KEYS = "audit_signing_keys";
   /** Acknowledged once a majority of the replica set has it in its journal. */
   static final WriteConcern DURABLE = WriteConcern.MAJORITY.withJournal(true);
@@ -220,14 +227,15 @@ public final class MongoStorage implements AutoCloseable {
   /**
    * Earlier versions expired audit events with a TTL index on {@code time}; retention now removes
    * whole prefixes of chains with a signed purge checkpoint (a TTL index would delete events no
-   * checkpoint accounts for), so that index is dropped where it exists. So is {@code type_time},
-   * which {@code type_outcome_time} replaced.
+   * checkpoint accounts for), so that index is dropped where it exists. So are {@code type_time}
+   * and {@code type_outcome_time}, which {@code type_outcome_time_count} replaced.
    */
   private void dropLegacyAuditIndexes() {
     MongoCollection<Document> events = collection(MongoAuditStore.COLLECTION);
     for (Document index : events.listIndexes()) {
       String name = index.getString("name");
-      if (LEGACY_AUDIT_TTL_INDEX.equals(name) || LEGACY_AUDIT_TYPE_INDEX.equals(name)) {
+      if (LEGACY_AUDIT_TTL_INDEX.equals(name) || LEGACY_AUDIT_TYPE_INDEX.equals(name)
+          || LEGACY_AUDIT_TYPE_OUTCOME_INDEX.equals(name)) {
         events.dropIndex(name);
       }
     }
@@ -298,8 +306,9 @@ public final class MongoStorage implements AutoCloseable {
       events.add(new IndexModel(Indexes.compoundIndex(Indexes.ascending(field), Indexes.descending("time", "_id")),
           new IndexOptions().name(field + "_time")));
     }
-    events.add(new IndexModel(Indexes.compoundIndex(Indexes.ascending("type", "outcome"),
-        Indexes.descending("time", "_id")), new IndexOptions().name(TYPE_OUTCOME_TIME_INDEX)));
+    // and count last, so that a summary by type and outcome reads the index alone (every event stores its count)
+    events.add(new IndexModel(Indexes.compoundIndex(Indexes.ascending("type", "outcome"), Indexes.descending("time", "_id"),
+        Indexes.ascending("count")), new IndexOptions().name(TYPE_OUTCOME_TIME_COUNT_INDEX)));
     // every chained event has one place; sparse, since events from before chaining have none
     events.add(new IndexModel(Indexes.ascending("chain", "seq"), new IndexOptions().unique(true).sparse(true)
         .name("chain_seq_unique")));

@@ -1,0 +1,120 @@
+package dev.authservice.embedded;
+
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.backend.aggregation.Expression;
+import de.bwaldvogel.mongo.bson.Document;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A {@code $group} key computed directly for the shape the auth server's summaries send: a
+ * document of field references ({@code "$type"}) and time buckets
+ * ({@code {$subtract: ["$time", {$mod: [{$subtract: ["$time", <date>]}, <width>]}]}}). The
+ * library evaluates such a key twice per document (its {@code evaluateDocument} evaluates the
+ * document, then each value again), parsing every operator's arguments each time: most of a
+ * summary's time once the documents are no longer read. This does the library's arithmetic
+ * itself, in the library's order and types ({@code $mod} in doubles), for a document whose
+ * fields hold what the shape expects; any other key shape, and any document whose values could
+ * be read differently (a time that is not a date, a value the library would evaluate again: a
+ * document or a string starting with {@code $}), gets the library's own evaluation.
+ */
+final class GroupKeys {
+  private GroupKeys() {}
+
+  static Function<Document, Object> compile(Object idExpression) {
+    Function<Document, Object> library = document -> Expression.evaluateDocument(idExpression, document);
+    if (!(idExpression instanceof Document parts) || parts.isEmpty()) {
+      return library;
+    }
+    List<String> names = new ArrayList<>(parts.size());
+    List<Part> compiled = new ArrayList<>(parts.size());
+    for (Map.Entry<String, Object> entry : parts.entrySet()) {
+      Part part = Field.of(entry.getValue());
+      if (part == null) {
+        part = Bucket.of(entry.getValue());
+      }
+      if (entry.getKey().startsWith("$") || part == null) {
+        return library;
+      }
+      names.add(entry.getKey());
+      compiled.add(part);
+    }
+    return document -> {
+      Document key = new Document();
+      for (int i = 0; i < compiled.size(); i++) {
+        Object value = compiled.get(i).value(document);
+        if (value == AS_THE_LIBRARY_DOES) {
+          return library.apply(document);
+        }
+        if (!(value instanceof Missing)) {
+          key.put(names.get(i), value);
+        }
+      }
+      return key;
+    };
+  }
+
+  /** A document for which a part cannot stand in for the library's evaluation. */
+  private static final Object AS_THE_LIBRARY_DOES = new Object();
+
+  private interface Part {
+    Object value(Document document);
+  }
+
+  /** {@code "$field"}: a top-level field, as the library reads it. */
+  private record Field(String name) implements Part {
+    static Field of(Object expression) {
+      if (expression instanceof String s && s.length() > 1 && s.startsWith("$") && !s.startsWith("$$")
+          && s.indexOf('.') < 0) {
+        return new Field(s.substring(1));
+      }
+      return null;
+    }
+
+    @Override
+    public Object value(Document document) {
+      Object value = Utils.getSubdocumentValueCollectionAware(document, name);
+      // the library's second evaluation would read these as expressions
+      return value instanceof Document || (value instanceof String s && s.startsWith("$")) ? AS_THE_LIBRARY_DOES : value;
+    }
+  }
+
+  /**
+   * {@code {$subtract: ["$f", {$mod: [{$subtract: ["$f", <date>]}, <width>]}]}}: the start of the
+   * width-long bucket (counted from the date) that a date in {@code f} falls in.
+   */
+  private record Bucket(String field, long originMillis, Number width) implements Part {
+    static Bucket of(Object expression) {
+      if (!(single(expression, "$subtract") instanceof List<?> outer) || outer.size() != 2
+          || !(Field.of(outer.get(0)) instanceof Field f)
+          || !(single(outer.get(1), "$mod") instanceof List<?> mod) || mod.size() != 2
+          || !(mod.get(1) instanceof Number width)
+          || !(single(mod.get(0), "$subtract") instanceof List<?> inner) || inner.size() != 2
+          || !(Field.of(inner.get(0)) instanceof Field g) || !g.name().equals(f.name())
+          || !(inner.get(1) instanceof Instant origin)) {
+        return null;
+      }
+      return new Bucket(f.name(), origin.toEpochMilli(), width);
+    }
+
+    private static Object single(Object expression, String operator) {
+      return expression instanceof Document d && d.size() == 1 ? d.get(operator) : null;
+    }
+
+    @Override
+    public Object value(Document document) {
+      if (!(document.get(field) instanceof Instant time)) {
+        return AS_THE_LIBRARY_DOES;
+      }
+      // as the library: $subtract of two dates is a long, $mod divides as doubles, and
+      // $subtract of a number from a date takes the number's long value
+      long sinceOrigin = time.toEpochMilli() - originMillis;
+      double remainder = (double) sinceOrigin % width.doubleValue();
+      return Instant.ofEpochMilli(time.toEpochMilli() - Double.valueOf(remainder).longValue());
+    }
+  }
+}
