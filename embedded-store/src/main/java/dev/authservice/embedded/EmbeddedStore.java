@@ -164,6 +164,11 @@ public final class EmbeddedStore implements AutoCloseable {
     return backend.documentsExamined(database, collection);
   }
 
+  /** Cursors of a database that clients have not read to the end nor killed (each holds its walk's pages). */
+  int openWalks(String database) {
+    return backend.openWalks(database);
+  }
+
   public int port() {
     return address.getPort();
   }

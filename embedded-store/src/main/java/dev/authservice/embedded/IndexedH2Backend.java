@@ -6,6 +6,9 @@ import org.h2.mvstore.MVStore;
 
 /** The library's H2 backend with {@link IndexedH2Database}s: BSON on disk, ordered and secondary indexes. */
 final class IndexedH2Backend extends H2Backend {
+  /** Every database opened; no initializer, since the superclass constructor opens some before this class's fields are set. */
+  private java.util.List<IndexedH2Database> opened;
+
   IndexedH2Backend(MVStore mvStore) {
     super(mvStore);
   }
@@ -19,9 +22,31 @@ final class IndexedH2Backend extends H2Backend {
         ? c.documentsExamined() : 0;
   }
 
+  /** Cursors of one database that still hold a walk (and the version it reads). */
+  int openWalks(String databaseName) {
+    return resolveDatabase(databaseName) instanceof IndexedH2Database database ? database.openWalks() : 0;
+  }
+
   @Override
   protected MongoDatabase openOrCreateDatabase(String databaseName) {
     // runs from the superclass constructor too, so it may use only what the superclass holds
-    return new IndexedH2Database(databaseName, getMvStore(), getCursorRegistry());
+    IndexedH2Database database = new IndexedH2Database(databaseName, getMvStore(), getCursorRegistry());
+    synchronized (this) {
+      if (opened == null) {
+        opened = new java.util.ArrayList<>();
+      }
+      opened.add(database);
+    }
+    return database;
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (opened != null) {
+        opened.forEach(IndexedH2Database::closeWalks);
+      }
+    }
+    super.close();
   }
 }

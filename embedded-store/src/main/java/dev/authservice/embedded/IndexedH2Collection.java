@@ -33,10 +33,12 @@ import org.h2.mvstore.MVMap;
 final class IndexedH2Collection extends H2Collection {
   /** Documents queries have read and handed to the matcher, for tests and diagnostics: how much a query scanned. */
   private final LongAdder examined = new LongAdder();
+  private final OpenWalks walks;
 
   IndexedH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
-      MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
+      MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry, OpenWalks walks) {
     super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+    this.walks = walks;
   }
 
   @Override
@@ -47,7 +49,9 @@ final class IndexedH2Collection extends H2Collection {
     if (plan.isEmpty()) {
       return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
     }
-    Stream<Document> candidates = stream(plan.get().positions()).map(this::getDocument).filter(Objects::nonNull);
+    Runnable release = walks.pin();   // before the walk's map cursors exist (they are made below)
+    Stream<Document> candidates = stream(plan.get().positions()).map(this::getDocument).filter(Objects::nonNull)
+        .onClose(release);
     return matchDocumentsFromStream(query, candidates, numberToSkip, limit, batchSize,
         plan.get().ordered() ? null : deriveComparator(orderBy), fieldSelector);
   }
@@ -63,10 +67,13 @@ final class IndexedH2Collection extends H2Collection {
   protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documentStream, int numberToSkip,
       int limit, int batchSize, Comparator<Document> documentComparator, Document fieldSelector) {
     // every find, count, update and delete, through an index or a scan, hands its candidates to the matcher here
-    documentStream = documentStream.peek(document -> examined.increment());
+    // a scan's map cursor is made when the stream is first read, after this pin; an index walk is pinned already
+    documentStream = documentStream.peek(document -> examined.increment()).onClose(walks.pin());
     if (batchSize <= 0 || documentComparator != null) {
-      return super.matchDocumentsFromStream(query, documentStream, numberToSkip, limit, batchSize, documentComparator,
-          fieldSelector);
+      try (Stream<Document> read = documentStream) {
+        return super.matchDocumentsFromStream(query, read, numberToSkip, limit, batchSize, documentComparator,
+            fieldSelector);
+      }
     }
     // a matcher of its own: the cursor runs later, on whichever thread asks for the next batch
     DefaultQueryMatcher matcher = new DefaultQueryMatcher();
@@ -82,7 +89,7 @@ final class IndexedH2Collection extends H2Collection {
         // the library's projection, a batch at a time (its class is not visible from here)
         : batch -> super.matchDocumentsFromStream(new Document(), batch.stream(), 0, 0, 0, null, fieldSelector)
             .collectDocuments();
-    return StreamingCursor.answer(results, batchSize, projection, cursorRegistry);
+    return StreamingCursor.answer(results, batchSize, projection, walks);
   }
 
   /**
@@ -105,15 +112,16 @@ final class IndexedH2Collection extends H2Collection {
     }
     IndexPlan plan = found.get();
     Optional<CoveredRead> covered = fieldsRead.flatMap(fields -> CoveredRead.over(plan.index(), fields));
+    Runnable release = walks.pin();   // before the walk's map cursors exist
     if (covered.isPresent()) {
       CoveredRead read = covered.get();
       return Optional.of(stream(plan.entries()).map(entry -> {
         Document fromIndex = read.document(entry.getKey());
         return fromIndex != null ? fromIndex : examine(getDocument(entry.getValue()));
-      }).filter(Objects::nonNull));
+      }).filter(Objects::nonNull).onClose(release));
     }
     return Optional.of(stream(plan.positions()).map(this::getDocument).filter(Objects::nonNull)
-        .peek(document -> examined.increment()));
+        .peek(document -> examined.increment()).onClose(release));
   }
 
   private Document examine(Document document) {

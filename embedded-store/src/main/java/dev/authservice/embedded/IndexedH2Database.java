@@ -14,6 +14,7 @@ import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,13 +38,25 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   private final MVStore mvStore;
   private final MultikeyFlags multikey;
   private final CoverableFlags coverable;
+  private final OpenWalks walks;
 
   IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
     super(databaseName, cursorRegistry);
     this.mvStore = mvStore;
+    // the system clock: the library builds databases itself, with no place to pass one
+    this.walks = new OpenWalks(mvStore, cursorRegistry, Clock.systemUTC());
     this.multikey = new MultikeyFlags(mvStore.openMap(META_PREFIX + databaseName + "._multikey_indexes"));
     this.coverable = new CoverableFlags(mvStore.openMap(META_PREFIX + databaseName + "._coverable_indexes"));
     initializeNamespacesAndIndexes();
+  }
+
+  int openWalks() {
+    return walks.size();
+  }
+
+  /** Ends the walks of cursors left open, before the store closes. */
+  void closeWalks() {
+    walks.closeAll();
   }
 
   @Override
@@ -77,7 +90,7 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
     String fullName = getFullCollectionNamespace(collectionName);
     return new IndexedH2Collection(this, collectionName, options, dataMap(fullName),
-        mvStore.openMap(META_PREFIX + fullName), cursorRegistry);
+        mvStore.openMap(META_PREFIX + fullName), cursorRegistry, walks);
   }
 
   private MVMap<Object, Document> dataMap(String fullName) {
@@ -124,13 +137,18 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
     if (matching.isEmpty()) {
       return null;
     }
-    Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, this, collection, oplog);
-    aggregation.validate(query);
-    Stream<Document> results = runStages(pipeline, matching.get(), databaseResolver, collection, oplog);
-    // batch by batch, as MongoDB answers: stages that hold nothing ($match, $project...) then
-    // never hold the whole result, and no reply outgrows what a message may carry
-    QueryResult answer = StreamingCursor.answer(results, firstBatchSize(query), UnaryOperator.identity(),
-        cursorRegistry);
+    Stream<Document> results;
+    try {
+      Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, this, collection, oplog);
+      aggregation.validate(query);
+      // a $group makes a new stream: closing the answer must still close the walk beneath it
+      results = runStages(pipeline, matching.get(), databaseResolver, collection, oplog)
+          .onClose(matching.get()::close);
+    } catch (RuntimeException e) {
+      matching.get().close();
+      throw e;
+    }
+    QueryResult answer = StreamingCursor.answer(results, firstBatchSize(query), UnaryOperator.identity(), walks);
     Document cursor = new Document("id", answer.getCursorId()).append("ns", getFullCollectionNamespace(collectionName))
         .append("firstBatch", answer.collectDocuments());
     return new Document("cursor", cursor).append("ok", 1.0);

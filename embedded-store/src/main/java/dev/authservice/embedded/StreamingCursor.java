@@ -1,9 +1,9 @@
 package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.backend.AbstractCursor;
-import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.bson.Document;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,31 +28,47 @@ final class StreamingCursor extends AbstractCursor {
    */
   static final long UNSIZED_BATCH_BYTES = 4L << 20;
 
+  private final Stream<Document> results;
   private final Iterator<Document> remaining;
   private final UnaryOperator<List<Document>> finish;
+  private final OpenWalks walks;
+  private volatile Instant lastUsed;
 
-  private StreamingCursor(long id, Iterator<Document> remaining, UnaryOperator<List<Document>> finish) {
+  private StreamingCursor(long id, Stream<Document> results, Iterator<Document> remaining,
+      UnaryOperator<List<Document>> finish, OpenWalks walks) {
     super(id);
+    this.results = results;
     this.remaining = remaining;
     this.finish = finish;
+    this.walks = walks;
+    this.lastUsed = walks.now();
   }
 
   /**
    * The first {@code firstBatch} (at least 1) documents of {@code results}, and a registered
    * cursor for the rest if any remain; {@code finish} is applied to each batch (a projection).
+   * {@code results} is closed when it has given its last document, or when the cursor is
+   * killed or abandoned ({@link OpenWalks}): its close handlers release the walk's pages.
    */
   static QueryResult answer(Stream<Document> results, int firstBatch, UnaryOperator<List<Document>> finish,
-      CursorRegistry registry) {
+      OpenWalks walks) {
     if (firstBatch <= 0) {
       throw new IllegalArgumentException("a first batch needs a size: " + firstBatch);
     }
     Iterator<Document> iterator = results.iterator();
-    List<Document> first = finish.apply(take(iterator, firstBatch));
+    List<Document> first;
+    try {
+      first = finish.apply(take(iterator, firstBatch));
+    } catch (RuntimeException e) {
+      results.close();
+      throw e;
+    }
     if (!iterator.hasNext()) {
+      results.close();
       return new QueryResult(first);
     }
-    StreamingCursor cursor = new StreamingCursor(registry.generateCursorId(), iterator, finish);
-    registry.add(cursor);
+    StreamingCursor cursor = new StreamingCursor(walks.registry().generateCursorId(), results, iterator, finish, walks);
+    walks.add(cursor);
     return new QueryResult(first, cursor);
   }
 
@@ -63,7 +79,27 @@ final class StreamingCursor extends AbstractCursor {
 
   @Override
   public synchronized List<Document> takeDocuments(int numberToReturn) {
-    return finish.apply(take(remaining, numberToReturn));
+    lastUsed = walks.now();
+    try {
+      List<Document> batch = finish.apply(take(remaining, numberToReturn));
+      if (!remaining.hasNext()) {
+        close();
+      }
+      return batch;
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  Instant lastUsed() {
+    return lastUsed;
+  }
+
+  /** Ends the walk: its pages may go. Idempotent. */
+  synchronized void close() {
+    walks.ended(this);
+    results.close();
   }
 
   private static List<Document> take(Iterator<Document> iterator, int numberToReturn) {
