@@ -166,7 +166,7 @@ class LauncherTest {
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.stream().noneMatch(a -> a.contains("hunter2")), "a secret on the child's command line,"
           + " readable by every user of the host: " + arguments);
-      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.contains("-Xmx160m"),
+      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.contains("-Xmx128m"),
           "the command line's options and the launcher's: " + arguments);
       assertFalse(arguments.contains("-XX:+UseSerialGC"), "the collector chosen is kept: " + arguments);
       assertTrue(environment(child.pid()).contains("\0JAVA_TOOL_OPTIONS=" + secret + " -XX:+UseParallelGC\0"),

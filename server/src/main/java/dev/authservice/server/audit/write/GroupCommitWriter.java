@@ -53,9 +53,12 @@ public final class GroupCommitWriter implements AuditSink, ChainHeads, AutoClose
       waiting.forEach(p -> p.done().complete(null));
     }
 
+    /** One wait per event (a call's events share theirs), so that the metrics count events. */
     List<Duration> waited() {
       long now = System.nanoTime();
-      return waiting.stream().map(p -> Duration.ofNanos(now - p.queuedAt())).toList();
+      return waiting.stream()
+          .flatMap(p -> java.util.Collections.nCopies(p.events().size(), Duration.ofNanos(now - p.queuedAt())).stream())
+          .toList();
     }
 
     void fail(Throwable e) {
