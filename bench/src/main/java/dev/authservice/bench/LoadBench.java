@@ -38,6 +38,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -443,9 +446,9 @@ final class LoadBench implements Callable<Integer> {
     report(rowLabel, 1, h, limit, "hash-bound login limit: " + cores + " cores / " + String.format("%.1f", h.getMean() / 1e6) + " ms");
 
     Histogram together = new Histogram(3);
-    java.util.concurrent.ExecutorService hashing = java.util.concurrent.Executors.newFixedThreadPool(cores);
+    ExecutorService hashing = Executors.newFixedThreadPool(cores);
     try {
-      List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+      List<Future<?>> running = new ArrayList<>();
       long start = System.nanoTime();
       for (int i = 0; i < n * cores; i++) {
         running.add(hashing.submit(() -> {
@@ -456,7 +459,7 @@ final class LoadBench implements Callable<Integer> {
           }
         }));
       }
-      for (java.util.concurrent.Future<?> f : running) {
+      for (Future<?> f : running) {
         f.get();
       }
       double perSecond = n * cores / ((System.nanoTime() - start) / 1e9);
