@@ -86,23 +86,29 @@ final class CoveredRead {
   }
 
   /**
-   * The entry as a document of the index's fields and {@code _id}, or null when a value in it may
-   * differ from the document's (then the document is read instead).
+   * Whether the entry holds its document's values (else the document is read instead): one per
+   * index key and {@code _id}, each as stored.
    */
-  Document document(KeyValue entry) {
+  boolean holdsAsStored(KeyValue entry) {
     if (entry.size() != fields.size() + 1) {
-      return null;
+      return false;
     }
-    Document document = new Document();
     for (int i = 0; i <= fields.size(); i++) {
-      Object value = entry.get(i);
-      if (!asStored(value)) {
-        return null;
+      if (!asStored(entry.get(i))) {
+        return false;
       }
-      // an index whose keys name _id (the server's all do) holds it twice: the same value
-      document.put(i < fields.size() ? fields.get(i) : ID, value);
     }
-    return document;
+    return true;
+  }
+
+  /**
+   * Where an entry holds the named field: its index key's place, or the last for {@code _id}
+   * (an index whose keys name {@code _id}, as the server's all do, holds it twice: the same value).
+   * -1 when the entry does not hold it.
+   */
+  int position(String name) {
+    int key = fields.indexOf(name);
+    return key >= 0 ? key : name.equals(ID) ? fields.size() : -1;
   }
 
   /**

@@ -1,7 +1,6 @@
 package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.backend.Missing;
-import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.aggregation.Expression;
 import de.bwaldvogel.mongo.bson.Document;
 import java.time.Instant;
@@ -58,6 +57,39 @@ final class GroupKeys {
     };
   }
 
+  /**
+   * An accumulator's argument ({@code $sum: <expression>}), for the shapes summaries send: a
+   * constant number, {@code "$field"}, or {@code {$ifNull: ["$field", <number>]}}, computed as the
+   * library's {@code evaluateDocument} does; any other expression, and any document whose value
+   * could be read differently, gets the library's own evaluation.
+   */
+  static Function<Document, Object> compileValue(Object expression) {
+    Function<Document, Object> library = document -> Expression.evaluateDocument(expression, document);
+    if (expression instanceof Integer || expression instanceof Long || expression instanceof Double) {
+      return document -> expression;
+    }
+    Field field = Field.of(expression);
+    if (field != null) {
+      return document -> {
+        Object value = field.value(document);
+        return value == AS_THE_LIBRARY_DOES ? library.apply(document) : value;
+      };
+    }
+    if (expression instanceof Document d && d.size() == 1 && d.get("$ifNull") instanceof List<?> args
+        && args.size() == 2 && Field.of(args.get(0)) instanceof Field f
+        && (args.get(1) instanceof Integer || args.get(1) instanceof Long || args.get(1) instanceof Double)) {
+      Object fallback = args.get(1);
+      return document -> {
+        Object value = f.value(document);
+        if (value == AS_THE_LIBRARY_DOES) {
+          return library.apply(document);
+        }
+        return value == null || value instanceof Missing ? fallback : value;
+      };
+    }
+    return library;
+  }
+
   /** A document for which a part cannot stand in for the library's evaluation. */
   private static final Object AS_THE_LIBRARY_DOES = new Object();
 
@@ -70,14 +102,15 @@ final class GroupKeys {
     static Field of(Object expression) {
       if (expression instanceof String s && s.length() > 1 && s.startsWith("$") && !s.startsWith("$$")
           && s.indexOf('.') < 0) {
-        return new Field(s.substring(1));
+        return new Field(s.substring(1).intern());   // as a covered document's names: compared by reference
       }
       return null;
     }
 
     @Override
     public Object value(Document document) {
-      Object value = Utils.getSubdocumentValueCollectionAware(document, name);
+      // the library's path lookup, for a top-level name (no dot, not empty): without splitting the name by a regex
+      Object value = document.getOrMissing(name);
       // the library's second evaluation would read these as expressions
       return value instanceof Document || (value instanceof String s && s.startsWith("$")) ? AS_THE_LIBRARY_DOES : value;
     }

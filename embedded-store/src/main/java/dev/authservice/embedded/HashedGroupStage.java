@@ -2,7 +2,6 @@ package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
-import de.bwaldvogel.mongo.backend.aggregation.Expression;
 import de.bwaldvogel.mongo.backend.aggregation.accumulator.Accumulator;
 import de.bwaldvogel.mongo.bson.Document;
 import java.time.Instant;
@@ -31,11 +30,15 @@ final class HashedGroupStage {
 
   private final Function<Document, Object> groupKey;
   private final Map<String, Supplier<Accumulator>> accumulatorSuppliers;
+  /** Each accumulator's argument, in the order of {@link #newAccumulators}. */
+  private final List<Function<Document, Object>> accumulated;
 
   HashedGroupStage(Document groupQuery) {
     // the summary's key (fields and time buckets) computed directly, as the library would
     this.groupKey = GroupKeys.compile(groupQuery.get(ID_FIELD));
     this.accumulatorSuppliers = Accumulator.parse(groupQuery);
+    this.accumulated = accumulatorSuppliers.values().stream()
+        .map(supplier -> GroupKeys.compileValue(supplier.get().getExpression())).toList();
   }
 
   Stream<Document> apply(Stream<Document> stream) {
@@ -48,8 +51,9 @@ final class HashedGroupStage {
       }
       Map<Object, Collection<Accumulator>> groups = hashable(key) ? hashed : ordered;
       Collection<Accumulator> accumulators = groups.computeIfAbsent(key, k -> newAccumulators());
+      int i = 0;
       for (Accumulator accumulator : accumulators) {
-        accumulator.aggregate(Expression.evaluateDocument(accumulator.getExpression(), document));
+        accumulator.aggregate(accumulated.get(i++).apply(document));
       }
     });
     ordered.putAll(hashed);

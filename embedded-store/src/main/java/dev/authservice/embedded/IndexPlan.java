@@ -41,16 +41,19 @@ final class IndexPlan {
   private final List<KeyValue[]> ranges;
   private final int pinnedKeys;
   private final boolean ordered;
+  /** Whether the walks must be merged to give the order: only when a sort remains to follow. */
+  private final boolean merged;
   private final boolean reverse;
   private final boolean mayRepeat;
   private final int score;
 
-  private IndexPlan(OrderedIndex index, List<KeyValue[]> ranges, int pinnedKeys, boolean ordered, boolean reverse,
-      boolean mayRepeat, int score) {
+  private IndexPlan(OrderedIndex index, List<KeyValue[]> ranges, int pinnedKeys, boolean ordered, boolean merged,
+      boolean reverse, boolean mayRepeat, int score) {
     this.index = index;
     this.ranges = ranges;
     this.pinnedKeys = pinnedKeys;
     this.ordered = ordered;
+    this.merged = merged;
     this.reverse = reverse;
     this.mayRepeat = mayRepeat;
     this.score = score;
@@ -92,7 +95,9 @@ final class IndexPlan {
     for (KeyValue[] range : ranges) {
       walks.add(index.scan(range[0], range[1], reverse));
     }
-    return walks.size() == 1 ? walks.get(0) : ordered ? merge(walks) : concat(walks);
+    // with no sort to follow (an aggregation's $group, a find without a sort) any order will do:
+    // merging would compare the keys of every entry for nothing
+    return walks.size() == 1 ? walks.get(0) : merged ? merge(walks) : concat(walks);
   }
 
   private static IndexPlan plan(OrderedIndex index, Map<String, Object> conditions,
@@ -167,7 +172,7 @@ final class IndexPlan {
       reverse = false;
     }
     int score = 4 * i + (range != null ? 2 : 0) + (ordered ? 1 : 0);
-    return new IndexPlan(index, ranges, i, ordered, reverse, multikey, score);
+    return new IndexPlan(index, ranges, i, ordered, ordered && !remaining.isEmpty(), reverse, multikey, score);
   }
 
   /** Top-level conditions by field, with {@code $and} flattened; operators elsewhere are left to the matcher. */

@@ -98,11 +98,12 @@ final class IndexedH2Collection extends H2Collection {
    * only the documents that match, so the query is evaluated once per document, not twice.
    * Reading MVStore maps needs no lock; a document removed while the stream runs is skipped.
    * A {@code hint} (an index's name or keys) limits the choice to that index, as MongoDB's does.
-   * When the pipeline reads only {@code fieldsRead} and the walked index holds them all, the
-   * stream is of the index entries as documents ({@link CoveredRead}): no document is read,
+   * When the pipeline opens with a {@code $match} and {@code $project} ({@code head}) that the
+   * walked index holds every field of, the stream is of the index entries as documents
+   * ({@link CoveredRead}), already matched and projected by {@code head}: no document is read,
    * except for an entry whose values may differ from its document's.
    */
-  Optional<Stream<Document>> candidatesThroughIndex(Document query, Object hint, Optional<Set<String>> fieldsRead) {
+  Optional<Candidates> candidatesThroughIndex(Document query, Object hint, Optional<CoveredHead> head) {
     if (pointLookup(query)) {
       return Optional.empty();
     }
@@ -111,18 +112,27 @@ final class IndexedH2Collection extends H2Collection {
       return Optional.empty();
     }
     IndexPlan plan = found.get();
-    Optional<CoveredRead> covered = fieldsRead.flatMap(fields -> CoveredRead.over(plan.index(), fields));
+    Optional<CoveredRead> covered = head.flatMap(h -> CoveredRead.over(plan.index(), h.fieldsRead()));
     Runnable release = walks.pin();   // before the walk's map cursors exist
     if (covered.isPresent()) {
-      CoveredRead read = covered.get();
-      return Optional.of(stream(plan.entries()).map(entry -> {
-        Document fromIndex = read.document(entry.getKey());
-        return fromIndex != null ? fromIndex : examine(getDocument(entry.getValue()));
-      }).filter(Objects::nonNull).onClose(release));
+      CoveredHead.Entries pair = head.get().over(covered.get());
+      return Optional.of(new Candidates(stream(plan.entries()).map(entry -> {
+        if (pair.standsForDocument(entry.getKey())) {
+          return pair.fromIndex(entry.getKey());
+        }
+        Document document = examine(getDocument(entry.getValue()));
+        return document == null ? null : head.get().fromCollection(document);
+      }).filter(Objects::nonNull).onClose(release), true));
     }
-    return Optional.of(stream(plan.positions()).map(this::getDocument).filter(Objects::nonNull)
-        .peek(document -> examined.increment()).onClose(release));
+    return Optional.of(new Candidates(stream(plan.positions()).map(this::getDocument).filter(Objects::nonNull)
+        .peek(document -> examined.increment()).onClose(release), false));
   }
+
+  /**
+   * What an index walk feeds an aggregation: candidates for its leading {@code $match}, or (when
+   * {@code headApplied}) the output of its {@code $match} and {@code $project} already.
+   */
+  record Candidates(Stream<Document> documents, boolean headApplied) {}
 
   private Document examine(Document document) {
     if (document != null) {

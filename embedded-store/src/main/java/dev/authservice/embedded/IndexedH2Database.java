@@ -115,7 +115,7 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
    * {@code $match} and writes nothing, this feeds it only what an index finds for that match;
    * the stages, the match included, then run unchanged (each {@code $group} as a {@link HashedGroupStage}).
    * A {@code $match} then an inclusion {@code $project} that an index holds every field of is
-   * fed from the index entries alone ({@link CoveredRead}).
+   * answered from the index entries alone ({@link CoveredRead}, {@link CoveredHead}).
    * Null means: leave it to the library.
    */
   private Document aggregateFromIndex(Document query, DatabaseResolver databaseResolver, Oplog oplog) {
@@ -131,21 +131,22 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
     if (!(resolveCollection(collectionName, false) instanceof IndexedH2Collection collection)) {
       return null;
     }
-    Optional<Set<String>> fieldsRead = pipeline.size() > 1 && pipeline.get(1).size() == 1
-        ? CoveredRead.fieldsRead(match, pipeline.get(1).get("$project")) : Optional.empty();
-    Optional<Stream<Document>> matching = collection.candidatesThroughIndex(match, query.get("hint"), fieldsRead);
-    if (matching.isEmpty()) {
+    Optional<IndexedH2Collection.Candidates> found = collection.candidatesThroughIndex(match, query.get("hint"),
+        CoveredHead.of(pipeline));
+    if (found.isEmpty()) {
       return null;
     }
+    Stream<Document> matching = found.get().documents();
     Stream<Document> results;
     try {
       Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, this, collection, oplog);
       aggregation.validate(query);
+      // the covered walk ran the $match and $project already
+      List<Document> rest = found.get().headApplied() ? pipeline.subList(2, pipeline.size()) : pipeline;
       // a $group makes a new stream: closing the answer must still close the walk beneath it
-      results = runStages(pipeline, matching.get(), databaseResolver, collection, oplog)
-          .onClose(matching.get()::close);
+      results = runStages(rest, matching, databaseResolver, collection, oplog).onClose(matching::close);
     } catch (RuntimeException e) {
-      matching.get().close();
+      matching.close();
       throw e;
     }
     QueryResult answer = StreamingCursor.answer(results, firstBatchSize(query), UnaryOperator.identity(), walks);

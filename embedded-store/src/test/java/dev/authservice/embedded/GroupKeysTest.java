@@ -29,6 +29,22 @@ class GroupKeysTest {
         () -> "key " + idExpression + " of " + document);
   }
 
+  @Property(tries = 1000)
+  void theAccumulatedValueIsTheLibrarys(@ForAll("accumulated") Object expression, @ForAll("documents") Document document) {
+    assertEquals(library(expression, document), accumulated(expression, document),
+        () -> "value " + expression + " of " + document);
+  }
+
+  /** The summary's count is computed directly, not handed back to the library. */
+  @Test
+  void theSummaryCountIsComputedDirectly() {
+    Document count = new Document("$ifNull", List.of("$outcome", 1L));
+    assertNotSame(GroupKeys.compileValue(new Document("$size", "$outcome")).getClass(),
+        GroupKeys.compileValue(count).getClass());
+    assertEquals(1L, GroupKeys.compileValue(count).apply(new Document("type", "LOGIN")));
+    assertEquals(7L, GroupKeys.compileValue(count).apply(new Document("outcome", 7L)));
+  }
+
   /** The summary's shape is the one computed directly, not handed back to the library (else this proves nothing). */
   @Test
   void theSummaryShapeIsComputedDirectly() {
@@ -40,9 +56,17 @@ class GroupKeysTest {
     assertNotSame(GroupKeys.compile("$type").getClass(), key.getClass());
   }
 
-  private static Object library(Document id, Document document) {
+  private static Object library(Object id, Document document) {
     try {
       return typed(Expression.evaluateDocument(id, document));
+    } catch (RuntimeException e) {
+      return "error " + e.getMessage();
+    }
+  }
+
+  private static Object accumulated(Object expression, Document document) {
+    try {
+      return typed(GroupKeys.compileValue(expression).apply(document));
     } catch (RuntimeException e) {
       return "error " + e.getMessage();
     }
@@ -88,6 +112,17 @@ class GroupKeysTest {
       }
       return id;
     });
+  }
+
+  @Provide
+  Arbitrary<Object> accumulated() {
+    Arbitrary<Object> field = Arbitraries.of("$type", "$outcome", "$time", "$absent", "$n.x", "$$ROOT").map(s -> (Object) s);
+    Arbitrary<Object> constant = Arbitraries.of((Object) 1, 1L, 2.5, "one", true);
+    return Arbitraries.frequencyOf(
+        Tuple.of(3, Combinators.combine(field, constant).as((f, c) -> (Object) new Document("$ifNull", List.of(f, c)))),
+        Tuple.of(2, field), Tuple.of(1, constant),
+        Tuple.of(1, field.map(f -> (Object) new Document("$ifNull", List.of(f)))),
+        Tuple.of(1, field.map(f -> (Object) new Document("$ifNull", List.of(f, 1L)).append("$add", List.of(1, 2)))));
   }
 
   @Provide
