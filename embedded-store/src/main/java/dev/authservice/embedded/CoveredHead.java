@@ -114,10 +114,9 @@ final class CoveredHead {
         result.put(ID, entry.get(idPlace));
       }
       for (int i = 0; i < places.length; i++) {
+        // an excluded field is _id, named by the projection, so never put above: nothing to remove
         Map.Entry<String, Boolean> field = projection.get(i);
-        if (!field.getValue()) {
-          result.remove(field.getKey());
-        } else {
+        if (field.getValue()) {
           result.put(field.getKey(), entry.get(places[i]));
         }
       }
