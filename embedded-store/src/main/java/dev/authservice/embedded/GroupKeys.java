@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -26,8 +27,21 @@ final class GroupKeys {
 
   static Function<Document, Object> compile(Object idExpression) {
     Function<Document, Object> library = document -> Expression.evaluateDocument(idExpression, document);
-    if (!(idExpression instanceof Document parts) || parts.isEmpty()) {
+    Optional<Parts> parts = parts(idExpression);
+    if (parts.isEmpty()) {
       return library;
+    }
+    Parts compiled = parts.get();
+    return document -> {
+      Object[] values = new Object[compiled.size()];
+      return compiled.valuesInto(document, values) ? compiled.key(values) : library.apply(document);
+    };
+  }
+
+  /** The key's parts, computed one by one, for a key of the shape this computes directly; else empty. */
+  static Optional<Parts> parts(Object idExpression) {
+    if (!(idExpression instanceof Document parts) || parts.isEmpty()) {
+      return Optional.empty();
     }
     List<String> names = new ArrayList<>(parts.size());
     List<Part> compiled = new ArrayList<>(parts.size());
@@ -37,24 +51,53 @@ final class GroupKeys {
         part = Bucket.of(entry.getValue());
       }
       if (entry.getKey().startsWith("$") || part == null) {
-        return library;
+        return Optional.empty();
       }
       names.add(entry.getKey());
       compiled.add(part);
     }
-    return document -> {
-      Document key = new Document();
-      for (int i = 0; i < compiled.size(); i++) {
-        Object value = compiled.get(i).value(document);
+    return Optional.of(new Parts(List.copyOf(names), List.copyOf(compiled)));
+  }
+
+  /** A key's parts: each value computed as the library would, then the key document built from them. */
+  static final class Parts {
+    private final List<String> names;
+    private final List<Part> parts;
+
+    private Parts(List<String> names, List<Part> parts) {
+      this.names = names;
+      this.parts = parts;
+    }
+
+    int size() {
+      return parts.size();
+    }
+
+    /**
+     * Each part's value for {@code document} into {@code values} (a missing one as
+     * {@link Missing}); false when the document needs the library's evaluation instead.
+     */
+    boolean valuesInto(Document document, Object[] values) {
+      for (int i = 0; i < values.length; i++) {
+        Object value = parts.get(i).value(document);
         if (value == AS_THE_LIBRARY_DOES) {
-          return library.apply(document);
+          return false;
         }
-        if (!(value instanceof Missing)) {
-          key.put(names.get(i), value);
+        values[i] = value;
+      }
+      return true;
+    }
+
+    /** The key document of these values: the library leaves a missing value out. */
+    Document key(Object[] values) {
+      Document key = new Document();
+      for (int i = 0; i < values.length; i++) {
+        if (!(values[i] instanceof Missing)) {
+          key.put(names.get(i), values[i]);
         }
       }
       return key;
-    };
+    }
   }
 
   /**
