@@ -94,7 +94,6 @@ public final class EmbeddedStore implements AutoCloseable {
   public static EmbeddedStore start(Path dataDir, int port, MongoCredential credential) {
     PrivateFiles.secureDirectory(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
-    removeUriFile(dataDir);
     boolean fresh = !Files.exists(file);
     // created for its owner only before the MVStore opens it (an empty file is a new store to it)
     PrivateFiles.secureFile(file);
@@ -107,6 +106,9 @@ public final class EmbeddedStore implements AutoCloseable {
     IndexedH2Backend backend;
     MongoServer server;
     try {
+      // only now that this process holds the store's lock: a second start on a directory in use
+      // fails above and must not take the running store's file away from its tools
+      removeUriFile(dataDir);
       backend = new IndexedH2Backend(mvStore);
       server = new MongoServer(AuthenticatingBackend.guarding(backend, join(scram)));
     } catch (RuntimeException e) {
