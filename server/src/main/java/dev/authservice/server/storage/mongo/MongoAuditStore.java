@@ -48,10 +48,13 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   static final String COLLECTION = "audit_events";
 
   private final MongoCollection<Document> events;
+  /** The same collection, its events decoded without a Document in between (chain pages: what streams read). */
+  private final MongoCollection<StoredEventCodec.Stored> storedEvents;
   private final WriteBarrier barrier;
 
   MongoAuditStore(MongoCollection<Document> events, WriteBarrier barrier) {
     this.events = events;
+    this.storedEvents = StoredEventCodec.readingDirectly(events);
     this.barrier = barrier;
   }
 
@@ -144,7 +147,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         Documents.string(doc, "prev_hash"), Documents.string(doc, "hash"));
   }
 
-  private static Optional<AuditEvent.Alert> alert(Object value) {
+  static Optional<AuditEvent.Alert> alert(Object value) {
     if (!(value instanceof Document a)) {
       return Optional.empty();
     }
@@ -434,18 +437,19 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   @Override
   public List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
-    return chainDocuments(chain, afterSeq, limit, MongoAuditStore::toChained);
+    return chainDocuments(events, chain, afterSeq, limit, MongoAuditStore::toChained);
   }
 
   @Override
   public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
-    return chainDocuments(chain, afterSeq, limit, MongoAuditStore::toEvent);
+    return chainDocuments(storedEvents, chain, afterSeq, limit, StoredEventCodec.Stored::toEvent);
   }
 
-  private <T> List<T> chainDocuments(String chain, long afterSeq, int limit, java.util.function.Function<Document, T> as) {
+  private <D, T> List<T> chainDocuments(MongoCollection<D> from, String chain, long afterSeq, int limit,
+      java.util.function.Function<D, T> as) {
     List<T> page = new ArrayList<>(limit);
     // the whole page in one reply (the server's default first batch is 101 documents, then a getMore)
-    events.find(and(eq("chain", chain), gt("seq", afterSeq))).sort(Sorts.ascending("seq")).limit(limit)
+    from.find(and(eq("chain", chain), gt("seq", afterSeq))).sort(Sorts.ascending("seq")).limit(limit)
         .batchSize(limit).forEach(doc -> page.add(as.apply(doc)));
     return page;
   }
