@@ -48,7 +48,7 @@ final class JvmRelaunch {
   private static final String SERIAL_COLLECTOR = "-XX:+UseSerialGC";
   static final String OPT_OUT_VARIABLE = "AUTH_RELAUNCH";
   static final String OPT_OUT_FLAG = "--relaunch";
-  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 128 MiB). */
+  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 96 MiB). */
   static final long LARGEST_DEFAULT_HEAP_KEPT = 512L << 20;
 
   private JvmRelaunch() {}
@@ -213,6 +213,15 @@ final class JvmRelaunch {
     return false;
   }
 
+  /** The kernel's transparent huge page setting (e.g. "always [madvise] never"); empty when unreadable. */
+  static String transparentHugePages() {
+    try {
+      return Files.readString(Path.of(JvmOptions.TRANSPARENT_HUGE_PAGES)).trim();
+    } catch (IOException | RuntimeException e) {
+      return "";  // not Linux, or no THP: glibc's defaults stay
+    }
+  }
+
   private static long machineMemory() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
@@ -246,7 +255,7 @@ final class JvmRelaunch {
         System.getProperty("sun.java.command", ""), Main.class.getName(), args);
     // the environment as it is, the option variables included: the child JVM reads them itself
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    builder.environment().putAll(JvmOptions.mallocEnvironment(builder.environment(), transparentHugePages()));
     Process child;
     try {
       child = builder.start();
