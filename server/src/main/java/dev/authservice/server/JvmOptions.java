@@ -35,7 +35,7 @@ final class JvmOptions {
    */
   static final String MMAP_THRESHOLD = "MALLOC_MMAP_THRESHOLD_";
   static final String MMAP_THRESHOLD_DEFAULT = "131072";
-  /** glibc 2.35+: where the threshold is fixed, mapped blocks are madvised for transparent huge pages. */
+  /** glibc 2.35+ (older ones ignore it): mapped blocks are advised for transparent huge pages. */
   static final String TUNABLES = "GLIBC_TUNABLES";
   static final String HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb";
   static final String HUGE_PAGES = HUGE_PAGES_TUNABLE + "=1";
@@ -46,19 +46,21 @@ final class JvmOptions {
    * The malloc variables bin/auth-server exports and {@link JvmRelaunch} gives its child: those of
    * {@code environment} that are missing, never replacing what an operator set. The fixed mmap
    * threshold only where transparent huge pages are available (the kernel's setting, as read from
-   * {@link #TRANSPARENT_HUGE_PAGES}, not "[never]"): an Argon2id buffer mapped afresh for each hash
+   * {@link #TRANSPARENT_HUGE_PAGES}, not "[never]") and glibc can ask for them (2.35 or later, as
+   * {@code getconf GNU_LIBC_VERSION} says: "glibc 2.36"): an Argon2id buffer mapped afresh for each hash
    * then takes about 270 page faults, not 4,900, and the hash costs what it costs with the buffer
    * kept (measured: 29-32 ms of CPU either way, 42-47 ms with 4 KiB pages); without them, keeping
    * the buffer is the cheaper choice and glibc's dynamic threshold stays.
    */
-  static Map<String, String> mallocEnvironment(Map<String, String> environment, String transparentHugePages) {
+  static Map<String, String> mallocEnvironment(Map<String, String> environment, String transparentHugePages,
+      String glibcVersion) {
     Map<String, String> added = new LinkedHashMap<>();
     if (!environment.containsKey(ARENA_MAX)) {
       added.put(ARENA_MAX, ARENA_MAX_DEFAULT);
     }
     String tunables = environment.getOrDefault(TUNABLES, "");
     boolean hugePagesAvailable = transparentHugePages != null && transparentHugePages.contains("[")
-        && !transparentHugePages.contains("[never]");
+        && !transparentHugePages.contains("[never]") && glibcAsksForHugePages(glibcVersion);
     boolean thresholdChosen = environment.containsKey(MMAP_THRESHOLD) || tunables.contains("glibc.malloc.mmap_threshold");
     if (hugePagesAvailable && !thresholdChosen) {
       added.put(MMAP_THRESHOLD, MMAP_THRESHOLD_DEFAULT);
@@ -67,6 +69,18 @@ final class JvmOptions {
       }
     }
     return added;
+  }
+
+  /** Whether this glibc ("glibc 2.36") has the {@link #HUGE_PAGES_TUNABLE} tunable: 2.35 or later. */
+  static boolean glibcAsksForHugePages(String glibcVersion) {
+    java.util.regex.Matcher version = java.util.regex.Pattern.compile("glibc (\\d+)\\.(\\d+)").matcher(
+        glibcVersion == null ? "" : glibcVersion);
+    if (!version.find()) {
+      return false;
+    }
+    int major = Integer.parseInt(version.group(1));
+    int minor = Integer.parseInt(version.group(2));
+    return major > 2 || (major == 2 && minor >= 35);
   }
 
   private JvmOptions() {}

@@ -222,6 +222,20 @@ final class JvmRelaunch {
     }
   }
 
+  /** What {@code getconf GNU_LIBC_VERSION} says ("glibc 2.36"); empty when it cannot tell (musl, not Linux). */
+  static String glibcVersion() {
+    try {
+      Process getconf = new ProcessBuilder("getconf", "GNU_LIBC_VERSION").redirectErrorStream(true).start();
+      String version = new String(getconf.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      return getconf.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && getconf.exitValue() == 0 ? version : "";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
   private static long machineMemory() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
@@ -255,7 +269,7 @@ final class JvmRelaunch {
         System.getProperty("sun.java.command", ""), Main.class.getName(), args);
     // the environment as it is, the option variables included: the child JVM reads them itself
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-    builder.environment().putAll(JvmOptions.mallocEnvironment(builder.environment(), transparentHugePages()));
+    builder.environment().putAll(JvmOptions.mallocEnvironment(builder.environment(), transparentHugePages(), glibcVersion()));
     Process child;
     try {
       child = builder.start();

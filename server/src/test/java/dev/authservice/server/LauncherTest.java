@@ -306,28 +306,35 @@ class LauncherTest {
 
   private static boolean hugePagesAvailable() {
     String setting = JvmRelaunch.transparentHugePages();
-    return setting.contains("[") && !setting.contains("[never]");
+    return setting.contains("[") && !setting.contains("[never]") && JvmOptions.glibcAsksForHugePages(JvmRelaunch.glibcVersion());
   }
+
+  private static final String GLIBC = "glibc 2.36";
 
   @Test
   void mallocSettingsAreAddedOnlyWhereMissingAndOnlyWithHugePages() {
     String madvise = "always [madvise] never";
     assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
-        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), madvise));
+        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), madvise, GLIBC));
     assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
-        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), "[always] madvise never"));
-    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), "always madvise [never]"),
+        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), "[always] madvise never", GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), "always madvise [never]", GLIBC),
         "4 KiB pages: the buffer is kept (glibc's dynamic threshold)");
-    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), ""), "no THP setting to read");
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), "", GLIBC), "no THP setting to read");
     // an operator's choice stands
-    assertEquals(Map.of(), JvmOptions.mallocEnvironment(Map.of("MALLOC_ARENA_MAX", "4", "MALLOC_MMAP_THRESHOLD_", "1048576"), madvise));
+    assertEquals(Map.of(), JvmOptions.mallocEnvironment(Map.of("MALLOC_ARENA_MAX", "4", "MALLOC_MMAP_THRESHOLD_", "1048576"), madvise, GLIBC));
     assertEquals(Map.of("MALLOC_ARENA_MAX", "2"),
-        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536"), madvise));
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536"), madvise, GLIBC));
     assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
         "GLIBC_TUNABLES", "glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1"),
-        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0"), madvise));
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0"), madvise, GLIBC));
     assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072"),
-        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"), madvise));
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"), madvise, GLIBC));
+    // a glibc without the hugetlb tunable (before 2.35), or none (musl): glibc's defaults
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), madvise, "glibc 2.31"));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), madvise, ""));
+    assertTrue(JvmOptions.glibcAsksForHugePages("glibc 2.35") && JvmOptions.glibcAsksForHugePages("glibc 2.39")
+        && JvmOptions.glibcAsksForHugePages("glibc 3.0") && !JvmOptions.glibcAsksForHugePages("glibc 2.34"));
   }
 
   /** Whether a JVM started here without options would choose a heap above the relaunch threshold. */
