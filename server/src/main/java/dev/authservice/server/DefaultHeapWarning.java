@@ -31,6 +31,7 @@ final class DefaultHeapWarning {
     return Optional.of("the JVM sized the heap itself: up to " + maxHeapBytes / (1024 * 1024) + " MiB, a share of"
         + " this machine's memory rather than what the server needs. Start it with bin/auth-server (next to the"
         + " jar), or pass: java " + HOST_OPTIONS + " -jar auth-server.jar, with MALLOC_ARENA_MAX=2 in the"
-        + " environment (in a container with a memory limit: " + CONTAINER_OPTIONS + "); see docs/deployment.md");
+        + " environment (and, where transparent huge pages are on, MALLOC_MMAP_THRESHOLD_=131072"
+        + " GLIBC_TUNABLES=glibc.malloc.hugetlb=1) (in a container with a memory limit: " + CONTAINER_OPTIONS + "); see docs/deployment.md");
   }
 }

@@ -48,7 +48,7 @@ final class JvmRelaunch {
   private static final String SERIAL_COLLECTOR = "-XX:+UseSerialGC";
   static final String OPT_OUT_VARIABLE = "AUTH_RELAUNCH";
   static final String OPT_OUT_FLAG = "--relaunch";
-  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 128 MiB). */
+  /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 96 MiB). */
   static final long LARGEST_DEFAULT_HEAP_KEPT = 512L << 20;
 
   private JvmRelaunch() {}
@@ -213,6 +213,29 @@ final class JvmRelaunch {
     return false;
   }
 
+  /** The kernel's transparent huge page setting (e.g. "always [madvise] never"); empty when unreadable. */
+  static String transparentHugePages() {
+    try {
+      return Files.readString(Path.of(JvmOptions.TRANSPARENT_HUGE_PAGES)).trim();
+    } catch (IOException | RuntimeException e) {
+      return "";  // not Linux, or no THP: glibc's defaults stay
+    }
+  }
+
+  /** What {@code getconf GNU_LIBC_VERSION} says ("glibc 2.36"); empty when it cannot tell (musl, not Linux). */
+  static String glibcVersion() {
+    try {
+      Process getconf = new ProcessBuilder("getconf", "GNU_LIBC_VERSION").redirectErrorStream(true).start();
+      String version = new String(getconf.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      return getconf.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && getconf.exitValue() == 0 ? version : "";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
   private static long machineMemory() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
@@ -246,7 +269,7 @@ final class JvmRelaunch {
         System.getProperty("sun.java.command", ""), Main.class.getName(), args);
     // the environment as it is, the option variables included: the child JVM reads them itself
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    builder.environment().putAll(JvmOptions.mallocEnvironment(builder.environment(), transparentHugePages(), glibcVersion()));
     Process child;
     try {
       child = builder.start();

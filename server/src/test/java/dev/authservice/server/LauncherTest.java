@@ -58,7 +58,7 @@ class LauncherTest {
       List<String> arguments = Arrays.asList(Files.readString(Path.of("/proc/" + server.pid() + "/cmdline"),
           StandardCharsets.UTF_8).split("\0"));
       assertTrue(arguments.get(0).endsWith("/java"), "the launcher execs java: " + arguments);
-      assertTrue(arguments.contains("-Xmx128m") || arguments.contains("-XX:MaxRAMPercentage=50"),
+      assertTrue(arguments.contains("-Xmx96m") || arguments.contains("-XX:MaxRAMPercentage=50"),
           "the launcher sizes the heap: " + arguments);
       assertTrue(arguments.contains("-XX:+UseSerialGC") && arguments.contains("-XX:+ExitOnOutOfMemoryError"),
           "the launcher's collector and out-of-memory options: " + arguments);
@@ -76,6 +76,7 @@ class LauncherTest {
       assertTrue(Files.readString(log).contains("not using " + cache), "and the launcher says why");
       String environment = Files.readString(Path.of("/proc/" + server.pid() + "/environ"), StandardCharsets.UTF_8);
       assertTrue(Arrays.asList(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
+      assertMallocReturnsArgon2Buffers(Arrays.asList(environment.split("\0")));
       assertFalse(Files.readString(log).contains(WARNING), "no default-heap warning when the launcher sized it");
     } finally {
       stop(server);
@@ -94,13 +95,14 @@ class LauncherTest {
       child = onlyChild(parent);
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.get(0).equals(java), "the same java: " + arguments);
-      assertTrue(arguments.contains("-Xmx128m") && arguments.contains("-XX:+UseSerialGC")
+      assertTrue(arguments.contains("-Xmx96m") && arguments.contains("-XX:+UseSerialGC")
           && arguments.contains("-XX:+ExitOnOutOfMemoryError"), "the launcher's options: " + arguments);
       assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.indexOf("-Drelaunch.test=kept")
-          > arguments.indexOf("-Xmx128m"), "the options given come after the launcher's, so they still win: " + arguments);
+          > arguments.indexOf("-Xmx96m"), "the options given come after the launcher's, so they still win: " + arguments);
       assertTrue(arguments.subList(arguments.size() - 3, arguments.size())
           .equals(List.of(Main.class.getName(), "--instance-id", "relaunched")), "the same arguments: " + arguments);
       assertTrue(environment(child.pid()).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas in the child");
+      assertMallocReturnsArgon2Buffers(Arrays.asList(environment(child.pid()).split("\0")));
       assertFalse(commandLine(parent.pid()).stream().anyMatch(a -> a.startsWith("-Xmx")), "the parent as started");
       // the JVM that answered is the child, and it sized its heap: no warning
       assertFalse(Files.readString(log).contains(WARNING), Files.readString(log));
@@ -166,7 +168,7 @@ class LauncherTest {
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.stream().noneMatch(a -> a.contains("hunter2")), "a secret on the child's command line,"
           + " readable by every user of the host: " + arguments);
-      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.contains("-Xmx128m"),
+      assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.contains("-Xmx96m"),
           "the command line's options and the launcher's: " + arguments);
       assertFalse(arguments.contains("-XX:+UseSerialGC"), "the collector chosen is kept: " + arguments);
       assertTrue(environment(child.pid()).contains("\0JAVA_TOOL_OPTIONS=" + secret + " -XX:+UseParallelGC\0"),
@@ -277,10 +279,62 @@ class LauncherTest {
     assertTrue(launcher.contains("options=\"" + JvmOptions.CONTAINER_HEAP + "\""));
     assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""));
     assertTrue(launcher.contains("options=\"$options " + JvmOptions.TRIM_NATIVE_HEAP + "\""));
+    assertTrue(launcher.contains("export MALLOC_ARENA_MAX=\"${MALLOC_ARENA_MAX:-" + JvmOptions.ARENA_MAX_DEFAULT + "}\""));
+    assertTrue(launcher.contains("export " + JvmOptions.MMAP_THRESHOLD + "=" + JvmOptions.MMAP_THRESHOLD_DEFAULT));
+    assertTrue(launcher.contains(JvmOptions.HUGE_PAGES) && launcher.contains(JvmOptions.TRANSPARENT_HUGE_PAGES));
     assertTrue(JvmRelaunch.launcherOptions(false, Runtime.Version.parse("21.0.1"))
-        .containsAll(List.of("-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", JvmOptions.TRIM_NATIVE_HEAP)));
+        .containsAll(List.of("-Xms32m", "-Xmx96m", "-XX:+UseSerialGC", JvmOptions.TRIM_NATIVE_HEAP)));
     assertFalse(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("21")).contains(JvmOptions.TRIM_NATIVE_HEAP));
     assertTrue(JvmRelaunch.launcherOptions(true, Runtime.Version.parse("25")).contains("-XX:MaxRAMPercentage=50"));
+  }
+
+  /**
+   * Where the kernel has transparent huge pages, the server's JVM gets glibc's fixed mmap threshold
+   * and huge pages for mapped blocks (each login's 19 MiB Argon2id buffer given back when its hash
+   * ends, at no CPU cost); where it has none, glibc's defaults (a buffer mapped afresh per hash would
+   * cost 4,900 page faults).
+   */
+  private static void assertMallocReturnsArgon2Buffers(List<String> environment) {
+    if (hugePagesAvailable()) {
+      assertTrue(environment.contains("MALLOC_MMAP_THRESHOLD_=131072"), "a fixed mmap threshold: " + environment);
+      assertTrue(environment.contains("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"), "huge pages for mapped blocks: " + environment);
+    } else {
+      assertTrue(environment.stream().noneMatch(v -> v.startsWith("MALLOC_MMAP_THRESHOLD_=")),
+          "no fixed threshold without huge pages: " + environment);
+    }
+  }
+
+  private static boolean hugePagesAvailable() {
+    String setting = JvmRelaunch.transparentHugePages();
+    return setting.contains("[") && !setting.contains("[never]") && JvmOptions.glibcAsksForHugePages(JvmRelaunch.glibcVersion());
+  }
+
+  private static final String GLIBC = "glibc 2.36";
+
+  @Test
+  void mallocSettingsAreAddedOnlyWhereMissingAndOnlyWithHugePages() {
+    String madvise = "always [madvise] never";
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
+        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), madvise, GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
+        "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"), JvmOptions.mallocEnvironment(Map.of(), "[always] madvise never", GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), "always madvise [never]", GLIBC),
+        "4 KiB pages: the buffer is kept (glibc's dynamic threshold)");
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), "", GLIBC), "no THP setting to read");
+    // an operator's choice stands
+    assertEquals(Map.of(), JvmOptions.mallocEnvironment(Map.of("MALLOC_ARENA_MAX", "4", "MALLOC_MMAP_THRESHOLD_", "1048576"), madvise, GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"),
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536"), madvise, GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072",
+        "GLIBC_TUNABLES", "glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1"),
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0"), madvise, GLIBC));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "131072"),
+        JvmOptions.mallocEnvironment(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"), madvise, GLIBC));
+    // a glibc without the hugetlb tunable (before 2.35), or none (musl): glibc's defaults
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), madvise, "glibc 2.31"));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), JvmOptions.mallocEnvironment(Map.of(), madvise, ""));
+    assertTrue(JvmOptions.glibcAsksForHugePages("glibc 2.35") && JvmOptions.glibcAsksForHugePages("glibc 2.39")
+        && JvmOptions.glibcAsksForHugePages("glibc 3.0") && !JvmOptions.glibcAsksForHugePages("glibc 2.34"));
   }
 
   /** Whether a JVM started here without options would choose a heap above the relaunch threshold. */
@@ -358,7 +412,8 @@ class LauncherTest {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = builder.environment();
     // what the test's own JVM was given must not decide what the started one gets
-    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX").forEach(env::remove);
+    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX",
+        "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES").forEach(env::remove);
     String java = ProcessHandle.current().info().command().orElseThrow();
     env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
     env.put("AUTH_PORT", Integer.toString(port));

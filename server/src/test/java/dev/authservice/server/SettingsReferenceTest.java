@@ -49,6 +49,8 @@ class SettingsReferenceTest {
       Map.entry("AUTH_JAVA_OPTS", "bin/auth-server"),
       // read by glibc's malloc; the launcher sets it, someone running the jar sets it themselves
       Map.entry("MALLOC_ARENA_MAX", "glibc, set by bin/auth-server"),
+      Map.entry("MALLOC_MMAP_THRESHOLD_", "glibc, set by bin/auth-server"),
+      Map.entry("GLIBC_TUNABLES", "glibc, set by bin/auth-server"),
       // the OpenTelemetry standard variables: ServeCommand.otlpTraces decides on them whether traces are
       // exported and hands them all to the SDK's autoconfiguration
       Map.entry("OTEL_TRACES_EXPORTER", OTEL),
