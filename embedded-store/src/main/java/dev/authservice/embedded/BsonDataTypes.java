@@ -57,7 +57,8 @@ final class BsonDataTypes {
    * longer key it is a prefix of.
    */
   static final class KeyValueType extends BasicDataType<KeyValue> {
-    static final KeyValueType INSTANCE = new KeyValueType();
+    /** The strings of keys read from disk, one object per value (one set per database's indexes). */
+    private final CanonicalStrings strings = new CanonicalStrings();
 
     @Override
     public int compare(KeyValue a, KeyValue b) {
@@ -106,9 +107,10 @@ final class BsonDataTypes {
     @Override
     public KeyValue read(ByteBuffer buffer) {
       int size = DataUtils.readVarInt(buffer);
-      List<Object> values = new ArrayList<>(size);
+      Object[] values = new Object[size];
       for (int i = 0; i < size; i++) {
-        values.add(readKeyPart(buffer));
+        Object value = readKeyPart(buffer);
+        values[i] = value instanceof String text ? strings.of(text) : value;
       }
       return new KeyValue(values);
     }

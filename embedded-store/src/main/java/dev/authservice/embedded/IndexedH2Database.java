@@ -39,6 +39,8 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   private final MultikeyFlags multikey;
   private final CoverableFlags coverable;
   private final OpenWalks walks;
+  /** The key type of every index map of this database (they share its strings). */
+  private final BsonDataTypes.KeyValueType keyType = new BsonDataTypes.KeyValueType();
 
   IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
     super(databaseName, cursorRegistry);
@@ -73,7 +75,7 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
 
   private MVMap<KeyValue, Object> indexMap(String collectionName, String indexName) {
     return mvStore.openMap(indexMapName(collectionName, indexName),
-        new MVMap.Builder<KeyValue, Object>().keyType(BsonDataTypes.KeyValueType.INSTANCE));
+        new MVMap.Builder<KeyValue, Object>().keyType(keyType));
   }
 
   private String indexMapName(String collectionName, String indexName) {
