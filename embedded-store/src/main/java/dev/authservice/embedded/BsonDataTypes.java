@@ -58,7 +58,11 @@ final class BsonDataTypes {
    */
   static final class KeyValueType extends BasicDataType<KeyValue> {
     /** The strings of keys read from disk, one object per value (one set per database's indexes). */
-    private final CanonicalStrings strings = new CanonicalStrings();
+    private final CanonicalStrings strings;
+
+    KeyValueType(CanonicalStrings strings) {
+      this.strings = strings;
+    }
 
     @Override
     public int compare(KeyValue a, KeyValue b) {

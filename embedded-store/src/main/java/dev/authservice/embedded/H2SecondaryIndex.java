@@ -33,11 +33,13 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   private final CoverableFlags coverable;
   private final List<String> keyPaths;
   private final ScalarIndexKeys scalarKeys;
+  private final CanonicalStrings strings;
 
   H2SecondaryIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse,
-      MultikeyFlags multikey, CoverableFlags coverable) {
+      MultikeyFlags multikey, CoverableFlags coverable, CanonicalStrings strings) {
     super(name, keys, sparse);
     this.map = map;
+    this.strings = strings;
     this.mapName = map.getName();
     this.multikey = multikey;
     this.coverable = coverable;
@@ -60,6 +62,12 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
       }
       Object[] withId = Arrays.copyOf(scalar, scalar.length + 1);
       withId[scalar.length] = document.get(ID);
+      for (int i = 0; i < withId.length; i++) {
+        // an entry written stays in the page cache as written: its strings shared as those read are
+        if (withId[i] instanceof String text) {
+          withId[i] = strings.of(text);
+        }
+      }
       return Set.of(ScalarIndexKeys.keyOf(withId));
     }
     if (isSparse() && keys().stream().allMatch(key -> Utils.getSubdocumentValue(document, key) instanceof Missing)) {

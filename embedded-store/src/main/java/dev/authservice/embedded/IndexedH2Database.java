@@ -39,8 +39,10 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   private final MultikeyFlags multikey;
   private final CoverableFlags coverable;
   private final OpenWalks walks;
-  /** The key type of every index map of this database (they share its strings). */
-  private final BsonDataTypes.KeyValueType keyType = new BsonDataTypes.KeyValueType();
+  /** Repeated strings of this database's index keys, one object each, written or read ({@link CanonicalStrings}). */
+  private final CanonicalStrings strings = new CanonicalStrings();
+  /** The key type of every index map of this database. */
+  private final BsonDataTypes.KeyValueType keyType = new BsonDataTypes.KeyValueType(strings);
 
   IndexedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
     super(databaseName, cursorRegistry);
@@ -70,7 +72,8 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   @Override
   protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys,
       boolean sparse) {
-    return new H2SecondaryIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey, coverable);
+    return new H2SecondaryIndex(indexMap(collectionName, indexName), indexName, keys, sparse, multikey, coverable,
+        strings);
   }
 
   private MVMap<KeyValue, Object> indexMap(String collectionName, String indexName) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class CanonicalStringsTest {
   @Test
   void keysReadFromPagesShareTheirRepeatedStrings() {
-    BsonDataTypes.KeyValueType type = new BsonDataTypes.KeyValueType();
+    BsonDataTypes.KeyValueType type = new BsonDataTypes.KeyValueType(new CanonicalStrings());
     KeyValue first = roundTrip(type, new KeyValue("AUDIT_EVENT_TYPE_LOGIN", "AUDIT_OUTCOME_SUCCESS", Instant.EPOCH));
     KeyValue second = roundTrip(type, new KeyValue("AUDIT_EVENT_TYPE_LOGIN", "AUDIT_OUTCOME_SUCCESS", Instant.EPOCH));
     assertEquals(first, second);

@@ -50,7 +50,7 @@ class IndexKeyFastPathTest {
     KeyValue a = new KeyValue(x, "id");
     KeyValue b = new KeyValue(y, "id");
     assertEquals(Integer.signum(ValueComparator.asc().compare(x, y)),
-        Integer.signum(new BsonDataTypes.KeyValueType().compare(a, b)), () -> x + " vs " + y);
+        Integer.signum(new BsonDataTypes.KeyValueType(new CanonicalStrings()).compare(a, b)), () -> x + " vs " + y);
   }
 
   @Property
