@@ -36,7 +36,7 @@ final class CoveredHead {
     this.idFirst = !projection.containsKey(ID);
     List<Map.Entry<String, Boolean>> fields = new ArrayList<>(projection.size());
     // interned, as the group key's names are (GroupKeys): each lookup of a projected field is by reference
-    projection.forEach((name, include) -> fields.add(Map.entry(name.intern(), truthy(include))));
+    projection.forEach((name, include) -> fields.add(Map.entry(name.intern(), CoveredRead.truthy(include))));
     this.projection = List.copyOf(fields);
   }
 
@@ -130,9 +130,5 @@ final class CoveredHead {
       }
       return document;
     }
-  }
-
-  private static boolean truthy(Object value) {
-    return value instanceof Boolean b ? b : value instanceof Number n && n.doubleValue() != 0;
   }
 }

@@ -3,7 +3,6 @@ package dev.authservice.embedded;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
-import de.bwaldvogel.mongo.bson.ObjectId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -93,7 +93,7 @@ final class CoveredMatch {
 
   /** A field's condition: a plain value (equality) or a document of operators only. */
   private static Predicate<Object> valueTest(Object condition) {
-    if (plain(condition)) {
+    if (CoveredRead.asStored(condition)) {
       return value -> same(value, condition);
     }
     if (!(condition instanceof Document operators) || operators.isEmpty()) {
@@ -119,7 +119,7 @@ final class CoveredMatch {
 
   private static Predicate<Object> operator(String name, Object argument) {
     if (name.equals("$in") || name.equals("$nin")) {
-      if (!(argument instanceof Collection<?> values) || !values.stream().allMatch(CoveredMatch::plain)) {
+      if (!(argument instanceof Collection<?> values) || !values.stream().allMatch(CoveredRead::asStored)) {
         return null;
       }
       // a string equals only the same string: those candidates are looked up, the others compared in turn
@@ -145,7 +145,7 @@ final class CoveredMatch {
       };
       return name.equals("$in") ? in : in.negate();
     }
-    if (!plain(argument)) {
+    if (!CoveredRead.asStored(argument)) {
       return null;
     }
     // as the library: a range compares only values of one type (numbers count as one), then by its
@@ -168,7 +168,7 @@ final class CoveredMatch {
   }
 
   /** A range on a date or string bound: {@code order} is the value's order against the bound, null for another type. */
-  private static Predicate<Object> range(String name, java.util.function.Function<Object, Integer> order) {
+  private static Predicate<Object> range(String name, Function<Object, Integer> order) {
     return switch (name) {
       case "$gt" -> value -> order.apply(value) instanceof Integer c && c > 0;
       case "$gte" -> value -> order.apply(value) instanceof Integer c && c >= 0;
@@ -178,31 +178,14 @@ final class CoveredMatch {
     };
   }
 
-  /** The values a covered document holds, and the only values a compiled filter may name. */
-  static boolean plain(Object value) {
-    return value instanceof String || value instanceof Instant || value instanceof Boolean
-        || value instanceof ObjectId || value instanceof Double || value instanceof Long || value instanceof Integer;
-  }
-
   /** The library's equality of two non-null values: numbers as doubles (a long a double cannot hold, as itself), -0 as 0. */
   static boolean same(Object a, Object b) {
-    return a == b || Objects.equals(normalized(a), normalized(b));
-  }
-
-  private static Object normalized(Object value) {
-    if (value instanceof Long l && l != (long) l.doubleValue()) {
-      return l;
-    }
-    if (value instanceof Number n) {
-      double d = n.doubleValue();
-      return d == -0.0 ? 0.0 : d;
-    }
-    return value;
+    return a == b || Objects.equals(ScalarIndexKeys.normalized(a), ScalarIndexKeys.normalized(b));
   }
 
   private static boolean comparable(Object value, Object argument) {
-    Object a = normalized(value);
-    Object b = normalized(argument);
+    Object a = ScalarIndexKeys.normalized(value);
+    Object b = ScalarIndexKeys.normalized(argument);
     return a instanceof Number && b instanceof Number || a.getClass().equals(b.getClass());
   }
 

@@ -115,7 +115,7 @@ final class CoveredRead {
    * Values an index entry holds exactly as the document does (numbers: by value). Null is not
    * one (it stands for a missing field too), nor MinKey (an empty array).
    */
-  private static boolean asStored(Object value) {
+  static boolean asStored(Object value) {
     return value instanceof String || value instanceof Instant || value instanceof Boolean
         || value instanceof ObjectId || value instanceof Double || value instanceof Long || value instanceof Integer;
   }
@@ -157,7 +157,8 @@ final class CoveredRead {
     return true;
   }
 
-  private static boolean truthy(Object value) {
+  /** A projection's value as the library reads it: a boolean, or a number other than 0. */
+  static boolean truthy(Object value) {
     return value instanceof Boolean b ? b : value instanceof Number n && n.doubleValue() != 0;
   }
 

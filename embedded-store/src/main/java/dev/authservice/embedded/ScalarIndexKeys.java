@@ -74,7 +74,7 @@ final class ScalarIndexKeys {
   }
 
   /** As the library's {@code Utils.normalizeValue} does it for a scalar. */
-  private static Object normalized(Object value) {
+  static Object normalized(Object value) {
     if (Missing.isNullOrMissing(value)) {
       return null;
     }
