@@ -2,6 +2,8 @@ package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.authservice.embedded.GeneratedFields.MISSING;
+import static dev.authservice.embedded.GeneratedFields.put;
 
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.IndexKey;
@@ -175,9 +177,7 @@ class CoveredHeadTest {
     return value.list().ofSize(FIELDS.size()).map(values -> {
       Document d = new Document();
       for (int i = 0; i < FIELDS.size(); i++) {
-        if (values.get(i) != MISSING) {
-          d.put(FIELDS.get(i), values.get(i));
-        }
+        put(d, FIELDS.get(i), values.get(i));
       }
       return d;
     });
@@ -241,6 +241,4 @@ class CoveredHeadTest {
     });
     return Arbitraries.frequencyOf(Tuple.of(2, argument), Tuple.of(3, operators));
   }
-
-  private static final Object MISSING = new Object();
 }

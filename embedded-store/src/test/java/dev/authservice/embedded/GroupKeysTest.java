@@ -2,6 +2,8 @@ package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static dev.authservice.embedded.GeneratedFields.MISSING;
+import static dev.authservice.embedded.GeneratedFields.put;
 
 import de.bwaldvogel.mongo.backend.aggregation.Expression;
 import de.bwaldvogel.mongo.bson.Document;
@@ -147,13 +149,5 @@ class GroupKeysTest {
       put(d, "outcome", outcome);
       return d;
     });
-  }
-
-  private static final Object MISSING = new Object();
-
-  private static void put(Document d, String field, Object value) {
-    if (value != MISSING) {
-      d.put(field, value);
-    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.authservice.embedded.GeneratedFields.MISSING;
+import static dev.authservice.embedded.GeneratedFields.put;
 
 import de.bwaldvogel.mongo.backend.aggregation.stage.GroupStage;
 import de.bwaldvogel.mongo.bson.Document;
@@ -101,13 +103,5 @@ class HashedGroupStageTest {
       }
       return run;
     }).list().ofMaxSize(12).map(runs -> runs.stream().flatMap(List::stream).toList());
-  }
-
-  private static final Object MISSING = new Object();
-
-  private static void put(Document d, String field, Object value) {
-    if (value != MISSING) {
-      d.put(field, value);
-    }
   }
 }
