@@ -1,7 +1,12 @@
 package dev.authservice.server;
 
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 
 /**
@@ -48,10 +53,46 @@ final class StartupPhases {
     return String.join(", ", phases);
   }
 
-  /** Milliseconds from the JVM's launch to now, or -1 if the OS does not say when it started. */
+  /** Milliseconds from the process's launch to now, or -1 if the OS does not say when it started. */
   static long sinceProcessStartMillis() {
+    // On Linux ProcessHandle's start instant adds the process's age since boot to a boot time
+    // given in whole seconds, so it is up to a second early and the figure up to a second too
+    // long; /proc's own clock since boot is exact to 10 ms.
+    try {
+      OptionalLong age = linuxAgeMillis(Files.readString(Path.of("/proc/self/stat")),
+          Files.readString(Path.of("/proc/uptime")));
+      if (age.isPresent()) {
+        return age.getAsLong();
+      }
+    } catch (IOException | RuntimeException notLinux) {
+      // below
+    }
     return ProcessHandle.current().info().startInstant()
         .map(start -> System.currentTimeMillis() - start.toEpochMilli()).orElse(-1L);
+  }
+
+  /**
+   * A process's age from its {@code /proc/<pid>/stat} line (field 22: start time in clock ticks
+   * since boot, USER_HZ = 100 on Linux) and {@code /proc/uptime} (seconds since boot); empty if
+   * either does not read as that.
+   */
+  static OptionalLong linuxAgeMillis(String stat, String uptime) {
+    // the command name (field 2) is in parentheses and may hold spaces and parentheses itself
+    int nameEnd = stat.lastIndexOf(')');
+    String[] afterName = stat.substring(nameEnd + 1).trim().split(" ");
+    String[] clock = uptime.trim().split(" ");
+    int startTimeField = 22 - 3; // fields after the name start at field 3
+    if (nameEnd < 0 || afterName.length <= startTimeField || clock.length == 0) {
+      return OptionalLong.empty();
+    }
+    try {
+      long startedTicks = Long.parseLong(afterName[startTimeField]);
+      long nowMillis = new BigDecimal(clock[0]).movePointRight(3).longValue();
+      long age = nowMillis - startedTicks * 10;
+      return age >= 0 ? OptionalLong.of(age) : OptionalLong.empty();
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
   }
 
   private static long millis(long nanos) {
