@@ -17,6 +17,9 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +61,22 @@ public final class EmbeddedStore implements AutoCloseable {
    * live data when idle, more during long busy stretches.
    */
   static final int COMPACT_FILL_RATE = 50;
+  /**
+   * The MVStore's page cache, in MiB as the library estimates pages (about twice their real size
+   * for index pages, whose repeated strings are shared: {@link CanonicalStrings}); the library's
+   * default is 16. A page read from disk stays in the cache, so it survives the young collections
+   * that come while it is cached and is promoted; a walk larger than the cache (a summary over
+   * 100k events reads about 25 MiB of index pages) then pushes the cache's whole content through
+   * the old generation on every call. At 16 MiB (about 8 MiB of real pages) that was more than
+   * the 96 MiB heap's old generation could take besides the live data: measured after a bulk
+   * insert, five full collections a second and summaries of 400–450 ms. At 8 MiB what a walk
+   * leaves cached fits in the young generation's survivor space and dies there, and the pages
+   * reads keep needing (the B-trees' upper levels, the newest leaves) still fit
+   * (docs/benchmarks.md, "SummarizeAudit after a bulk insert").
+   */
+  static final int PAGE_CACHE_MIB = 8;
+  /** How often pooled write buffers a large commit grew are given back ({@link WriteBufferTrim}). */
+  private static final long TRIM_INTERVAL_MILLIS = 1_000;
 
   private final MVStore mvStore;
   private final MongoServer server;
@@ -65,11 +84,18 @@ public final class EmbeddedStore implements AutoCloseable {
   private final Path file;
   private final MongoCredential credential;
   private final IndexedH2Backend backend;
+  private final WriteBufferTrim writeBuffers;
+  private final ScheduledExecutorService housekeeping;
   private boolean closed;
 
   private EmbeddedStore(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
       MongoCredential credential, IndexedH2Backend backend) {
     this.backend = backend;
+    this.writeBuffers = WriteBufferTrim.of(mvStore);
+    this.housekeeping = Executors.newSingleThreadScheduledExecutor(
+        task -> Thread.ofPlatform().name("embedded-store-housekeeping").daemon(true).unstarted(task));
+    housekeeping.scheduleWithFixedDelay(writeBuffers::trim, TRIM_INTERVAL_MILLIS, TRIM_INTERVAL_MILLIS,
+        TimeUnit.MILLISECONDS);
     this.mvStore = mvStore;
     this.server = server;
     this.address = address;
@@ -102,7 +128,8 @@ public final class EmbeddedStore implements AutoCloseable {
     CompletableFuture<ScramSha256Server> scram = CompletableFuture.supplyAsync(
         () -> AuthenticatingBackend.scramServer(credential),
         task -> Thread.ofPlatform().name("embedded-store-scram").daemon(true).start(task));
-    MVStore mvStore = new MVStore.Builder().fileName(file.toString()).autoCompactFillRate(COMPACT_FILL_RATE).open();
+    MVStore mvStore = new MVStore.Builder().fileName(file.toString()).autoCompactFillRate(COMPACT_FILL_RATE)
+        .cacheSize(PAGE_CACHE_MIB).open();
     IndexedH2Backend backend;
     MongoServer server;
     try {
@@ -237,6 +264,11 @@ public final class EmbeddedStore implements AutoCloseable {
     return mvStore;
   }
 
+  /** The capacity of the MVStore's largest pooled write buffer (-1 if unknown): what {@link WriteBufferTrim} bounds. */
+  int largestPooledWriteBuffer() {
+    return writeBuffers.largestPooledCapacity();
+  }
+
   /** Commits the MVStore and forces it to disk: every write acknowledged before the call survives a crash. */
   public synchronized void commitAndSync() {
     mvStore.commit();
@@ -250,6 +282,7 @@ public final class EmbeddedStore implements AutoCloseable {
       return;
     }
     closed = true;
+    housekeeping.shutdownNow();
     server.shutdownNow();
     // shutting the server down closes its backend, which commits; close here only if it did not
     if (!mvStore.isClosed()) {
