@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>One authentication attempt per connection: a failed one is answered (code 18,
  * AuthenticationFailed) and the connection closed, so each guess costs a new connection. The
  * only state is one small object per connection that started authenticating, dropped when the
- * connection closes; all of a connection's requests run on its one event-loop thread.
+ * connection closes; a connection's requests run one at a time, in order ({@link WireServer}).
  *
  * <p>The library's own handler answers two legacy (OP_QUERY) commands without asking about the
  * connection: {@code ping}, harmless, and {@code serverStatus}, which goes to
@@ -222,8 +222,7 @@ final class AuthenticatingBackend implements MongoBackend {
     channel.attr(CONNECTION).set(null);
     log.warn("embedded store: failed authentication from {} ({}); closing the connection", channel.remoteAddress(),
         reason);
-    // runs after this request's answer has been written, on the connection's own thread
-    channel.eventLoop().execute(channel::close);
+    WireServer.closeAfterAnswer(channel);
     return error(18, "AuthenticationFailed", "Authentication failed.");
   }
 

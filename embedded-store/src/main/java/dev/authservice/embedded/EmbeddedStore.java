@@ -3,7 +3,7 @@ package dev.authservice.embedded;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCredential;
-import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -79,7 +79,7 @@ public final class EmbeddedStore implements AutoCloseable {
   private static final long TRIM_INTERVAL_MILLIS = 1_000;
 
   private final MVStore mvStore;
-  private final MongoServer server;
+  private final WireServer server;
   private final InetSocketAddress address;
   private final Path file;
   private final MongoCredential credential;
@@ -88,7 +88,7 @@ public final class EmbeddedStore implements AutoCloseable {
   private final ScheduledExecutorService housekeeping;
   private boolean closed;
 
-  private EmbeddedStore(MVStore mvStore, MongoServer server, InetSocketAddress address, Path file,
+  private EmbeddedStore(MVStore mvStore, WireServer server, InetSocketAddress address, Path file,
       MongoCredential credential, IndexedH2Backend backend) {
     this.backend = backend;
     this.writeBuffers = WriteBufferTrim.of(mvStore);
@@ -131,19 +131,29 @@ public final class EmbeddedStore implements AutoCloseable {
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).autoCompactFillRate(COMPACT_FILL_RATE)
         .cacheSize(PAGE_CACHE_MIB).open();
     IndexedH2Backend backend;
-    MongoServer server;
+    MongoBackend guarded;
     try {
       // only now that this process holds the store's lock: a second start on a directory in use
       // fails above and must not take the running store's file away from its tools
       removeUriFile(dataDir);
       backend = new IndexedH2Backend(mvStore);
-      server = new MongoServer(AuthenticatingBackend.guarding(backend, join(scram)));
+      guarded = AuthenticatingBackend.guarding(backend, join(scram));
     } catch (RuntimeException e) {
       mvStore.close();
       throw e;
     }
-    server.bind(HOST, port);
-    EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.getLocalAddress(), file, credential, backend);
+    WireServer server;
+    try {
+      server = WireServer.bind(guarded, HOST, port);
+    } catch (RuntimeException e) {
+      // as the library's server did: a store that cannot listen is closed, not left open
+      guarded.close();
+      if (!mvStore.isClosed()) {
+        mvStore.close();
+      }
+      throw e;
+    }
+    EmbeddedStore embedded = new EmbeddedStore(mvStore, server, server.localAddress(), file, credential, backend);
     log.info("embedded store listening on {}:{} (SCRAM-SHA-256; the credential is made at each start and held in"
         + " memory only)", HOST, embedded.port());
     if (fresh) {

@@ -4,7 +4,6 @@ import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
-import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,11 +40,10 @@ final class LegacyStoreMigration {
     log.info("copying the embedded store of an earlier version ({}) into {}", legacy, target.file());
     // served only for the copy, and like the new store only to a client holding its credential
     MongoCredential credential = EmbeddedStore.randomCredential();
-    MongoServer old = new MongoServer(AuthenticatingBackend.guarding(
-        new H2Backend(MVStore.open(legacy.toString())), credential));
-    old.bind("127.0.0.1", 0);
+    WireServer old = WireServer.bind(AuthenticatingBackend.guarding(
+        new H2Backend(MVStore.open(legacy.toString())), credential), "127.0.0.1", 0);
     long copied = 0;
-    try (MongoClient from = MongoClients.create(EmbeddedStore.clientSettings(old.getLocalAddress(), credential));
+    try (MongoClient from = MongoClients.create(EmbeddedStore.clientSettings(old.localAddress(), credential));
         MongoClient to = MongoClients.create(target.clientSettings())) {
       for (String databaseName : from.listDatabaseNames()) {
         if (SYSTEM_DATABASES.contains(databaseName)) {

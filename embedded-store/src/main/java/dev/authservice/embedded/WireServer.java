@@ -1,0 +1,213 @@
+package dev.authservice.embedded;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.wire.MongoDatabaseHandler;
+import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
+import de.bwaldvogel.mongo.wire.MongoWireMessageEncoder;
+import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
+import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The embedded store's listener: mongo-java-server's wire pipeline, with each connection's
+ * requests run in order on a pool of command threads instead of on the connection's I/O thread.
+ *
+ * <p>The library's own server runs every command on its connection's Netty event loop, a few of
+ * which serve all connections. A long command (a summary's walk, a page of a large query) then
+ * stalls every other connection on that loop, the driver's monitor among them: after 1.5 s
+ * (AUTH_STORE_TIMEOUT) the driver saw the store as gone, and for a second the whole auth server
+ * refused every call that needs the store ("the store is unreachable"), one auditor's query
+ * turning away everyone's logins. Here the event loops only read and write; a connection waits
+ * only for its own commands, and for a command thread when {@link #COMMAND_THREADS} long ones run
+ * at once (the bound: threads are not made per connection, so connections cannot grow them).
+ */
+final class WireServer {
+  /** Set by a backend that wants its connection closed once the answer it is giving has been written. */
+  private static final AttributeKey<Boolean> CLOSE_AFTER_ANSWER = AttributeKey.valueOf(WireServer.class, "closeAfterAnswer");
+  /** Commands that may run at once; more wait their turn (each connection's stay in order). */
+  static final int COMMAND_THREADS = 16;
+  private static final int BACKLOG = 100;
+
+  private final MongoBackend backend;
+  private final EventLoopGroup acceptor;
+  private final EventLoopGroup io;
+  private final ExecutorService commands;
+  private final ChannelGroup connections;
+  private final Channel listener;
+
+  private WireServer(MongoBackend backend, InetSocketAddress address) {
+    this.backend = backend;
+    this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
+    this.io = new NioEventLoopGroup(0, named("mongo-server-worker", false));
+    this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
+    this.connections = new DefaultChannelGroup("embedded-store-connections", io.next());
+    try {
+      this.listener = new ServerBootstrap().group(acceptor, io).channel(NioServerSocketChannel.class)
+          .option(ChannelOption.SO_BACKLOG, BACKLOG).childOption(ChannelOption.TCP_NODELAY, true)
+          .localAddress(address)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel channel) {
+              channel.pipeline().addLast(new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
+                  new MongoWireProtocolHandler(),
+                  new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
+                  new MongoExceptionHandler());
+            }
+          })
+          .bind().syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      stopThreads();
+      throw e;
+    }
+  }
+
+  /** Listens on {@code host:port} (0: any free port). */
+  static WireServer bind(MongoBackend backend, String host, int port) {
+    return new WireServer(backend, new InetSocketAddress(host, port));
+  }
+
+  /**
+   * Asks that {@code channel} be closed once the answer to the request being handled has been
+   * written (a backend's answer is written after it returns, from another thread than the
+   * connection's I/O thread, so a close queued by the backend itself would overtake it).
+   */
+  static void closeAfterAnswer(Channel channel) {
+    channel.attr(CLOSE_AFTER_ANSWER).set(Boolean.TRUE);
+  }
+
+  InetSocketAddress localAddress() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  /** Stops listening, closes every connection, stops the threads and closes the backend. */
+  void shutdownNow() {
+    listener.close().syncUninterruptibly();
+    connections.close().syncUninterruptibly();
+    stopThreads();
+    backend.close();
+  }
+
+  private void stopThreads() {
+    io.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+    acceptor.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+    commands.shutdown();
+    io.terminationFuture().syncUninterruptibly();
+    acceptor.terminationFuture().syncUninterruptibly();
+    try {
+      // a command running now finishes before the backend closes under it
+      commands.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String prefix, boolean daemon) {
+    AtomicInteger count = new AtomicInteger();
+    return task -> Thread.ofPlatform().name(prefix + "-" + count.incrementAndGet()).daemon(daemon).unstarted(task);
+  }
+
+  /**
+   * One connection's requests, connect and disconnect handed to the command threads one at a time,
+   * in the order the connection's I/O thread saw them; the library's handler answers through this
+   * handler's context, so its replies pass the same encoders.
+   */
+  private static final class OffLoopCommands extends ChannelInboundHandlerAdapter {
+    private final MongoDatabaseHandler database;
+    private final ExecutorService commands;
+    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+
+    OffLoopCommands(MongoDatabaseHandler database, ExecutorService commands) {
+      this.database = database;
+      this.commands = commands;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      inOrder(ctx, () -> database.channelActive(ctx));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object request) {
+      // no more reading from this connection until its command has run: a client that sends
+      // without waiting for answers fills its socket, not this process's memory
+      ctx.channel().config().setAutoRead(false);
+      inOrder(ctx, () -> {
+        try {
+          database.channelRead(ctx, request);
+        } finally {
+          Channel channel = ctx.channel();
+          if (channel.attr(CLOSE_AFTER_ANSWER).getAndSet(null) != null) {
+            // queued on the connection's I/O thread behind the answer's write, so it goes out first
+            channel.eventLoop().execute(channel::close);
+          } else {
+            channel.config().setAutoRead(true);
+          }
+        }
+      });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      inOrder(ctx, () -> database.channelInactive(ctx));
+    }
+
+    private interface Step {
+      void run() throws Exception;
+    }
+
+    private void inOrder(ChannelHandlerContext ctx, Step step) {
+      pending.add(() -> {
+        try {
+          step.run();
+        } catch (Exception e) {
+          // where the library's handler's own failures went: its exception handler closes the connection
+          ctx.fireExceptionCaught(e);
+        }
+      });
+      drainLater();
+    }
+
+    private void drainLater() {
+      if (!pending.isEmpty() && draining.compareAndSet(false, true)) {
+        try {
+          commands.execute(this::drain);
+        } catch (RejectedExecutionException shuttingDown) {
+          pending.clear();
+        }
+      }
+    }
+
+    private void drain() {
+      try {
+        for (Runnable next = pending.poll(); next != null; next = pending.poll()) {
+          next.run();
+        }
+      } finally {
+        draining.set(false);
+        drainLater();
+      }
+    }
+  }
+}
