@@ -222,6 +222,8 @@ final class AuthenticatingBackend implements MongoBackend {
     channel.attr(CONNECTION).set(null);
     log.warn("embedded store: failed authentication from {} ({}); closing the connection", channel.remoteAddress(),
         reason);
+    // only the store's own listener honours this (the library's MongoServer would leave the
+    // connection open for another guess): this backend is served by WireServer alone
     WireServer.closeAfterAnswer(channel);
     return error(18, "AuthenticationFailed", "Authentication failed.");
   }

@@ -28,6 +28,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded store's listener: mongo-java-server's wire pipeline, with each connection's
@@ -43,11 +45,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at once (the bound: threads are not made per connection, so connections cannot grow them).
  */
 final class WireServer {
+  private static final Logger log = LoggerFactory.getLogger(WireServer.class);
   /** Set by a backend that wants its connection closed once the answer it is giving has been written. */
   private static final AttributeKey<Boolean> CLOSE_AFTER_ANSWER = AttributeKey.valueOf(WireServer.class, "closeAfterAnswer");
   /** Commands that may run at once; more wait their turn (each connection's stay in order). */
   static final int COMMAND_THREADS = 16;
   private static final int BACKLOG = 100;
+  /** Requests of one connection run before it yields its command thread to others waiting. */
+  private static final int REQUESTS_PER_TURN = 16;
 
   private final MongoBackend backend;
   private final EventLoopGroup acceptor;
@@ -56,10 +61,10 @@ final class WireServer {
   private final ChannelGroup connections;
   private final Channel listener;
 
-  private WireServer(MongoBackend backend, InetSocketAddress address) {
+  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads) {
     this.backend = backend;
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
-    this.io = new NioEventLoopGroup(0, named("mongo-server-worker", false));
+    this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
     this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
     this.connections = new DefaultChannelGroup("embedded-store-connections", io.next());
     try {
@@ -84,7 +89,12 @@ final class WireServer {
 
   /** Listens on {@code host:port} (0: any free port). */
   static WireServer bind(MongoBackend backend, String host, int port) {
-    return new WireServer(backend, new InetSocketAddress(host, port));
+    return bind(backend, host, port, 0);
+  }
+
+  /** As {@link #bind(MongoBackend, String, int)} with {@code ioThreads} I/O threads (0: Netty's default, 2 per core). */
+  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads) {
+    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads);
   }
 
   /**
@@ -115,8 +125,10 @@ final class WireServer {
     io.terminationFuture().syncUninterruptibly();
     acceptor.terminationFuture().syncUninterruptibly();
     try {
-      // a command running now finishes before the backend closes under it
-      commands.awaitTermination(10, TimeUnit.SECONDS);
+      // a command running now may finish before the backend closes (its answer goes nowhere)
+      if (!commands.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn("embedded store: a command still ran 10 s after shutdown began; closing the store under it");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -150,8 +162,9 @@ final class WireServer {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object request) {
-      // no more reading from this connection until its command has run: a client that sends
-      // without waiting for answers fills its socket, not this process's memory
+      // no more reading from this connection while it has requests waiting or answers it has not
+      // taken: a client that sends without reading the answers fills its own socket, not this
+      // process's memory (what one read already decoded, at most a read buffer's worth, still runs)
       ctx.channel().config().setAutoRead(false);
       inOrder(ctx, () -> {
         try {
@@ -162,10 +175,29 @@ final class WireServer {
             // queued on the connection's I/O thread behind the answer's write, so it goes out first
             channel.eventLoop().execute(channel::close);
           } else {
-            channel.config().setAutoRead(true);
+            // on the I/O thread, behind the answer's write, so writability counts that answer
+            channel.eventLoop().execute(() -> resumeIfIdle(channel));
           }
         }
       });
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      resumeIfIdle(ctx.channel());
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    private void resumeIfIdle(Channel channel) {
+      if (pending.isEmpty() && channel.isWritable() && channel.isActive()) {
+        channel.config().setAutoRead(true);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // a frame that does not decode ends the connection after the requests before it, as before
+      inOrder(ctx, () -> ctx.fireExceptionCaught(cause));
     }
 
     @Override
@@ -201,7 +233,9 @@ final class WireServer {
 
     private void drain() {
       try {
-        for (Runnable next = pending.poll(); next != null; next = pending.poll()) {
+        // a connection's turn is a few requests; then it queues again behind the others
+        Runnable next;
+        for (int i = 0; i < REQUESTS_PER_TURN && (next = pending.poll()) != null; i++) {
           next.run();
         }
       } finally {

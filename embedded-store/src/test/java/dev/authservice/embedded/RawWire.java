@@ -53,6 +53,16 @@ final class RawWire implements AutoCloseable {
     return document(reply);
   }
 
+  /** Sends an OP_MSG command and does not read its answer; the bytes sent (blocks while the socket's buffers are full). */
+  int sendWithoutReading(String database, BsonDocument command) throws IOException {
+    BsonDocument body = command.clone().append("$db", new BsonString(database));
+    byte[] document = bson(body);
+    ByteBuffer message = header(16 + 4 + 1 + document.length, OP_MSG);
+    message.putInt(0).put((byte) 0).put(document);
+    send(message);
+    return message.capacity();
+  }
+
   /** A legacy OP_QUERY on a full collection name ("db.collection" or "db.$cmd"); the documents of its reply. */
   List<BsonDocument> query(String fullCollectionName, BsonDocument query) throws IOException {
     byte[] name = (fullCollectionName + "\0").getBytes(StandardCharsets.UTF_8);

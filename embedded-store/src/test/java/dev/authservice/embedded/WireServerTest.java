@@ -9,6 +9,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
+import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -16,6 +17,9 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
 import org.bson.Document;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
@@ -27,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * those loops, the driver's monitor included, and the auth server went degraded.
  */
 class WireServerTest {
-  /** More than the I/O threads of any likely machine's default (2 per core), fewer than the command threads. */
+  /** More than the server's I/O threads, fewer than its command threads. */
   private static final int LONG_COMMANDS = WireServer.COMMAND_THREADS - 2;
 
   @Test
@@ -37,7 +41,9 @@ class WireServerTest {
     MVStore mvStore = MVStore.open(null);
     // a stand-in for a long walk: {count: "held"} waits until the test releases it
     MongoBackend backend = holding(new IndexedH2Backend(mvStore), running, release);
-    WireServer server = WireServer.bind(backend, "127.0.0.1", 0);
+    // two I/O threads, as on a two-core machine, so that the long commands would hold every one of
+    // them if commands ran there, whatever this machine's cores
+    WireServer server = WireServer.bind(backend, "127.0.0.1", 0, 2);
     String uri = "mongodb://127.0.0.1:" + server.localAddress().getPort();
     List<Thread> longCommands = new ArrayList<>();
     try (MongoClient busy = MongoClients.create(MongoClientSettings.builder().applyConnectionString(
@@ -71,6 +77,47 @@ class WireServerTest {
       server.shutdownNow();
     }
   }
+
+  /**
+   * An unauthenticated client that sends pings without ever reading the answers (allowed before
+   * authentication, as in MongoDB) is no longer read once its answers back up: its own sends
+   * block, and the store's heap does not take what it sends (the library's server, and this one
+   * before, read on after each answer: a 96 MiB heap ran out in seconds).
+   */
+  @Test
+  void aClientThatNeverReadsItsAnswersStopsBeingRead() throws Exception {
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    AtomicLong sent = new AtomicLong();
+    try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+      BsonDocument ping = new BsonDocument("ping", new BsonInt32(1));
+      Thread.ofPlatform().daemon().start(() -> {
+        try {
+          while (sent.get() < UNREAD_LIMIT_BYTES) {
+            sent.addAndGet(wire.sendWithoutReading("admin", ping));
+          }
+        } catch (IOException closed) {
+          // the test is over
+        }
+      });
+      long[] last = {-1, System.nanoTime()};
+      Await.until("the client's sends to stall (sent so far: " + sent.get() + " bytes)", 30, () -> {
+        long now = sent.get();
+        if (now != last[0]) {
+          last[0] = now;
+          last[1] = System.nanoTime();
+          return false;
+        }
+        return System.nanoTime() - last[1] > TimeUnit.SECONDS.toNanos(1);
+      });
+      assertTrue(sent.get() < UNREAD_LIMIT_BYTES, sent.get() + " bytes taken from a client that reads nothing");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  /** Far above what the socket buffers of both sides hold (a few MiB on loopback). */
+  private static final long UNREAD_LIMIT_BYTES = 64L * 1024 * 1024;
 
   private static MongoBackend holding(MongoBackend real, AtomicInteger running, CountDownLatch release) {
     return (MongoBackend) Proxy.newProxyInstance(WireServerTest.class.getClassLoader(), new Class<?>[] {MongoBackend.class},
