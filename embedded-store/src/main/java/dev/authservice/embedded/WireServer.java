@@ -27,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,8 +134,7 @@ final class WireServer {
   }
 
   private static java.util.concurrent.ThreadFactory named(String prefix, boolean daemon) {
-    AtomicInteger count = new AtomicInteger();
-    return task -> Thread.ofPlatform().name(prefix + "-" + count.incrementAndGet()).daemon(daemon).unstarted(task);
+    return Thread.ofPlatform().name(prefix + "-", 1).daemon(daemon).factory();
   }
 
   /**

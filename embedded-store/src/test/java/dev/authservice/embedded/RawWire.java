@@ -40,11 +40,7 @@ final class RawWire implements AutoCloseable {
 
   /** An OP_MSG command on a database; its answer. */
   BsonDocument command(String database, BsonDocument command) throws IOException {
-    BsonDocument body = command.clone().append("$db", new BsonString(database));
-    byte[] document = bson(body);
-    ByteBuffer message = header(16 + 4 + 1 + document.length, OP_MSG);
-    message.putInt(0).put((byte) 0).put(document);
-    send(message);
+    sendWithoutReading(database, command);
     ByteBuffer reply = receive(OP_MSG);
     reply.getInt();   // flags
     if (reply.get() != 0) {
