@@ -81,115 +81,177 @@ final class LoadBench implements Callable<Integer> {
   @Option(names = "--markdown", defaultValue = "target/bench-load.md", description = "Appends the table row here.") Path markdown;
   @Option(names = "--json", defaultValue = "target/bench-load.jsonl", description = "Appends one JSON line here.") Path json;
 
+  @Option(names = "--warm-on", description = "First run the scenario for --client-warmup against this other server, as a"
+      + " caller that has been running for a while; then --ready-file, --go-file.") String warmOn;
+  @Option(names = "--client-warmup", defaultValue = "PT5S") Duration clientWarmup;
+  @Option(names = "--ready-file", description = "With --warm-on: created once this client is warm.") Path readyFile;
+  @Option(names = "--go-file", description = "With --warm-on: the run starts once this file exists; its first line is the"
+      + " target (host:port), which replaces --target, and a second line, if any, the server's pid (--server-pid).") Path goFile;
+
   @Override
   public Integer call() throws Exception {
-    if (storeUri == null && storeUriFile != null) {
+    if (warmOn != null) {
+      warmOnAnotherServer();
+    }
+    if (storeUriFile != null) {
       storeUri = Files.readString(storeUriFile).trim();
     }
     ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     try {
-      AuthServiceGrpc.AuthServiceFutureStub auth = AuthServiceGrpc.newFutureStub(channel);
       String rowLabel = label != null ? label : scenario.name().toLowerCase().replace('_', '-');
-      String note = "";
-      IntFunction<ListenableFuture<?>> call;
-      AtomicLong answered = new AtomicLong();
-      String[] validateTokenId = new String[1];
-      switch (scenario) {
-        case HEALTH -> {
-          HealthGrpc.HealthFutureStub health = HealthGrpc.newFutureStub(channel);
-          call = i -> health.check(HealthCheckRequest.getDefaultInstance());
-        }
-        case VALIDATE -> {
-          LoginResponse login = login(channel);
-          validateTokenId[0] = login.getTokenId();
-          ValidateRequest request = ValidateRequest.newBuilder().setToken(login.getAccessToken()).build();
-          call = i -> auth.validate(request);
-        }
-        case CHECK -> {
-          // Envoy's ext_authz filter asking about one HTTP request, as Envoy builds the CheckRequest;
-          // an answer other than allowed counts as a failed call
-          LoginResponse login = login(channel);
-          validateTokenId[0] = login.getTokenId();
-          AuthorizationGrpc.AuthorizationFutureStub envoy = AuthorizationGrpc.newFutureStub(channel);
-          CheckRequest request = EnvoyCheckRequests.get("/orders/17", login.getAccessToken());
-          call = i -> Futures.transform(envoy.check(request), response -> {
-            if (response.getStatus().getCode() != 0) {
-              throw new IllegalStateException("Check did not allow: " + response.getStatus().getMessage());
-            }
-            return response;
-          }, MoreExecutors.directExecutor());
-        }
-        case VALIDATE_DISTINCT -> {
-          List<ValidateRequest> requests = new ArrayList<>();
-          for (int i = 0; i < distinctTokens; i++) {
-            requests.add(ValidateRequest.newBuilder().setToken(login(channel).getAccessToken()).build());
-          }
-          call = i -> auth.validate(requests.get(i % requests.size()));
-          note = distinctTokens + " tokens";
-        }
-        case LOGIN -> {
-          LoginRequest request = LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build();
-          call = i -> auth.login(request);
-        }
-        case LOGIN_ACCOUNTS -> {
-          call = LoginAccounts.logins(channel, login(channel).getAccessToken(), concurrency);
-          note = concurrency + " accounts";
-        }
-        case QUERY_AUDIT -> {
-          String username = "bench-query-" + UUID.randomUUID().toString().substring(0, 6);
-          long stored = seed(username);
-          AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
-          QueryAuditRequest request = QueryAuditRequest.newBuilder().setUsername(username)
-              .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setPageSize(100).build();
-          call = i -> auditor.queryAudit(request);
-          note = "page of 100, " + stored + " events stored";
-        }
-        case QUERY_AUDIT_STORED -> {
-          StoredQuery stored = StoredQuery.find(storeUri, database);
-          AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
-          call = i -> auditor.queryAudit(stored.request());
-          note = stored.note();
-        }
-        case QUERY_SHAPES -> {
-          // one row per filter shape; half the duration each, so that twenty shapes take minutes, not ten
-          return new QueryShapesBench(withBearer(auth, login(channel).getAccessToken()), storeUri, database, seedEvents,
-              concurrency, warmup, duration.dividedBy(2), markdown).run();
-        }
-        case SUMMARIZE -> {
-          seed("bench-summary");
-          AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
-          SummarizeAuditRequest request = SummarizeAuditRequest.newBuilder()
-              .setStartTime(timestamp(seedStart)).setEndTime(timestamp(seedStart + DAY_MILLIS))
-              .addGroupBy(AuditDimension.AUDIT_DIMENSION_TYPE).addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME)
-              .setBucket(TimeBucket.TIME_BUCKET_HOUR).build();
-          call = i -> auditor.summarizeAudit(request);
-          note = "a day of hourly buckets by type and outcome, " + eventsStored() + " events stored";
-        }
-        case STREAM -> {
-          return stream(rowLabel, login(channel).getAccessToken());
-        }
-        case VERIFY -> {
-          return verify(rowLabel, login(channel).getAccessToken());
-        }
-        case HASH -> {
-          return hash(rowLabel);
-        }
-        case CHAIN_COST -> {
-          return chainCost(rowLabel);
-        }
-        default -> throw new IllegalStateException();
+      Workload workload = workload(channel);
+      if (workload == null) {
+        return once(channel, rowLabel);
       }
-      run(call, warmup, null, answered);
-      Histogram histogram = run(call, duration, new Recorder(3), answered);
+      AtomicLong answered = new AtomicLong();
+      run(workload.call(), warmup, null, answered);
+      Histogram histogram = run(workload.call(), duration, new Recorder(3), answered);
       double perSecond = histogram.getTotalCount() / (duration.toNanos() / 1e9);
-      if (checkEvents && validateTokenId[0] != null) {
-        note = checkNothingLost(validateTokenId[0], answered.get());
+      String note = workload.note();
+      if (checkEvents && workload.tokenId() != null) {
+        note = checkNothingLost(workload.tokenId(), answered.get());
       }
       report(rowLabel, histogram, perSecond, note);
       return 0;
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The scenario against --warm-on, then --ready-file, then waiting for --go-file: a caller whose
+   * JVM has long been warm when the server it calls restarts, as in a rolling restart. Without
+   * it, a cold-start row would also time the load generator's own JIT on the same two cores.
+   */
+  private void warmOnAnotherServer() throws Exception {
+    if (storeUriFile != null) {
+      storeUri = Files.readString(storeUriFile).trim();
+    }
+    ManagedChannel channel = NettyChannelBuilder.forTarget(warmOn).usePlaintext().build();
+    try {
+      Workload workload = workload(channel);
+      if (workload == null) {
+        throw new IllegalArgumentException("--warm-on needs a scenario of repeated calls, not " + scenario);
+      }
+      run(workload.call(), clientWarmup, null, new AtomicLong());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (readyFile != null) {
+      Files.writeString(readyFile, "warm\n");
+    }
+    if (goFile != null) {
+      long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+      while (!Files.exists(goFile)) {   // moved into place whole
+        if (System.nanoTime() > giveUp) {
+          throw new IllegalStateException("no " + goFile + " within 5 minutes");
+        }
+        Thread.sleep(5);
+      }
+      List<String> lines = Files.readAllLines(goFile).stream().map(String::trim).filter(l -> !l.isEmpty()).toList();
+      target = lines.get(0);
+      if (lines.size() > 1) {
+        serverPid = Long.parseLong(lines.get(1));
+      }
+    }
+  }
+
+  /** What one scenario of repeated calls calls, and the note its row gets. */
+  private record Workload(IntFunction<ListenableFuture<?>> call, String note, String tokenId) {}
+
+  /** The repeated call of this scenario on this channel (after its setup: logins, seeding), or null for a one-shot scenario. */
+  private Workload workload(ManagedChannel channel) {
+    AuthServiceGrpc.AuthServiceFutureStub auth = AuthServiceGrpc.newFutureStub(channel);
+    String note = "";
+    String tokenId = null;
+    IntFunction<ListenableFuture<?>> call;
+    switch (scenario) {
+      case HEALTH -> {
+        HealthGrpc.HealthFutureStub health = HealthGrpc.newFutureStub(channel);
+        call = i -> health.check(HealthCheckRequest.getDefaultInstance());
+      }
+      case VALIDATE -> {
+        LoginResponse login = login(channel);
+        tokenId = login.getTokenId();
+        ValidateRequest request = ValidateRequest.newBuilder().setToken(login.getAccessToken()).build();
+        call = i -> auth.validate(request);
+      }
+      case CHECK -> {
+        // Envoy's ext_authz filter asking about one HTTP request, as Envoy builds the CheckRequest;
+        // an answer other than allowed counts as a failed call
+        LoginResponse login = login(channel);
+        tokenId = login.getTokenId();
+        AuthorizationGrpc.AuthorizationFutureStub envoy = AuthorizationGrpc.newFutureStub(channel);
+        CheckRequest request = EnvoyCheckRequests.get("/orders/17", login.getAccessToken());
+        call = i -> Futures.transform(envoy.check(request), response -> {
+          if (response.getStatus().getCode() != 0) {
+            throw new IllegalStateException("Check did not allow: " + response.getStatus().getMessage());
+          }
+          return response;
+        }, MoreExecutors.directExecutor());
+      }
+      case VALIDATE_DISTINCT -> {
+        List<ValidateRequest> requests = new ArrayList<>();
+        for (int i = 0; i < distinctTokens; i++) {
+          requests.add(ValidateRequest.newBuilder().setToken(login(channel).getAccessToken()).build());
+        }
+        call = i -> auth.validate(requests.get(i % requests.size()));
+        note = distinctTokens + " tokens";
+      }
+      case LOGIN -> {
+        LoginRequest request = LoginRequest.newBuilder().setUsername(admin).setPassword(adminPassword).build();
+        call = i -> auth.login(request);
+      }
+      case LOGIN_ACCOUNTS -> {
+        call = LoginAccounts.logins(channel, login(channel).getAccessToken(), concurrency);
+        note = concurrency + " accounts";
+      }
+      case QUERY_AUDIT -> {
+        String username = "bench-query-" + UUID.randomUUID().toString().substring(0, 6);
+        long stored = seed(username);
+        AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
+        QueryAuditRequest request = QueryAuditRequest.newBuilder().setUsername(username)
+            .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setPageSize(100).build();
+        call = i -> auditor.queryAudit(request);
+        note = "page of 100, " + stored + " events stored";
+      }
+      case QUERY_AUDIT_STORED -> {
+        StoredQuery stored = StoredQuery.find(storeUri, database);
+        AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
+        call = i -> auditor.queryAudit(stored.request());
+        note = stored.note();
+      }
+      case SUMMARIZE -> {
+        seed("bench-summary");
+        AuthServiceGrpc.AuthServiceFutureStub auditor = withBearer(auth, login(channel).getAccessToken());
+        SummarizeAuditRequest request = SummarizeAuditRequest.newBuilder()
+            .setStartTime(timestamp(seedStart)).setEndTime(timestamp(seedStart + DAY_MILLIS))
+            .addGroupBy(AuditDimension.AUDIT_DIMENSION_TYPE).addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME)
+            .setBucket(TimeBucket.TIME_BUCKET_HOUR).build();
+        call = i -> auditor.summarizeAudit(request);
+        note = "a day of hourly buckets by type and outcome, " + eventsStored() + " events stored";
+      }
+      case QUERY_SHAPES, STREAM, VERIFY, HASH, CHAIN_COST -> {
+        return null;
+      }
+      default -> throw new IllegalStateException();
+    }
+    return new Workload(call, note, tokenId);
+  }
+
+  /** A scenario that measures one thing once (or has rows of its own) rather than repeated calls. */
+  private int once(ManagedChannel channel, String rowLabel) throws Exception {
+    AuthServiceGrpc.AuthServiceFutureStub auth = AuthServiceGrpc.newFutureStub(channel);
+    return switch (scenario) {
+      // one row per filter shape; half the duration each, so that twenty shapes take minutes, not ten
+      case QUERY_SHAPES -> new QueryShapesBench(withBearer(auth, login(channel).getAccessToken()), storeUri, database,
+          seedEvents, concurrency, warmup, duration.dividedBy(2), markdown).run();
+      case STREAM -> stream(rowLabel, login(channel).getAccessToken());
+      case VERIFY -> verify(rowLabel, login(channel).getAccessToken());
+      case HASH -> hash(rowLabel);
+      case CHAIN_COST -> chainCost(rowLabel);
+      default -> throw new IllegalStateException(scenario + " is a scenario of repeated calls");
+    };
   }
 
   private LoginResponse login(ManagedChannel channel) {
