@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,7 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
   private long framesBegun;
   /** The frame a timer watches, or -1. */
   private long timedFrame = -1;
+  private ScheduledFuture<?> timer;
   private boolean refused;
   private boolean removed;
 
@@ -112,7 +114,11 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    // once authenticated, or when the connection closes
     removed = true;
+    if (timer != null) {
+      timer.cancel(false);
+    }
   }
 
   /** Follows the frames in {@code bytes}, without moving its reader index; false at a frame over the limit. */
@@ -159,11 +165,12 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
     }
     timedFrame = framesBegun;
     long frame = framesBegun;
-    ctx.executor().schedule(() -> expire(ctx, frame), partialFrameTimeoutNanos, TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(() -> expire(ctx, frame), partialFrameTimeoutNanos, TimeUnit.NANOSECONDS);
   }
 
   private void expire(ChannelHandlerContext ctx, long frame) {
-    if (removed || refused || framesBegun != frame || !midFrame() || isAuthenticated(ctx.channel())) {
+    if (removed || refused || framesBegun != frame || !midFrame() || !ctx.channel().isActive()
+        || isAuthenticated(ctx.channel())) {
       return;
     }
     if (!ctx.channel().config().isAutoRead()) {
