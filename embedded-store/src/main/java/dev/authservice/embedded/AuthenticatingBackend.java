@@ -179,7 +179,7 @@ final class AuthenticatingBackend implements MongoBackend {
       if (!payload.isEmpty()) {
         return failed(channel, "a non-empty message after the server's signature");
       }
-      connection.authenticated = true;
+      authenticated(channel, connection);
       return saslReply(true, "");
     }
     ScramSha256Server.Exchange exchange = connection.pending;
@@ -194,11 +194,17 @@ final class AuthenticatingBackend implements MongoBackend {
       return failed(channel, e.getMessage());
     }
     if (connection.skipEmptyExchange) {
-      connection.authenticated = true;
+      authenticated(channel, connection);
       return saslReply(true, serverFinal);
     }
     connection.awaitingEmptyExchange = true;
     return saslReply(false, serverFinal);
+  }
+
+  private static void authenticated(Channel channel, Connection connection) {
+    connection.authenticated = true;
+    // before the answer is written, so the client's next message is held to the listener's usual limits only
+    WireServer.authenticated(channel);
   }
 
   /** The SASL payload as text, or null when absent, not binary, or too long to be a SCRAM message. */

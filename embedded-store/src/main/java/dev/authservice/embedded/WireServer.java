@@ -20,6 +20,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -60,7 +61,7 @@ final class WireServer {
   private final ChannelGroup connections;
   private final Channel listener;
 
-  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads) {
+  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Duration partialFrameTimeout) {
     this.backend = backend;
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
@@ -74,6 +75,8 @@ final class WireServer {
             @Override
             protected void initChannel(SocketChannel channel) {
               channel.pipeline().addLast(new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
+                  // before the library's frame decoder, which would buffer up to 48 MB of any connection
+                  new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES, partialFrameTimeout),
                   new MongoWireProtocolHandler(),
                   new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
                   new MongoExceptionHandler());
@@ -93,7 +96,15 @@ final class WireServer {
 
   /** As {@link #bind(MongoBackend, String, int)} with {@code ioThreads} I/O threads (0: Netty's default, 2 per core). */
   static WireServer bind(MongoBackend backend, String host, int port, int ioThreads) {
-    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads);
+    return bind(backend, host, port, ioThreads, UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT);
+  }
+
+  /**
+   * As {@link #bind(MongoBackend, String, int, int)}, closing an unauthenticated connection whose
+   * message stays half received for {@code partialFrameTimeout} (tests shorten it).
+   */
+  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Duration partialFrameTimeout) {
+    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads, partialFrameTimeout);
   }
 
   /**
@@ -103,6 +114,14 @@ final class WireServer {
    */
   static void closeAfterAnswer(Channel channel) {
     channel.attr(CLOSE_AFTER_ANSWER).set(Boolean.TRUE);
+  }
+
+  /**
+   * Tells the listener that {@code channel} has authenticated (called by the backend before its
+   * answer): its messages are no longer held to {@link UnauthenticatedFrameLimit}'s limits.
+   */
+  static void authenticated(Channel channel) {
+    UnauthenticatedFrameLimit.authenticated(channel);
   }
 
   InetSocketAddress localAddress() {

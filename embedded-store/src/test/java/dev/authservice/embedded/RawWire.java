@@ -59,6 +59,12 @@ final class RawWire implements AutoCloseable {
     return message.capacity();
   }
 
+  /** Sends bytes as they are, whatever they say (blocks while the socket's buffers are full). */
+  void sendBytes(byte[] bytes, int length) throws IOException {
+    out.write(bytes, 0, length);
+    out.flush();
+  }
+
   /** A legacy OP_QUERY on a full collection name ("db.collection" or "db.$cmd"); the documents of its reply. */
   List<BsonDocument> query(String fullCollectionName, BsonDocument query) throws IOException {
     byte[] name = (fullCollectionName + "\0").getBytes(StandardCharsets.UTF_8);
