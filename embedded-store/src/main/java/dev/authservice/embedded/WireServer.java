@@ -2,7 +2,6 @@ package dev.authservice.embedded;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.wire.MongoDatabaseHandler;
-import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
 import de.bwaldvogel.mongo.wire.MongoWireMessageEncoder;
 import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
 import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
@@ -79,7 +78,7 @@ final class WireServer {
                   new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES, partialFrameTimeout),
                   new MongoWireProtocolHandler(),
                   new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
-                  new MongoExceptionHandler());
+                  new ClosingOnError());
             }
           })
           .bind().syncUninterruptibly().channel();
@@ -259,6 +258,37 @@ final class WireServer {
         draining.set(false);
         drainLater();
       }
+    }
+  }
+
+  /**
+   * The pipeline's last handler: an error on a connection (a message that does not decode, an
+   * unknown opcode, a reset) closes it. The library's own handler logs each at ERROR with its
+   * stack trace, so any local process, before authenticating, could fill the log with stack traces
+   * by sending garbage; here it is one line per connection, at WARN as a refused authentication
+   * is, without the client's bytes, and a connection the peer reset is not worth a warning.
+   */
+  static final class ClosingOnError extends ChannelInboundHandlerAdapter {
+    /** What of an error's message is logged: enough to tell which check refused the input. */
+    private static final int MESSAGE_CHARS = 160;
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof java.net.SocketException) {
+        log.debug("embedded store: connection {} ended: {}", ctx.channel().remoteAddress(), describe(cause));
+      } else if (ctx.channel().isOpen()) {
+        log.warn("embedded store: closing connection {}: {}", ctx.channel().remoteAddress(), describe(cause));
+      }
+      ctx.close();
+    }
+
+    /** The error's class and the start of its message, printable characters only. */
+    static String describe(Throwable cause) {
+      String message = String.valueOf(cause.getMessage()).replaceAll("[^\\x20-\\x7e]", "?");
+      if (message.length() > MESSAGE_CHARS) {
+        message = message.substring(0, MESSAGE_CHARS) + "...";
+      }
+      return cause.getClass().getSimpleName() + ": " + message;
     }
   }
 }

@@ -1,8 +1,13 @@
 package dev.authservice.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
@@ -12,6 +17,8 @@ import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -23,6 +30,7 @@ import org.bson.BsonInt32;
 import org.bson.Document;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * One connection's long command holds no other connection: the embedded store's listener runs
@@ -114,6 +122,46 @@ class WireServerTest {
     } finally {
       server.shutdownNow();
     }
+  }
+
+  /**
+   * Garbage from a process that never authenticated (here an opcode no MongoDB has) ends its
+   * connection with one warning line and no stack trace: the library's own handler logged each
+   * such connection at ERROR with a stack trace, a way for anyone on the host to fill the log.
+   */
+  @Test
+  void garbageEndsItsConnectionWithOneLineAndNoStackTrace() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    root.addAppender(logged);
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    try {
+      for (int i = 0; i < 3; i++) {
+        try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+          ByteBuffer message = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+          message.putInt(32).putInt(1).putInt(0).putInt(4242);   // length, request id, response to, opcode
+          wire.sendBytes(message.array(), 32);
+          assertTrue(wire.closedByServer(), "a connection that sent an unknown opcode stayed open");
+        }
+      }
+      Await.until("a line per connection", 10, () -> warningsFromTheListener(logged) == 3);
+      assertEquals(3, warningsFromTheListener(logged));
+      for (ILoggingEvent event : List.copyOf(logged.list)) {
+        assertNull(event.getThrowableProxy(), "a stack trace was logged: " + event.getFormattedMessage());
+        assertTrue(event.getLevel().toInt() < Level.ERROR_INT, "logged at ERROR: " + event.getFormattedMessage());
+      }
+    } finally {
+      server.shutdownNow();
+      root.detachAppender(logged);
+    }
+  }
+
+  private static long warningsFromTheListener(ListAppender<ILoggingEvent> logged) {
+    return List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN
+        && e.getLoggerName().equals(WireServer.class.getName()) && e.getFormattedMessage().contains("closing connection"))
+        .count();
   }
 
   /** Far above what the socket buffers of both sides hold (a few MiB on loopback). */
