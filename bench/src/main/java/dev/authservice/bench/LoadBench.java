@@ -90,12 +90,12 @@ final class LoadBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String givenStoreUri = storeUri;
     if (warmOn != null) {
-      warmOnAnotherServer();
+      warmOnAnotherServer(givenStoreUri);
     }
-    if (storeUriFile != null) {
-      storeUri = Files.readString(storeUriFile).trim();
-    }
+    // read again after --warm-on's restart: the file names the new store
+    storeUri = storeUri(givenStoreUri);
     ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     try {
       String rowLabel = label != null ? label : scenario.name().toLowerCase().replace('_', '-');
@@ -123,10 +123,8 @@ final class LoadBench implements Callable<Integer> {
    * JVM has long been warm when the server it calls restarts, as in a rolling restart. Without
    * it, a cold-start row would also time the load generator's own JIT on the same two cores.
    */
-  private void warmOnAnotherServer() throws Exception {
-    if (storeUriFile != null) {
-      storeUri = Files.readString(storeUriFile).trim();
-    }
+  private void warmOnAnotherServer(String givenStoreUri) throws Exception {
+    storeUri = storeUri(givenStoreUri);
     ManagedChannel channel = NettyChannelBuilder.forTarget(warmOn).usePlaintext().build();
     try {
       Workload workload = workload(channel);
@@ -154,6 +152,11 @@ final class LoadBench implements Callable<Integer> {
         serverPid = Long.parseLong(lines.get(1));
       }
     }
+  }
+
+  /** --store-uri if given, else what --store-uri-file holds now, else none. */
+  private String storeUri(String givenStoreUri) throws java.io.IOException {
+    return givenStoreUri != null || storeUriFile == null ? givenStoreUri : Files.readString(storeUriFile).trim();
   }
 
   /** What one scenario of repeated calls calls, and the note its row gets. */

@@ -80,10 +80,28 @@ final class AuthenticatingBackend implements MongoBackend {
 
   @Override
   public Document handleMessage(MongoMessage message) {
+    Channel channel = message.getChannel();
+    if (authenticated(channel)) {
+      return answerOrRun(message, message.getDatabaseName());
+    }
+    try {
+      if (!(message.getDocument().get("$db") instanceof String database)) {
+        return failed(channel, "a message without a database name");
+      }
+      return answerOrRun(message, database);
+    } catch (RuntimeException e) {
+      // before authentication only the handshake, ping and SCRAM run: input that breaks them (the
+      // library logs what it does not catch at ERROR with a stack trace, once per message) ends
+      // the connection, with one line in the log
+      return failed(channel, "a message the store could not read: " + WireServer.printable(e.toString()));
+    }
+  }
+
+  private Document answerOrRun(MongoMessage message, String database) {
     Document document = message.getDocument();
     // the backend runs the command its first key names
     String command = document.isEmpty() ? "" : document.keySet().iterator().next();
-    Document answer = answerHere(message.getChannel(), message.getDatabaseName(), command, document);
+    Document answer = answerHere(message.getChannel(), database, command, document);
     return answer != null ? answer : delegate.handleMessage(message);
   }
 
@@ -227,7 +245,7 @@ final class AuthenticatingBackend implements MongoBackend {
   private Document failed(Channel channel, String reason) {
     channel.attr(CONNECTION).set(null);
     log.warn("embedded store: failed authentication from {} ({}); closing the connection", channel.remoteAddress(),
-        reason);
+        WireServer.printable(reason));
     // only the store's own listener honours this (the library's MongoServer would leave the
     // connection open for another guess): this backend is served by WireServer alone
     WireServer.closeAfterAnswer(channel);
@@ -239,7 +257,7 @@ final class AuthenticatingBackend implements MongoBackend {
     if (!connection.refusalLogged) {
       connection.refusalLogged = true;
       log.warn("embedded store: refused {} from unauthenticated connection {} (further refusals on it are not logged)",
-          command, channel.remoteAddress());
+          WireServer.printable(command), channel.remoteAddress());
     }
     return error(13, "Unauthorized", "command " + command + " requires authentication");
   }

@@ -50,11 +50,21 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
    * connection that trickles its frames in to hold a socket and its buffers open.
    */
   static final Duration PARTIAL_FRAME_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Messages that may begin in one read before authentication. A client waits for each answer
+   * before it authenticates (hello, then SCRAM's steps), so a read holds one message or the end
+   * of one and the start of the next; the listener stops reading a connection while its requests
+   * wait, but the messages already in a read are all decoded and queued, and a pipelining client
+   * packs hundreds of small ones into each (pings it never reads the answers of: their replies
+   * would pile up in the connection's outbound buffer).
+   */
+  static final int MAX_FRAMES_PER_READ = 2;
   /** The MongoDB wire header: messageLength, requestID, responseTo, opCode, 4 bytes each. */
   private static final int HEADER_BYTES = 16;
   private static final int LENGTH_FIELD_BYTES = 4;
 
   private final int maxFrameBytes;
+  private final int maxFramesPerRead;
   private final long partialFrameTimeoutNanos;
 
   /** Bytes of the current frame's length field seen so far (0 to 4; 4 while in its body). */
@@ -71,8 +81,9 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
   private boolean refused;
   private boolean removed;
 
-  UnauthenticatedFrameLimit(int maxFrameBytes, Duration partialFrameTimeout) {
+  UnauthenticatedFrameLimit(int maxFrameBytes, int maxFramesPerRead, Duration partialFrameTimeout) {
     this.maxFrameBytes = maxFrameBytes;
+    this.maxFramesPerRead = maxFramesPerRead;
     this.partialFrameTimeoutNanos = partialFrameTimeout.toNanos();
   }
 
@@ -105,10 +116,15 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(message);
     if (midFrame()) {
       watch(ctx);
+    } else if (timer != null) {
+      // the frame a timer watched is complete: one timer per connection, not one per frame that spanned reads
+      timer.cancel(false);
+      timer = null;
+      timedFrame = -1;
     }
   }
 
-  private static boolean isAuthenticated(Channel channel) {
+  static boolean isAuthenticated(Channel channel) {
     return channel.hasAttr(AUTHENTICATED) && channel.attr(AUTHENTICATED).get() != null;
   }
 
@@ -125,6 +141,7 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
   private boolean withinLimit(ChannelHandlerContext ctx, ByteBuf bytes) {
     int at = bytes.readerIndex();
     int end = bytes.writerIndex();
+    int begunHere = 0;
     while (at < end) {
       if (bodyBytesLeft > 0) {
         int skipped = (int) Math.min(bodyBytesLeft, end - at);
@@ -138,6 +155,11 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
       }
       if (lengthBytesSeen == 0) {
         framesBegun++;
+        if (++begunHere > maxFramesPerRead) {
+          log.warn("embedded store: closing unauthenticated connection {}: it sent messages without waiting for "
+              + "the answers; before authentication a client sends one at a time", ctx.channel().remoteAddress());
+          return false;
+        }
       }
       announced |= (bytes.getByte(at++) & 0xff) << (8 * lengthBytesSeen++);
       if (lengthBytesSeen == LENGTH_FIELD_BYTES) {

@@ -75,7 +75,8 @@ final class WireServer {
             protected void initChannel(SocketChannel channel) {
               channel.pipeline().addLast(new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
                   // before the library's frame decoder, which would buffer up to 48 MB of any connection
-                  new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES, partialFrameTimeout),
+                  new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES,
+                      UnauthenticatedFrameLimit.MAX_FRAMES_PER_READ, partialFrameTimeout),
                   new MongoWireProtocolHandler(),
                   new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
                   new ClosingOnError());
@@ -261,34 +262,45 @@ final class WireServer {
     }
   }
 
+  /** At most this much of a client-controlled string goes into a log line. */
+  private static final int LOGGED_CHARS = 160;
+
+  /** {@code text} for a log line: printable ASCII only (no forged lines), at most {@link #LOGGED_CHARS} characters. */
+  static String printable(String text) {
+    String safe = String.valueOf(text).replaceAll("[^\\x20-\\x7e]", "?");
+    return safe.length() > LOGGED_CHARS ? safe.substring(0, LOGGED_CHARS) + "..." : safe;
+  }
+
   /**
-   * The pipeline's last handler: an error on a connection (a message that does not decode, an
-   * unknown opcode, a reset) closes it. The library's own handler logs each at ERROR with its
-   * stack trace, so any local process, before authenticating, could fill the log with stack traces
-   * by sending garbage; here it is one line per connection, at WARN as a refused authentication
-   * is, without the client's bytes, and a connection the peer reset is not worth a warning.
+   * The pipeline's last handler: an error on a connection closes it. For a connection that has
+   * not authenticated, a message that does not decode (an unknown opcode, bad BSON) is logged in
+   * one line, at WARN as a refused authentication is, and once: the library's own handler logged
+   * each at ERROR with its stack trace, so any local process could fill the log with stack traces
+   * by sending garbage. Anything else (an error on the auth server's own authenticated
+   * connections, or one that is not about the client's bytes) is a fault of ours and keeps its
+   * stack trace; a connection the peer reset is not worth a warning.
    */
   static final class ClosingOnError extends ChannelInboundHandlerAdapter {
-    /** What of an error's message is logged: enough to tell which check refused the input. */
-    private static final int MESSAGE_CHARS = 160;
-
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Channel channel = ctx.channel();
       if (cause instanceof java.net.SocketException) {
-        log.debug("embedded store: connection {} ended: {}", ctx.channel().remoteAddress(), describe(cause));
-      } else if (ctx.channel().isOpen()) {
-        log.warn("embedded store: closing connection {}: {}", ctx.channel().remoteAddress(), describe(cause));
+        log.debug("embedded store: connection {} ended: {}", channel.remoteAddress(), printable(cause.toString()));
+      } else if (!UnauthenticatedFrameLimit.isAuthenticated(channel) && isAboutTheInput(cause)) {
+        if (channel.isOpen()) {
+          log.warn("embedded store: closing unauthenticated connection {}: {}", channel.remoteAddress(),
+              printable(cause.toString()));
+        }
+      } else {
+        log.warn("embedded store: closing connection {} after an error", channel.remoteAddress(), cause);
       }
       ctx.close();
     }
 
-    /** The error's class and the start of its message, printable characters only. */
-    static String describe(Throwable cause) {
-      String message = String.valueOf(cause.getMessage()).replaceAll("[^\\x20-\\x7e]", "?");
-      if (message.length() > MESSAGE_CHARS) {
-        message = message.substring(0, MESSAGE_CHARS) + "...";
-      }
-      return cause.getClass().getSimpleName() + ": " + message;
+    /** An error in reading what the client sent, rather than in the store. */
+    private static boolean isAboutTheInput(Throwable cause) {
+      return cause instanceof io.netty.handler.codec.DecoderException || cause instanceof java.io.IOException
+          || cause instanceof UnsupportedOperationException || cause instanceof IllegalArgumentException;
     }
   }
 }

@@ -51,12 +51,17 @@ final class RawWire implements AutoCloseable {
 
   /** Sends an OP_MSG command and does not read its answer; the bytes sent (blocks while the socket's buffers are full). */
   int sendWithoutReading(String database, BsonDocument command) throws IOException {
-    BsonDocument body = command.clone().append("$db", new BsonString(database));
+    byte[] message = message(command.clone().append("$db", new BsonString(database)));
+    sendBytes(message, message.length);
+    return message.length;
+  }
+
+  /** An OP_MSG whose body is exactly {@code body} (its {@code $db}, if any, as given), as bytes to send. */
+  byte[] message(BsonDocument body) {
     byte[] document = bson(body);
     ByteBuffer message = header(16 + 4 + 1 + document.length, OP_MSG);
     message.putInt(0).put((byte) 0).put(document);
-    send(message);
-    return message.capacity();
+    return message.array();
   }
 
   /** Sends bytes as they are, whatever they say (blocks while the socket's buffers are full). */
@@ -88,6 +93,21 @@ final class RawWire implements AutoCloseable {
   boolean closedByServer() throws IOException {
     try {
       return in.read() < 0;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true;   // reset
+    }
+  }
+
+  /** Whether the server closed this connection, reading past whatever it answered first (up to the socket timeout). */
+  boolean closedByServerAfterItsAnswers() throws IOException {
+    byte[] discard = new byte[8192];
+    try {
+      while (in.read(discard) >= 0) {
+        // answers sent before the close
+      }
+      return true;
     } catch (SocketTimeoutException e) {
       return false;
     } catch (IOException e) {

@@ -168,7 +168,7 @@ class UnauthenticatedFrameLimitTest {
   /** Messages cut anywhere pass on byte for byte; the header over the limit is refused at its fourth byte. */
   @Test
   void followsMessagesAcrossReadsAndPassesThemOnUntouched() {
-    EmbeddedChannel channel = new EmbeddedChannel(new UnauthenticatedFrameLimit(1024, Duration.ofSeconds(10)));
+    EmbeddedChannel channel = new EmbeddedChannel(new UnauthenticatedFrameLimit(1024, Integer.MAX_VALUE, Duration.ofSeconds(10)));
     ByteArrayOutputStream stream = new ByteArrayOutputStream();
     Random random = new Random(7);
     for (int length : new int[] {16, 1024, 300, 17, 1024}) {
@@ -207,7 +207,7 @@ class UnauthenticatedFrameLimitTest {
   /** Once authenticated, the connection's reads no longer pass through the handler. */
   @Test
   void stepsAsideOnceAuthenticated() {
-    EmbeddedChannel channel = new EmbeddedChannel(new UnauthenticatedFrameLimit(1024, Duration.ofSeconds(10)));
+    EmbeddedChannel channel = new EmbeddedChannel(new UnauthenticatedFrameLimit(1024, Integer.MAX_VALUE, Duration.ofSeconds(10)));
     UnauthenticatedFrameLimit.authenticated(channel);
     assertTrue(channel.writeInbound(Unpooled.wrappedBuffer(header(ANNOUNCED))));
     assertNull(channel.pipeline().get(UnauthenticatedFrameLimit.class));

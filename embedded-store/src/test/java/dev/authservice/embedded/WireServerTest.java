@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
+import org.bson.BsonString;
 import org.bson.Document;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
@@ -158,9 +159,70 @@ class WireServerTest {
     }
   }
 
+  /**
+   * A command whose {@code $db} is not a string made the library log "Unknown error!" with a stack
+   * trace at ERROR for every such message, before authentication, and kept the connection open:
+   * a loop of them filled the log. Now the connection ends with one line.
+   */
+  @Test
+  void aMessageThatBreaksTheHandshakeEndsItsConnectionWithOneLine() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    root.addAppender(logged);
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+      byte[] ping = wire.message(new BsonDocument("ping", new BsonInt32(1)).append("$db", new BsonInt32(1)));
+      for (int i = 0; i < 5; i++) {
+        try {
+          wire.sendBytes(ping, ping.length);
+        } catch (IOException closed) {
+          break;
+        }
+      }
+      assertTrue(wire.closedByServerAfterItsAnswers(), "the connection stayed open");
+      assertNoStackTraceOrError(logged);
+      assertEquals(1, List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN).count(),
+          "warnings: " + List.copyOf(logged.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
+    } finally {
+      server.shutdownNow();
+      root.detachAppender(logged);
+    }
+  }
+
+  /**
+   * Before authentication a client waits for each answer. Hundreds of pings in one write (their
+   * answers never read) would all be decoded and answered into the connection's outbound buffer,
+   * whatever the pause in reading that follows; the connection ends at the third message of a read.
+   */
+  @Test
+  void anUnauthenticatedClientSendingWithoutWaitingIsClosed() throws Exception {
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+      byte[] ping = wire.message(new BsonDocument("ping", new BsonInt32(1)).append("$db", new BsonString("admin")));
+      byte[] many = new byte[ping.length * 200];
+      for (int i = 0; i < 200; i++) {
+        System.arraycopy(ping, 0, many, i * ping.length, ping.length);
+      }
+      wire.sendBytes(many, many.length);
+      assertTrue(wire.closedByServerAfterItsAnswers(), "a client pipelining 200 pings before authenticating stayed connected");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  private static void assertNoStackTraceOrError(ListAppender<ILoggingEvent> logged) {
+    for (ILoggingEvent event : List.copyOf(logged.list)) {
+      assertNull(event.getThrowableProxy(), "a stack trace was logged: " + event.getFormattedMessage());
+      assertTrue(event.getLevel().toInt() < Level.ERROR_INT, "logged at ERROR: " + event.getFormattedMessage());
+    }
+  }
+
   private static long warningsFromTheListener(ListAppender<ILoggingEvent> logged) {
     return List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN
-        && e.getLoggerName().equals(WireServer.class.getName()) && e.getFormattedMessage().contains("closing connection"))
+        && e.getLoggerName().equals(WireServer.class.getName()) && e.getFormattedMessage().contains("closing unauthenticated connection"))
         .count();
   }
 
