@@ -214,7 +214,7 @@ final class WireServer {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       // a frame that does not decode ends the connection after the requests before it, as before
-      inOrder(ctx, () -> ctx.fireExceptionCaught(cause));
+      inOrder(ctx, () -> fail(ctx, cause));
     }
 
     @Override
@@ -232,10 +232,23 @@ final class WireServer {
           step.run();
         } catch (Exception e) {
           // where the library's handler's own failures went: its exception handler closes the connection
-          ctx.fireExceptionCaught(e);
+          fail(ctx, e);
         }
       });
       drainLater();
+    }
+
+    /**
+     * Hands an error to the pipeline's last handler, which ends the connection. A connection
+     * already closed (by its client, or by the store stopping, whose event loops may be gone and
+     * would log the refused event with a stack trace) has nothing left to end.
+     */
+    private static void fail(ChannelHandlerContext ctx, Throwable cause) {
+      if (ctx.channel().isOpen()) {
+        ctx.fireExceptionCaught(cause);
+      } else {
+        log.debug("embedded store: an error on connection {} after it closed", ctx.channel().remoteAddress(), cause);
+      }
     }
 
     private void drainLater() {
