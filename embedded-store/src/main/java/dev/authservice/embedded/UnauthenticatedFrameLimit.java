@@ -116,11 +116,8 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(message);
     if (midFrame()) {
       watch(ctx);
-    } else if (timer != null) {
-      // the frame a timer watched is complete: one timer per connection, not one per frame that spanned reads
-      timer.cancel(false);
-      timer = null;
-      timedFrame = -1;
+    } else {
+      stopWatching();
     }
   }
 
@@ -132,9 +129,7 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
   public void handlerRemoved(ChannelHandlerContext ctx) {
     // once authenticated, or when the connection closes
     removed = true;
-    if (timer != null) {
-      timer.cancel(false);
-    }
+    stopWatching();
   }
 
   /** Follows the frames in {@code bytes}, without moving its reader index; false at a frame over the limit. */
@@ -185,9 +180,23 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
     if (timedFrame == framesBegun) {
       return;
     }
+    stopWatching();
     timedFrame = framesBegun;
     long frame = framesBegun;
     timer = ctx.executor().schedule(() -> expire(ctx, frame), partialFrameTimeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Cancels the timer of a frame that ended: one timer per connection, not one per frame that
+   * spanned two reads (a client whose every write ends one message and begins the next would
+   * otherwise leave a timer behind per message, each holding the connection for 10 s).
+   */
+  private void stopWatching() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+    timedFrame = -1;
   }
 
   private void expire(ChannelHandlerContext ctx, long frame) {
@@ -197,7 +206,7 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
     }
     if (!ctx.channel().config().isAutoRead()) {
       // the store stopped reading it (answers waiting): the rest of the frame waits in the socket, not on the client
-      timedFrame = -1;
+      timer = null;   // this one has fired
       watch(ctx);
       return;
     }

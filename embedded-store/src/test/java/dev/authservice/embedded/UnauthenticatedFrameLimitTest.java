@@ -16,6 +16,7 @@ import com.mongodb.client.MongoCollection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -202,6 +203,38 @@ class UnauthenticatedFrameLimitTest {
     channel.writeInbound(Unpooled.wrappedBuffer(tooLong, 3, 13));
     assertFalse(channel.isOpen());
     channel.finishAndReleaseAll();
+  }
+
+  /**
+   * A client whose every write ends one message and begins the next keeps one message half
+   * received at all times: the connection holds one timer, not one per message (each of which
+   * would hold the connection's pipeline for 10 s: a fast client made hundreds of thousands).
+   */
+  @Test
+  void aConnectionAlwaysMidMessageHoldsOneTimer() throws Exception {
+    EmbeddedChannel channel = new EmbeddedChannel(new UnauthenticatedFrameLimit(1024, Integer.MAX_VALUE,
+        Duration.ofSeconds(10)));
+    byte[] message = new byte[64];
+    System.arraycopy(header(message.length), 0, message, 0, 16);
+    channel.writeInbound(Unpooled.wrappedBuffer(message, 0, 1));
+    for (int i = 0; i < 200; i++) {
+      // the rest of this message and the first byte of the next, in one read
+      ByteBuf read = Unpooled.buffer(message.length).writeBytes(message, 1, message.length - 1).writeBytes(message, 0, 1);
+      channel.writeInbound(read);
+      ReferenceCountUtil.release(channel.readInbound());
+    }
+    assertTrue(channel.isOpen());
+    assertEquals(1, scheduledTasks(channel), "timers left on the connection's event loop");
+    channel.finishAndReleaseAll();
+  }
+
+  /** The tasks waiting in an embedded channel's event loop (Netty keeps the queue to itself). */
+  private static int scheduledTasks(EmbeddedChannel channel) throws ReflectiveOperationException {
+    java.lang.reflect.Field queue = io.netty.util.concurrent.AbstractScheduledEventExecutor.class
+        .getDeclaredField("scheduledTaskQueue");
+    queue.setAccessible(true);
+    Object tasks = queue.get(channel.eventLoop());
+    return tasks == null ? 0 : ((java.util.Collection<?>) tasks).size();
   }
 
   /** Once authenticated, the connection's reads no longer pass through the handler. */
