@@ -95,8 +95,7 @@ class WireServerTest {
    */
   @Test
   void aClientThatNeverReadsItsAnswersStopsBeingRead() throws Exception {
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    WireServer server = guardedServer();
     AtomicLong sent = new AtomicLong();
     try (RawWire wire = new RawWire(server.localAddress().getPort())) {
       BsonDocument ping = new BsonDocument("ping", new BsonInt32(1));
@@ -132,12 +131,8 @@ class WireServerTest {
    */
   @Test
   void garbageEndsItsConnectionWithOneLineAndNoStackTrace() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    root.addAppender(logged);
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    ListAppender<ILoggingEvent> logged = capturingEverything();
+    WireServer server = guardedServer();
     try {
       for (int i = 0; i < 3; i++) {
         try (RawWire wire = new RawWire(server.localAddress().getPort())) {
@@ -149,13 +144,10 @@ class WireServerTest {
       }
       Await.until("a line per connection", 10, () -> warningsFromTheListener(logged) == 3);
       assertEquals(3, warningsFromTheListener(logged));
-      for (ILoggingEvent event : List.copyOf(logged.list)) {
-        assertNull(event.getThrowableProxy(), "a stack trace was logged: " + event.getFormattedMessage());
-        assertTrue(event.getLevel().toInt() < Level.ERROR_INT, "logged at ERROR: " + event.getFormattedMessage());
-      }
+      assertNoStackTraceOrError(logged);
     } finally {
       server.shutdownNow();
-      root.detachAppender(logged);
+      root().detachAppender(logged);
     }
   }
 
@@ -166,12 +158,8 @@ class WireServerTest {
    */
   @Test
   void aMessageThatBreaksTheHandshakeEndsItsConnectionWithOneLine() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    root.addAppender(logged);
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    ListAppender<ILoggingEvent> logged = capturingEverything();
+    WireServer server = guardedServer();
     try (RawWire wire = new RawWire(server.localAddress().getPort())) {
       byte[] ping = wire.message(new BsonDocument("ping", new BsonInt32(1)).append("$db", new BsonInt32(1)));
       for (int i = 0; i < 5; i++) {
@@ -187,7 +175,7 @@ class WireServerTest {
           "warnings: " + List.copyOf(logged.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
     } finally {
       server.shutdownNow();
-      root.detachAppender(logged);
+      root().detachAppender(logged);
     }
   }
 
@@ -198,8 +186,7 @@ class WireServerTest {
    */
   @Test
   void anUnauthenticatedClientSendingWithoutWaitingIsClosed() throws Exception {
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    WireServer server = guardedServer();
     try (RawWire wire = new RawWire(server.localAddress().getPort())) {
       byte[] ping = wire.message(new BsonDocument("ping", new BsonInt32(1)).append("$db", new BsonString("admin")));
       byte[] many = new byte[ping.length * 200];
@@ -211,6 +198,24 @@ class WireServerTest {
     } finally {
       server.shutdownNow();
     }
+  }
+
+  /** A listener on a fresh in-memory store, behind the store's authentication, as the embedded store runs it. */
+  private static WireServer guardedServer() {
+    return WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+  }
+
+  private static Logger root() {
+    return (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  }
+
+  /** Everything logged from now on (detach from {@link #root()} when done). */
+  private static ListAppender<ILoggingEvent> capturingEverything() {
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    root().addAppender(logged);
+    return logged;
   }
 
   private static void assertNoStackTraceOrError(ListAppender<ILoggingEvent> logged) {
