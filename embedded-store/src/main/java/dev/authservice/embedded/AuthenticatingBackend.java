@@ -93,7 +93,7 @@ final class AuthenticatingBackend implements MongoBackend {
       // before authentication only the handshake, ping and SCRAM run: input that breaks them (the
       // library logs what it does not catch at ERROR with a stack trace, once per message) ends
       // the connection, with one line in the log
-      return failed(channel, "a message the store could not read: " + WireServer.printable(e.toString()));
+      return failed(channel, "a message the store could not read: " + e);   // failed() makes it printable
     }
   }
 
