@@ -297,6 +297,21 @@ public final class EmbeddedStore implements AutoCloseable {
     mvStore.sync();
   }
 
+  /**
+   * Stops at once, as a crash would: the file keeps only what was committed before the call, and
+   * nothing is committed after it. For crash tests of what clients build on this store.
+   */
+  public synchronized void halt() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    housekeeping.shutdownNow();
+    mvStore.closeImmediately();
+    // the backend's close finds its store closed and commits nothing
+    server.shutdownNow();
+  }
+
   /** Stops the server and closes the file; a second call does nothing. */
   @Override
   public synchronized void close() {

@@ -93,7 +93,7 @@ public final class AuthServer implements AutoCloseable {
         keys.tokenKeysLoaded().exceptionally(failure -> 0L).join();
       }
       if (audit != null) {
-        audit.writer.close();
+        audit.closeWriter();
       }
       storage.close();
       observability.close();

@@ -22,6 +22,8 @@ final class Background implements AutoCloseable {
   final ScheduledExecutorService trail = Executors.newSingleThreadScheduledExecutor(daemon("audit-upkeep"));
   /** Counts are flushed on a thread of their own: a long retention sweep must not make them late. */
   final ScheduledExecutorService rollups = Executors.newSingleThreadScheduledExecutor(daemon("audit-rollups"));
+  /** The embedded store's commits for the audit journal, on time whatever else the trail's thread is doing. */
+  final ScheduledExecutorService journal = Executors.newSingleThreadScheduledExecutor(daemon("audit-journal"));
   final ScheduledExecutorService reviews = Executors.newSingleThreadScheduledExecutor(daemon("review"));
 
   private static ThreadFactory daemon(String name) {
@@ -56,7 +58,7 @@ final class Background implements AutoCloseable {
   public void close() {
     upkeep.shutdownNow();
     reviews.shutdownNow();
-    List<ScheduledExecutorService> graceful = List.of(trail, rollups);
+    List<ScheduledExecutorService> graceful = List.of(trail, rollups, journal);
     graceful.forEach(ScheduledExecutorService::shutdown);
     try {
       for (ScheduledExecutorService executor : graceful) {

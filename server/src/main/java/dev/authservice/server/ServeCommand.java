@@ -326,6 +326,13 @@ final class ServeCommand implements Callable<Integer> {
           + " (AUTH_AUDIT_CHECKPOINT_INTERVAL). Default: ${DEFAULT-VALUE}")
   Duration auditCheckpointInterval;
 
+  @Option(names = "--embedded-journal-interval", defaultValue = "${env:AUTH_EMBEDDED_JOURNAL_INTERVAL:-PT1S}",
+      converter = IsoDurationConverter.class,
+      description = "On the embedded store: how often it commits its file, after which the audit journal that made"
+          + " events durable meanwhile is deleted; a restart after a crash replays at most about this much;"
+          + " PT0.01S to PT1M (AUTH_EMBEDDED_JOURNAL_INTERVAL). Default: ${DEFAULT-VALUE}")
+  Duration embeddedJournalInterval;
+
   @Option(names = "--stream-max-per-caller", defaultValue = "${env:AUTH_STREAM_MAX_PER_CALLER:-4}",
       description = "StreamAudit calls one caller may have open on this instance; more are RESOURCE_EXHAUSTED"
           + " (AUTH_STREAM_MAX_PER_CALLER). Default: ${DEFAULT-VALUE}")
@@ -485,6 +492,7 @@ final class ServeCommand implements Callable<Integer> {
         .auditCheckpointInterval(auditCheckpointInterval)
         .review(reviewSettings())
         .embeddedStoreUriFile(embeddedStoreUriFile)
+        .embeddedJournalInterval(embeddedJournalInterval)
         .streams(new StreamSettings(streamMaxPerCaller, streamMaxOpen, streamRecheckInterval))
         .http(new HttpSettings(HttpSettings.parsePort("AUTH_HTTP_PORT", httpPort), httpBindAddress.trim(),
             blankToEmpty(publicBaseUrl).map(ServeCommand::url), jwksMaxAge,

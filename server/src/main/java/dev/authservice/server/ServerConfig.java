@@ -51,6 +51,7 @@ public record ServerConfig(
     Duration auditCheckpointInterval,
     dev.authservice.server.review.ReviewSettings review,
     boolean embeddedStoreUriFile,
+    Duration embeddedJournalInterval,
     StreamSettings streams,
     HttpSettings http,
     java.util.Map<String, String> otel,
@@ -79,6 +80,12 @@ public record ServerConfig(
     }
     if (auditCheckpointInterval.isNegative() || auditCheckpointInterval.isZero()) {
       throw new IllegalArgumentException("the audit checkpoint interval must be positive, got " + auditCheckpointInterval);
+    }
+    if (embeddedJournalInterval.compareTo(Duration.ofMillis(10)) < 0
+        || embeddedJournalInterval.compareTo(Duration.ofMinutes(1)) > 0) {
+      // the journal holds the events of about one interval, and a start replays them
+      throw new IllegalArgumentException("AUTH_EMBEDDED_JOURNAL_INTERVAL must be between PT0.01S and PT1M, got "
+          + embeddedJournalInterval);
     }
     if (validateFailuresPerMinute < 0 || validateFailureDelay.isNegative()) {
       throw new IllegalArgumentException("AUTH_VALIDATE_FAILURE_LIMIT and AUTH_VALIDATE_FAILURE_DELAY must not be negative");
@@ -146,6 +153,7 @@ public record ServerConfig(
     b.auditCheckpointInterval = auditCheckpointInterval;
     b.review = review;
     b.embeddedStoreUriFile = embeddedStoreUriFile;
+    b.embeddedJournalInterval = embeddedJournalInterval;
     b.streams = streams;
     b.http = http;
     b.otel = otel;
@@ -191,6 +199,7 @@ public record ServerConfig(
     private Duration auditCheckpointInterval = Duration.ofSeconds(10);
     private dev.authservice.server.review.ReviewSettings review = dev.authservice.server.review.ReviewSettings.DEFAULTS;
     private boolean embeddedStoreUriFile = false;
+    private Duration embeddedJournalInterval = Duration.ofSeconds(1);
     private StreamSettings streams = StreamSettings.DEFAULTS;
     private HttpSettings http = HttpSettings.OFF;
     private java.util.Map<String, String> otel = java.util.Map.of();
@@ -234,6 +243,7 @@ public record ServerConfig(
     public Builder auditCheckpointInterval(Duration v) { auditCheckpointInterval = v; return this; }
     public Builder review(dev.authservice.server.review.ReviewSettings v) { review = v; return this; }
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
+    public Builder embeddedJournalInterval(Duration v) { embeddedJournalInterval = v; return this; }
     public Builder streams(StreamSettings v) { streams = v; return this; }
     public Builder http(HttpSettings v) { http = v; return this; }
     /** OpenTelemetry SDK properties that turn OTLP trace export on; empty: no traces. */
@@ -254,7 +264,7 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile, streams, http, otel, extAuthz);
+          review, embeddedStoreUriFile, embeddedJournalInterval, streams, http, otel, extAuthz);
     }
   }
 

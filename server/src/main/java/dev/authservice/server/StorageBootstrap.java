@@ -2,6 +2,8 @@ package dev.authservice.server;
 
 import dev.authservice.embedded.EmbeddedStore;
 import dev.authservice.embedded.PrivateFiles;
+import dev.authservice.server.audit.write.EventWrites;
+import dev.authservice.server.audit.write.JournaledEventWrites;
 import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import dev.authservice.server.storage.mongo.EarlierSpoolFormat;
 import dev.authservice.server.storage.mongo.MongoStorage;
@@ -40,7 +42,8 @@ final class StorageBootstrap {
       storage = MongoStorage.open(MongoStorage.Connection.to(embedded.connectionString())
           // the store's credential goes beside its connection string, never into it
           .withCredential(embedded.credential())
-          // it commits to its file only every second or so on its own
+          // it commits to its file only every second or so on its own; audit events are made
+          // durable by their journal instead (auditJournal), the other writes by a commit
           .withWriteBarrier(embedded::commitAndSync)
           .describedAs("embedded store " + embedded.file())
           .closing(embedded), databaseName, timeout, applicationName);
@@ -57,6 +60,15 @@ final class StorageBootstrap {
       }
     }
     return storage;
+  }
+
+  /**
+   * The embedded store's audit journal in the data directory, after restoring into the store what
+   * an unclean stop left in it.
+   */
+  static JournaledEventWrites auditJournal(EventWrites store, Path dataDir) {
+    PrivateFiles.secureDirectory(dataDir);
+    return JournaledEventWrites.open(store, dataDir);
   }
 
   /**

@@ -64,6 +64,11 @@ class LostEventsTest {
     }
 
     @Override
+    public void restoreAll(List<AuditEvent> events) {
+      store.restoreAll(events);
+    }
+
+    @Override
     public void sync() {
       store.sync();
     }

@@ -14,6 +14,14 @@ public interface EventWrites {
   void insertAll(List<AuditEvent> events);
 
   /**
+   * Writes these events whole, replacing whatever the store holds under their ids: after a crash
+   * the store may hold an event's document without every index entry (its commit came while the
+   * insert was under way), which {@link #insertAll} would leave as it is. Durable only after
+   * {@link #sync()}.
+   */
+  void restoreAll(List<AuditEvent> events);
+
+  /**
    * Makes every write acknowledged so far durable. On MongoDB the write concern already did
    * (this does nothing); the embedded store commits and syncs its file.
    */

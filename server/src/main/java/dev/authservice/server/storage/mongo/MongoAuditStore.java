@@ -77,6 +77,18 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   }
 
   @Override
+  public void restoreAll(List<AuditEvent> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    // only what is this very event (id and hash): a stored event under the same id with other
+    // content stays, and the insert below then leaves it alone as a duplicate
+    events.deleteMany(and(in("_id", batch.stream().map(AuditEvent::id).toList()),
+        in("hash", batch.stream().map(AuditEvent::hash).toList())));
+    insertAll(batch);
+  }
+
+  @Override
   public void sync() {
     barrier.afterWrite();
   }

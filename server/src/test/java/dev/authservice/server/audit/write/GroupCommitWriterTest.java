@@ -56,6 +56,11 @@ class GroupCommitWriterTest {
     }
 
     @Override
+    public void restoreAll(List<AuditEvent> events) {
+      insertAll(events);
+    }
+
+    @Override
     public void sync() {
       // acknowledged is durable here
     }
