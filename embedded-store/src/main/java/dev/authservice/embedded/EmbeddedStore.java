@@ -76,8 +76,9 @@ public final class EmbeddedStore implements AutoCloseable {
    */
   static final int PAGE_CACHE_MIB = 8;
   /**
-   * Keys per B-tree page before it splits (the library's default is 48). The audit trail commits
-   * after every batch of events, a few hundred times a second under load, and each commit writes
+   * Keys per B-tree page before it splits (the library's default is 48). The audit trail committed
+   * after every batch of events, a few hundred times a second under load, when this was measured
+   * (it now journals them and commits about once a second), and each commit writes
    * every page it changed whole: the newest leaf of each of the collection's indexes, the leaves
    * a random key (a token id) lands in, and their parents. Smaller pages make each of those
    * writes smaller. Measured against 48 on fresh servers in the same minutes, 100k events seeded
