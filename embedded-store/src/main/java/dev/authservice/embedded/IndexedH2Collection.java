@@ -6,6 +6,7 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
@@ -34,11 +35,48 @@ final class IndexedH2Collection extends H2Collection {
   /** Documents queries have read and handed to the matcher, for tests and diagnostics: how much a query scanned. */
   private final LongAdder examined = new LongAdder();
   private final OpenWalks walks;
+  private final MVMap<Object, Document> dataMap;
 
   IndexedH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
       MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry, OpenWalks walks) {
     super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
     this.walks = walks;
+    this.dataMap = dataMap;
+  }
+
+  /**
+   * Stores each document whole, with every index entry, whatever part of it the file holds: the
+   * MVStore commits map by map, so a commit taken while a document was inserted can keep the
+   * document without some of its index entries, or entries without the document, and a crash
+   * after that commit leaves it so (a plain delete then fails on the missing entry, a plain insert
+   * on the stray one). A stored document under the same {@code _id} with other content is left
+   * as it is. Returns how many were left so.
+   */
+  synchronized int restore(List<Document> documents) {
+    int kept = 0;
+    for (Document document : documents) {
+      Object position = Missing.ofNullable(document.get("_id"));
+      Document stored = dataMap.get(position);
+      if (stored != null && !stored.equals(document)) {
+        kept++;
+        continue;
+      }
+      for (Index<Object> index : getIndexes()) {
+        // a unique index's key could be another document's: only an entry leading here goes
+        if (!(index instanceof H2OrderedUniqueIndex unique) || position.equals(unique.getPosition(document))) {
+          index.remove(document);
+        }
+      }
+      if (stored == null) {
+        addDocument(document);
+      } else {
+        // the document is there as it should be: only its entries are made again
+        for (Index<Object> index : getIndexes()) {
+          index.add(document, position, this);
+        }
+      }
+    }
+    return kept;
   }
 
   @Override

@@ -10,8 +10,10 @@ import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 import java.time.Clock;
@@ -32,6 +34,8 @@ import org.h2.mvstore.MVStore;
  */
 final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> {
   static final String DATABASES_PREFIX = "databases.";
+  /** This store's own command: {@link #restore}. */
+  static final String RESTORE_COMMAND = "restoreDocuments";
   private static final String META_PREFIX = "meta.";
   private static final Set<String> WRITING_STAGES = Set.of("$out", "$merge", "$changeStream");
 
@@ -106,6 +110,9 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
   @Override
   public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver,
       Oplog oplog) {
+    if (command.equals(RESTORE_COMMAND)) {
+      return restore(query);
+    }
     if (command.equalsIgnoreCase("aggregate")) {
       Document answer = aggregateFromIndex(query, databaseResolver, oplog);
       if (answer != null) {
@@ -113,6 +120,26 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
       }
     }
     return super.handleCommand(channel, command, query, databaseResolver, oplog);
+  }
+
+  /**
+   * {@code {restoreDocuments: <collection>, documents: [...]}}: each document stored whole with
+   * its index entries, whatever part of it a crash left ({@link IndexedH2Collection#restore});
+   * answers how many were {@code restored} and how many {@code kept} a stored document of other
+   * content under their id. This store's own command, for clients replaying a journal of their
+   * own after a crash; MongoDB has none like it (nor needs one).
+   */
+  private Document restore(Document query) {
+    if (!(query.get(RESTORE_COMMAND) instanceof String collectionName) || collectionName.isEmpty()
+        || !(query.get("documents") instanceof List<?> documents)
+        || !documents.stream().allMatch(d -> d instanceof Document doc && doc.containsKey("_id"))) {
+      throw new MongoServerError(2, "BadValue", RESTORE_COMMAND + " takes a collection name and documents with _id");
+    }
+    IndexedH2Collection collection = (IndexedH2Collection) resolveOrCreateCollection(collectionName);
+    int kept = collection.restore(documents.stream().map(Document.class::cast).toList());
+    Document answer = new Document("restored", documents.size() - kept).append("kept", kept);
+    Utils.markOkay(answer);
+    return answer;
   }
 
   /**

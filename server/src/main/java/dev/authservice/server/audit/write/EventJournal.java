@@ -55,6 +55,13 @@ final class EventJournal implements AutoCloseable {
   private static final int HEADER = 12;
   /** Far above an honest record (a batch of 1,000 events with long fields); a longer length is damage. */
   private static final int MAX_RECORD = 64 * 1024 * 1024;
+  /**
+   * A segment is closed once it passes JournaledEventWrites' 64 MiB bound (with one more record of
+   * at most {@link #MAX_RECORD}): anything larger was not written by this server.
+   */
+  private static final long MAX_SEGMENT_READ = 256L * 1024 * 1024;
+  /** Segment numbers stay well inside the names {@link #segments()} reads. */
+  private static final long MAX_NUMBER = 999_999_999_999_999L;
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   private static final Logger log = LoggerFactory.getLogger(EventJournal.class);
@@ -82,7 +89,7 @@ final class EventJournal implements AutoCloseable {
       for (Path entry : entries) {
         String suffix = entry.getFileName().toString().substring(PREFIX.length());
         // only files this journal made: a link planted in the directory is not read through
-        if (suffix.matches("[0-9]{1,18}") && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+        if (suffix.matches("[0-9]{1,15}") && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
           found.put(Long.parseLong(suffix), entry);
         }
       }
@@ -104,6 +111,11 @@ final class EventJournal implements AutoCloseable {
     for (Path file : segments().values()) {
       byte[] bytes;
       try {
+        if (Files.size(file) > MAX_SEGMENT_READ) {
+          throw new IllegalStateException("the audit journal segment " + file + " holds " + Files.size(file)
+              + " bytes, more than this server ever writes to one; move it out of the data directory to start"
+              + " without the events it holds");
+        }
         bytes = Files.readAllBytes(file);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read the audit journal segment " + file, e);
@@ -212,6 +224,10 @@ final class EventJournal implements AutoCloseable {
    * (a file left behind, a link planted there) is skipped, never opened.
    */
   private void open(long from) {
+    if (from > MAX_NUMBER - 100) {
+      throw new IllegalStateException("the audit journal segments in " + dir + " are numbered up to " + from
+          + ", too high to go on; remove the audit-journal.* files after a clean stop");
+    }
     IOException last = null;
     for (long number = from; number < from + 100; number++) {
       Path file = segmentPath(number);

@@ -104,7 +104,8 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
    * would find it, but replay refuses it first rather than write it into the trail.
    */
   private static void checkHash(AuditEvent event) {
-    if (!Hashes.of(AuditChains.toChained(event)).equals(event.hash())) {
+    // events spooled by a version from before the chain have none; they come back as they were
+    if (event.isSealed() && !Hashes.of(AuditChains.toChained(event)).equals(event.hash())) {
       throw new IllegalStateException("the audit journal holds event " + event.id() + " (chain " + event.chain()
           + ", seq " + event.seq() + ") whose fields do not match its hash: it was edited after it was written."
           + " Move the audit-journal.* files out of the data directory to start without the events they hold");
@@ -154,7 +155,17 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
               + " checkpoint opens a new segment: {}", e.toString());
         }
       }
-      store.sync();
+      try {
+        store.sync();
+      } catch (RuntimeException e) {
+        // not durable: the next sync must try them again, or it would answer a later caller of this
+        // batch (one the writer inserted after this sync's caller took its own) without them
+        synchronized (this) {
+          events.addAll(unjournaled);
+          unjournaled = events;
+        }
+        throw e;
+      }
     }
   }
 
@@ -181,8 +192,15 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
         current = -1;
       }
     }
-    store.sync();
-    if (current < 0) {
+    try {
+      store.sync();
+    } catch (RuntimeException e) {
+      // no segment may go, and new ones would only pile up (one a checkpoint): commit per batch
+      // until a commit works again
+      committing = true;
+      throw e;
+    }
+    if (current < 0 || closed) {
       return;
     }
     journal.deleteBefore(current);
@@ -200,9 +218,9 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
   @Override
   public void close() {
     synchronized (syncing) {
+      closed = true;
       try {
         sync();
-        closed = true;
         committing = true;
         journal.close();
         store.sync();

@@ -13,7 +13,9 @@ import static com.mongodb.client.model.Filters.or;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoCommandException;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.InsertManyOptions;
@@ -51,8 +53,18 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   /** The same collection, its events decoded without a Document in between (chain pages: what streams read). */
   private final MongoCollection<StoredEventCodec.Stored> storedEvents;
   private final WriteBarrier barrier;
+  private final Optional<MongoDatabase> database;
+  /** The embedded store's command that {@link #restoreAll} runs, and MongoDB's code for a command it does not know. */
+  private static final String RESTORE_COMMAND = "restoreDocuments";
+  private static final int COMMAND_NOT_FOUND = 59;
 
   MongoAuditStore(MongoCollection<Document> events, WriteBarrier barrier) {
+    this(Optional.empty(), events, barrier);
+  }
+
+  /** With the database, for {@link #restoreAll}'s command. */
+  MongoAuditStore(Optional<MongoDatabase> database, MongoCollection<Document> events, WriteBarrier barrier) {
+    this.database = database;
     this.events = events;
     this.storedEvents = StoredEventCodec.readingDirectly(events);
     this.barrier = barrier;
@@ -76,15 +88,29 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     }
   }
 
+  /**
+   * On the embedded store, its own {@code restoreDocuments} command: each event stored whole with
+   * its index entries, whatever part of it a crash left (its commits go map by map), and a stored
+   * event of other content under the same id left as it is. MongoDB has no such command and needs
+   * none (a write it acknowledged is whole): there, and on any store without the command, an
+   * insert that leaves stored events alone.
+   */
   @Override
   public void restoreAll(List<AuditEvent> batch) {
     if (batch.isEmpty()) {
       return;
     }
-    // only what is this very event (id and hash): a stored event under the same id with other
-    // content stays, and the insert below then leaves it alone as a duplicate
-    events.deleteMany(and(in("_id", batch.stream().map(AuditEvent::id).toList()),
-        in("hash", batch.stream().map(AuditEvent::hash).toList())));
+    if (database.isPresent()) {
+      try {
+        database.get().runCommand(new Document(RESTORE_COMMAND, COLLECTION)
+            .append("documents", batch.stream().map(MongoAuditStore::toDocument).toList()));
+        return;
+      } catch (MongoCommandException e) {
+        if (e.getErrorCode() != COMMAND_NOT_FOUND) {
+          throw e;
+        }
+      }
+    }
     insertAll(batch);
   }
 

@@ -195,7 +195,7 @@ public final class MongoStorage implements AutoCloseable {
 
   /** The trail's adapter itself, unguarded: for tools and tests that write and read it directly. */
   public MongoAuditStore auditEvents() {
-    return new MongoAuditStore(collection(MongoAuditStore.COLLECTION), barrier);
+    return new MongoAuditStore(Optional.of(database), collection(MongoAuditStore.COLLECTION), barrier);
   }
 
   public SigningKeyStore signingKeys(KeyEncryption encryption) {
