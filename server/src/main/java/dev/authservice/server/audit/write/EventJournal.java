@@ -208,6 +208,16 @@ final class EventJournal implements AutoCloseable {
     }
   }
 
+  /** The current segment's number, -1 before {@link #start}. */
+  synchronized long currentSegment() {
+    return segment == null ? -1 : segmentNumber;
+  }
+
+  /** Whether the current segment is open with nothing appended and no write failed in it. */
+  synchronized boolean currentSegmentUntouched() {
+    return segment != null && segmentBytes == 0 && !segmentBroken;
+  }
+
   /** Bytes appended to the current segment since it opened. */
   synchronized long currentSegmentBytes() {
     return segmentBytes;

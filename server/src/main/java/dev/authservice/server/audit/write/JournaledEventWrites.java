@@ -178,11 +178,13 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
     long current;
     // only the switch waits for a sync under way (a force); the commit runs beside new syncs
     synchronized (syncing) {
-      if (closed || !committing && journal.currentSegmentBytes() == 0) {
+      boolean untouched = journal.currentSegmentUntouched();
+      if (closed || !committing && untouched) {
         return;  // nothing journaled since the last one: an idle server neither commits nor makes files
       }
       try {
-        current = journal.rotate();
+        // while commits fail, one empty segment is enough: no new file each time
+        current = untouched ? journal.currentSegment() : journal.rotate();
       } catch (RuntimeException e) {
         if (!committing) {
           committing = true;

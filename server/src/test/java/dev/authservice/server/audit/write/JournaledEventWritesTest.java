@@ -78,7 +78,8 @@ class JournaledEventWritesTest {
 
   /**
    * A checkpoint whose commit failed deletes no segment; new batches then commit instead of
-   * journaling into new segments that no commit clears, one per checkpoint.
+   * journaling into new segments that no commit clears, and failing checkpoints make no new file
+   * each.
    */
   @Test
   void afterAFailedCheckpointBatchesCommitUntilACheckpointWorks() throws Exception {
@@ -87,8 +88,11 @@ class JournaledEventWritesTest {
     writes.insertAll(batch(1));
     writes.sync();
     assertEquals(0, store.commits, "journaled, not committed");
-    store.failing = 1;
-    assertThrows(IllegalStateException.class, writes::checkpoint);
+    store.failing = 4;
+    for (int i = 0; i < 4; i++) {
+      assertThrows(IllegalStateException.class, writes::checkpoint);
+    }
+    assertEquals(2, EventJournal.in(dir).segments().size(), "the journaled one and one new, not one a checkpoint");
     writes.insertAll(batch(1));
     writes.sync();
     assertEquals(1, store.commits, "committed while the checkpoints fail");
