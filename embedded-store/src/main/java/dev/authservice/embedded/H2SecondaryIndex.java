@@ -122,6 +122,13 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
     }
   }
 
+  /** Removes this document's entries that lead to {@code position}, and no other document's. */
+  synchronized void removeLeadingTo(Document document, Object position) {
+    for (KeyValue key : entryKeys(document)) {
+      map.remove(key, position);
+    }
+  }
+
   @Override
   public synchronized Object remove(Document document) {
     Object position = null;

@@ -57,13 +57,16 @@ final class IndexedH2Collection extends H2Collection {
     for (Document document : documents) {
       Object position = Missing.ofNullable(document.get("_id"));
       Document stored = dataMap.get(position);
-      if (stored != null && !stored.equals(document)) {
+      if (stored != null && !stored.equals(document) || leadsElsewhere(document, position)) {
         kept++;
         continue;
       }
       for (Index<Object> index : getIndexes()) {
-        // a unique index's key could be another document's: only an entry leading here goes
-        if (!(index instanceof H2OrderedUniqueIndex unique) || position.equals(unique.getPosition(document))) {
+        // an index key can equal another document's (1 and 1L compare equal in keys, not in the
+        // data map): only an entry leading here goes
+        if (index instanceof H2SecondaryIndex secondary) {
+          secondary.removeLeadingTo(document, position);
+        } else if (index instanceof H2OrderedUniqueIndex unique && position.equals(unique.getPosition(document))) {
           index.remove(document);
         }
       }
@@ -77,6 +80,18 @@ final class IndexedH2Collection extends H2Collection {
       }
     }
     return kept;
+  }
+
+  /** Whether the {@code _id} index already leads this document's _id to another position (1 stored, 1L asked). */
+  private boolean leadsElsewhere(Document document, Object position) {
+    for (Index<Object> index : getIndexes()) {
+      if (index instanceof H2OrderedUniqueIndex unique && unique.getKeys().size() == 1
+          && "_id".equals(unique.getKeys().get(0).getKey())) {
+        Object found = unique.getPosition(document);
+        return found != null && !found.equals(position);
+      }
+    }
+    return false;
   }
 
   @Override

@@ -135,6 +135,10 @@ final class IndexedH2Database extends AbstractSynchronizedMongoDatabase<Object> 
         || !documents.stream().allMatch(d -> d instanceof Document doc && doc.containsKey("_id"))) {
       throw new MongoServerError(2, "BadValue", RESTORE_COMMAND + " takes a collection name and documents with _id");
     }
+    if (collectionName.startsWith("system.") || collectionName.contains("$")) {
+      // the store's own collections, keyed otherwise and read at every start: inserts refuse them too
+      throw new MongoServerError(16459, "InvalidNamespace", RESTORE_COMMAND + " cannot write to " + collectionName);
+    }
     IndexedH2Collection collection = (IndexedH2Collection) resolveOrCreateCollection(collectionName);
     int kept = collection.restore(documents.stream().map(Document.class::cast).toList());
     Document answer = new Document("restored", documents.size() - kept).append("kept", kept);

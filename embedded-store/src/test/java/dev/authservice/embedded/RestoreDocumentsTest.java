@@ -99,6 +99,38 @@ class RestoreDocumentsTest {
     }
   }
 
+  /**
+   * An _id of another number type (1 asked, 1L stored) is another key to the data map but the same
+   * one to the indexes: the stored document keeps its entries and the new one is not added.
+   */
+  @Test
+  void aDocumentWhoseIdEqualsAStoredOneOfAnotherTypeIsKeptOut() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoDatabase db = client.getDatabase(DB);
+      MongoCollection<Document> events = db.getCollection(COLLECTION);
+      events.createIndex(Indexes.compoundIndex(Indexes.ascending("username"), Indexes.descending("time")));
+      events.insertOne(new Document("_id", 1L).append("time", new Date(1_796_000_000_000L)).append("username", "x"));
+      Document answer = restore(db, List.of(new Document("_id", 1).append("time", new Date(1_796_000_000_000L))
+          .append("username", "x")));
+      assertEquals(1, answer.getInteger("kept"));
+      assertEquals(1L, events.find(Filters.eq("username", "x")).first().getLong("_id"));
+      assertEquals(1, events.countDocuments());
+    }
+  }
+
+  /** The store's own collections are read at every start and keyed otherwise: refused, as inserts refuse them. */
+  @Test
+  void theStoresOwnCollectionsAreRefused() {
+    try (EmbeddedStore store = EmbeddedStore.start(dir);
+        MongoClient client = MongoClients.create(store.clientSettings())) {
+      MongoCommandException refused = assertThrows(MongoCommandException.class,
+          () -> client.getDatabase(DB).runCommand(new Document("restoreDocuments", "system.indexes")
+              .append("documents", List.of(new Document("_id", 1)))));
+      assertEquals(16459, refused.getErrorCode());
+    }
+  }
+
   @Test
   void aRestoreWithoutDocumentsIsRefusedWithWhatItTakes() {
     try (EmbeddedStore store = EmbeddedStore.start(dir);

@@ -182,6 +182,9 @@ final class EventJournal implements AutoCloseable {
     } catch (IOException e) {
       segmentBroken = true;
       throw new UncheckedIOException("cannot write the audit journal segment " + segmentPath(segmentNumber), e);
+    } catch (RuntimeException | Error e) {
+      segmentBroken = true;   // whatever stopped it may have left part of the record written
+      throw e;
     }
   }
 

@@ -205,10 +205,15 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
     if (current < 0 || closed) {
       return;
     }
-    journal.deleteBefore(current);
     if (committing) {
       committing = false;
       log.info("audit journal: writing to {} again", EventJournal.PREFIX + current);
+    }
+    try {
+      journal.deleteBefore(current);
+    } catch (RuntimeException e) {
+      // the commit holds their events: left on disk, they are only replayed once more at a start
+      log.warn("audit journal: could not delete older segments: {}", e.toString());
     }
   }
 
