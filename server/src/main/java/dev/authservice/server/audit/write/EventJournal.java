@@ -159,7 +159,7 @@ final class EventJournal implements AutoCloseable {
 
   /** Opens a new segment after every existing one; appends go there. */
   synchronized void start() {
-    open(segments().isEmpty() ? 1 : segments().lastKey() + 1);
+    open(lastOnDisk() + 1);
   }
 
   /** Writes these events as one record and forces it to disk. */
@@ -194,10 +194,15 @@ final class EventJournal implements AutoCloseable {
    */
   synchronized long rotate() {
     FileChannel previous = segment;
-    long next = Math.max(segmentNumber, segments().isEmpty() ? 0 : segments().lastKey()) + 1;
-    open(next);
+    open(Math.max(segmentNumber, lastOnDisk()) + 1);
     closeQuietly(previous);
     return segmentNumber;
+  }
+
+  /** The highest segment number on disk, 0 when there is none (the directory listed once). */
+  private long lastOnDisk() {
+    TreeMap<Long, Path> onDisk = segments();
+    return onDisk.isEmpty() ? 0 : onDisk.lastKey();
   }
 
   /** Deletes the segments numbered below {@code number}, which must not include the current one. */

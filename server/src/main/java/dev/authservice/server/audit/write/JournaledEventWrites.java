@@ -84,7 +84,7 @@ public final class JournaledEventWrites implements EventWrites, AutoCloseable {
     try {
       journal.start();
       // every event of the older segments is in the commit above (or was in an earlier one)
-      journal.deleteBefore(journal.segments().lastKey());
+      journal.deleteBefore(journal.currentSegment());
     } catch (RuntimeException e) {
       log.error("audit journal: cannot be started in {}; every audit batch commits the store instead: {}", dataDir,
           e.toString());
