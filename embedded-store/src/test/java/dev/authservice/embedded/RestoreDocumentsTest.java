@@ -122,22 +122,21 @@ class RestoreDocumentsTest {
   /** The store's own collections are read at every start and keyed otherwise: refused, as inserts refuse them. */
   @Test
   void theStoresOwnCollectionsAreRefused() {
-    try (EmbeddedStore store = EmbeddedStore.start(dir);
-        MongoClient client = MongoClients.create(store.clientSettings())) {
-      MongoCommandException refused = assertThrows(MongoCommandException.class,
-          () -> client.getDatabase(DB).runCommand(new Document("restoreDocuments", "system.indexes")
-              .append("documents", List.of(new Document("_id", 1)))));
-      assertEquals(16459, refused.getErrorCode());
-    }
+    assertEquals(16459, refusal(new Document("restoreDocuments", "system.indexes")
+        .append("documents", List.of(new Document("_id", 1)))));
   }
 
   @Test
   void aRestoreWithoutDocumentsIsRefusedWithWhatItTakes() {
+    assertEquals(2, refusal(new Document("restoreDocuments", COLLECTION)));
+  }
+
+  /** The error code the store refuses this command with. */
+  private int refusal(Document command) {
     try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
-      MongoCommandException refused = assertThrows(MongoCommandException.class,
-          () -> client.getDatabase(DB).runCommand(new Document("restoreDocuments", COLLECTION)));
-      assertEquals(2, refused.getErrorCode());
+      return assertThrows(MongoCommandException.class, () -> client.getDatabase(DB).runCommand(command))
+          .getErrorCode();
     }
   }
 }

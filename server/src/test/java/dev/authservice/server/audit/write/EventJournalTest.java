@@ -42,6 +42,25 @@ class EventJournalTest {
     return all;
   }
 
+  /** A journal of one segment holding these batches, one record each, closed; its file. */
+  @SafeVarargs
+  private Path segmentOf(List<AuditEvent>... batches) {
+    try (EventJournal journal = EventJournal.in(dir)) {
+      journal.start();
+      for (List<AuditEvent> batch : batches) {
+        journal.append(batch);
+      }
+      return journal.segments().lastEntry().getValue();
+    }
+  }
+
+  /** What a crash during the last write leaves: the file without its last {@code bytes}. */
+  private static void cutShort(Path file, int bytes) throws Exception {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      raf.setLength(raf.length() - bytes);
+    }
+  }
+
   @Test
   void replaysEveryBatchAcrossSegmentsInOrder() {
     List<AuditEvent> written = new ArrayList<>();
@@ -75,28 +94,13 @@ class EventJournalTest {
   @Test
   void aRecordCutShortByACrashEndsTheReplayAndTheWholeOnesBeforeItReplay() throws Exception {
     List<AuditEvent> whole = batch(4);
-    Path file;
-    try (EventJournal journal = EventJournal.in(dir)) {
-      journal.start();
-      journal.append(whole);
-      journal.append(batch(4));
-      file = journal.segments().lastEntry().getValue();
-    }
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.setLength(raf.length() - 7);
-    }
+    cutShort(segmentOf(whole, batch(4)), 7);
     assertEquals(whole, replayed());
   }
 
   @Test
   void damageBeforeIntactRecordsRefusesToReplayAndSaysWhere() throws Exception {
-    Path file;
-    try (EventJournal journal = EventJournal.in(dir)) {
-      journal.start();
-      journal.append(batch(4));
-      journal.append(batch(4));
-      file = journal.segments().lastEntry().getValue();
-    }
+    Path file = segmentOf(batch(4), batch(4));
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       raf.seek(56);
       int b = raf.read();
@@ -131,19 +135,11 @@ class EventJournalTest {
     }
     String username = new String(forged, StandardCharsets.US_ASCII);
     List<AuditEvent> whole = batch(3);
-    Path file;
-    try (EventJournal journal = EventJournal.in(dir)) {
-      journal.start();
-      journal.append(whole);
-      journal.append(List.of(new AuditEvent(UUID.randomUUID().toString(), Instant.now(),
-          AuditEventType.LOGIN, AuditOutcome.FAILURE, username, "", "", "10.0.0.9", "", "", "bad_credentials",
-          "test", "", "")));
-      file = journal.segments().lastEntry().getValue();
-    }
+    Path file = segmentOf(whole, List.of(new AuditEvent(UUID.randomUUID().toString(), Instant.now(),
+        AuditEventType.LOGIN, AuditOutcome.FAILURE, username, "", "", "10.0.0.9", "", "", "bad_credentials",
+        "test", "", "")));
     // the crash cut the last record after the user name
-    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-      raf.setLength(raf.length() - 20);
-    }
+    cutShort(file, 20);
     assertEquals(whole, replayed());
   }
 
