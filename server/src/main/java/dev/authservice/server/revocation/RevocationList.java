@@ -94,6 +94,12 @@ public final class RevocationList implements Revocations {
       }
       lastRefreshFailed = false;
     } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        // the server is stopping (its upkeep threads are interrupted), not the store failing:
+        // no warning for the operator to chase
+        log.debug("revocation refresh stopped by an interrupt: {}", e.toString());
+        return;
+      }
       if (!lastRefreshFailed) {
         log.warn("cannot refresh revocations from the store; using the ones already known: {}", e.toString());
       }

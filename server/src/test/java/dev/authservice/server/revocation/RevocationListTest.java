@@ -1,8 +1,13 @@
 package dev.authservice.server.revocation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.authservice.server.MutableClock;
 import dev.authservice.server.token.ValidationFailure;
 import dev.authservice.server.token.VerifiedToken;
@@ -13,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The revocation list over a store in memory that hands out numbers as the real one does: what a
@@ -32,6 +38,8 @@ class RevocationListTest {
     private final TreeMap<Long, Recorded> written = new TreeMap<>();
     private long counter;
     boolean away;
+    /** Fails as the driver does when the thread is interrupted: the flag set, then an exception. */
+    boolean interrupting;
     final List<Long> pollsAfter = new ArrayList<>();
     int fullReads;
 
@@ -91,6 +99,10 @@ class RevocationListTest {
     }
 
     private void requireReachable() {
+      if (interrupting) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for a connection (test)");
+      }
       if (away) {
         throw new IllegalStateException("the store is away (test)");
       }
@@ -218,5 +230,34 @@ class RevocationListTest {
     store.add(ofToken("after"));
     list.refresh();
     assertEquals(Optional.of(ValidationFailure.REVOKED), check("after"), "and polling goes on");
+  }
+
+  @Test
+  void aRefreshInterruptedByShutdownWarnsNobodyButAStoreOutageDoes() {
+    list.refresh();
+    Logger logger = (Logger) LoggerFactory.getLogger(RevocationList.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      store.interrupting = true;
+      list.refresh();
+      assertTrue(Thread.interrupted(), "the interrupt is left for the stopping thread to see");
+      assertFalse(warned(logged), "a stop is not a store failure");
+
+      store.interrupting = false;
+      store.away = true;
+      list.refresh();
+      assertTrue(warned(logged), "an outage still warns");
+    } finally {
+      Thread.interrupted();
+      logger.detachAppender(logged);
+    }
+  }
+
+  private static boolean warned(ListAppender<ILoggingEvent> logged) {
+    synchronized (logged) {
+      return logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN);
+    }
   }
 }
