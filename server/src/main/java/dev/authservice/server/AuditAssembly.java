@@ -77,6 +77,17 @@ final class AuditAssembly implements AutoCloseable {
           + " store's last run left unreplayed; it is not replayed into MONGODB_URI. Start once without"
           + " MONGODB_URI to restore those events into the embedded store", config.dataDir());
     }
+    try {
+      return open(storage, config, keys, clock, metrics, events, journal);
+    } catch (RuntimeException | Error e) {
+      // a start that fails here leaves no journal file open (its events stay for the next start)
+      journal.ifPresent(JournaledEventWrites::close);
+      throw e;
+    }
+  }
+
+  private static AuditAssembly open(MongoStorage storage, ServerConfig config, KeyAssembly keys, Clock clock,
+      DomainMetrics metrics, MongoStorage.AuditPorts events, Optional<JournaledEventWrites> journal) {
     EventWrites writes = journal.<EventWrites>map(j -> j).orElse(events.writes());
     CheckpointStore checkpoints = storage.auditCheckpoints();
     String chain = AuditChains.chainId(config.instanceId(), clock.millis());

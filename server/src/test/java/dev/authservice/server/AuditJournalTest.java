@@ -232,6 +232,21 @@ class AuditJournalTest {
     }
   }
 
+  /**
+   * A start that fails after the journal opened (here: the spool cannot be opened) closes the
+   * journal as a stop does: nothing was journaled, so no segment is left for the next start.
+   * Without the close the segment stayed, and its file stayed open until the collector found it.
+   */
+  @Test
+  void aStartThatFailsAfterOpeningTheJournalClosesIt() throws Exception {
+    Files.createDirectories(dir.resolve(dev.authservice.server.audit.write.MvStoreAuditSpool.FILE_NAME));
+    ServerConfig config = ServerConfig.builder(dir).mongoUri(java.util.Optional.empty()).hashParams(TestServer.TEST_HASH)
+        .bootstrapAdmin(java.util.Optional.of(TestServer.ADMIN), java.util.Optional.of(TestServer.ADMIN_PASSWORD)).build();
+    RuntimeException failed = assertThrows(RuntimeException.class, () -> AuthServer.start(config).close());
+    assertTrue(String.valueOf(failed.getMessage()).contains("audit-spool"), "failed where expected: " + failed);
+    assertEquals(List.of(), journalFiles(), "the failed start's segment was left behind");
+  }
+
   private List<Path> journalFiles() throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(f -> f.getFileName().toString().startsWith("audit-journal.")).toList();
