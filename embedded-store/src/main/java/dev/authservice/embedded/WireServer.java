@@ -58,10 +58,13 @@ final class WireServer {
   private final EventLoopGroup io;
   private final ExecutorService commands;
   private final ChannelGroup connections;
+  private final UnauthenticatedConnectionLimit unauthenticated;
   private final Channel listener;
 
-  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Duration partialFrameTimeout) {
+  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Duration partialFrameTimeout,
+      int maxUnauthenticated) {
     this.backend = backend;
+    this.unauthenticated = new UnauthenticatedConnectionLimit(maxUnauthenticated);
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
     this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
@@ -73,7 +76,8 @@ final class WireServer {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel channel) {
-              channel.pipeline().addLast(new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
+              // first: a connection over the bound is closed before anything else sees it
+              channel.pipeline().addLast(unauthenticated, new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
                   // before the library's frame decoder, which would buffer up to 48 MB of any connection
                   new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES,
                       UnauthenticatedFrameLimit.MAX_FRAMES_PER_READ, partialFrameTimeout),
@@ -104,7 +108,15 @@ final class WireServer {
    * message stays half received for {@code partialFrameTimeout} (tests shorten it).
    */
   static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Duration partialFrameTimeout) {
-    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads, partialFrameTimeout);
+    return bind(backend, host, port, ioThreads, partialFrameTimeout,
+        UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED);
+  }
+
+  /** As above, closing each connection opened while {@code maxUnauthenticated} others are open unauthenticated. */
+  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Duration partialFrameTimeout,
+      int maxUnauthenticated) {
+    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads, partialFrameTimeout,
+        maxUnauthenticated);
   }
 
   /**
@@ -118,10 +130,17 @@ final class WireServer {
 
   /**
    * Tells the listener that {@code channel} has authenticated (called by the backend before its
-   * answer): its messages are no longer held to {@link UnauthenticatedFrameLimit}'s limits.
+   * answer): its messages are no longer held to {@link UnauthenticatedFrameLimit}'s limits, and it
+   * no longer counts against {@link UnauthenticatedConnectionLimit}.
    */
   static void authenticated(Channel channel) {
     UnauthenticatedFrameLimit.authenticated(channel);
+    UnauthenticatedConnectionLimit.authenticated(channel);
+  }
+
+  /** Connections open now that have not authenticated. */
+  int unauthenticatedConnections() {
+    return unauthenticated.unauthenticated();
   }
 
   InetSocketAddress localAddress() {

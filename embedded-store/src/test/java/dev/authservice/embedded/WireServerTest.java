@@ -10,8 +10,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import java.io.IOException;
@@ -197,6 +199,61 @@ class WireServerTest {
       assertTrue(wire.closedByServerAfterItsAnswers(), "a client pipelining 200 pings before authenticating stayed connected");
     } finally {
       server.shutdownNow();
+    }
+  }
+
+  /**
+   * A local process without the credential opening connection after connection, each of which
+   * would hold a socket and heap: beyond the bound every new one is closed at once, with one
+   * warning for all of them (without the bound every one stayed open). A client that had
+   * authenticated goes on working, and once the flood's connections close new ones are answered.
+   */
+  @Test
+  void connectionsBeyondTheUnauthenticatedBoundAreClosedWithOneWarning() throws Exception {
+    int bound = 8;
+    MongoCredential credential = EmbeddedStore.randomCredential();
+    ListAppender<ILoggingEvent> logged = capturingEverything();
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        credential), "127.0.0.1", 0, 0, UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT, bound);
+    int port = server.localAddress().getPort();
+    List<RawWire> flood = new ArrayList<>();
+    try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
+        .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + port)).credential(credential).build())) {
+      MongoCollection<Document> things = client.getDatabase("test").getCollection("things");
+      things.insertOne(new Document("n", 1));
+      // what is left open unauthenticated now: the client's monitors
+      int before = server.unauthenticatedConnections();
+      assertTrue(before < bound, "the client alone left " + before + " connections unauthenticated");
+      for (int i = before; i < bound; i++) {
+        flood.add(new RawWire(port));
+      }
+      Await.until("the flood counted", 10, () -> server.unauthenticatedConnections() == bound);
+      for (int i = 0; i < 20; i++) {
+        try (RawWire extra = new RawWire(port)) {
+          assertTrue(extra.closedByServer(), "connection " + (i + 1) + " beyond the bound stayed open");
+        }
+      }
+      assertEquals(1, List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN
+          && e.getLoggerName().equals(UnauthenticatedConnectionLimit.class.getName())).count(),
+          "one warning for the 20 refused: " + List.copyOf(logged.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
+      things.insertOne(new Document("n", 2));
+      assertEquals(2, things.countDocuments(), "the authenticated client works through the flood");
+
+      for (RawWire wire : flood) {
+        wire.close();
+      }
+      flood.clear();
+      Await.until("the flood's places given back", 10, () -> server.unauthenticatedConnections() == before);
+      try (RawWire again = new RawWire(port)) {
+        BsonDocument answer = again.command("admin", new BsonDocument("ping", new BsonInt32(1)));
+        assertEquals(1.0, answer.getNumber("ok").doubleValue(), "a new connection is answered again: " + answer);
+      }
+    } finally {
+      for (RawWire wire : flood) {
+        wire.close();
+      }
+      server.shutdownNow();
+      root().detachAppender(logged);
     }
   }
 
