@@ -244,8 +244,8 @@ final class AuthenticatingBackend implements MongoBackend {
   /** Ends the attempt: answered like MongoDB, logged with the reason, and the connection closed after the answer. */
   private Document failed(Channel channel, String reason) {
     channel.attr(CONNECTION).set(null);
-    log.warn("embedded store: failed authentication from {} ({}); closing the connection", channel.remoteAddress(),
-        WireServer.printable(reason));
+    ConnectionWarnings.warn(channel, log, "embedded store: failed authentication from {} ({}); closing the connection",
+        channel.remoteAddress(), WireServer.printable(reason));
     // only the store's own listener honours this (the library's MongoServer would leave the
     // connection open for another guess): this backend is served by WireServer alone
     WireServer.closeAfterAnswer(channel);
@@ -256,8 +256,8 @@ final class AuthenticatingBackend implements MongoBackend {
     Connection connection = connection(channel);
     if (!connection.refusalLogged) {
       connection.refusalLogged = true;
-      log.warn("embedded store: refused {} from unauthenticated connection {} (further refusals on it are not logged)",
-          WireServer.printable(command), channel.remoteAddress());
+      ConnectionWarnings.warn(channel, log, "embedded store: refused {} from unauthenticated connection {} (further"
+          + " refusals on it are not logged)", WireServer.printable(command), channel.remoteAddress());
     }
     return error(13, "Unauthorized", "command " + command + " requires authentication");
   }

@@ -151,8 +151,9 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
       if (lengthBytesSeen == 0) {
         framesBegun++;
         if (++begunHere > maxFramesPerRead) {
-          log.warn("embedded store: closing unauthenticated connection {}: it sent messages without waiting for "
-              + "the answers; before authentication a client sends one at a time", ctx.channel().remoteAddress());
+          ConnectionWarnings.warn(ctx.channel(), log, "embedded store: closing unauthenticated connection {}: it sent"
+              + " messages without waiting for the answers; before authentication a client sends one at a time",
+              ctx.channel().remoteAddress());
           return false;
         }
       }
@@ -160,7 +161,8 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
       if (lengthBytesSeen == LENGTH_FIELD_BYTES) {
         if (announced < HEADER_BYTES || announced > maxFrameBytes) {
           // once per connection, which this closes, as a failed authentication is logged
-          log.warn("embedded store: closing unauthenticated connection {}: it announced a message of {} bytes; "
+          ConnectionWarnings.warn(ctx.channel(), log, "embedded store: closing unauthenticated connection {}: it"
+              + " announced a message of {} bytes; "
               + "before authentication {} to {} are accepted", ctx.channel().remoteAddress(),
               Integer.toUnsignedString(announced), HEADER_BYTES, maxFrameBytes);
           return false;
@@ -211,7 +213,8 @@ final class UnauthenticatedFrameLimit extends ChannelInboundHandlerAdapter {
       return;
     }
     refused = true;
-    log.warn("embedded store: closing unauthenticated connection {}: a message half received for {} ms",
+    ConnectionWarnings.warn(ctx.channel(), log, "embedded store: closing unauthenticated connection {}: a message"
+        + " half received for {} ms",
         ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(partialFrameTimeoutNanos));
     ctx.close();
   }

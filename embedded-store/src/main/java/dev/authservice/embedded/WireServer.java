@@ -61,10 +61,33 @@ final class WireServer {
   private final UnauthenticatedConnectionLimit unauthenticated;
   private final Channel listener;
 
-  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Duration partialFrameTimeout,
-      int maxUnauthenticated) {
+  /**
+   * What the listener allows connections that have not authenticated: how long a message may stay
+   * half received ({@link UnauthenticatedFrameLimit}), how many may be open
+   * ({@link UnauthenticatedConnectionLimit}), and how many warnings about them are logged in a
+   * window ({@link ConnectionWarnings}). Tests shorten them.
+   */
+  record Limits(Duration partialFrameTimeout, int maxUnauthenticated, int warningsPerWindow, Duration warningWindow) {
+    static final Limits DEFAULTS = new Limits(UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT,
+        UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED, ConnectionWarnings.PER_WINDOW, ConnectionWarnings.WINDOW);
+
+    Limits withPartialFrameTimeout(Duration timeout) {
+      return new Limits(timeout, maxUnauthenticated, warningsPerWindow, warningWindow);
+    }
+
+    Limits withMaxUnauthenticated(int max) {
+      return new Limits(partialFrameTimeout, max, warningsPerWindow, warningWindow);
+    }
+
+    Limits withWarnings(int perWindow, Duration window) {
+      return new Limits(partialFrameTimeout, maxUnauthenticated, perWindow, window);
+    }
+  }
+
+  private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Limits limits) {
     this.backend = backend;
-    this.unauthenticated = new UnauthenticatedConnectionLimit(maxUnauthenticated);
+    this.unauthenticated = new UnauthenticatedConnectionLimit(limits.maxUnauthenticated());
+    ConnectionWarnings warnings = new ConnectionWarnings(limits.warningsPerWindow(), limits.warningWindow());
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
     this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
@@ -76,11 +99,12 @@ final class WireServer {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel channel) {
+              warnings.govern(channel);
               // first: a connection over the bound is closed before anything else sees it
               channel.pipeline().addLast(unauthenticated, new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
                   // before the library's frame decoder, which would buffer up to 48 MB of any connection
                   new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES,
-                      UnauthenticatedFrameLimit.MAX_FRAMES_PER_READ, partialFrameTimeout),
+                      UnauthenticatedFrameLimit.MAX_FRAMES_PER_READ, limits.partialFrameTimeout()),
                   new MongoWireProtocolHandler(),
                   new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
                   new ClosingOnError());
@@ -100,23 +124,12 @@ final class WireServer {
 
   /** As {@link #bind(MongoBackend, String, int)} with {@code ioThreads} I/O threads (0: Netty's default, 2 per core). */
   static WireServer bind(MongoBackend backend, String host, int port, int ioThreads) {
-    return bind(backend, host, port, ioThreads, UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT);
+    return bind(backend, host, port, ioThreads, Limits.DEFAULTS);
   }
 
-  /**
-   * As {@link #bind(MongoBackend, String, int, int)}, closing an unauthenticated connection whose
-   * message stays half received for {@code partialFrameTimeout} (tests shorten it).
-   */
-  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Duration partialFrameTimeout) {
-    return bind(backend, host, port, ioThreads, partialFrameTimeout,
-        UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED);
-  }
-
-  /** As above, closing each connection opened while {@code maxUnauthenticated} others are open unauthenticated. */
-  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Duration partialFrameTimeout,
-      int maxUnauthenticated) {
-    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads, partialFrameTimeout,
-        maxUnauthenticated);
+  /** As {@link #bind(MongoBackend, String, int, int)}, with these limits on unauthenticated connections. */
+  static WireServer bind(MongoBackend backend, String host, int port, int ioThreads, Limits limits) {
+    return new WireServer(backend, new InetSocketAddress(host, port), ioThreads, limits);
   }
 
   /**
@@ -320,8 +333,8 @@ final class WireServer {
         log.debug("embedded store: connection {} ended: {}", channel.remoteAddress(), printable(cause.toString()));
       } else if (!UnauthenticatedFrameLimit.isAuthenticated(channel) && isAboutTheInput(cause)) {
         if (channel.isOpen()) {
-          log.warn("embedded store: closing unauthenticated connection {}: {}", channel.remoteAddress(),
-              printable(cause.toString()));
+          ConnectionWarnings.warn(channel, log, "embedded store: closing unauthenticated connection {}: {}",
+              channel.remoteAddress(), printable(cause.toString()));
         }
       } else {
         log.warn("embedded store: closing connection {} after an error", channel.remoteAddress(), cause);

@@ -146,7 +146,7 @@ class UnauthenticatedFrameLimitTest {
   void aMessageLeftHalfSentEndsTheConnectionButAnIdleOneStays() throws Exception {
     Duration timeout = Duration.ofMillis(500);
     WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0, 0, timeout);
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS.withPartialFrameTimeout(timeout));
     BsonDocument ping = new BsonDocument("ping", new BsonInt32(1));
     try (RawWire idle = new RawWire(server.localAddress().getPort());
         RawWire trickling = new RawWire(server.localAddress().getPort())) {

@@ -214,7 +214,7 @@ class WireServerTest {
     MongoCredential credential = EmbeddedStore.randomCredential();
     ListAppender<ILoggingEvent> logged = capturingEverything();
     WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        credential), "127.0.0.1", 0, 0, UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT, bound);
+        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS.withMaxUnauthenticated(bound));
     int port = server.localAddress().getPort();
     List<RawWire> flood = new ArrayList<>();
     try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
@@ -255,6 +255,57 @@ class WireServerTest {
       server.shutdownNow();
       root().detachAppender(logged);
     }
+  }
+
+  /**
+   * Connection after connection failing its authentication (each closed): only the first lines of
+   * a window are logged, and the count of the rest comes with the first line of a later window.
+   * Without the budget each connection wrote its own line, a way to fill the log's disk.
+   */
+  @Test
+  void warningsAboutUnauthenticatedConnectionsAreBudgetedAndCounted() throws Exception {
+    int budget = 3;
+    ListAppender<ILoggingEvent> logged = capturingEverything();
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        EmbeddedStore.randomCredential()), "127.0.0.1", 0, 0,
+        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofSeconds(2)));
+    try {
+      long started = System.nanoTime();
+      for (int i = 0; i < 10; i++) {
+        failAuthentication(server);
+      }
+      assertTrue(System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(1_500),
+          "the ten attempts took longer than the window; the counts below would not hold");
+      Await.until("the failures logged", 10, () -> warnings(logged).size() >= budget);
+      Thread.sleep(200);   // a line over the budget, had it been written, would be there by now
+      assertEquals(budget, warnings(logged).size(), "lines in the first window: " + warnings(logged));
+
+      Thread.sleep(2_000);
+      failAuthentication(server);
+      Await.until("the next window's line", 10, () -> warnings(logged).size() >= budget + 2);
+      List<String> later = warnings(logged).subList(budget, budget + 2);
+      assertTrue(later.get(0).contains("7 more warnings"), "the count of those not logged comes first: " + later);
+      assertTrue(later.get(1).contains("failed authentication"), later.get(1));
+    } finally {
+      server.shutdownNow();
+      root().detachAppender(logged);
+    }
+  }
+
+  /** One connection sending a SCRAM first message for a user that does not exist: refused, and closed. */
+  private static void failAuthentication(WireServer server) throws IOException {
+    try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+      BsonDocument start = new BsonDocument("saslStart", new BsonInt32(1))
+          .append("mechanism", new BsonString("SCRAM-SHA-256"))
+          .append("payload", new org.bson.BsonBinary("n,,n=nobody,r=abcdefghijklmnop".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      wire.command("admin", start);
+      assertTrue(wire.closedByServerAfterItsAnswers(), "a failed authentication left its connection open");
+    }
+  }
+
+  private static List<String> warnings(ListAppender<ILoggingEvent> logged) {
+    return List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage).toList();
   }
 
   /** A listener on a fresh in-memory store, behind the store's authentication, as the embedded store runs it. */

@@ -1,0 +1,79 @@
+package dev.authservice.embedded;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.time.Duration;
+import org.slf4j.Logger;
+
+/**
+ * One listener's warnings about connections that have not authenticated (a failed
+ * authentication, a refused command, a message too large, half sent or unreadable): at most
+ * {@link #PER_WINDOW} in a {@link #WINDOW} that begins at the first of them; the rest are counted,
+ * and the count is logged before the first line of a later window.
+ *
+ * <p>Any local process can open connections and misbehave on each, and each such connection used
+ * to write its own line: a loop of them could fill the disk the log is on, and bury the lines
+ * that matter. The first ones of each minute still name the connection and the reason; the count
+ * says how many more there were. Each line keeps the logger of the class that decided it.
+ */
+final class ConnectionWarnings {
+  /** Warnings logged per window; the rest are counted. */
+  static final int PER_WINDOW = 20;
+  static final Duration WINDOW = Duration.ofMinutes(1);
+  private static final AttributeKey<ConnectionWarnings> OF_LISTENER =
+      AttributeKey.valueOf(ConnectionWarnings.class, "ofListener");
+
+  private final int perWindow;
+  private final long windowNanos;
+  /** When the current window began: at the first warning after the last one ended. */
+  private long windowStart;
+  private boolean windowOpen;
+  private int loggedInWindow;
+  private long unlogged;
+
+  ConnectionWarnings(int perWindow, Duration window) {
+    if (perWindow < 1 || window.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("a warning budget needs at least one line in a window of a second or more");
+    }
+    this.perWindow = perWindow;
+    this.windowNanos = window.toNanos();
+  }
+
+  /** Makes {@code channel}'s warnings count against this budget (done as the listener sets it up). */
+  void govern(Channel channel) {
+    channel.attr(OF_LISTENER).set(this);
+  }
+
+  /**
+   * Logs a warning about {@code channel} at WARN through {@code log}, within its listener's budget
+   * (a channel of no listener that keeps one, as in a test of one handler, is logged as is).
+   */
+  static void warn(Channel channel, Logger log, String format, Object... arguments) {
+    ConnectionWarnings budget = channel.hasAttr(OF_LISTENER) ? channel.attr(OF_LISTENER).get() : null;
+    if (budget == null) {
+      log.warn(format, arguments);
+    } else {
+      budget.warn(log, format, arguments);
+    }
+  }
+
+  private synchronized void warn(Logger log, String format, Object[] arguments) {
+    long now = System.nanoTime();
+    if (!windowOpen || now - windowStart >= windowNanos) {
+      if (unlogged > 0) {
+        log.warn("embedded store: {} more warnings about unauthenticated connections were not logged before this"
+            + " one (at most {} are logged each {} s)", unlogged, perWindow, windowNanos / 1_000_000_000L);
+      }
+      windowStart = now;
+      windowOpen = true;
+      loggedInWindow = 0;
+      unlogged = 0;
+    }
+    if (loggedInWindow < perWindow) {
+      loggedInWindow++;
+      log.warn(format, arguments);
+    } else {
+      unlogged++;
+    }
+  }
+}
