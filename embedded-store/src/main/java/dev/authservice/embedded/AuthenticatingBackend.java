@@ -50,15 +50,17 @@ final class AuthenticatingBackend implements MongoBackend {
 
   private final MongoBackend delegate;
   private final ScramSha256Server scram;
+  private final ConnectionMarker marker;
 
-  private AuthenticatingBackend(MongoBackend delegate, ScramSha256Server scram) {
+  private AuthenticatingBackend(MongoBackend delegate, ScramSha256Server scram, ConnectionMarker marker) {
     this.delegate = delegate;
     this.scram = scram;
+    this.marker = marker;
   }
 
   /** The backend, reachable only by a client holding this credential (a SCRAM-SHA-256 one in "admin"). */
   static AuthenticatingBackend guarding(MongoBackend delegate, MongoCredential credential) {
-    return guarding(delegate, scramServer(credential));
+    return guarding(delegate, scramServer(credential), ConnectionMarker.of(credential));
   }
 
   /**
@@ -74,8 +76,8 @@ final class AuthenticatingBackend implements MongoBackend {
   }
 
   /** The backend, reachable only through this SCRAM server's credential. */
-  static AuthenticatingBackend guarding(MongoBackend delegate, ScramSha256Server scram) {
-    return new AuthenticatingBackend(delegate, scram);
+  static AuthenticatingBackend guarding(MongoBackend delegate, ScramSha256Server scram, ConnectionMarker marker) {
+    return new AuthenticatingBackend(delegate, scram, marker);
   }
 
   @Override
@@ -142,7 +144,12 @@ final class AuthenticatingBackend implements MongoBackend {
   /** The answer to a command this class handles or refuses; null when the backend may run it. */
   private Document answerHere(Channel channel, String database, String name, Document command) {
     // the library matches command names regardless of case, and so does this
-    switch (name.toLowerCase(Locale.ROOT)) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if ((lower.equals("ismaster") || lower.equals("hello")) && !authenticated(channel)
+        && marker.marks(applicationName(command))) {
+      WireServer.marked(channel);
+    }
+    switch (lower) {
       case "saslstart":
         return saslStart(channel, database, command);
       case "saslcontinue":
@@ -260,6 +267,12 @@ final class AuthenticatingBackend implements MongoBackend {
           + " refusals on it are not logged)", WireServer.printable(command), channel.remoteAddress());
     }
     return error(13, "Unauthorized", "command " + command + " requires authentication");
+  }
+
+  /** The application name of a handshake's client metadata ({@code client.application.name}), or null. */
+  private static Object applicationName(Document handshake) {
+    return handshake.get("client") instanceof Document client && client.get("application") instanceof Document app
+        ? app.get("name") : null;
   }
 
   private static Document error(int code, String codeName, String message) {

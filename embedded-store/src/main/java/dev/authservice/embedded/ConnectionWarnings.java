@@ -25,18 +25,35 @@ final class ConnectionWarnings {
 
   private final int perWindow;
   private final long windowNanos;
+  private final java.util.function.LongSupplier nanoTime;
+  private Logger lastLogger;
   /** When the current window began: at the first warning after the last one ended. */
   private long windowStart;
   private boolean windowOpen;
   private int loggedInWindow;
   private long unlogged;
 
-  ConnectionWarnings(int perWindow, Duration window) {
+  /** {@code nanoTime}: the monotonic clock the windows are timed by ({@link System#nanoTime} but in tests). */
+  ConnectionWarnings(int perWindow, Duration window, java.util.function.LongSupplier nanoTime) {
     if (perWindow < 1 || window.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new IllegalArgumentException("a warning budget needs at least one line in a window of a second or more");
     }
     this.perWindow = perWindow;
     this.windowNanos = window.toNanos();
+    this.nanoTime = nanoTime;
+  }
+
+  /** Logs how many warnings were left out since the last line, if any (the listener stopping). */
+  synchronized void flush() {
+    if (unlogged > 0 && lastLogger != null) {
+      reportUnlogged(lastLogger);
+    }
+  }
+
+  private void reportUnlogged(Logger log) {
+    log.warn("embedded store: {} more warnings about unauthenticated connections were not logged before this"
+        + " (at most {} are logged each {} s)", unlogged, perWindow, windowNanos / 1_000_000_000L);
+    unlogged = 0;
   }
 
   /** Makes {@code channel}'s warnings count against this budget (done as the listener sets it up). */
@@ -58,11 +75,11 @@ final class ConnectionWarnings {
   }
 
   private synchronized void warn(Logger log, String format, Object[] arguments) {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
+    lastLogger = log;
     if (!windowOpen || now - windowStart >= windowNanos) {
       if (unlogged > 0) {
-        log.warn("embedded store: {} more warnings about unauthenticated connections were not logged before this"
-            + " one (at most {} are logged each {} s)", unlogged, perWindow, windowNanos / 1_000_000_000L);
+        reportUnlogged(log);
       }
       windowStart = now;
       windowOpen = true;

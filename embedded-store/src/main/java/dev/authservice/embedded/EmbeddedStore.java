@@ -150,7 +150,7 @@ public final class EmbeddedStore implements AutoCloseable {
       // fails above and must not take the running store's file away from its tools
       removeUriFile(dataDir);
       backend = new IndexedH2Backend(mvStore);
-      guarded = AuthenticatingBackend.guarding(backend, join(scram));
+      guarded = AuthenticatingBackend.guarding(backend, join(scram), ConnectionMarker.of(credential));
     } catch (RuntimeException e) {
       mvStore.close();
       throw e;
@@ -195,12 +195,23 @@ public final class EmbeddedStore implements AutoCloseable {
     return MongoCredential.createScramSha256Credential(USERNAME, AUTHENTICATION_DATABASE, password);
   }
 
-  /** Client settings for a store on this address with this credential. */
+  /** Client settings for a store on this address with this credential, its connections marked as the store's own. */
   static MongoClientSettings clientSettings(InetSocketAddress address, MongoCredential credential) {
     return MongoClientSettings.builder()
         .applyConnectionString(new ConnectionString(connectionString(address)))
         .credential(credential)
+        .applicationName(ConnectionMarker.of(credential).mark("embedded-store client"))
         .build();
+  }
+
+  /**
+   * {@code name} marked as a client of this store's own: a client that sends it as its
+   * application name (the driver's {@code applicationName}) has its connections, monitors
+   * included, exempt from the bound on unauthenticated connections, so a local flood of those
+   * cannot cut it off from the store. In-process use only, like the credential it comes from.
+   */
+  public String applicationName(String name) {
+    return ConnectionMarker.of(credential).mark(name);
   }
 
   private static String connectionString(InetSocketAddress address) {
@@ -214,6 +225,11 @@ public final class EmbeddedStore implements AutoCloseable {
    */
   public long documentsExamined(String database, String collection) {
     return backend.documentsExamined(database, collection);
+  }
+
+  /** Connections open now that count against the bound on unauthenticated ones (for tests). */
+  int unauthenticatedConnections() {
+    return server.unauthenticatedConnections();
   }
 
   /** Cursors of a database that clients have not read to the end nor killed (each holds its walk's pages). */
@@ -248,7 +264,8 @@ public final class EmbeddedStore implements AutoCloseable {
     return "mongodb://" + URLEncoder.encode(credential.getUserName(), StandardCharsets.UTF_8) + ":"
         + URLEncoder.encode(new String(credential.getPassword()), StandardCharsets.UTF_8) + "@" + HOST + ":"
         + address.getPort() + "/?authSource=" + AUTHENTICATION_DATABASE + "&authMechanism="
-        + ScramSha256Server.MECHANISM + "&directConnection=true";
+        + ScramSha256Server.MECHANISM + "&directConnection=true&appName="
+        + URLEncoder.encode(applicationName("embedded-store client"), StandardCharsets.UTF_8);
   }
 
   /**

@@ -7,48 +7,51 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bounds how many connections may be open without having authenticated: a connection accepted
- * beyond {@link #MAX_UNAUTHENTICATED} is closed at once. Refusals are logged at most once a
- * {@link #LOG_INTERVAL}, with how many there were.
+ * Bounds how many connections may be open without having authenticated or shown the store's
+ * {@link ConnectionMarker}: when one more opens beyond {@link #MAX_UNAUTHENTICATED}, the oldest of
+ * them is closed. Closes are logged at most once a {@link #LOG_INTERVAL}, with how many there were.
  *
  * <p>Each open connection holds a socket, its pipeline and up to 16 KiB of a message
  * ({@link UnauthenticatedFrameLimit}) in the heap the auth server shares with the store. Without
  * a bound, a local process without the credential could open connections until that heap or the
- * process's file descriptors ran out, and the server with them. Connections that never
- * authenticate are legitimate too (the driver's monitors only ever say hello), so none is closed
- * for waiting; the newest over the bound is. The auth server's own connections authenticate
- * within milliseconds of opening and stop counting then: a flood can delay only the connections
- * its driver opens while the flood holds every place, never close one it has.
+ * process's file descriptors ran out, and the server with them.
+ *
+ * <p>Why the oldest goes, not the newcomer, and why marked connections do not count: the driver
+ * treats a refused new connection as the store gone, and drops every connection it has to it, its
+ * monitors included. A bound that refused newcomers let a flood of idle connections cut the auth
+ * server off from its own store. Here a newcomer always gets in; the store's own clients mark
+ * every connection in its first message (a monitor's too, which never authenticates), from then
+ * on it no longer counts, and one that authenticates no longer counts either. So a flood closes
+ * its own connections, or another unmarked client's that has not authenticated yet.
  *
  * <p>One instance per listener, shared by its connections.
  */
 @ChannelHandler.Sharable
 final class UnauthenticatedConnectionLimit extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(UnauthenticatedConnectionLimit.class);
-  /** Set on a connection while it counts against the limit; cleared once, when it authenticates or closes. */
+  /** Set on a connection while it counts against a limit; cleared when it authenticates, is marked or closes. */
   private static final AttributeKey<UnauthenticatedConnectionLimit> COUNTED_BY =
       AttributeKey.valueOf(UnauthenticatedConnectionLimit.class, "countedBy");
-  private static final AttributeKey<Boolean> REFUSED = AttributeKey.valueOf(UnauthenticatedConnectionLimit.class, "refused");
 
   /**
-   * Connections open at once without having authenticated. Each client of the driver holds two
-   * that never do (its monitors) and opens at most two pool connections at a time (the driver's
-   * {@code maxConnecting}), which authenticate within milliseconds: the auth server is one such
-   * client, and tools reading the store through the URI file add one each, so 256 leaves room for
-   * over sixty at once. Each holds at most about 20 KiB of heap before authenticating, so the
-   * bound holds them to about 5 MiB.
+   * Connections open at once that have neither authenticated nor shown the store's mark: the
+   * store's own clients mark theirs, so these are other clients' (a tool reading the store through
+   * the URI file) in the milliseconds before they authenticate, and anything else. Each holds at
+   * most about 20 KiB of heap before authenticating, so the bound holds them to about 5 MiB.
    */
   static final int MAX_UNAUTHENTICATED = 256;
-  /** Refused connections are logged at most this often (a flood would otherwise write a line each). */
+  /** Closes are logged at most this often (a flood would otherwise write a line each). */
   static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
 
   private final int max;
-  private final AtomicInteger unauthenticated = new AtomicInteger();
+  /** The connections that count, oldest first. */
+  private final LinkedHashSet<Channel> counted = new LinkedHashSet<>();
   private final long logIntervalNanos = LOG_INTERVAL.toNanos();
   private long lastLogged;
   private boolean loggedOnce;
@@ -61,54 +64,61 @@ final class UnauthenticatedConnectionLimit extends ChannelInboundHandlerAdapter 
     this.max = max;
   }
 
-  /** Connections open now that have not authenticated. */
-  int unauthenticated() {
-    return unauthenticated.get();
+  /** Connections open now that count against the bound. */
+  synchronized int unauthenticated() {
+    return counted.size();
   }
 
-  /** {@code channel} authenticated (called on a command thread): it no longer counts. */
-  static void authenticated(Channel channel) {
+  /**
+   * {@code channel} authenticated, or showed the store's mark (called on a command thread): it no
+   * longer counts, and is never closed for the bound.
+   */
+  static void release(Channel channel) {
     UnauthenticatedConnectionLimit limit = channel.attr(COUNTED_BY).getAndSet(null);
     if (limit != null) {
-      limit.unauthenticated.decrementAndGet();
+      limit.forget(channel);
     }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     Channel channel = ctx.channel();
-    if (unauthenticated.incrementAndGet() > max) {
-      unauthenticated.decrementAndGet();
-      // the handlers behind never saw it open, so they do not see it close either
-      channel.attr(REFUSED).set(Boolean.TRUE);
-      refused(channel.remoteAddress());
-      ctx.close();
-      return;
-    }
     channel.attr(COUNTED_BY).set(this);
+    Channel oldest = null;
+    synchronized (this) {
+      counted.add(channel);
+      if (counted.size() > max) {
+        Iterator<Channel> first = counted.iterator();
+        oldest = first.next();
+        first.remove();
+      }
+    }
     ctx.fireChannelActive();
+    // unless it authenticated or was marked meanwhile (then it is no longer counted, and stays)
+    if (oldest != null && oldest.attr(COUNTED_BY).getAndSet(null) != null) {
+      closed(oldest.remoteAddress());
+      oldest.close();
+    }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    Channel channel = ctx.channel();
-    if (channel.hasAttr(REFUSED)) {
-      return;
-    }
-    // closed before it authenticated (or the attribute is already cleared, and this does nothing)
-    authenticated(channel);
+    release(ctx.channel());
     ctx.fireChannelInactive();
   }
 
-  private synchronized void refused(SocketAddress from) {
+  private synchronized void forget(Channel channel) {
+    counted.remove(channel);
+  }
+
+  private synchronized void closed(SocketAddress from) {
     unlogged++;
     long now = System.nanoTime();
     if (loggedOnce && now - lastLogged < logIntervalNanos) {
       return;
     }
-    log.warn("embedded store: refused {} connection(s), the latest from {}: {} connections were open without"
-        + " having authenticated, the most allowed (further refusals are logged at most once a minute)",
-        unlogged, from, max);
+    log.warn("embedded store: closed {} connection(s) that had not authenticated, the latest from {}, to keep at"
+        + " most {} open (further closes are logged at most once a minute)", unlogged, from, max);
     unlogged = 0;
     lastLogged = now;
     loggedOnce = true;

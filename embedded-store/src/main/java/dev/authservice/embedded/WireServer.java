@@ -59,6 +59,7 @@ final class WireServer {
   private final ExecutorService commands;
   private final ChannelGroup connections;
   private final UnauthenticatedConnectionLimit unauthenticated;
+  private final ConnectionWarnings warnings;
   private final Channel listener;
 
   /**
@@ -67,27 +68,30 @@ final class WireServer {
    * ({@link UnauthenticatedConnectionLimit}), and how many warnings about them are logged in a
    * window ({@link ConnectionWarnings}). Tests shorten them.
    */
-  record Limits(Duration partialFrameTimeout, int maxUnauthenticated, int warningsPerWindow, Duration warningWindow) {
+  record Limits(Duration partialFrameTimeout, int maxUnauthenticated, int warningsPerWindow, Duration warningWindow,
+      java.util.function.LongSupplier nanoTime) {
     static final Limits DEFAULTS = new Limits(UnauthenticatedFrameLimit.PARTIAL_FRAME_TIMEOUT,
-        UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED, ConnectionWarnings.PER_WINDOW, ConnectionWarnings.WINDOW);
+        UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED, ConnectionWarnings.PER_WINDOW, ConnectionWarnings.WINDOW,
+        System::nanoTime);
 
     Limits withPartialFrameTimeout(Duration timeout) {
-      return new Limits(timeout, maxUnauthenticated, warningsPerWindow, warningWindow);
+      return new Limits(timeout, maxUnauthenticated, warningsPerWindow, warningWindow, nanoTime);
     }
 
     Limits withMaxUnauthenticated(int max) {
-      return new Limits(partialFrameTimeout, max, warningsPerWindow, warningWindow);
+      return new Limits(partialFrameTimeout, max, warningsPerWindow, warningWindow, nanoTime);
     }
 
-    Limits withWarnings(int perWindow, Duration window) {
-      return new Limits(partialFrameTimeout, maxUnauthenticated, perWindow, window);
+    /** The warnings' budget, its windows timed by {@code clock} (nanoseconds, monotonic). */
+    Limits withWarnings(int perWindow, Duration window, java.util.function.LongSupplier clock) {
+      return new Limits(partialFrameTimeout, maxUnauthenticated, perWindow, window, clock);
     }
   }
 
   private WireServer(MongoBackend backend, InetSocketAddress address, int ioThreads, Limits limits) {
     this.backend = backend;
     this.unauthenticated = new UnauthenticatedConnectionLimit(limits.maxUnauthenticated());
-    ConnectionWarnings warnings = new ConnectionWarnings(limits.warningsPerWindow(), limits.warningWindow());
+    this.warnings = new ConnectionWarnings(limits.warningsPerWindow(), limits.warningWindow(), limits.nanoTime());
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
     this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
@@ -148,7 +152,16 @@ final class WireServer {
    */
   static void authenticated(Channel channel) {
     UnauthenticatedFrameLimit.authenticated(channel);
-    UnauthenticatedConnectionLimit.authenticated(channel);
+    UnauthenticatedConnectionLimit.release(channel);
+  }
+
+  /**
+   * Tells the listener that {@code channel} showed the store's {@link ConnectionMarker} (one of the
+   * store's own clients, a monitor perhaps, which never authenticates): it no longer counts against
+   * {@link UnauthenticatedConnectionLimit}, and is never closed for it.
+   */
+  static void marked(Channel channel) {
+    UnauthenticatedConnectionLimit.release(channel);
   }
 
   /** Connections open now that have not authenticated. */
@@ -165,6 +178,7 @@ final class WireServer {
     listener.close().syncUninterruptibly();
     connections.close().syncUninterruptibly();
     stopThreads();
+    warnings.flush();
     backend.close();
   }
 

@@ -75,6 +75,33 @@ class EmbeddedStoreAuthenticationTest {
     return (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   }
 
+  /**
+   * The store's own clients, through its settings, its URI with the credential or the application
+   * name it marks (the auth server's way), leave no connection counted as unauthenticated, their
+   * monitors' included: a flood of unauthenticated connections can never close theirs.
+   */
+  @Test
+  void theStoresOwnClientsAreNeverCountedAsUnauthenticated() throws Exception {
+    MongoClientSettings marked = MongoClientSettings.builder()
+        .applyConnectionString(new com.mongodb.ConnectionString(store.connectionString()))
+        .credential(store.credential()).applicationName(store.applicationName("auth-server test")).build();
+    try (MongoClient settings = MongoClients.create(store.clientSettings());
+        MongoClient uri = MongoClients.create(store.uriWithCredential());
+        MongoClient named = MongoClients.create(marked)) {
+      for (MongoClient client : List.of(settings, uri, named)) {
+        assertEquals(1, client.getDatabase("auth").getCollection("users").countDocuments());
+      }
+      Await.until("no connection of theirs counted", 10, () -> store.unauthenticatedConnections() == 0);
+      MongoClientSettings unmarked = MongoClientSettings.builder()
+          .applyConnectionString(new com.mongodb.ConnectionString(store.connectionString()))
+          .credential(store.credential()).applicationName("auth-server test").build();
+      try (MongoClient other = MongoClients.create(unmarked)) {
+        assertEquals(1, other.getDatabase("auth").getCollection("users").countDocuments());
+        Await.until("an unmarked client's monitor counted", 10, () -> store.unauthenticatedConnections() > 0);
+      }
+    }
+  }
+
   @Test
   void theCredentialOpensTheStoreAndNoLogLineHoldsIt() {
     try (MongoClient client = MongoClients.create(store.clientSettings())) {

@@ -81,7 +81,13 @@ final class AuditAssembly implements AutoCloseable {
       return open(storage, config, keys, clock, metrics, events, journal);
     } catch (RuntimeException | Error e) {
       // a start that fails here leaves no journal file open (its events stay for the next start)
-      journal.ifPresent(JournaledEventWrites::close);
+      journal.ifPresent(j -> {
+        try {
+          j.close();
+        } catch (RuntimeException closing) {
+          e.addSuppressed(closing);   // the start's own failure is the one to report
+        }
+      });
       throw e;
     }
   }

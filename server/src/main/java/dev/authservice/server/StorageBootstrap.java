@@ -46,7 +46,9 @@ final class StorageBootstrap {
           // durable by their journal instead (auditJournal), the other writes by a commit
           .withWriteBarrier(embedded::commitAndSync)
           .describedAs("embedded store " + embedded.file())
-          .closing(embedded), databaseName, timeout, applicationName);
+          .closing(embedded), databaseName, timeout,
+          // marked as the store's own: a local flood of unauthenticated connections cannot cut it off
+          embedded.applicationName(applicationName));
     } catch (RuntimeException e) {
       embedded.close();
       throw e;
