@@ -75,6 +75,11 @@ final class AuthenticatingBackend implements MongoBackend {
     return new ScramSha256Server(credential.getUserName(), credential.getPassword(), new SecureRandom());
   }
 
+  /** The mark the store's own clients send (checked by the listener as each connection's first message arrives). */
+  ConnectionMarker marker() {
+    return marker;
+  }
+
   /** The backend, reachable only through this SCRAM server's credential. */
   static AuthenticatingBackend guarding(MongoBackend delegate, ScramSha256Server scram, ConnectionMarker marker) {
     return new AuthenticatingBackend(delegate, scram, marker);
@@ -145,10 +150,6 @@ final class AuthenticatingBackend implements MongoBackend {
   private Document answerHere(Channel channel, String database, String name, Document command) {
     // the library matches command names regardless of case, and so does this
     String lower = name.toLowerCase(Locale.ROOT);
-    if ((lower.equals("ismaster") || lower.equals("hello")) && !authenticated(channel)
-        && marker.marks(applicationName(command))) {
-      WireServer.marked(channel);
-    }
     switch (lower) {
       case "saslstart":
         return saslStart(channel, database, command);
@@ -267,12 +268,6 @@ final class AuthenticatingBackend implements MongoBackend {
           + " refusals on it are not logged)", WireServer.printable(command), channel.remoteAddress());
     }
     return error(13, "Unauthorized", "command " + command + " requires authentication");
-  }
-
-  /** The application name of a handshake's client metadata ({@code client.application.name}), or null. */
-  private static Object applicationName(Document handshake) {
-    return handshake.get("client") instanceof Document client && client.get("application") instanceof Document app
-        ? app.get("name") : null;
   }
 
   private static Document error(int code, String codeName, String message) {

@@ -56,6 +56,23 @@ final class ConnectionMarker {
     return kept.isEmpty() ? value : kept + " " + value;
   }
 
+  /**
+   * Whether {@code command} is a handshake ({@code isMaster} or {@code hello}) whose client
+   * metadata ({@code client.application.name}) carries this mark.
+   */
+  boolean marksHandshake(de.bwaldvogel.mongo.bson.Document command) {
+    if (command == null || command.isEmpty()) {
+      return false;
+    }
+    String name = command.keySet().iterator().next().toLowerCase(java.util.Locale.ROOT);
+    if (!name.equals("ismaster") && !name.equals("hello")) {
+      return false;
+    }
+    return command.get("client") instanceof de.bwaldvogel.mongo.bson.Document client
+        && client.get("application") instanceof de.bwaldvogel.mongo.bson.Document application
+        && marks(application.get("name"));
+  }
+
   /** Whether an application name carries this mark (compared in constant time). */
   boolean marks(Object applicationName) {
     if (!(applicationName instanceof String name) || name.length() < value.length()) {

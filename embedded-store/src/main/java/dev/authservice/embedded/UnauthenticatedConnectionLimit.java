@@ -5,8 +5,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
-import java.net.SocketAddress;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import org.slf4j.Logger;
@@ -15,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Bounds how many connections may be open without having authenticated or shown the store's
  * {@link ConnectionMarker}: when one more opens beyond {@link #MAX_UNAUTHENTICATED}, the oldest of
- * them is closed. Closes are logged at most once a {@link #LOG_INTERVAL}, with how many there were.
+ * them is closed. Each close is a warning within the listener's {@link ConnectionWarnings} budget.
  *
  * <p>Each open connection holds a socket, its pipeline and up to 16 KiB of a message
  * ({@link UnauthenticatedFrameLimit}) in the heap the auth server shares with the store. Without
@@ -46,16 +44,10 @@ final class UnauthenticatedConnectionLimit extends ChannelInboundHandlerAdapter 
    * most about 20 KiB of heap before authenticating, so the bound holds them to about 5 MiB.
    */
   static final int MAX_UNAUTHENTICATED = 256;
-  /** Closes are logged at most this often (a flood would otherwise write a line each). */
-  static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
 
   private final int max;
   /** The connections that count, oldest first. */
   private final LinkedHashSet<Channel> counted = new LinkedHashSet<>();
-  private final long logIntervalNanos = LOG_INTERVAL.toNanos();
-  private long lastLogged;
-  private boolean loggedOnce;
-  private long unlogged;
 
   UnauthenticatedConnectionLimit(int max) {
     if (max < 1) {
@@ -96,7 +88,8 @@ final class UnauthenticatedConnectionLimit extends ChannelInboundHandlerAdapter 
     ctx.fireChannelActive();
     // unless it authenticated or was marked meanwhile (then it is no longer counted, and stays)
     if (oldest != null && oldest.attr(COUNTED_BY).getAndSet(null) != null) {
-      closed(oldest.remoteAddress());
+      ConnectionWarnings.warn(oldest, log, "embedded store: closing unauthenticated connection {}: the oldest of"
+          + " {} open that have not authenticated, to let a new one in", oldest.remoteAddress(), max);
       oldest.close();
     }
   }
@@ -109,18 +102,5 @@ final class UnauthenticatedConnectionLimit extends ChannelInboundHandlerAdapter 
 
   private synchronized void forget(Channel channel) {
     counted.remove(channel);
-  }
-
-  private synchronized void closed(SocketAddress from) {
-    unlogged++;
-    long now = System.nanoTime();
-    if (loggedOnce && now - lastLogged < logIntervalNanos) {
-      return;
-    }
-    log.warn("embedded store: closed {} connection(s) that had not authenticated, the latest from {}, to keep at"
-        + " most {} open (further closes are logged at most once a minute)", unlogged, from, max);
-    unlogged = 0;
-    lastLogged = now;
-    loggedOnce = true;
   }
 }

@@ -92,6 +92,7 @@ final class WireServer {
     this.backend = backend;
     this.unauthenticated = new UnauthenticatedConnectionLimit(limits.maxUnauthenticated());
     this.warnings = new ConnectionWarnings(limits.warningsPerWindow(), limits.warningWindow(), limits.nanoTime());
+    ConnectionMarker marker = backend instanceof AuthenticatingBackend guarded ? guarded.marker() : null;
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
     this.commands = Executors.newFixedThreadPool(COMMAND_THREADS, named("mongo-server-command", true));
@@ -109,7 +110,13 @@ final class WireServer {
                   // before the library's frame decoder, which would buffer up to 48 MB of any connection
                   new UnauthenticatedFrameLimit(UnauthenticatedFrameLimit.MAX_FRAME_BYTES,
                       UnauthenticatedFrameLimit.MAX_FRAMES_PER_READ, limits.partialFrameTimeout()),
-                  new MongoWireProtocolHandler(),
+                  new MongoWireProtocolHandler());
+              if (marker != null) {
+                // on the I/O thread, before the message waits for a command thread: an attacker
+                // queueing work cannot stretch the time a client of the store's own counts
+                channel.pipeline().addLast(new FirstMessageMark(marker));
+              }
+              channel.pipeline().addLast(
                   new OffLoopCommands(new MongoDatabaseHandler(backend, connections), commands),
                   new ClosingOnError());
             }
@@ -231,6 +238,9 @@ final class WireServer {
       ctx.channel().config().setAutoRead(false);
       inOrder(ctx, () -> {
         try {
+          if (!ctx.channel().isActive()) {
+            return;   // closed (by its client, or for the bound) while it waited: nobody to answer
+          }
           database.channelRead(ctx, request);
         } finally {
           Channel channel = ctx.channel();
@@ -318,6 +328,31 @@ final class WireServer {
         draining.set(false);
         drainLater();
       }
+    }
+  }
+
+  /**
+   * Looks at a connection's first message as it is decoded, on its I/O thread: a handshake
+   * carrying the store's {@link ConnectionMarker} releases the connection from
+   * {@link UnauthenticatedConnectionLimit} at once. Then it steps aside.
+   */
+  private static final class FirstMessageMark extends ChannelInboundHandlerAdapter {
+    private final ConnectionMarker marker;
+
+    FirstMessageMark(ConnectionMarker marker) {
+      this.marker = marker;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+      de.bwaldvogel.mongo.bson.Document command = message instanceof de.bwaldvogel.mongo.wire.message.MongoQuery query
+          ? query.getQuery()
+          : message instanceof de.bwaldvogel.mongo.wire.message.MongoMessage msg ? msg.getDocument() : null;
+      if (marker.marksHandshake(command)) {
+        marked(ctx.channel());
+      }
+      ctx.fireChannelRead(message);
+      ctx.pipeline().remove(this);
     }
   }
 

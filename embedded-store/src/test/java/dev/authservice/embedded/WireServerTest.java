@@ -216,7 +216,8 @@ class WireServerTest {
     MongoCredential credential = EmbeddedStore.randomCredential();
     ListAppender<ILoggingEvent> logged = capturingEverything();
     WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS.withMaxUnauthenticated(bound));
+        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS.withMaxUnauthenticated(bound)
+        .withWarnings(5, java.time.Duration.ofMinutes(1), () -> 0L));
     int port = server.localAddress().getPort();
     MongoClientSettings settings = MongoClientSettings.builder(EmbeddedStore.clientSettings(server.localAddress(), credential))
         .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS)).build();
@@ -246,9 +247,10 @@ class WireServerTest {
         return open == bound;
       });
       assertEquals(bound, server.unauthenticatedConnections());
-      assertEquals(1, List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN
+      assertEquals(5, List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN
           && e.getLoggerName().equals(UnauthenticatedConnectionLimit.class.getName())).count(),
-          "one warning for the 20 closed: " + List.copyOf(logged.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
+          "a line for each of the first 5 of the 20 closed, the budget: "
+              + List.copyOf(logged.list).stream().map(ILoggingEvent::getFormattedMessage).toList());
 
       // during the flood: a new client of the store's own connects, and the first opens new connections
       try (MongoClient second = MongoClients.create(settings)) {
@@ -273,6 +275,60 @@ class WireServerTest {
       }
       server.shutdownNow();
       root().detachAppender(logged);
+    }
+  }
+
+  /**
+   * A storm: connections opened one after another for two seconds while a client of the store's
+   * own keeps replacing its connections (each lives 50 ms) and working. Each of its new
+   * connections is marked as its first message is read, on the I/O thread, before it could wait
+   * behind the storm's work for a command thread, so the storm closes only its own.
+   */
+  @Test
+  void aStormOfNewConnectionsDoesNotCloseTheStoresClientsNewOnes() throws Exception {
+    // the real bound: a new connection of the client is at risk only if a bound's worth of the
+    // storm's are accepted before its first message is read
+    int bound = UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED;
+    MongoCredential credential = EmbeddedStore.randomCredential();
+    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
+        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS);
+    int port = server.localAddress().getPort();
+    MongoClientSettings settings = MongoClientSettings.builder(EmbeddedStore.clientSettings(server.localAddress(), credential))
+        .applyToConnectionPoolSettings(p -> p.maxConnectionLifeTime(50, TimeUnit.MILLISECONDS))
+        // no retries: a connection the storm closed would otherwise be hidden by the driver's second try
+        .retryWrites(false).retryReads(false)
+        .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS)).build();
+    List<java.net.Socket> storm = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread opener = Thread.ofPlatform().start(() -> {
+      while (!stop.get() && storm.size() < 6_000) {
+        try {
+          storm.add(new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port));
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    try (MongoClient client = MongoClients.create(settings)) {
+      MongoCollection<Document> things = client.getDatabase("test").getCollection("things");
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      int done = 0;
+      while (System.nanoTime() < until) {
+        things.insertOne(new Document("n", done));
+        done++;
+      }
+      assertEquals(done, things.countDocuments(), "every operation during the storm succeeded");
+      assertTrue(server.unauthenticatedConnections() <= bound, "the bound held: " + server.unauthenticatedConnections());
+      assertTrue(storm.size() > bound, "the storm opened " + storm.size() + " connections, too few to close any");
+    } finally {
+      stop.set(true);
+      opener.join(10_000);
+      synchronized (storm) {
+        for (java.net.Socket socket : storm) {
+          socket.close();
+        }
+      }
+      server.shutdownNow();
     }
   }
 
