@@ -149,8 +149,7 @@ final class AuthenticatingBackend implements MongoBackend {
   /** The answer to a command this class handles or refuses; null when the backend may run it. */
   private Document answerHere(Channel channel, String database, String name, Document command) {
     // the library matches command names regardless of case, and so does this
-    String lower = name.toLowerCase(Locale.ROOT);
-    switch (lower) {
+    switch (name.toLowerCase(Locale.ROOT)) {
       case "saslstart":
         return saslStart(channel, database, command);
       case "saslcontinue":

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
  * One listener's warnings about connections that have not authenticated (a failed
  * authentication, a refused command, a message too large, half sent or unreadable): at most
  * {@link #PER_WINDOW} in a {@link #WINDOW} that begins at the first of them; the rest are counted,
- * and the count is logged before the first line of a later window.
+ * and the count is logged before the first line of a later window, or when the listener stops.
  *
  * <p>Any local process can open connections and misbehave on each, and each such connection used
  * to write its own line: a loop of them could fill the disk the log is on, and bury the lines

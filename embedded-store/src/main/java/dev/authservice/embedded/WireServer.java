@@ -92,6 +92,7 @@ final class WireServer {
     this.backend = backend;
     this.unauthenticated = new UnauthenticatedConnectionLimit(limits.maxUnauthenticated());
     this.warnings = new ConnectionWarnings(limits.warningsPerWindow(), limits.warningWindow(), limits.nanoTime());
+    // the mark only means something behind the store's authentication (tests bind bare backends too)
     ConnectionMarker marker = backend instanceof AuthenticatingBackend guarded ? guarded.marker() : null;
     this.acceptor = new NioEventLoopGroup(1, named("mongo-server-boss", false));
     this.io = new NioEventLoopGroup(ioThreads, named("mongo-server-worker", false));
@@ -238,8 +239,10 @@ final class WireServer {
       ctx.channel().config().setAutoRead(false);
       inOrder(ctx, () -> {
         try {
-          if (!ctx.channel().isActive()) {
-            return;   // closed (by its client, or for the bound) while it waited: nobody to answer
+          if (!ctx.channel().isActive() && !UnauthenticatedFrameLimit.isAuthenticated(ctx.channel())) {
+            // closed before it authenticated (by its client, or for the bound) while this waited:
+            // nobody to answer, and nothing it may do (an authenticated one's writes still run)
+            return;
           }
           database.channelRead(ctx, request);
         } finally {
