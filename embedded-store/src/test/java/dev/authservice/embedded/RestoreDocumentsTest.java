@@ -55,6 +55,13 @@ class RestoreDocumentsTest {
         .forEach(index::remove);
   }
 
+  /** The collection, with the username index the audit trail has (a secondary index to break and restore). */
+  private static MongoCollection<Document> indexedEvents(MongoDatabase db) {
+    MongoCollection<Document> events = db.getCollection(COLLECTION);
+    events.createIndex(Indexes.compoundIndex(Indexes.ascending("username"), Indexes.descending("time")));
+    return events;
+  }
+
   private static Document restore(MongoDatabase db, List<Document> documents) {
     return db.runCommand(new Document("restoreDocuments", COLLECTION).append("documents", documents));
   }
@@ -64,8 +71,7 @@ class RestoreDocumentsTest {
     try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase(DB);
-      MongoCollection<Document> events = db.getCollection(COLLECTION);
-      events.createIndex(Indexes.compoundIndex(Indexes.ascending("username"), Indexes.descending("time")));
+      MongoCollection<Document> events = indexedEvents(db);
       List<Document> written = List.of(event("a", "ann"), event("b", "bob"), event("c", "cat"), event("d", "dan"));
       events.insertMany(written);
 
@@ -108,8 +114,7 @@ class RestoreDocumentsTest {
     try (EmbeddedStore store = EmbeddedStore.start(dir);
         MongoClient client = MongoClients.create(store.clientSettings())) {
       MongoDatabase db = client.getDatabase(DB);
-      MongoCollection<Document> events = db.getCollection(COLLECTION);
-      events.createIndex(Indexes.compoundIndex(Indexes.ascending("username"), Indexes.descending("time")));
+      MongoCollection<Document> events = indexedEvents(db);
       events.insertOne(new Document("_id", 1L).append("time", new Date(1_796_000_000_000L)).append("username", "x"));
       Document answer = restore(db, List.of(new Document("_id", 1).append("time", new Date(1_796_000_000_000L))
           .append("username", "x")));

@@ -215,8 +215,7 @@ class WireServerTest {
     int bound = 8;
     MongoCredential credential = EmbeddedStore.randomCredential();
     ListAppender<ILoggingEvent> logged = capturingEverything();
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS.withMaxUnauthenticated(bound)
+    WireServer server = guardedServer(credential, WireServer.Limits.DEFAULTS.withMaxUnauthenticated(bound)
         .withWarnings(5, java.time.Duration.ofMinutes(1), () -> 0L));
     int port = server.localAddress().getPort();
     MongoClientSettings settings = MongoClientSettings.builder(EmbeddedStore.clientSettings(server.localAddress(), credential))
@@ -290,8 +289,7 @@ class WireServerTest {
     // storm's are accepted before its first message is read
     int bound = UnauthenticatedConnectionLimit.MAX_UNAUTHENTICATED;
     MongoCredential credential = EmbeddedStore.randomCredential();
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        credential), "127.0.0.1", 0, 0, WireServer.Limits.DEFAULTS);
+    WireServer server = guardedServer(credential, WireServer.Limits.DEFAULTS);
     int port = server.localAddress().getPort();
     MongoClientSettings settings = MongoClientSettings.builder(EmbeddedStore.clientSettings(server.localAddress(), credential))
         .applyToConnectionPoolSettings(p -> p.maxConnectionLifeTime(50, TimeUnit.MILLISECONDS))
@@ -357,8 +355,7 @@ class WireServerTest {
     int budget = 3;
     AtomicLong now = new AtomicLong();
     ListAppender<ILoggingEvent> logged = capturingEverything();
-    WireServer server = WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0, 0,
+    WireServer server = guardedServer(EmbeddedStore.randomCredential(),
         WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), now::get));
     try {
       for (int i = 0; i < 10; i++) {
@@ -405,8 +402,13 @@ class WireServerTest {
 
   /** A listener on a fresh in-memory store, behind the store's authentication, as the embedded store runs it. */
   private static WireServer guardedServer() {
-    return WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)),
-        EmbeddedStore.randomCredential()), "127.0.0.1", 0);
+    return guardedServer(EmbeddedStore.randomCredential(), WireServer.Limits.DEFAULTS);
+  }
+
+  /** As {@link #guardedServer()}, reachable with {@code credential}, with these limits on unauthenticated connections. */
+  private static WireServer guardedServer(MongoCredential credential, WireServer.Limits limits) {
+    return WireServer.bind(AuthenticatingBackend.guarding(new IndexedH2Backend(MVStore.open(null)), credential),
+        "127.0.0.1", 0, 0, limits);
   }
 
   private static Logger root() {
