@@ -30,9 +30,9 @@ import java.util.TreeMap;
  * {@link Problem#UNLINKED_EVENT}. Events after every claim (unanchored) are accepted only where
  * they could be genuinely new ({@link Problem#UNVOUCHED_CHAIN} otherwise): a chain no signed
  * checkpoint names at all may not be older, by more than {@link #UNVOUCHED_MARGIN_MILLIS}, than
- * the newest signed checkpoint, since every checkpoint names the head of every registered chain
- * that has events; and nothing may follow a chain's own shutdown checkpoint, which its writer
- * signs after its last event (spooled ones included).
+ * the newest signed checkpoint, since each run names the head of every registered chain that has
+ * events in its first checkpoint and again whenever it moves; and nothing may follow a chain's
+ * own shutdown checkpoint, which its writer signs after its last event (spooled ones included).
  */
 public final class TrailVerifier {
   /** How far on either side a moved event's true position is looked for. */
@@ -349,8 +349,9 @@ public final class TrailVerifier {
         found(chain, Problem.UNVOUCHED_CHAIN, firstOld, fromSeq(old, firstOld)
             + (old == 1 ? " is" : " are") + " older than the signed checkpoint of " + newest.chain() + " at "
             + java.time.Instant.ofEpochMilli(newest.time()) + " by more than "
-            + java.time.Duration.ofMillis(UNVOUCHED_MARGIN_MILLIS).toMinutes() + " minutes, which names every chain"
-            + " with events, yet no checkpoint names this chain: it was added after that checkpoint was signed");
+            + java.time.Duration.ofMillis(UNVOUCHED_MARGIN_MILLIS).toMinutes() + " minutes, yet no checkpoint names this"
+            + " chain (each run names every registered chain with events): it was added after that checkpoint was"
+            + " signed");
       }
     }
   }

@@ -246,8 +246,56 @@ class AuditIntegrityTest {
   }
 
   /**
+   * The chains of earlier runs, once quiet, are named in a checkpoint when they move, not in every
+   * one: each server run registers a chain, and naming every registered chain's head in every
+   * checkpoint (every interval, on every instance) grew each checkpoint with every restart ever
+   * made. The one claim is enough: a quiet chain cut short after it was named is still found.
+   */
+  @Test
+  void aQuietChainIsNamedWhenItMovesNotInEveryCheckpoint() throws Exception {
+    try (TestServer server = start()) {
+      validations(server, 3);
+      MongoCollection<Document> events = server.database().getCollection("audit_events");
+      MongoCollection<Document> checkpoints = server.database().getCollection("audit_checkpoints");
+      String own = events.find(Filters.eq("instance", server.config().instanceId())).first().getString("chain");
+      List<String> quiet = new ArrayList<>();
+      try (SeededTrail seeder = new SeededTrail(server)) {
+        for (int i = 0; i < 5; i++) {
+          SeededTrail.Run run = seeder.run("auth-quiet-" + i, Instant.now());
+          run.write(AuditEventType.LOGIN, "quiet-" + i, Instant.now());
+          run.write(AuditEventType.LOGIN, "quiet-" + i, Instant.now());
+          quiet.add(run.chain());
+        }
+      }
+      validations(server, 1);
+      Await.until("a checkpoint of the server names the quiet chains", 15, () -> quiet.stream().allMatch(chain ->
+          checkpoints.find(Filters.and(Filters.eq("chain", own), Filters.elemMatch("heads",
+              Filters.and(Filters.eq("chain", chain), Filters.eq("seq", 2L))))).first() != null));
+      // the last of them to be named at its head (a checkpoint between a chain's two events names seq 1 first)
+      long namedAt = quiet.stream().mapToLong(chain -> checkpoints.find(Filters.and(Filters.eq("chain", own),
+          Filters.elemMatch("heads", Filters.and(Filters.eq("chain", chain), Filters.eq("seq", 2L)))))
+          .sort(Sorts.ascending("seq")).first().getLong("seq")).max().orElseThrow();
+      Await.until("three more checkpoints of the server", 15, () -> {
+        validations(server, 1);
+        return checkpoints.countDocuments(Filters.and(Filters.eq("chain", own), Filters.gt("seq", namedAt))) >= 3;
+      });
+      assertEquals(0, checkpoints.countDocuments(Filters.and(Filters.eq("chain", own), Filters.gt("seq", namedAt),
+          Filters.elemMatch("heads", Filters.in("chain", quiet)))), "later checkpoints named the quiet chains again");
+      VerifyAuditResponse clean = verify(server);
+      assertTrue(clean.getOk(), clean.toString());
+      for (String chain : quiet) {
+        assertTrue(report(clean, chain).hasLastCheckpointTime(), "named once, and vouched for: " + report(clean, chain));
+      }
+
+      events.deleteOne(Filters.and(Filters.eq("chain", quiet.get(1)), Filters.eq("seq", 2L)));
+      assertProblem(verify(server), quiet.get(1), AuditProblem.AUDIT_PROBLEM_CHAIN_TRUNCATED, 2);
+    }
+  }
+
+  /**
    * A chain made up with correctly computed hashes, timed ten minutes ago and never registered:
-   * the server's checkpoints, signed since, name every registered chain with events and not it.
+   * the server's checkpoints, signed since, name every registered chain with events (each when it
+   * moves) and not it.
    * A chain registered and written just now, as a new server run's, is merely unanchored.
    */
   @Test

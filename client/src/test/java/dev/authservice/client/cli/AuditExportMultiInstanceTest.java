@@ -255,6 +255,62 @@ class AuditExportMultiInstanceTest {
     assertTrue(row.contains("HASH_MISMATCH") && row.matches(".* 3  event .*"), row);
   }
 
+  private static boolean names(AuditCheckpoint c, String chain, long seq) {
+    return c.getHeadsList().stream().anyMatch(h -> h.getChain().equals(chain) && h.getSeq() == seq);
+  }
+
+  /** A's newest checkpoint matching {@code wanted}, making A sign more until one does. */
+  private static AuditCheckpoint awaitCheckpointOfA(String what, java.util.function.Predicate<AuditCheckpoint> wanted) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (true) {
+      Optional<AuditCheckpoint> found = checkpoints().stream().filter(c -> c.getChain().startsWith("auth-a:"))
+          .filter(wanted).reduce((x, y) -> y);
+      if (found.isPresent()) {
+        return found.get();
+      }
+      assertTrue(System.nanoTime() < deadline, what);
+      validations(a, 1);
+    }
+  }
+
+  /**
+   * A quiet chain is named in a checkpoint when it moves, not in every one: so when it stopped
+   * moving before an export's start, the claim on its head is older than the start, and the
+   * export carries it. Without it the file would vouch for none of B's tail, and a tail cut from
+   * the file would pass as never written.
+   */
+  @Test
+  void aQuietChainKeepsItsClaimInAnExportFromAfterItWasLastNamed() throws Exception {
+    long headOfB = export().stream().filter(l -> l.startsWith("{\"event\":")).map(l -> body(l))
+        .filter(e -> e.path("chain").asText().equals(chainB)).mapToLong(e -> e.path("seq").asLong())
+        .max().orElseThrow();
+    AuditCheckpoint claim = awaitCheckpointOfA("A's checkpoint names B's head", c -> names(c, chainB, headOfB));
+    AuditCheckpoint later = awaitCheckpointOfA("A signs a checkpoint after that",
+        c -> time(c.getTime()).isAfter(time(claim.getTime())));
+    assertTrue(later.getHeadsList().stream().noneMatch(h -> h.getChain().equals(chainB)),
+        "B has not moved, so A's later checkpoints do not name it again: " + later);
+    Instant start = time(later.getTime()).plusMillis(1);
+    while (!Instant.now().truncatedTo(ChronoUnit.MILLIS).isAfter(start)) {
+      Thread.onSpinWait();
+    }
+    validations(a, 2);
+
+    List<String> lines = export("--start", start.toString());
+    assertTrue(lines.stream().filter(l -> l.startsWith("{\"checkpoint\":"))
+        .anyMatch(l -> body(l).path("checkpoint_hash").asText().equals(claim.getCheckpointHash())),
+        "the export carries the claim on B's head from before its start");
+    Cli.Run honest = verify(lines);
+    assertEquals(ExitCodes.OK, honest.exit(), honest.out() + honest.err());
+    assertTrue(rowOf(honest, chainB).contains(time(claim.getTime()).truncatedTo(ChronoUnit.SECONDS).toString()),
+        "B's row shows the claim: " + honest.out());
+
+    List<String> cut = lines.stream().filter(l -> !isEvent(l, chainB, headOfB)).toList();
+    assertEquals(lines.size() - 1, cut.size(), "B's head was in the export");
+    Cli.Run truncated = verify(cut);
+    assertEquals(ExitCodes.INACTIVE_OR_FAILED, truncated.exit(), truncated.out());
+    assertTrue(rowOf(truncated, chainB).contains("CHAIN_TRUNCATED"), truncated.out());
+  }
+
   @Test
   void aMadeUpChainOlderThanACheckpointThatLeavesItOutFails() throws Exception {
     List<String> lines = export();

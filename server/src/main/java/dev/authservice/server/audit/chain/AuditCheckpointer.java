@@ -2,7 +2,6 @@ package dev.authservice.server.audit.chain;
 
 
 import dev.authservice.integrity.Checkpoint;
-import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.integrity.Hashes;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,9 +12,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes this instance's signed checkpoints: every interval when its chain has new durable
- * events, and once at graceful shutdown. Each names the chain's durable head, the current head
- * of every other chain, and the hash of the chain's previous checkpoint, and its own hash goes
- * to the log, so a log system outside the store anchors the trail as well.
+ * events, and once at graceful shutdown. Each names the chain's durable head, the head of every
+ * other chain that has moved since this run last named it (every chain with events, in the run's
+ * first checkpoint), and the hash of the chain's previous checkpoint, and its own hash goes to
+ * the log, so a log system outside the store anchors the trail as well.
+ *
+ * <p>Why not every head in every checkpoint, as before: each server run registers a chain, so the
+ * heads grew with every restart ever made, in every checkpoint (every 10 s while events flow),
+ * on every instance. A claim once signed stays in the trail, so naming an unchanged head again
+ * adds nothing a verifier uses: truncation and rewriting are found against the first claim.
  */
 public final class AuditCheckpointer {
   private static final Logger log = LoggerFactory.getLogger(AuditCheckpointer.class);
@@ -32,6 +37,10 @@ public final class AuditCheckpointer {
   private volatile java.time.Instant coveredAt;
   /** A write failed in a way that leaves open whether it landed: the store says which checkpoint came last. */
   private boolean unsure;
+  /** The head this run last named for each other chain, in a checkpoint that was written. */
+  private final java.util.Map<String, Checkpoint.Head> named = new java.util.HashMap<>();
+  /** Chains this run named at their shutdown checkpoint: they cannot move, so their heads are not read again. */
+  private final java.util.Set<String> closed = new java.util.HashSet<>();
 
   public AuditCheckpointer(ChainHeads writer, CheckpointStore checkpoints, ChainReads events,
       AuditSigner signer, Clock clock) {
@@ -84,6 +93,8 @@ public final class AuditCheckpointer {
     unsure = true;
     checkpoints.insert(signed);
     unsure = false;
+    // only once written: a checkpoint that failed names the same heads again next time
+    signed.heads().forEach(h -> named.put(h.chain(), h));
     writer.lossesRecorded(losses);
     lastSeq = head.seq();
     lastKind = kind;
@@ -94,14 +105,36 @@ public final class AuditCheckpointer {
     return Optional.of(signed);
   }
 
+  /**
+   * The heads of the other chains with events that moved since this run last named them. A
+   * chain this run named at its own signed shutdown checkpoint is not read again: its writer
+   * signed that nothing follows, and anything that did would fail verification as unvouched.
+   */
   private List<Checkpoint.Head> otherHeads(String own) {
     List<Checkpoint.Head> heads = new ArrayList<>();
     for (String chain : checkpoints.registeredChains()) {
-      if (!chain.equals(own)) {
-        Optional<ChainedEvent> head = events.head(chain);
-        head.ifPresent(e -> heads.add(new Checkpoint.Head(chain, e.seq(), e.hash())));
+      if (chain.equals(own) || closed.contains(chain)) {
+        continue;
+      }
+      Optional<Checkpoint.Head> head = events.head(chain).map(e -> new Checkpoint.Head(chain, e.seq(), e.hash()));
+      if (head.isEmpty()) {
+        continue;
+      }
+      if (!head.get().equals(named.get(chain))) {
+        heads.add(head.get());
+      } else if (closedAt(chain, head.get())) {
+        closed.add(chain);
       }
     }
     return heads;
+  }
+
+  /**
+   * Whether the chain's writer signed a shutdown checkpoint at this head. Its signature is checked:
+   * the store's documents are not trusted, and an unsigned one would stop this run naming the chain.
+   */
+  private boolean closedAt(String chain, Checkpoint.Head head) {
+    return checkpoints.shutdown(chain).filter(c -> c.seq() == head.seq() && c.hash().equals(head.hash()))
+        .filter(c -> signer.verifier().problem(c).isEmpty()).isPresent();
   }
 }

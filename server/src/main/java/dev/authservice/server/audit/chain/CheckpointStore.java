@@ -31,6 +31,9 @@ public interface CheckpointStore {
    */
   java.util.OptionalLong shutdownSeq(String chain);
 
+  /** The chain's shutdown checkpoint itself, as stored (its signature not yet checked). */
+  Optional<Checkpoint> shutdown(String chain);
+
   /** The newest purge checkpoint of the chain. */
   Optional<Checkpoint> purge(String chain);
 

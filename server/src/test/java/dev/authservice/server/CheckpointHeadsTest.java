@@ -1,0 +1,174 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.authservice.integrity.ChainedEvent;
+import dev.authservice.integrity.Checkpoint;
+import dev.authservice.integrity.Problem;
+import dev.authservice.integrity.TrailReport;
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.audit.AuditOutcome;
+import dev.authservice.server.audit.chain.AuditChains;
+import dev.authservice.server.audit.chain.AuditCheckpointer;
+import dev.authservice.server.audit.chain.AuditSigner;
+import dev.authservice.server.audit.chain.AuditVerification;
+import dev.authservice.server.audit.chain.ChainReads;
+import dev.authservice.server.audit.chain.CheckpointStore;
+import dev.authservice.server.audit.write.GroupCommitWriter;
+import dev.authservice.server.audit.write.MvStoreAuditSpool;
+import dev.authservice.server.audit.write.StoreHealth;
+import dev.authservice.server.keys.KeyEncryption;
+import dev.authservice.server.keys.SigningAlgorithm;
+import dev.authservice.server.keys.SigningKeys;
+import dev.authservice.server.storage.mongo.MongoAuditStore;
+import dev.authservice.server.storage.mongo.MongoStorage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a run's checkpoints name of the other chains, on the real store: each chain's head when it
+ * moved since the run last named it, and nothing of a chain once the run has named it at its
+ * writer's shutdown checkpoint. Each server run registers a chain, so reading or naming every
+ * head in every checkpoint grew every checkpoint (every interval, on every instance) with every
+ * restart ever made.
+ */
+class CheckpointHeadsTest {
+  @TempDir Path dir;
+
+  /** The store's chain reads, counting the head reads of each chain. */
+  private static final class CountingReads implements ChainReads {
+    private final ChainReads store;
+    final Map<String, Integer> headReads = new ConcurrentHashMap<>();
+
+    CountingReads(ChainReads store) {
+      this.store = store;
+    }
+
+    @Override public List<String> chains() { return store.chains(); }
+    @Override public List<ChainedEvent> chainEvents(String chain, long afterSeq, int limit) {
+      return store.chainEvents(chain, afterSeq, limit);
+    }
+    @Override public Optional<ChainedEvent> head(String chain) {
+      headReads.merge(chain, 1, Integer::sum);
+      return store.head(chain);
+    }
+    @Override public long deleteUnchainedOlderThan(Instant cutoff, int batch) {
+      return store.deleteUnchainedOlderThan(cutoff, batch);
+    }
+    @Override public long deleteChainThrough(String chain, long throughSeq, int batch) {
+      return store.deleteChainThrough(chain, throughSeq, batch);
+    }
+  }
+
+  /** One writer run: its chain, its writer and its checkpointer. */
+  private final class Run implements AutoCloseable {
+    final String chain;
+    final GroupCommitWriter writer;
+    final AuditCheckpointer checkpointer;
+
+    Run(String instance, MongoStorage storage, ChainReads reads, AuditSigner signer, Clock clock) throws Exception {
+      chain = AuditChains.chainId(instance, clock.millis());
+      CheckpointStore checkpoints = storage.auditCheckpoints();
+      checkpoints.registerChain(chain, instance, clock.instant());
+      writer = new GroupCommitWriter(storage.auditEvents(), MvStoreAuditSpool.open(Files.createDirectories(
+          dir.resolve(instance))), new StoreHealth(() -> true), new AuditChains(chain),
+          GroupCommitWriter.Settings.DEFAULTS);
+      checkpointer = new AuditCheckpointer(writer, checkpoints, reads, signer, clock);
+    }
+
+    void write(int n) {
+      for (int i = 0; i < n; i++) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        writer.write(new AuditEvent(UUID.randomUUID().toString(), now, AuditEventType.LOGIN, AuditOutcome.SUCCESS,
+            "heads-" + i, "", "", "", "", "", "", "heads-test", "", ""));
+      }
+    }
+
+    /** Writes n events and a periodic checkpoint; returns the chains it names, with their seq. */
+    Map<String, Long> checkpointAfter(int n) {
+      write(n);
+      Checkpoint written = checkpointer.checkpoint(Checkpoint.Kind.PERIODIC).orElseThrow();
+      Map<String, Long> named = new java.util.TreeMap<>();
+      written.heads().forEach(h -> named.put(h.chain(), h.seq()));
+      return named;
+    }
+
+    @Override
+    public void close() {
+      writer.close();
+    }
+  }
+
+  @Test
+  void aRunNamesAChainWhenItMovesAndStopsReadingItOnceNamedAtItsShutdown() throws Exception {
+    TestServer.TestStore store = TestServer.TestStore.create();
+    Clock clock = Clock.systemUTC();
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+        Duration.ofSeconds(5), "heads-test")) {
+      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
+          SigningAlgorithm.EdDSA, Duration.ZERO);
+      keys.loadOrCreate();
+      AuditSigner signer = new AuditSigner(keys);
+      MongoAuditStore events = storage.auditEvents();
+      CountingReads reads = new CountingReads(events);
+      List<Run> runs = new ArrayList<>();
+      try {
+        Run stopped = new Run("auth-stopped", storage, events, signer, clock);
+        Run crashed = new Run("auth-crashed", storage, events, signer, clock);
+        Run own = new Run("auth-own", storage, reads, signer, clock);
+        runs.addAll(List.of(stopped, crashed, own));
+        stopped.write(3);
+        stopped.checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN).orElseThrow();
+        crashed.write(2);
+
+        assertEquals(Map.of(stopped.chain, 3L, crashed.chain, 2L), own.checkpointAfter(1),
+            "a run's first checkpoint names every other chain with events");
+        assertEquals(Map.of(), own.checkpointAfter(1), "nothing moved, nothing named");
+        int stoppedReads = reads.headReads.get(stopped.chain);
+        for (int i = 0; i < 3; i++) {
+          assertEquals(Map.of(), own.checkpointAfter(1));
+        }
+        assertEquals(stoppedReads, reads.headReads.get(stopped.chain),
+            "a chain named at its shutdown checkpoint is not read again");
+        assertEquals(5, reads.headReads.get(crashed.chain), "a chain that did not shut down is read every time");
+
+        // a shutdown checkpoint its writer did not sign, put in the store at the crashed run's head
+        ChainedEvent crashedHead = events.head(crashed.chain).orElseThrow();
+        storage.auditCheckpoints().insert(new Checkpoint(Checkpoint.Kind.SHUTDOWN, crashed.chain, crashedHead.seq(),
+            crashedHead.hash(), clock.millis(), List.of(), "0".repeat(64), "", List.of()).withSignature("forged"));
+        for (int i = 0; i < 2; i++) {
+          assertEquals(Map.of(), own.checkpointAfter(1));
+        }
+        assertEquals(7, reads.headReads.get(crashed.chain), "an unsigned shutdown checkpoint does not stop the reads");
+
+        crashed.write(4);
+        assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "it is named again when it moves");
+
+        TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), signer).verify(Optional.empty(),
+            Optional.empty());
+        assertTrue(report.chains().stream().filter(c -> !c.chain().equals(crashed.chain))
+            .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());
+        assertTrue(report.chains().stream().filter(c -> c.chain().equals(crashed.chain))
+            .allMatch(c -> c.problem().equals(Optional.of(Problem.BAD_CHECKPOINT))), "the forged one is found");
+      } finally {
+        runs.forEach(Run::close);
+      }
+    } finally {
+      store.release();
+    }
+  }
+}
