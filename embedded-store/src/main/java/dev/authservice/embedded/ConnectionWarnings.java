@@ -7,17 +7,21 @@ import org.slf4j.Logger;
 
 /**
  * One listener's warnings about connections that have not authenticated (a failed
- * authentication, a refused command, a message too large, half sent or unreadable): at most
- * {@link #PER_WINDOW} in a {@link #WINDOW} that begins at the first of them; the rest are counted,
- * and the count is logged before the first line of a later window, or when the listener stops.
+ * authentication, a refused command, a message too large, half sent or unreadable, a connection
+ * closed by the bound): for each reason (each kind of line), at most {@link #PER_WINDOW} in a
+ * {@link #WINDOW} that begins at the first of them; the rest are counted, and the count is logged
+ * before that reason's first line of a later window, or when the listener stops.
  *
  * <p>Any local process can open connections and misbehave on each, and each such connection used
  * to write its own line: a loop of them could fill the disk the log is on, and bury the lines
  * that matter. The first ones of each minute still name the connection and the reason; the count
- * says how many more there were. Each line keeps the logger of the class that decided it.
+ * says how many more there were. The budget is per reason so that a flood of one kind (junk
+ * connections) cannot leave another (password guesses) counted but never named. The reasons are
+ * the fixed formats of the call sites, so the budgets are a handful. Each line keeps the logger
+ * of the class that decided it.
  */
 final class ConnectionWarnings {
-  /** Warnings logged per window; the rest are counted. */
+  /** Warnings logged per reason and window; the rest are counted. */
   static final int PER_WINDOW = 20;
   static final Duration WINDOW = Duration.ofMinutes(1);
   private static final AttributeKey<ConnectionWarnings> OF_LISTENER =
@@ -26,12 +30,18 @@ final class ConnectionWarnings {
   private final int perWindow;
   private final long windowNanos;
   private final java.util.function.LongSupplier nanoTime;
-  private Logger lastLogger;
-  /** When the current window began: at the first warning after the last one ended. */
-  private long windowStart;
-  private boolean windowOpen;
-  private int loggedInWindow;
-  private long unlogged;
+  /** By the line's format: the call sites' constants, so a few entries. */
+  private final java.util.Map<String, Reason> reasons = new java.util.LinkedHashMap<>();
+
+  /** One reason's window. */
+  private static final class Reason {
+    Logger lastLogger;
+    /** When the current window began: at the first warning after the last one ended. */
+    long windowStart;
+    boolean windowOpen;
+    int loggedInWindow;
+    long unlogged;
+  }
 
   /** {@code nanoTime}: the monotonic clock the windows are timed by ({@link System#nanoTime} but in tests). */
   ConnectionWarnings(int perWindow, Duration window, java.util.function.LongSupplier nanoTime) {
@@ -43,17 +53,20 @@ final class ConnectionWarnings {
     this.nanoTime = nanoTime;
   }
 
-  /** Logs how many warnings were left out since the last line, if any (the listener stopping). */
+  /** Logs how many warnings of each reason were left out since its last line, if any (the listener stopping). */
   synchronized void flush() {
-    if (unlogged > 0 && lastLogger != null) {
-      reportUnlogged(lastLogger);
-    }
+    reasons.forEach((format, reason) -> {
+      if (reason.unlogged > 0) {
+        reportUnlogged(format, reason);
+      }
+    });
   }
 
-  private void reportUnlogged(Logger log) {
-    log.warn("embedded store: {} more warnings about unauthenticated connections were not logged before this"
-        + " (at most {} are logged each {} s)", unlogged, perWindow, windowNanos / 1_000_000_000L);
-    unlogged = 0;
+  private void reportUnlogged(String format, Reason reason) {
+    reason.lastLogger.warn("embedded store: {} more warnings like \"{}\" about unauthenticated connections were not"
+        + " logged before this (at most {} of each kind are logged each {} s)", reason.unlogged, format, perWindow,
+        windowNanos / 1_000_000_000L);
+    reason.unlogged = 0;
   }
 
   /** Makes {@code channel}'s warnings count against this budget (done as the listener sets it up). */
@@ -63,7 +76,8 @@ final class ConnectionWarnings {
 
   /**
    * Logs a warning about {@code channel} at WARN through {@code log}, within its listener's budget
-   * (a channel of no listener that keeps one, as in a test of one handler, is logged as is).
+   * for {@code format}, which must be a constant (a channel of no listener that keeps one, as in a
+   * test of one handler, is logged as is).
    */
   static void warn(Channel channel, Logger log, String format, Object... arguments) {
     ConnectionWarnings budget = channel.hasAttr(OF_LISTENER) ? channel.attr(OF_LISTENER).get() : null;
@@ -76,21 +90,21 @@ final class ConnectionWarnings {
 
   private synchronized void warn(Logger log, String format, Object[] arguments) {
     long now = nanoTime.getAsLong();
-    lastLogger = log;
-    if (!windowOpen || now - windowStart >= windowNanos) {
-      if (unlogged > 0) {
-        reportUnlogged(log);
+    Reason reason = reasons.computeIfAbsent(format, f -> new Reason());
+    reason.lastLogger = log;
+    if (!reason.windowOpen || now - reason.windowStart >= windowNanos) {
+      if (reason.unlogged > 0) {
+        reportUnlogged(format, reason);
       }
-      windowStart = now;
-      windowOpen = true;
-      loggedInWindow = 0;
-      unlogged = 0;
+      reason.windowStart = now;
+      reason.windowOpen = true;
+      reason.loggedInWindow = 0;
     }
-    if (loggedInWindow < perWindow) {
-      loggedInWindow++;
+    if (reason.loggedInWindow < perWindow) {
+      reason.loggedInWindow++;
       log.warn(format, arguments);
     } else {
-      unlogged++;
+      reason.unlogged++;
     }
   }
 }

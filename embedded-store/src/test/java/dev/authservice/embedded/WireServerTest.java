@@ -138,12 +138,7 @@ class WireServerTest {
     WireServer server = guardedServer();
     try {
       for (int i = 0; i < 3; i++) {
-        try (RawWire wire = new RawWire(server.localAddress().getPort())) {
-          ByteBuffer message = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
-          message.putInt(32).putInt(1).putInt(0).putInt(4242);   // length, request id, response to, opcode
-          wire.sendBytes(message.array(), 32);
-          assertTrue(wire.closedByServer(), "a connection that sent an unknown opcode stayed open");
-        }
+        sendGarbage(server);
       }
       Await.until("a line per connection", 10, () -> warningsFromTheListener(logged) == 3);
       assertEquals(3, warningsFromTheListener(logged));
@@ -382,6 +377,46 @@ class WireServerTest {
     }
     assertTrue(warnings(logged).get(budget + 4).contains("2 more warnings"),
         "the count is logged as the store stops: " + warnings(logged));
+  }
+
+  /**
+   * A flood of one kind (junk connections) uses up its own budget only: a password guess in the
+   * same minute is still named. With one budget for every reason, junk could leave a minute of
+   * guesses counted but never shown.
+   */
+  @Test
+  void oneKindOfWarningCannotCrowdOutAnother() throws Exception {
+    int budget = 3;
+    ListAppender<ILoggingEvent> logged = capturingEverything();
+    WireServer server = guardedServer(EmbeddedStore.randomCredential(),
+        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), () -> 0L));
+    try {
+      for (int i = 0; i < budget + 3; i++) {
+        sendGarbage(server);
+      }
+      Await.until("the junk logged", 10, () -> warnings(logged).size() >= budget);
+      failAuthentication(server);
+      Await.until("the guess logged", 10,
+          () -> warnings(logged).stream().anyMatch(w -> w.contains("failed authentication")));
+      Thread.sleep(200);   // a junk line over its budget, had it been written, would be there by now
+      assertEquals(budget + 1, warnings(logged).size(), "lines: " + warnings(logged));
+    } finally {
+      server.shutdownNow();
+      root().detachAppender(logged);
+    }
+    assertTrue(warnings(logged).get(budget + 1).contains("3 more warnings like")
+        && warnings(logged).get(budget + 1).contains("closing unauthenticated connection"),
+        "the junk's count, with its kind, as the store stops: " + warnings(logged));
+  }
+
+  /** One connection sending an opcode no MongoDB has: closed with a warning. */
+  private static void sendGarbage(WireServer server) throws IOException {
+    try (RawWire wire = new RawWire(server.localAddress().getPort())) {
+      ByteBuffer message = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+      message.putInt(32).putInt(1).putInt(0).putInt(4242);   // length, request id, response to, opcode
+      wire.sendBytes(message.array(), 32);
+      assertTrue(wire.closedByServer(), "a connection that sent an unknown opcode stayed open");
+    }
   }
 
   /** One connection sending a SCRAM first message for a user that does not exist: refused, and closed. */
