@@ -47,6 +47,7 @@ public final class PrivateFiles {
             + " the server's user here; restrict access to it by other means", dir);
         return;
       }
+      requireOwnDirectory(dir);
       tighten(dir, "data directory", true);
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
         for (Path entry : entries) {
@@ -81,6 +82,25 @@ public final class PrivateFiles {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + file + " for the server's user only", e);
+    }
+  }
+
+  /**
+   * Refuses a data directory another user owns: that user could replace any file in it, and only
+   * the owner can take its permissions away (a container volume's root belongs to root, mode 0777,
+   * so the server makes its own directory inside it instead: the image's {@code /data/auth}).
+   */
+  private static void requireOwnDirectory(Path dir) throws IOException {
+    if (!Files.getFileStore(dir).supportsFileAttributeView("unix")) {
+      return;
+    }
+    Object owner = Files.getAttribute(dir, "unix:uid");
+    long self = new com.sun.security.auth.module.UnixSystem().getUid();
+    if (owner instanceof Integer uid && uid != self) {
+      throw new IllegalStateException("the data directory " + dir + " belongs to uid " + uid + ", not to the user"
+          + " running the server (uid " + self + "): that user could replace the files in it. Point AUTH_DATA_DIR"
+          + " at a directory of the server's user, or at a path it can create (inside a shared volume, a"
+          + " subdirectory: the container image uses /data/auth)");
     }
   }
 

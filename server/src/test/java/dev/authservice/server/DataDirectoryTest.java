@@ -93,6 +93,34 @@ class DataDirectoryTest {
     }
   }
 
+  /**
+   * A data directory of another user is refused before anything is written in it: its owner could
+   * replace the store or the spool, and only its owner can take its permissions away. (In a
+   * container, the volume's root is root's, mode 0777; the server used to fail there trying to
+   * tighten it, and now makes its own directory inside it: the image's /data/auth.)
+   */
+  @Test
+  void aDataDirectoryOfAnotherUserIsRefused() throws Exception {
+    long self = new com.sun.security.auth.module.UnixSystem().getUid();
+    if (self == 0) {
+      Files.createDirectory(dataDir);
+      Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+      Files.setAttribute(dataDir, "unix:uid", 65532);
+    } else {
+      dataDir = Path.of("/");   // root's, and not this user's
+    }
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> AuthServer.start(config().build()).close());
+    assertTrue(refused.getMessage().contains("the data directory " + dataDir + " belongs to uid")
+        && refused.getMessage().contains("AUTH_DATA_DIR"), refused.getMessage());
+    if (self == 0) {
+      assertEquals("rwxrwxrwx", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)), "left as found");
+      try (Stream<Path> entries = Files.list(dataDir)) {
+        assertEquals(List.of(), entries.toList(), "nothing written in it");
+      }
+    }
+  }
+
   @Test
   void theConnectionStringFileIsWrittenOnlyWhenAskedForAndOnlyForTheOwner() throws Exception {
     Path uriFile = dataDir.resolve(EmbeddedStore.URI_FILE_NAME);
