@@ -10,7 +10,7 @@ import java.util.Map;
  * A signed statement about the trail. A {@code PERIODIC} or {@code SHUTDOWN} checkpoint says
  * how far its own chain had come ({@code seq}, {@code hash}), how far other chains had
  * ({@code heads}: every registered chain with events in a run's first checkpoint, then each that
- * moved since the run last named it), and which checkpoint of its chain came before ({@code prevCheckpointHash}).
+ * has not stopped with a signed shutdown checkpoint), and which checkpoint of its chain came before ({@code prevCheckpointHash}).
  * A {@code PURGE} checkpoint says retention removed {@code chain} up to and including
  * {@code seq}, whose hash was {@code hash}.
  *

@@ -31,8 +31,9 @@ import java.util.TreeMap;
  * they could be genuinely new ({@link Problem#UNVOUCHED_CHAIN} otherwise): a chain no signed
  * checkpoint names at all may not be older, by more than {@link #UNVOUCHED_MARGIN_MILLIS}, than
  * the newest signed checkpoint, since each run names the head of every registered chain that has
- * events in its first checkpoint and again whenever it moves; and nothing may follow a chain's
- * own shutdown checkpoint, which its writer signs after its last event (spooled ones included).
+ * events in its first checkpoint (and later each that has not shut down); and nothing may follow
+ * a chain's own shutdown checkpoint, which its writer signs after its last event (spooled ones
+ * included).
  */
 public final class TrailVerifier {
   /** How far on either side a moved event's true position is looked for. */

@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -246,49 +247,62 @@ class AuditIntegrityTest {
   }
 
   /**
-   * The chains of earlier runs, once quiet, are named in a checkpoint when they move, not in every
-   * one: each server run registers a chain, and naming every registered chain's head in every
-   * checkpoint (every interval, on every instance) grew each checkpoint with every restart ever
-   * made. The one claim is enough: a quiet chain cut short after it was named is still found.
+   * The chains of earlier runs that stopped with a signed shutdown checkpoint are named once by a
+   * run, not in every checkpoint: each server run registers a chain, and naming every registered
+   * chain's head in every checkpoint (every interval, on every instance) grew each checkpoint with
+   * every restart ever made. A run that crashed is still named in every one, so its tail stays
+   * vouched for by the newest checkpoints, and cutting it is found.
    */
   @Test
-  void aQuietChainIsNamedWhenItMovesNotInEveryCheckpoint() throws Exception {
+  void aStoppedChainIsNamedOnceAndACrashedOneInEveryCheckpoint() throws Exception {
     try (TestServer server = start()) {
       validations(server, 3);
       MongoCollection<Document> events = server.database().getCollection("audit_events");
       MongoCollection<Document> checkpoints = server.database().getCollection("audit_checkpoints");
       String own = events.find(Filters.eq("instance", server.config().instanceId())).first().getString("chain");
-      List<String> quiet = new ArrayList<>();
+      List<String> stopped = new ArrayList<>();
+      String crashed;
       try (SeededTrail seeder = new SeededTrail(server)) {
-        for (int i = 0; i < 5; i++) {
-          SeededTrail.Run run = seeder.run("auth-quiet-" + i, Instant.now());
-          run.write(AuditEventType.LOGIN, "quiet-" + i, Instant.now());
-          run.write(AuditEventType.LOGIN, "quiet-" + i, Instant.now());
-          quiet.add(run.chain());
+        for (int i = 0; i < 4; i++) {
+          SeededTrail.Run run = seeder.run("auth-stopped-" + i, Instant.now());
+          run.write(AuditEventType.LOGIN, "stopped-" + i, Instant.now());
+          run.write(AuditEventType.LOGIN, "stopped-" + i, Instant.now());
+          run.shutdown(Instant.now());
+          stopped.add(run.chain());
         }
+        SeededTrail.Run run = seeder.run("auth-crashed", Instant.now());
+        run.write(AuditEventType.LOGIN, "crashed", Instant.now());
+        run.write(AuditEventType.LOGIN, "crashed", Instant.now());
+        crashed = run.chain();
       }
+      List<String> seeded = new ArrayList<>(stopped);
+      seeded.add(crashed);
       validations(server, 1);
-      Await.until("a checkpoint of the server names the quiet chains", 15, () -> quiet.stream().allMatch(chain ->
+      Await.until("a checkpoint of the server names the seeded chains", 15, () -> seeded.stream().allMatch(chain ->
           checkpoints.find(Filters.and(Filters.eq("chain", own), Filters.elemMatch("heads",
               Filters.and(Filters.eq("chain", chain), Filters.eq("seq", 2L))))).first() != null));
       // the last of them to be named at its head (a checkpoint between a chain's two events names seq 1 first)
-      long namedAt = quiet.stream().mapToLong(chain -> checkpoints.find(Filters.and(Filters.eq("chain", own),
+      long namedAt = seeded.stream().mapToLong(chain -> checkpoints.find(Filters.and(Filters.eq("chain", own),
           Filters.elemMatch("heads", Filters.and(Filters.eq("chain", chain), Filters.eq("seq", 2L)))))
           .sort(Sorts.ascending("seq")).first().getLong("seq")).max().orElseThrow();
       Await.until("three more checkpoints of the server", 15, () -> {
         validations(server, 1);
         return checkpoints.countDocuments(Filters.and(Filters.eq("chain", own), Filters.gt("seq", namedAt))) >= 3;
       });
-      assertEquals(0, checkpoints.countDocuments(Filters.and(Filters.eq("chain", own), Filters.gt("seq", namedAt),
-          Filters.elemMatch("heads", Filters.in("chain", quiet)))), "later checkpoints named the quiet chains again");
+      Bson later = Filters.and(Filters.eq("chain", own), Filters.gt("seq", namedAt));
+      assertEquals(0, checkpoints.countDocuments(Filters.and(later, Filters.elemMatch("heads",
+          Filters.in("chain", stopped)))), "later checkpoints named the stopped chains again");
+      assertEquals(checkpoints.countDocuments(later), checkpoints.countDocuments(Filters.and(later,
+          Filters.elemMatch("heads", Filters.and(Filters.eq("chain", crashed), Filters.eq("seq", 2L))))),
+          "every later checkpoint names the crashed chain's head");
       VerifyAuditResponse clean = verify(server);
       assertTrue(clean.getOk(), clean.toString());
-      for (String chain : quiet) {
-        assertTrue(report(clean, chain).hasLastCheckpointTime(), "named once, and vouched for: " + report(clean, chain));
+      for (String chain : seeded) {
+        assertTrue(report(clean, chain).hasLastCheckpointTime(), "vouched for: " + report(clean, chain));
       }
 
-      events.deleteOne(Filters.and(Filters.eq("chain", quiet.get(1)), Filters.eq("seq", 2L)));
-      assertProblem(verify(server), quiet.get(1), AuditProblem.AUDIT_PROBLEM_CHAIN_TRUNCATED, 2);
+      events.deleteOne(Filters.and(Filters.eq("chain", crashed), Filters.eq("seq", 2L)));
+      assertProblem(verify(server), crashed, AuditProblem.AUDIT_PROBLEM_CHAIN_TRUNCATED, 2);
     }
   }
 

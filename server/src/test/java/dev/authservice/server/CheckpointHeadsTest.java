@@ -40,11 +40,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a run's checkpoints name of the other chains, on the real store: each chain's head when it
- * moved since the run last named it, and nothing of a chain once the run has named it at its
- * writer's shutdown checkpoint. Each server run registers a chain, so reading or naming every
- * head in every checkpoint grew every checkpoint (every interval, on every instance) with every
- * restart ever made.
+ * What a run's checkpoints name of the other chains, on the real store: the head of every chain
+ * with events, but nothing of a chain once the run has named it at its writer's signed shutdown
+ * checkpoint. Each server run registers a chain, so reading or naming every head in every
+ * checkpoint grew every checkpoint (every interval, on every instance) with every restart ever
+ * made; a run that crashed is still named in every one.
  */
 class CheckpointHeadsTest {
   @TempDir Path dir;
@@ -81,13 +81,18 @@ class CheckpointHeadsTest {
     final AuditCheckpointer checkpointer;
 
     Run(String instance, MongoStorage storage, ChainReads reads, AuditSigner signer, Clock clock) throws Exception {
+      this(instance, storage, reads, signer, clock, AuditCheckpointer.MAX_HEADS);
+    }
+
+    Run(String instance, MongoStorage storage, ChainReads reads, AuditSigner signer, Clock clock, int maxHeads)
+        throws Exception {
       chain = AuditChains.chainId(instance, clock.millis());
       CheckpointStore checkpoints = storage.auditCheckpoints();
       checkpoints.registerChain(chain, instance, clock.instant());
       writer = new GroupCommitWriter(storage.auditEvents(), MvStoreAuditSpool.open(Files.createDirectories(
           dir.resolve(instance))), new StoreHealth(() -> true), new AuditChains(chain),
           GroupCommitWriter.Settings.DEFAULTS);
-      checkpointer = new AuditCheckpointer(writer, checkpoints, reads, signer, clock);
+      checkpointer = new AuditCheckpointer(writer, checkpoints, reads, signer, clock, maxHeads);
     }
 
     void write(int n) {
@@ -110,6 +115,48 @@ class CheckpointHeadsTest {
     @Override
     public void close() {
       writer.close();
+    }
+  }
+
+  /**
+   * A checkpoint names at most so many other chains (a MongoDB document must stay under 16 MB, or
+   * its insert fails at every retry and the run never checkpoints again); those not yet named, or
+   * moved, come first, so a run's first checkpoints name every chain over the next few.
+   */
+  @Test
+  void aCheckpointNamesAtMostSoManyChainsTheUnnamedFirst() throws Exception {
+    TestServer.TestStore store = TestServer.TestStore.create();
+    Clock clock = Clock.systemUTC();
+    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
+        Duration.ofSeconds(5), "heads-test")) {
+      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
+          SigningAlgorithm.EdDSA, Duration.ZERO);
+      keys.loadOrCreate();
+      AuditSigner signer = new AuditSigner(keys);
+      MongoAuditStore events = storage.auditEvents();
+      List<Run> runs = new ArrayList<>();
+      try {
+        List<String> others = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          Run crashed = new Run("auth-crashed-" + i, storage, events, signer, clock);
+          runs.add(crashed);
+          crashed.write(1);
+          others.add(crashed.chain);
+        }
+        Run own = new Run("auth-own", storage, events, signer, clock, 2);
+        runs.add(own);
+        java.util.Set<String> first = own.checkpointAfter(1).keySet();
+        assertEquals(2, first.size(), "at most two: " + first);
+        java.util.Set<String> second = own.checkpointAfter(1).keySet();
+        assertEquals(2, second.size(), "at most two: " + second);
+        java.util.Set<String> both = new java.util.TreeSet<>(first);
+        both.addAll(second);
+        assertEquals(new java.util.TreeSet<>(others), both, "the one left out first is named next");
+      } finally {
+        runs.forEach(Run::close);
+      }
+    } finally {
+      store.release();
     }
   }
 
@@ -137,10 +184,12 @@ class CheckpointHeadsTest {
 
         assertEquals(Map.of(stopped.chain, 3L, crashed.chain, 2L), own.checkpointAfter(1),
             "a run's first checkpoint names every other chain with events");
-        assertEquals(Map.of(), own.checkpointAfter(1), "nothing moved, nothing named");
+        Map<String, Long> crashedOnly = Map.of(crashed.chain, 2L);
+        assertEquals(crashedOnly, own.checkpointAfter(1),
+            "the stopped chain, named at its shutdown checkpoint, is not named again; the crashed one is");
         int stoppedReads = reads.headReads.get(stopped.chain);
         for (int i = 0; i < 3; i++) {
-          assertEquals(Map.of(), own.checkpointAfter(1));
+          assertEquals(crashedOnly, own.checkpointAfter(1), "a chain that did not shut down is named every time");
         }
         assertEquals(stoppedReads, reads.headReads.get(stopped.chain),
             "a chain named at its shutdown checkpoint is not read again");
@@ -151,12 +200,12 @@ class CheckpointHeadsTest {
         storage.auditCheckpoints().insert(new Checkpoint(Checkpoint.Kind.SHUTDOWN, crashed.chain, crashedHead.seq(),
             crashedHead.hash(), clock.millis(), List.of(), "0".repeat(64), "", List.of()).withSignature("forged"));
         for (int i = 0; i < 2; i++) {
-          assertEquals(Map.of(), own.checkpointAfter(1));
+          assertEquals(crashedOnly, own.checkpointAfter(1), "an unsigned shutdown checkpoint does not silence the claims");
         }
-        assertEquals(7, reads.headReads.get(crashed.chain), "an unsigned shutdown checkpoint does not stop the reads");
+        assertEquals(7, reads.headReads.get(crashed.chain), "nor stop the reads");
 
         crashed.write(4);
-        assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "it is named again when it moves");
+        assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "its new head when it moves");
 
         TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), signer).verify(Optional.empty(),
             Optional.empty());

@@ -5,7 +5,6 @@ import dev.authservice.client.export.CsvEvents;
 import dev.authservice.client.export.OcsfEvents;
 import dev.authservice.client.integrity.ExportFile;
 import dev.authservice.proto.auth.v1.AuditCheckpoint;
-import dev.authservice.proto.auth.v1.ChainHead;
 import dev.authservice.proto.auth.v1.ListAuditCheckpointsRequest;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
@@ -136,9 +135,7 @@ final class AuditExportCommand implements Callable<Integer> {
   /**
    * Writes, once each, the signed checkpoints that vouch for the exported events: without a start,
    * every one; from a start, each chain's newest checkpoint at or before it (the head its events
-   * go on from), for each chain the newest checkpoint at or before it that names the chain's head
-   * (another run's claim on a quiet chain, such as one that crashed), every purge checkpoint, and
-   * every checkpoint after the start. With an end, none
+   * go on from), every purge checkpoint, and every checkpoint after the start. With an end, none
    * from the end on, so that the events after the last checkpoint before the end read as
    * unanchored rather than as a truncated chain.
    */
@@ -162,8 +159,6 @@ final class AuditExportCommand implements Callable<Integer> {
 
     private List<AuditCheckpoint> needed(List<AuditCheckpoint> all) {
       Map<String, AuditCheckpoint> anchors = new HashMap<>();
-      // for each chain, the newest checkpoint before the start that names its head
-      Map<String, AuditCheckpoint> namers = new HashMap<>();
       List<AuditCheckpoint> out = new ArrayList<>();
       for (AuditCheckpoint c : all) {
         Instant time = time(c);
@@ -175,14 +170,9 @@ final class AuditExportCommand implements Callable<Integer> {
         } else if (!time.isAfter(start.get())) {
           anchors.merge(c.getChain(), c, (a, b) -> b.getSeq() > a.getSeq()
               || (b.getSeq() == a.getSeq() && time(b).isAfter(time(a))) ? b : a);
-          for (ChainHead head : c.getHeadsList()) {
-            namers.merge(head.getChain(), c, (a, b) -> time(b).isAfter(time(a)) ? b : a);
-          }
         }
       }
       out.addAll(anchors.values());
-      // a quiet chain is named again only when it moves: its newest claim may be older than the start
-      namers.values().stream().filter(c -> !out.contains(c)).distinct().forEach(out::add);
       return out;
     }
 

@@ -2,6 +2,7 @@ package dev.authservice.server.audit.chain;
 
 
 import dev.authservice.integrity.Checkpoint;
+import dev.authservice.integrity.CheckpointSignatures;
 import dev.authservice.integrity.Hashes;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,17 +14,27 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes this instance's signed checkpoints: every interval when its chain has new durable
  * events, and once at graceful shutdown. Each names the chain's durable head, the head of every
- * other chain that has moved since this run last named it (every chain with events, in the run's
- * first checkpoint), and the hash of the chain's previous checkpoint, and its own hash goes to
- * the log, so a log system outside the store anchors the trail as well.
+ * other chain with events that has not shut down, and the hash of the chain's previous
+ * checkpoint, and its own hash goes to the log, so a log system outside the store anchors the
+ * trail as well.
  *
- * <p>Why not every head in every checkpoint, as before: each server run registers a chain, so the
- * heads grew with every restart ever made, in every checkpoint (every 10 s while events flow),
- * on every instance. A claim once signed stays in the trail, so naming an unchanged head again
- * adds nothing a verifier uses: truncation and rewriting are found against the first claim.
+ * <p>A chain whose writer signed a shutdown checkpoint at its head is named once per run (in the
+ * run's first checkpoint, or when it moved to that head) and then no longer read or named: its
+ * writer signed that nothing follows, anything that did would fail verification as unvouched,
+ * and its own shutdown checkpoint anchors it in a windowed export. Each server run registers a
+ * chain, so naming every head in every checkpoint, as before, grew every checkpoint (every 10 s
+ * while events flow, on every instance) with every restart ever made; now the steady size grows
+ * only with runs that crashed. Those are still named in every checkpoint: a claim that only an
+ * older checkpoint made would be outside the checkpoints a windowed verification links up, so it
+ * could be deleted unseen, and retention could remove it before the tail it vouches for.
  */
 public final class AuditCheckpointer {
   private static final Logger log = LoggerFactory.getLogger(AuditCheckpointer.class);
+  /**
+   * The most heads one checkpoint names, about 1.6 MB: a document must stay under MongoDB's 16 MB,
+   * or its insert fails at every retry and the run never checkpoints again.
+   */
+  public static final int MAX_HEADS = 10_000;
 
   private final ChainHeads writer;
   private final CheckpointStore checkpoints;
@@ -41,9 +52,21 @@ public final class AuditCheckpointer {
   private final java.util.Map<String, Checkpoint.Head> named = new java.util.HashMap<>();
   /** Chains this run named at their shutdown checkpoint: they cannot move, so their heads are not read again. */
   private final java.util.Set<String> closed = new java.util.HashSet<>();
+  private boolean warnedOfTooManyHeads;
+  private final int maxHeads;
 
   public AuditCheckpointer(ChainHeads writer, CheckpointStore checkpoints, ChainReads events,
       AuditSigner signer, Clock clock) {
+    this(writer, checkpoints, events, signer, clock, MAX_HEADS);
+  }
+
+  /** {@code maxHeads}: the most other chains one checkpoint names ({@link #MAX_HEADS} but in tests). */
+  public AuditCheckpointer(ChainHeads writer, CheckpointStore checkpoints, ChainReads events,
+      AuditSigner signer, Clock clock, int maxHeads) {
+    if (maxHeads < 1) {
+      throw new IllegalArgumentException("a checkpoint names at least one other chain");
+    }
+    this.maxHeads = maxHeads;
     this.writer = writer;
     this.checkpoints = checkpoints;
     this.events = events;
@@ -106,12 +129,14 @@ public final class AuditCheckpointer {
   }
 
   /**
-   * The heads of the other chains with events that moved since this run last named them. A
-   * chain this run named at its own signed shutdown checkpoint is not read again: its writer
-   * signed that nothing follows, and anything that did would fail verification as unvouched.
+   * The heads of the other chains with events, but for those this run has named at their own
+   * signed shutdown checkpoint; those that moved since this run last named them first, should
+   * there be more than the most a checkpoint names.
    */
   private List<Checkpoint.Head> otherHeads(String own) {
-    List<Checkpoint.Head> heads = new ArrayList<>();
+    List<Checkpoint.Head> moved = new ArrayList<>();
+    List<Checkpoint.Head> unmoved = new ArrayList<>();
+    Optional<CheckpointSignatures> verifier = Optional.empty();
     for (String chain : checkpoints.registeredChains()) {
       if (chain.equals(own) || closed.contains(chain)) {
         continue;
@@ -121,20 +146,32 @@ public final class AuditCheckpointer {
         continue;
       }
       if (!head.get().equals(named.get(chain))) {
-        heads.add(head.get());
-      } else if (closedAt(chain, head.get())) {
+        moved.add(head.get());
+        continue;
+      }
+      Optional<Checkpoint> shutdown = checkpoints.shutdown(chain)
+          .filter(c -> c.seq() == head.get().seq() && c.hash().equals(head.get().hash()));
+      if (shutdown.isPresent() && verifier.isEmpty()) {
+        verifier = Optional.of(signer.verifier());   // reads the audit keys: once per checkpoint at most
+      }
+      // the signature is checked: a forged shutdown checkpoint in the store must not silence the claims
+      if (shutdown.isPresent() && verifier.get().problem(shutdown.get()).isEmpty()) {
         closed.add(chain);
+      } else {
+        unmoved.add(head.get());
       }
     }
+    List<Checkpoint.Head> heads = new ArrayList<>(moved);
+    heads.addAll(unmoved);
+    if (heads.size() > maxHeads) {
+      if (!warnedOfTooManyHeads) {
+        warnedOfTooManyHeads = true;
+        log.warn("audit checkpoints name at most {} other chains, and {} have events and no shutdown checkpoint"
+            + " named yet: the rest are named in later checkpoints (moved ones first); prune the trail's old runs"
+            + " (AUTH_AUDIT_RETENTION)", maxHeads, heads.size());
+      }
+      return heads.subList(0, maxHeads);
+    }
     return heads;
-  }
-
-  /**
-   * Whether the chain's writer signed a shutdown checkpoint at this head. Its signature is checked:
-   * the store's documents are not trusted, and an unsigned one would stop this run naming the chain.
-   */
-  private boolean closedAt(String chain, Checkpoint.Head head) {
-    return checkpoints.shutdown(chain).filter(c -> c.seq() == head.seq() && c.hash().equals(head.hash()))
-        .filter(c -> signer.verifier().problem(c).isEmpty()).isPresent();
   }
 }

@@ -169,29 +169,32 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public java.util.OptionalLong shutdownSeq(String chain) {
-    return newestShutdown(chain).filter(d -> d.get("seq") instanceof Number)
+    return newestShutdown(chain, new Document("seq", 1).append("kind", 1))
         .map(d -> java.util.OptionalLong.of(((Number) d.get("seq")).longValue())).orElse(java.util.OptionalLong.empty());
   }
 
   @Override
   public Optional<Checkpoint> shutdown(String chain) {
-    return newestShutdown(chain).map(d -> checkpoints.find(eq("_id", d.get("_id"))).first())
-        .map(MongoCheckpointStore::toCheckpoint);
+    return newestShutdown(chain, null).map(MongoCheckpointStore::toCheckpoint);
   }
 
   /**
-   * The chain's shutdown checkpoint (its _id, seq and kind only), if its highest seq has one. A
-   * shutdown checkpoint is its writer's last: none of the chain's has a higher seq, and at most
-   * one of each kind shares its seq (the _id). So the top three of the (chain, seq) index hold it
-   * if there is one, where a filter on kind would walk every checkpoint of a run that crashed, and
-   * this is asked of such runs at every checkpoint and by every open stream.
+   * The chain's shutdown checkpoint, if its highest seq has one (only the fields of
+   * {@code projection}, when one is given). A shutdown checkpoint is its writer's last: none of the
+   * chain's has a higher seq, and at most one of each kind shares its seq (the _id). So the top
+   * three of the (chain, seq) index hold it if there is one, where a filter on kind would walk
+   * every checkpoint of a run that crashed, and this is asked of such runs at every checkpoint and
+   * by every open stream.
    */
-  private Optional<Document> newestShutdown(String chain) {
-    Object top = null;
-    for (Document d : checkpoints.find(eq("chain", chain)).sort(Sorts.descending("seq"))
-        .projection(new Document("seq", 1).append("kind", 1)).limit(3)) {
-      top = top == null ? d.get("seq") : top;
-      if (java.util.Objects.equals(top, d.get("seq")) && Checkpoint.Kind.SHUTDOWN.name().equals(d.get("kind"))) {
+  private Optional<Document> newestShutdown(String chain, Document projection) {
+    Long top = null;
+    var found = checkpoints.find(eq("chain", chain)).sort(Sorts.descending("seq")).limit(3);
+    for (Document d : projection == null ? found : found.projection(projection)) {
+      if (!(d.get("seq") instanceof Number seq)) {
+        continue;   // not a checkpoint this server wrote; verification reports it
+      }
+      top = top == null ? seq.longValue() : top;
+      if (seq.longValue() == top && Checkpoint.Kind.SHUTDOWN.name().equals(d.get("kind"))) {
         return Optional.of(d);
       }
     }
