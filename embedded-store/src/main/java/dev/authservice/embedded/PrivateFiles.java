@@ -95,12 +95,31 @@ public final class PrivateFiles {
       return;
     }
     Object owner = Files.getAttribute(dir, "unix:uid");
-    long self = new com.sun.security.auth.module.UnixSystem().getUid();
+    java.util.OptionalLong running = processUid();
+    if (running.isEmpty()) {
+      log.warn("cannot tell which user runs the server here: the owner of the data directory {} is not checked", dir);
+      return;
+    }
+    long self = running.getAsLong();
     if (owner instanceof Integer uid && uid != self) {
       throw new IllegalStateException("the data directory " + dir + " belongs to uid " + uid + ", not to the user"
           + " running the server (uid " + self + "): that user could replace the files in it. Point AUTH_DATA_DIR"
           + " at a directory of the server's user, or at a path it can create (inside a shared volume, a"
           + " subdirectory: the container image uses /data/auth)");
+    }
+  }
+
+  /** The uid this process runs as: from the JDK's JAAS module, or where a runtime lacks it, /proc/self's owner. */
+  private static java.util.OptionalLong processUid() {
+    try {
+      return java.util.OptionalLong.of(new com.sun.security.auth.module.UnixSystem().getUid());
+    } catch (LinkageError e) {
+      try {
+        return Files.getAttribute(Path.of("/proc/self"), "unix:uid") instanceof Integer uid
+            ? java.util.OptionalLong.of(uid) : java.util.OptionalLong.empty();
+      } catch (IOException | UnsupportedOperationException none) {
+        return java.util.OptionalLong.empty();
+      }
     }
   }
 
