@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * only the OS user running the process may open it. The directory is created {@code 0700}
  * and every file the server makes in it {@code 0600}, set explicitly so the umask does not matter;
  * at start, whatever is found open to group or others loses those permissions, with one warning
- * each. Symbolic links inside the directory are left alone (changing them would change their
- * targets). On a file system without POSIX permissions this only warns.
+ * each, and a data directory, or a file in it, that another user owns is refused. Symbolic links
+ * inside the directory are left alone (changing them would change their targets). On a file
+ * system without POSIX permissions this only warns.
  */
 public final class PrivateFiles {
   private static final Logger log = LoggerFactory.getLogger(PrivateFiles.class);
@@ -52,6 +53,7 @@ public final class PrivateFiles {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
         for (Path entry : entries) {
           if (!Files.isSymbolicLink(entry)) {
+            requireOwnFile(entry, dir);
             tighten(entry, Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) ? "directory" : "file", false);
           }
         }
@@ -77,6 +79,7 @@ public final class PrivateFiles {
         Files.setPosixFilePermissions(file, OWNER_FILE);
       } catch (FileAlreadyExistsException e) {
         if (!Files.isSymbolicLink(file)) {
+          requireOwnFile(file, dir);
           tighten(file, "file", false);
         }
       }
@@ -89,37 +92,45 @@ public final class PrivateFiles {
    * Refuses a data directory another user owns: that user could replace any file in it, and only
    * the owner can take its permissions away (a container volume's root belongs to root, mode 0777,
    * so the server makes its own directory inside it instead: the image's {@code /data/auth}).
+   * "Another user" is judged the way the file system sees this process: against the owner it gives
+   * a file this process makes there, so a mount that maps every owner to one uid (NFS squashing,
+   * an EFS access point, CIFS {@code uid=}) passes as it should.
    */
   private static void requireOwnDirectory(Path dir) throws IOException {
     if (!Files.getFileStore(dir).supportsFileAttributeView("unix")) {
       return;
     }
     Object owner = Files.getAttribute(dir, "unix:uid");
-    java.util.OptionalLong running = processUid();
-    if (running.isEmpty()) {
-      log.warn("cannot tell which user runs the server here: the owner of the data directory {} is not checked", dir);
-      return;
-    }
-    long self = running.getAsLong();
-    if (owner instanceof Integer uid && uid != self) {
-      throw new IllegalStateException("the data directory " + dir + " belongs to uid " + uid + ", not to the user"
-          + " running the server (uid " + self + "): that user could replace the files in it. Point AUTH_DATA_DIR"
-          + " at a directory of the server's user, or at a path it can create (inside a shared volume, a"
-          + " subdirectory: the container image uses /data/auth)");
+    Object self = ownerOfANewFile(dir);
+    if (!owner.equals(self)) {
+      throw new IllegalStateException("the data directory " + dir + " belongs to uid " + owner + ", not to the user"
+          + " running the server (uid " + self + " there): that user could replace the files in it. Point"
+          + " AUTH_DATA_DIR at a directory of the server's user, or at a path it can create (inside a shared volume,"
+          + " a subdirectory: the container image uses /data/auth)");
     }
   }
 
-  /** The uid this process runs as: from the JDK's JAAS module, or where a runtime lacks it, /proc/self's owner. */
-  private static java.util.OptionalLong processUid() {
+  /** The owner the file system gives a file this process makes in {@code dir}. */
+  private static Object ownerOfANewFile(Path dir) throws IOException {
+    Path probe = Files.createTempFile(dir, ".owner-check-", ".tmp");
     try {
-      return java.util.OptionalLong.of(new com.sun.security.auth.module.UnixSystem().getUid());
-    } catch (LinkageError e) {
-      try {
-        return Files.getAttribute(Path.of("/proc/self"), "unix:uid") instanceof Integer uid
-            ? java.util.OptionalLong.of(uid) : java.util.OptionalLong.empty();
-      } catch (IOException | UnsupportedOperationException none) {
-        return java.util.OptionalLong.empty();
-      }
+      return Files.getAttribute(probe, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    } finally {
+      Files.deleteIfExists(probe);
+    }
+  }
+
+  /** Refuses a file in the data directory that another user owns (its directory's owner was checked at start). */
+  private static void requireOwnFile(Path file, Path dir) throws IOException {
+    if (!Files.getFileStore(dir).supportsFileAttributeView("unix")) {
+      return;
+    }
+    Object owner = Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    Object expected = Files.getAttribute(dir, "unix:uid");
+    if (!owner.equals(expected)) {
+      throw new IllegalStateException(file + " belongs to uid " + owner + ", not to the data directory's owner (uid "
+          + expected + "): another user made it, and could have put anything in it; remove it, or restore the"
+          + " server's own copy");
     }
   }
 

@@ -7,9 +7,12 @@ import dev.authservice.server.audit.write.JournaledEventWrites;
 import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import dev.authservice.server.storage.mongo.EarlierSpoolFormat;
 import dev.authservice.server.storage.mongo.MongoStorage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Where the server keeps its data: MongoDB at {@code MONGODB_URI}, or else the embedded store
@@ -36,6 +39,7 @@ final class StorageBootstrap {
     if (mongoUri.isPresent()) {
       return MongoStorage.open(MongoStorage.Connection.to(mongoUri.get()), databaseName, timeout, applicationName);
     }
+    requireNoDataBeside(dataDir);
     EmbeddedStore embedded = EmbeddedStore.start(dataDir);
     MongoStorage storage;
     try {
@@ -69,6 +73,7 @@ final class StorageBootstrap {
    * an unclean stop left in it.
    */
   static JournaledEventWrites auditJournal(EventWrites store, Path dataDir) {
+    requireNoDataBeside(dataDir);
     PrivateFiles.secureDirectory(dataDir);
     return JournaledEventWrites.open(store, dataDir);
   }
@@ -79,8 +84,31 @@ final class StorageBootstrap {
    * spooled are kept.
    */
   static MvStoreAuditSpool auditSpool(Path dataDir) {
+    requireNoDataBeside(dataDir);
     PrivateFiles.secureDirectory(dataDir);
     PrivateFiles.secureFile(dataDir.resolve(MvStoreAuditSpool.FILE_NAME));
     return MvStoreAuditSpool.open(dataDir, Optional.of(EarlierSpoolFormat::read));
+  }
+
+  /**
+   * Refuses to make a new data directory beside a server's data files: the data directory moved
+   * (the container image used {@code /data} itself before {@code /data/auth}), and starting in an
+   * empty one would begin with an empty embedded store (its users, keys and trail out of sight)
+   * and leave a spool of events unreplayed.
+   */
+  static void requireNoDataBeside(Path dataDir) {
+    Path parent = dataDir.toAbsolutePath().getParent();
+    if (Files.exists(dataDir) || parent == null) {
+      return;
+    }
+    List<String> found = Stream.of(EmbeddedStore.FILE_NAME, MvStoreAuditSpool.FILE_NAME)
+        .filter(name -> Files.exists(parent.resolve(name))).toList();
+    if (!found.isEmpty()) {
+      throw new IllegalStateException("the data directory " + dataDir + " does not exist, but " + parent
+          + " holds a data directory's files (" + String.join(", ", found) + "): the data directory has moved (the"
+          + " container image used /data before /data/auth). Move every file of " + parent + " that the server made"
+          + " into " + dataDir + " (created 0700 for the server's user), or set AUTH_DATA_DIR=" + parent + " if that"
+          + " directory belongs to the server's user; starting afresh would leave that store and spool behind");
+    }
   }
 }

@@ -121,6 +121,40 @@ class DataDirectoryTest {
     }
   }
 
+  /**
+   * A file in the data directory that another user made (here the spool) is refused at start:
+   * the directory's owner check alone would not catch one put there while it was open to others.
+   */
+  @Test
+  void aFileOfAnotherUserInTheDataDirectoryIsRefused() throws Exception {
+    assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0, "making a file of another user needs root");
+    AuthServer.start(config().build()).close();
+    Path spool = dataDir.resolve(MvStoreAuditSpool.FILE_NAME);
+    Files.setAttribute(spool, "unix:uid", 65532);
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> AuthServer.start(config().build()).close());
+    assertTrue(refused.getMessage().contains(spool + " belongs to uid 65532"), refused.getMessage());
+  }
+
+  /**
+   * Upgrading an image whose data directory was /data to one whose is /data/auth: the new, empty
+   * directory would start an empty store and leave the spool unreplayed, so the start is refused
+   * with what to move where.
+   */
+  @Test
+  void aNewDataDirectoryBesideADataDirectorysFilesIsRefused() throws Exception {
+    Files.createDirectory(dataDir);
+    Path old = Files.writeString(dataDir.resolve(EmbeddedStore.FILE_NAME), "earlier");
+    Path moved = dataDir;
+    dataDir = moved.resolve("auth");
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> AuthServer.start(config().build()).close());
+    assertTrue(refused.getMessage().contains("the data directory " + dataDir + " does not exist, but " + moved
+        + " holds a data directory's files (" + EmbeddedStore.FILE_NAME + ")"), refused.getMessage());
+    assertFalse(Files.exists(dataDir), "nothing made");
+    assertEquals("earlier", Files.readString(old));
+  }
+
   @Test
   void theConnectionStringFileIsWrittenOnlyWhenAskedForAndOnlyForTheOwner() throws Exception {
     Path uriFile = dataDir.resolve(EmbeddedStore.URI_FILE_NAME);
