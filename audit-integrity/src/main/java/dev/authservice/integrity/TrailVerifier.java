@@ -308,8 +308,9 @@ public final class TrailVerifier {
    * Events no signed checkpoint vouches for although one would have to if they were genuine:
    * after the chain's own shutdown checkpoint (its writer's last word), or in a chain no
    * checkpoint names at all, timed well before the newest checkpoint, which named every
-   * registered chain that had events. A chain no checkpoint names whose events are newer than
-   * that may be a new instance's, and is merely unanchored.
+   * registered chain that had events and had not shut down (one that had is named by its own
+   * shutdown checkpoint). A chain no checkpoint names whose events are newer than that may be a
+   * new instance's, and is merely unanchored.
    */
   private final class Unvouched {
     private final String chain;

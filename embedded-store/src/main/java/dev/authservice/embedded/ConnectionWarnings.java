@@ -10,7 +10,7 @@ import org.slf4j.Logger;
  * authentication, a refused command, a message too large, half sent or unreadable, a connection
  * closed by the bound): for each reason (each kind of line), at most {@link #PER_WINDOW} in a
  * {@link #WINDOW} that begins at the first of them; the rest are counted, and the count is logged
- * before that reason's first line of a later window, or when the listener stops.
+ * before the first warning of any kind once that window has ended, or when the listener stops.
  *
  * <p>Any local process can open connections and misbehave on each, and each such connection used
  * to write its own line: a loop of them could fill the disk the log is on, and bury the lines
@@ -90,12 +90,16 @@ final class ConnectionWarnings {
 
   private synchronized void warn(Logger log, String format, Object[] arguments) {
     long now = nanoTime.getAsLong();
+    // the counts of every kind whose window has ended, not only this one's: a burst of one kind
+    // that never comes back is reported at the next warning of any kind, not only at the stop
+    reasons.forEach((otherFormat, other) -> {
+      if (other.unlogged > 0 && now - other.windowStart >= windowNanos) {
+        reportUnlogged(otherFormat, other);
+      }
+    });
     Reason reason = reasons.computeIfAbsent(format, f -> new Reason());
     reason.lastLogger = log;
     if (!reason.windowOpen || now - reason.windowStart >= windowNanos) {
-      if (reason.unlogged > 0) {
-        reportUnlogged(format, reason);
-      }
       reason.windowStart = now;
       reason.windowOpen = true;
       reason.loggedInWindow = 0;

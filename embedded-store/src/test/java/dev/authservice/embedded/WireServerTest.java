@@ -387,9 +387,10 @@ class WireServerTest {
   @Test
   void oneKindOfWarningCannotCrowdOutAnother() throws Exception {
     int budget = 3;
+    AtomicLong now = new AtomicLong();
     ListAppender<ILoggingEvent> logged = capturingEverything();
     WireServer server = guardedServer(EmbeddedStore.randomCredential(),
-        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), () -> 0L));
+        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), now::get));
     try {
       for (int i = 0; i < budget + 3; i++) {
         sendGarbage(server);
@@ -400,13 +401,20 @@ class WireServerTest {
           () -> warnings(logged).stream().anyMatch(w -> w.contains("failed authentication")));
       Thread.sleep(200);   // a junk line over its budget, had it been written, would be there by now
       assertEquals(budget + 1, warnings(logged).size(), "lines: " + warnings(logged));
+
+      // the junk never comes back: its count comes with the next warning of any kind
+      now.addAndGet(java.time.Duration.ofMinutes(1).toNanos());
+      failAuthentication(server);
+      Await.until("the next minute's lines", 10, () -> warnings(logged).size() >= budget + 3);
+      String count = warnings(logged).get(budget + 1);
+      assertTrue(count.contains("3 more warnings like") && count.contains("closing unauthenticated connection"),
+          "the junk's count, with its kind: " + warnings(logged));
+      assertTrue(warnings(logged).get(budget + 2).contains("failed authentication"), warnings(logged).toString());
     } finally {
       server.shutdownNow();
       root().detachAppender(logged);
     }
-    assertTrue(warnings(logged).get(budget + 1).contains("3 more warnings like")
-        && warnings(logged).get(budget + 1).contains("closing unauthenticated connection"),
-        "the junk's count, with its kind, as the store stops: " + warnings(logged));
+    assertEquals(budget + 3, warnings(logged).size(), "nothing left to count at the stop: " + warnings(logged));
   }
 
   /** One connection sending an opcode no MongoDB has: closed with a warning. */

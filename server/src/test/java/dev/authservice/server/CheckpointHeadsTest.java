@@ -120,11 +120,13 @@ class CheckpointHeadsTest {
 
   /**
    * A checkpoint names at most so many other chains (a MongoDB document must stay under 16 MB, or
-   * its insert fails at every retry and the run never checkpoints again); those not yet named, or
-   * moved, come first, so a run's first checkpoints name every chain over the next few.
+   * its insert fails at every retry and the run never checkpoints again). Past that, those named
+   * longest ago come first, so every chain is named in any two checkpoints in a row here, even
+   * while two others keep moving: whoever writes to the store decides what moves, and made-up
+   * chains kept moving must not push a crashed run's out of every checkpoint.
    */
   @Test
-  void aCheckpointNamesAtMostSoManyChainsTheUnnamedFirst() throws Exception {
+  void aCheckpointNamesAtMostSoManyChainsThoseNamedLongestAgoFirst() throws Exception {
     TestServer.TestStore store = TestServer.TestStore.create();
     Clock clock = Clock.systemUTC();
     try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
@@ -136,22 +138,27 @@ class CheckpointHeadsTest {
       MongoAuditStore events = storage.auditEvents();
       List<Run> runs = new ArrayList<>();
       try {
-        List<String> others = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-          Run crashed = new Run("auth-crashed-" + i, storage, events, signer, clock);
-          runs.add(crashed);
-          crashed.write(1);
-          others.add(crashed.chain);
-        }
+        Run crashed = new Run("auth-crashed", storage, events, signer, clock);
+        Run moving1 = new Run("auth-moving-1", storage, events, signer, clock);
+        Run moving2 = new Run("auth-moving-2", storage, events, signer, clock);
+        runs.addAll(List.of(crashed, moving1, moving2));
+        crashed.write(1);
         Run own = new Run("auth-own", storage, events, signer, clock, 2);
         runs.add(own);
-        java.util.Set<String> first = own.checkpointAfter(1).keySet();
-        assertEquals(2, first.size(), "at most two: " + first);
-        java.util.Set<String> second = own.checkpointAfter(1).keySet();
-        assertEquals(2, second.size(), "at most two: " + second);
-        java.util.Set<String> both = new java.util.TreeSet<>(first);
-        both.addAll(second);
-        assertEquals(new java.util.TreeSet<>(others), both, "the one left out first is named next");
+        java.util.Set<String> all = new java.util.TreeSet<>(List.of(crashed.chain, moving1.chain, moving2.chain));
+        java.util.Set<String> previous = null;
+        for (int i = 0; i < 5; i++) {
+          moving1.write(1);
+          moving2.write(1);
+          java.util.Set<String> named = own.checkpointAfter(1).keySet();
+          assertEquals(2, named.size(), "at most two: " + named);
+          if (previous != null) {
+            java.util.Set<String> both = new java.util.TreeSet<>(previous);
+            both.addAll(named);
+            assertEquals(all, both, "checkpoints " + i + " and " + (i + 1) + " name every chain between them");
+          }
+          previous = named;
+        }
       } finally {
         runs.forEach(Run::close);
       }

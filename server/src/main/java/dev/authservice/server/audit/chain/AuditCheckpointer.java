@@ -52,7 +52,10 @@ public final class AuditCheckpointer {
   private final java.util.Map<String, Checkpoint.Head> named = new java.util.HashMap<>();
   /** Chains this run named at their shutdown checkpoint: they cannot move, so their heads are not read again. */
   private final java.util.Set<String> closed = new java.util.HashSet<>();
-  private boolean warnedOfTooManyHeads;
+  /** For each other chain, the number of this run's checkpoint that last named it (counted from 1). */
+  private final java.util.Map<String, Long> namedIn = new java.util.HashMap<>();
+  private long checkpointsWritten;
+  private java.time.Instant lastCapWarning;
   private final int maxHeads;
 
   public AuditCheckpointer(ChainHeads writer, CheckpointStore checkpoints, ChainReads events,
@@ -117,7 +120,11 @@ public final class AuditCheckpointer {
     checkpoints.insert(signed);
     unsure = false;
     // only once written: a checkpoint that failed names the same heads again next time
-    signed.heads().forEach(h -> named.put(h.chain(), h));
+    checkpointsWritten++;
+    signed.heads().forEach(h -> {
+      named.put(h.chain(), h);
+      namedIn.put(h.chain(), checkpointsWritten);
+    });
     writer.lossesRecorded(losses);
     lastSeq = head.seq();
     lastKind = kind;
@@ -130,12 +137,14 @@ public final class AuditCheckpointer {
 
   /**
    * The heads of the other chains with events, but for those this run has named at their own
-   * signed shutdown checkpoint; those that moved since this run last named them first, should
-   * there be more than the most a checkpoint names.
+   * signed shutdown checkpoint. Should there be more than the most a checkpoint names, those this
+   * run named longest ago (or never) come first, so each is named at least once in so many
+   * checkpoints: not those that moved, since whether a chain moved is for whoever writes to the
+   * store to decide, and made-up chains kept moving would otherwise push a crashed run's out of
+   * every checkpoint.
    */
   private List<Checkpoint.Head> otherHeads(String own) {
-    List<Checkpoint.Head> moved = new ArrayList<>();
-    List<Checkpoint.Head> unmoved = new ArrayList<>();
+    List<Checkpoint.Head> heads = new ArrayList<>();
     Optional<CheckpointSignatures> verifier = Optional.empty();
     for (String chain : checkpoints.registeredChains()) {
       if (chain.equals(own) || closed.contains(chain)) {
@@ -146,7 +155,7 @@ public final class AuditCheckpointer {
         continue;
       }
       if (!head.get().equals(named.get(chain))) {
-        moved.add(head.get());
+        heads.add(head.get());
         continue;
       }
       Optional<Checkpoint> shutdown = checkpoints.shutdown(chain)
@@ -158,20 +167,20 @@ public final class AuditCheckpointer {
       if (shutdown.isPresent() && verifier.get().problem(shutdown.get()).isEmpty()) {
         closed.add(chain);
       } else {
-        unmoved.add(head.get());
+        heads.add(head.get());
       }
     }
-    List<Checkpoint.Head> heads = new ArrayList<>(moved);
-    heads.addAll(unmoved);
-    if (heads.size() > maxHeads) {
-      if (!warnedOfTooManyHeads) {
-        warnedOfTooManyHeads = true;
-        log.warn("audit checkpoints name at most {} other chains, and {} have events and no shutdown checkpoint"
-            + " named yet: the rest are named in later checkpoints (moved ones first); prune the trail's old runs"
-            + " (AUTH_AUDIT_RETENTION)", maxHeads, heads.size());
-      }
-      return heads.subList(0, maxHeads);
+    if (heads.size() <= maxHeads) {
+      return heads;
     }
-    return heads;
+    // a stable sort: among those named as long ago, the register's order
+    heads.sort(java.util.Comparator.comparingLong(h -> namedIn.getOrDefault(h.chain(), 0L)));
+    if (lastCapWarning == null || !clock.instant().isBefore(lastCapWarning.plus(java.time.Duration.ofHours(1)))) {
+      lastCapWarning = clock.instant();
+      log.warn("audit checkpoints name at most {} other chains, and {} have events and have not shut down: each"
+          + " checkpoint names those named longest ago; prune the trail's old runs (AUTH_AUDIT_RETENTION)",
+          maxHeads, heads.size());
+    }
+    return heads.subList(0, maxHeads);
   }
 }
