@@ -71,9 +71,11 @@ public final class TestServer implements AutoCloseable {
   /** Another server on the same store as this one (a second instance, or a restart). */
   public TestServer sibling(UnaryOperator<ServerConfig.Builder> customize, Clock clock) {
     String instance = "sibling-" + UUID.randomUUID().toString().substring(0, 8);
-    // each process has a data directory of its own (its audit spool); the store is shared
+    // each process has a data directory of its own (its audit spool); the store is shared. Not
+    // directly in the first one's: a new data directory beside a data directory's files is refused
+    // as one that moved (StorageBootstrap.requireNoDataBeside)
     return new TestServer(store.shared(), customize.apply(config.toBuilder().port(0).instanceId(instance)
-        .dataDir(store.dataDir().resolve(instance))).build(), clock);
+        .dataDir(store.dataDir().resolve("siblings").resolve(instance))).build(), clock);
   }
 
   static TestServer onStore(TestStore store, UnaryOperator<ServerConfig.Builder> customize, Clock clock) {
