@@ -52,9 +52,19 @@ public final class PrivateFiles {
       tighten(dir, "data directory", true);
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
         for (Path entry : entries) {
+          if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+            // not the server's (it keeps files only): a mount's lost+found, an operator's folder
+            if (ownedByTheDirectorysOwner(entry, dir)) {
+              tighten(entry, "directory", false);
+            } else {
+              log.warn("directory {} in the data directory belongs to another user; left as it is", entry);
+            }
+            continue;
+          }
+          // a file or a link of another user may stand in for one of the server's: refused
+          requireOwnFile(entry, dir);
           if (!Files.isSymbolicLink(entry)) {
-            requireOwnFile(entry, dir);
-            tighten(entry, Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) ? "directory" : "file", false);
+            tighten(entry, "file", false);
           }
         }
       }
@@ -78,8 +88,9 @@ public final class PrivateFiles {
         // the attribute above is masked by the umask; this is not
         Files.setPosixFilePermissions(file, OWNER_FILE);
       } catch (FileAlreadyExistsException e) {
+        // a link of another user is refused like a file of theirs: the library would follow it
+        requireOwnFile(file, dir);
         if (!Files.isSymbolicLink(file)) {
-          requireOwnFile(file, dir);
           tighten(file, "file", false);
         }
       }
@@ -112,7 +123,15 @@ public final class PrivateFiles {
 
   /** The owner the file system gives a file this process makes in {@code dir}. */
   private static Object ownerOfANewFile(Path dir) throws IOException {
-    Path probe = Files.createTempFile(dir, ".owner-check-", ".tmp");
+    Path probe;
+    try {
+      probe = Files.createTempFile(dir, ".owner-check-", ".tmp");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new IllegalStateException("the data directory " + dir + " (uid " + Files.getAttribute(dir, "unix:uid")
+          + ") is not writable by the user running the server. Point AUTH_DATA_DIR at a directory of the server's"
+          + " user, or at a path it can create (inside a shared volume, a subdirectory: the container image uses"
+          + " /data/auth)");
+    }
     try {
       return Files.getAttribute(probe, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     } finally {
@@ -120,14 +139,19 @@ public final class PrivateFiles {
     }
   }
 
-  /** Refuses a file in the data directory that another user owns (its directory's owner was checked at start). */
+  private static boolean ownedByTheDirectorysOwner(Path entry, Path dir) throws IOException {
+    return !Files.getFileStore(dir).supportsFileAttributeView("unix")
+        || Files.getAttribute(entry, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(Files.getAttribute(dir, "unix:uid"));
+  }
+
+  /**
+   * Refuses a file, or a symbolic link, in the data directory that another user owns (the
+   * directory's owner was checked at start); a link's own owner, not its target's.
+   */
   private static void requireOwnFile(Path file, Path dir) throws IOException {
-    if (!Files.getFileStore(dir).supportsFileAttributeView("unix")) {
-      return;
-    }
-    Object owner = Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-    Object expected = Files.getAttribute(dir, "unix:uid");
-    if (!owner.equals(expected)) {
+    if (!ownedByTheDirectorysOwner(file, dir)) {
+      Object owner = Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      Object expected = Files.getAttribute(dir, "unix:uid");
       throw new IllegalStateException(file + " belongs to uid " + owner + ", not to the data directory's owner (uid "
           + expected + "): another user made it, and could have put anything in it; remove it, or restore the"
           + " server's own copy");

@@ -137,6 +137,26 @@ class DataDirectoryTest {
   }
 
   /**
+   * A directory of another user in the data directory (a mount's lost+found, an operator's folder)
+   * is left as it is with a warning, not refused: the server keeps only files there. A symbolic
+   * link of another user is refused like a file of theirs: the store would follow it.
+   */
+  @Test
+  void aDirectoryOfAnotherUserIsLeftAndALinkOfAnotherUserRefused() throws Exception {
+    assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0, "making files of another user needs root");
+    AuthServer.start(config().build()).close();
+    Path lostAndFound = Files.createDirectory(dataDir.resolve("lost+found"));
+    Files.setAttribute(lostAndFound, "unix:uid", 65532);
+    AuthServer.start(config().build()).close();
+
+    Path link = Files.createSymbolicLink(dataDir.resolve("notes.txt"), tmp.resolve("elsewhere.txt"));
+    Files.setAttribute(link, "unix:uid", 65532, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> AuthServer.start(config().build()).close());
+    assertTrue(refused.getMessage().contains(link + " belongs to uid 65532"), refused.getMessage());
+  }
+
+  /**
    * Upgrading an image whose data directory was /data to one whose is /data/auth: the new, empty
    * directory would start an empty store and leave the spool unreplayed, so the start is refused
    * with what to move where.

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * and its own shutdown checkpoint anchors it in a windowed export. Each server run registers a
  * chain, so naming every head in every checkpoint, as before, grew every checkpoint (every 10 s
  * while events flow, on every instance) with every restart ever made; now the steady size grows
- * only with runs that crashed. Those are still named in every checkpoint: a claim that only an
+ * only with runs that crashed. Those are still named in every checkpoint (while there are at most
+ * {@link #MAX_HEADS} chains that have not shut down; past that, in turn): a claim that only an
  * older checkpoint made would be outside the checkpoints a windowed verification links up, so it
  * could be deleted unseen, and retention could remove it before the tail it vouches for.
  */
@@ -173,7 +174,9 @@ public final class AuditCheckpointer {
     if (heads.size() <= maxHeads) {
       return heads;
     }
-    // a stable sort: among those named as long ago, the register's order
+    // a stable sort on the register's order reversed: among those named as long ago (in a run's
+    // first checkpoint, none), the newest runs first, likelier to have just crashed
+    java.util.Collections.reverse(heads);
     heads.sort(java.util.Comparator.comparingLong(h -> namedIn.getOrDefault(h.chain(), 0L)));
     if (lastCapWarning == null || !clock.instant().isBefore(lastCapWarning.plus(java.time.Duration.ofHours(1)))) {
       lastCapWarning = clock.instant();
