@@ -276,10 +276,30 @@ class IndexedStoreDifferentialTest {
       try {
         var aggregate = c.aggregate(List.of(Aggregates.match(filter), new Document("$group", new Document("_id", id)
             .append("n", new Document("$sum", new Document("$ifNull", List.of("$count", 1L)))))));
-        return numbersAsNumbers((batchSize > 0 ? aggregate.batchSize(batchSize) : aggregate).into(new ArrayList<>()));
+        List<Document> groups = (batchSize > 0 ? aggregate.batchSize(batchSize) : aggregate).into(new ArrayList<>());
+        return numbersAsNumbers(groups.stream().map(Query::arrayKeysAsTheirLeast).toList());
       } catch (com.mongodb.MongoCommandException e) {
         return "error " + e.getErrorCode();
       }
+    }
+
+    /**
+     * A group whose key holds an array: the library's comparison, which both stores group by, calls
+     * an array equal to its least element (["u0"], ["u0", "u1"] and "u0" are one group), and the
+     * group's key is whichever of those came first, which an index changes: compared as that least
+     * element. (MongoDB itself would keep them apart; the server's documents hold no arrays.)
+     */
+    private static Document arrayKeysAsTheirLeast(Document group) {
+      if (!(group.get("_id") instanceof Document key)) {
+        return group;
+      }
+      Document canonical = new Document();
+      key.forEach((field, value) -> canonical.append(field, value instanceof List<?> list && !list.isEmpty()
+          && list.stream().allMatch(String.class::isInstance)
+          ? list.stream().map(String.class::cast).min(String::compareTo).orElseThrow() : value));
+      Document out = new Document(group);
+      out.put("_id", canonical);
+      return out;
     }
 
     private static Object numbersAsNumbers(Object value) {
