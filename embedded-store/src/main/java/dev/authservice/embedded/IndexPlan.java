@@ -141,11 +141,14 @@ final class IndexPlan {
       }
     }
 
-    // sorting by a field pinned to one value changes nothing; the rest must follow the index
+    // sorting by a field pinned to one value changes nothing, unless it may hold arrays: {a: 2}
+    // matches a: [2.5, 2], which sorts descending by 2.5. Known not to only on this index's own
+    // fields, when nothing in it is an array; the rest must follow the index
     List<Map.Entry<String, Boolean>> remaining = new ArrayList<>();
     for (Map.Entry<String, Boolean> field : sort) {
       List<Object> values = pinnedValues(conditions.get(field.getKey()));
-      if (unbounded || values == null || values.size() != 1) {
+      boolean neverArray = !multikey && keys.stream().anyMatch(k -> k.getKey().equals(field.getKey()));
+      if (unbounded || values == null || values.size() != 1 || !neverArray) {
         remaining.add(field);
       }
     }
