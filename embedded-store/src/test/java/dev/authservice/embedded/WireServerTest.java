@@ -350,8 +350,7 @@ class WireServerTest {
     int budget = 3;
     AtomicLong now = new AtomicLong();
     ListAppender<ILoggingEvent> logged = capturingEverything();
-    WireServer server = guardedServer(EmbeddedStore.randomCredential(),
-        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), now::get));
+    WireServer server = budgetedServer(budget, now);
     try {
       for (int i = 0; i < 10; i++) {
         failAuthentication(server);
@@ -389,8 +388,7 @@ class WireServerTest {
     int budget = 3;
     AtomicLong now = new AtomicLong();
     ListAppender<ILoggingEvent> logged = capturingEverything();
-    WireServer server = guardedServer(EmbeddedStore.randomCredential(),
-        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), now::get));
+    WireServer server = budgetedServer(budget, now);
     try {
       for (int i = 0; i < budget + 3; i++) {
         sendGarbage(server);
@@ -425,6 +423,12 @@ class WireServerTest {
       wire.sendBytes(message.array(), 32);
       assertTrue(wire.closedByServer(), "a connection that sent an unknown opcode stayed open");
     }
+  }
+
+  /** A guarded server whose warnings have {@code budget} lines per kind a minute, timed by {@code now}. */
+  private static WireServer budgetedServer(int budget, AtomicLong now) {
+    return guardedServer(EmbeddedStore.randomCredential(),
+        WireServer.Limits.DEFAULTS.withWarnings(budget, java.time.Duration.ofMinutes(1), now::get));
   }
 
   /** One connection sending a SCRAM first message for a user that does not exist: refused, and closed. */

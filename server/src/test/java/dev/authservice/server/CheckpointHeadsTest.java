@@ -19,9 +19,6 @@ import dev.authservice.server.audit.chain.CheckpointStore;
 import dev.authservice.server.audit.write.GroupCommitWriter;
 import dev.authservice.server.audit.write.MvStoreAuditSpool;
 import dev.authservice.server.audit.write.StoreHealth;
-import dev.authservice.server.keys.KeyEncryption;
-import dev.authservice.server.keys.SigningAlgorithm;
-import dev.authservice.server.keys.SigningKeys;
 import dev.authservice.server.storage.mongo.MongoAuditStore;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import java.nio.file.Files;
@@ -80,19 +77,14 @@ class CheckpointHeadsTest {
     final GroupCommitWriter writer;
     final AuditCheckpointer checkpointer;
 
-    Run(String instance, MongoStorage storage, ChainReads reads, AuditSigner signer, Clock clock) throws Exception {
-      this(instance, storage, reads, signer, clock, AuditCheckpointer.MAX_HEADS);
-    }
-
-    Run(String instance, MongoStorage storage, ChainReads reads, AuditSigner signer, Clock clock, int maxHeads)
-        throws Exception {
-      chain = AuditChains.chainId(instance, clock.millis());
-      CheckpointStore checkpoints = storage.auditCheckpoints();
-      checkpoints.registerChain(chain, instance, clock.instant());
-      writer = new GroupCommitWriter(storage.auditEvents(), MvStoreAuditSpool.open(Files.createDirectories(
+    Run(String instance, Trail trail, ChainReads reads, int maxHeads) throws Exception {
+      chain = AuditChains.chainId(instance, trail.clock.millis());
+      CheckpointStore checkpoints = trail.storage.auditCheckpoints();
+      checkpoints.registerChain(chain, instance, trail.clock.instant());
+      writer = new GroupCommitWriter(trail.events, MvStoreAuditSpool.open(Files.createDirectories(
           dir.resolve(instance))), new StoreHealth(() -> true), new AuditChains(chain),
           GroupCommitWriter.Settings.DEFAULTS);
-      checkpointer = new AuditCheckpointer(writer, checkpoints, reads, signer, clock, maxHeads);
+      checkpointer = new AuditCheckpointer(writer, checkpoints, reads, trail.signer, trail.clock, maxHeads);
     }
 
     void write(int n) {
@@ -118,6 +110,38 @@ class CheckpointHeadsTest {
     }
   }
 
+  /** A store of its own with the trail's signer, and the runs written to it, closed together. */
+  private final class Trail implements AutoCloseable {
+    final Clock clock = Clock.systemUTC();
+    final TestServer.TestStore store = TestServer.TestStore.create();
+    final MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(),
+        store.databaseName(), Duration.ofSeconds(5), "heads-test");
+    final AuditSigner signer = TestAuditSigners.on(storage, clock);
+    final MongoAuditStore events = storage.auditEvents();
+    private final List<Run> runs = new ArrayList<>();
+
+    /** A run whose checkpoints read the other chains through the store itself. */
+    Run run(String instance) throws Exception {
+      return run(instance, events, AuditCheckpointer.MAX_HEADS);
+    }
+
+    Run run(String instance, ChainReads reads, int maxHeads) throws Exception {
+      Run run = new Run(instance, this, reads, maxHeads);
+      runs.add(run);
+      return run;
+    }
+
+    @Override
+    public void close() {
+      try {
+        runs.forEach(Run::close);
+        storage.close();
+      } finally {
+        store.release();
+      }
+    }
+  }
+
   /**
    * A checkpoint names at most so many other chains (a MongoDB document must stay under 16 MB, or
    * its insert fails at every retry and the run never checkpoints again). Past that, those named
@@ -127,104 +151,74 @@ class CheckpointHeadsTest {
    */
   @Test
   void aCheckpointNamesAtMostSoManyChainsThoseNamedLongestAgoFirst() throws Exception {
-    TestServer.TestStore store = TestServer.TestStore.create();
-    Clock clock = Clock.systemUTC();
-    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
-        Duration.ofSeconds(5), "heads-test")) {
-      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
-          SigningAlgorithm.EdDSA, Duration.ZERO);
-      keys.loadOrCreate();
-      AuditSigner signer = new AuditSigner(keys);
-      MongoAuditStore events = storage.auditEvents();
-      List<Run> runs = new ArrayList<>();
-      try {
-        Run crashed = new Run("auth-crashed", storage, events, signer, clock);
-        Run moving1 = new Run("auth-moving-1", storage, events, signer, clock);
-        Run moving2 = new Run("auth-moving-2", storage, events, signer, clock);
-        runs.addAll(List.of(crashed, moving1, moving2));
-        crashed.write(1);
-        Run own = new Run("auth-own", storage, events, signer, clock, 2);
-        runs.add(own);
-        java.util.Set<String> all = new java.util.TreeSet<>(List.of(crashed.chain, moving1.chain, moving2.chain));
-        java.util.Set<String> previous = null;
-        for (int i = 0; i < 5; i++) {
-          moving1.write(1);
-          moving2.write(1);
-          java.util.Set<String> named = own.checkpointAfter(1).keySet();
-          assertEquals(2, named.size(), "at most two: " + named);
-          if (previous != null) {
-            java.util.Set<String> both = new java.util.TreeSet<>(previous);
-            both.addAll(named);
-            assertEquals(all, both, "checkpoints " + i + " and " + (i + 1) + " name every chain between them");
-          }
-          previous = named;
+    try (Trail trail = new Trail()) {
+      Run crashed = trail.run("auth-crashed");
+      Run moving1 = trail.run("auth-moving-1");
+      Run moving2 = trail.run("auth-moving-2");
+      crashed.write(1);
+      Run own = trail.run("auth-own", trail.events, 2);
+      java.util.Set<String> all = new java.util.TreeSet<>(List.of(crashed.chain, moving1.chain, moving2.chain));
+      java.util.Set<String> previous = null;
+      for (int i = 0; i < 5; i++) {
+        moving1.write(1);
+        moving2.write(1);
+        java.util.Set<String> named = own.checkpointAfter(1).keySet();
+        assertEquals(2, named.size(), "at most two: " + named);
+        if (previous != null) {
+          java.util.Set<String> both = new java.util.TreeSet<>(previous);
+          both.addAll(named);
+          assertEquals(all, both, "checkpoints " + i + " and " + (i + 1) + " name every chain between them");
         }
-      } finally {
-        runs.forEach(Run::close);
+        previous = named;
       }
-    } finally {
-      store.release();
     }
   }
 
   @Test
   void aRunNamesAChainWhenItMovesAndStopsReadingItOnceNamedAtItsShutdown() throws Exception {
-    TestServer.TestStore store = TestServer.TestStore.create();
-    Clock clock = Clock.systemUTC();
-    try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
-        Duration.ofSeconds(5), "heads-test")) {
-      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
-          SigningAlgorithm.EdDSA, Duration.ZERO);
-      keys.loadOrCreate();
-      AuditSigner signer = new AuditSigner(keys);
-      MongoAuditStore events = storage.auditEvents();
+    try (Trail trail = new Trail()) {
+      MongoStorage storage = trail.storage;
+      MongoAuditStore events = trail.events;
+      Clock clock = trail.clock;
       CountingReads reads = new CountingReads(events);
-      List<Run> runs = new ArrayList<>();
-      try {
-        Run stopped = new Run("auth-stopped", storage, events, signer, clock);
-        Run crashed = new Run("auth-crashed", storage, events, signer, clock);
-        Run own = new Run("auth-own", storage, reads, signer, clock);
-        runs.addAll(List.of(stopped, crashed, own));
-        stopped.write(3);
-        stopped.checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN).orElseThrow();
-        crashed.write(2);
+      Run stopped = trail.run("auth-stopped");
+      Run crashed = trail.run("auth-crashed");
+      Run own = trail.run("auth-own", reads, AuditCheckpointer.MAX_HEADS);
+      stopped.write(3);
+      stopped.checkpointer.checkpoint(Checkpoint.Kind.SHUTDOWN).orElseThrow();
+      crashed.write(2);
 
-        assertEquals(Map.of(stopped.chain, 3L, crashed.chain, 2L), own.checkpointAfter(1),
-            "a run's first checkpoint names every other chain with events");
-        Map<String, Long> crashedOnly = Map.of(crashed.chain, 2L);
-        assertEquals(crashedOnly, own.checkpointAfter(1),
-            "the stopped chain, named at its shutdown checkpoint, is not named again; the crashed one is");
-        int stoppedReads = reads.headReads.get(stopped.chain);
-        for (int i = 0; i < 3; i++) {
-          assertEquals(crashedOnly, own.checkpointAfter(1), "a chain that did not shut down is named every time");
-        }
-        assertEquals(stoppedReads, reads.headReads.get(stopped.chain),
-            "a chain named at its shutdown checkpoint is not read again");
-        assertEquals(5, reads.headReads.get(crashed.chain), "a chain that did not shut down is read every time");
-
-        // a shutdown checkpoint its writer did not sign, put in the store at the crashed run's head
-        ChainedEvent crashedHead = events.head(crashed.chain).orElseThrow();
-        storage.auditCheckpoints().insert(new Checkpoint(Checkpoint.Kind.SHUTDOWN, crashed.chain, crashedHead.seq(),
-            crashedHead.hash(), clock.millis(), List.of(), "0".repeat(64), "", List.of()).withSignature("forged"));
-        for (int i = 0; i < 2; i++) {
-          assertEquals(crashedOnly, own.checkpointAfter(1), "an unsigned shutdown checkpoint does not silence the claims");
-        }
-        assertEquals(7, reads.headReads.get(crashed.chain), "nor stop the reads");
-
-        crashed.write(4);
-        assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "its new head when it moves");
-
-        TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), signer).verify(Optional.empty(),
-            Optional.empty());
-        assertTrue(report.chains().stream().filter(c -> !c.chain().equals(crashed.chain))
-            .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());
-        assertTrue(report.chains().stream().filter(c -> c.chain().equals(crashed.chain))
-            .allMatch(c -> c.problem().equals(Optional.of(Problem.BAD_CHECKPOINT))), "the forged one is found");
-      } finally {
-        runs.forEach(Run::close);
+      assertEquals(Map.of(stopped.chain, 3L, crashed.chain, 2L), own.checkpointAfter(1),
+          "a run's first checkpoint names every other chain with events");
+      Map<String, Long> crashedOnly = Map.of(crashed.chain, 2L);
+      assertEquals(crashedOnly, own.checkpointAfter(1),
+          "the stopped chain, named at its shutdown checkpoint, is not named again; the crashed one is");
+      int stoppedReads = reads.headReads.get(stopped.chain);
+      for (int i = 0; i < 3; i++) {
+        assertEquals(crashedOnly, own.checkpointAfter(1), "a chain that did not shut down is named every time");
       }
-    } finally {
-      store.release();
+      assertEquals(stoppedReads, reads.headReads.get(stopped.chain),
+          "a chain named at its shutdown checkpoint is not read again");
+      assertEquals(5, reads.headReads.get(crashed.chain), "a chain that did not shut down is read every time");
+
+      // a shutdown checkpoint its writer did not sign, put in the store at the crashed run's head
+      ChainedEvent crashedHead = events.head(crashed.chain).orElseThrow();
+      storage.auditCheckpoints().insert(new Checkpoint(Checkpoint.Kind.SHUTDOWN, crashed.chain, crashedHead.seq(),
+          crashedHead.hash(), clock.millis(), List.of(), "0".repeat(64), "", List.of()).withSignature("forged"));
+      for (int i = 0; i < 2; i++) {
+        assertEquals(crashedOnly, own.checkpointAfter(1), "an unsigned shutdown checkpoint does not silence the claims");
+      }
+      assertEquals(7, reads.headReads.get(crashed.chain), "nor stop the reads");
+
+      crashed.write(4);
+      assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "its new head when it moves");
+
+      TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), trail.signer)
+          .verify(Optional.empty(), Optional.empty());
+      assertTrue(report.chains().stream().filter(c -> !c.chain().equals(crashed.chain))
+          .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());
+      assertTrue(report.chains().stream().filter(c -> c.chain().equals(crashed.chain))
+          .allMatch(c -> c.problem().equals(Optional.of(Problem.BAD_CHECKPOINT))), "the forged one is found");
     }
   }
 }

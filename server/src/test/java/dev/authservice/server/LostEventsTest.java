@@ -25,9 +25,6 @@ import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.storage.mongo.MongoStorage;
 import dev.authservice.server.audit.write.MvStoreAuditSpool;
-import dev.authservice.server.keys.KeyEncryption;
-import dev.authservice.server.keys.SigningAlgorithm;
-import dev.authservice.server.keys.SigningKeys;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -124,10 +121,7 @@ class LostEventsTest {
     Clock clock = Clock.systemUTC();
     try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
-      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)), clock,
-          SigningAlgorithm.EdDSA, Duration.ZERO);
-      keys.loadOrCreate();
-      AuditSigner signer = new AuditSigner(keys);
+      AuditSigner signer = TestAuditSigners.on(storage, clock);
       var events = storage.auditEvents();
       CheckpointStore checkpoints = storage.auditCheckpoints();
       String chain = AuditChains.chainId("lost-test", clock.millis());
@@ -170,11 +164,8 @@ class LostEventsTest {
     try (MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(), store.databaseName(),
         Duration.ofSeconds(5), "lost-test")) {
       store.database().getCollection("audit_events").deleteOne(Filters.eq("username", "after-0"));
-      SigningKeys keys = new SigningKeys(storage.auditSigningKeys(KeyEncryption.of(Optional.empty(), true)),
-          Clock.systemUTC(), SigningAlgorithm.EdDSA, Duration.ZERO);
-      keys.loadOrCreate();
       TrailReport tampered = new AuditVerification(storage.auditEvents(), storage.auditCheckpoints(),
-          new AuditSigner(keys)).verify(Optional.empty(), Optional.empty());
+          TestAuditSigners.on(storage, clock)).verify(Optional.empty(), Optional.empty());
       assertFalse(tampered.ok());
       assertEquals(Optional.of(Problem.MISSING_EVENT), tampered.chains().get(0).problem());
       assertEquals(9, tampered.chains().get(0).firstBadSeq(), "the deleted event right after the lost ones");
