@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditCheckpointer {
   private static final Logger log = LoggerFactory.getLogger(AuditCheckpointer.class);
+
+  /** A head this run named, and the number of the checkpoint that named it (counted from 1). */
+  private record Named(Checkpoint.Head head, long in) {}
   /**
    * The most heads one checkpoint names, about 1.6 MB: a document must stay under MongoDB's 16 MB,
    * or its insert fails at every retry and the run never checkpoints again.
@@ -49,12 +52,10 @@ public final class AuditCheckpointer {
   private volatile java.time.Instant coveredAt;
   /** A write failed in a way that leaves open whether it landed: the store says which checkpoint came last. */
   private boolean unsure;
-  /** The head this run last named for each other chain, in a checkpoint that was written. */
-  private final java.util.Map<String, Checkpoint.Head> named = new java.util.HashMap<>();
+  /** What this run last named of each other chain, in a checkpoint that was written. */
+  private final java.util.Map<String, Named> named = new java.util.HashMap<>();
   /** Chains this run named at their shutdown checkpoint: they cannot move, so their heads are not read again. */
   private final java.util.Set<String> closed = new java.util.HashSet<>();
-  /** For each other chain, the number of this run's checkpoint that last named it (counted from 1). */
-  private final java.util.Map<String, Long> namedIn = new java.util.HashMap<>();
   private long checkpointsWritten;
   private java.time.Instant lastCapWarning;
   private final int maxHeads;
@@ -122,10 +123,7 @@ public final class AuditCheckpointer {
     unsure = false;
     // only once written: a checkpoint that failed names the same heads again next time
     checkpointsWritten++;
-    signed.heads().forEach(h -> {
-      named.put(h.chain(), h);
-      namedIn.put(h.chain(), checkpointsWritten);
-    });
+    signed.heads().forEach(h -> named.put(h.chain(), new Named(h, checkpointsWritten)));
     writer.lossesRecorded(losses);
     lastSeq = head.seq();
     lastKind = kind;
@@ -155,7 +153,8 @@ public final class AuditCheckpointer {
       if (head.isEmpty()) {
         continue;
       }
-      if (!head.get().equals(named.get(chain))) {
+      Named last = named.get(chain);
+      if (last == null || !head.get().equals(last.head())) {
         heads.add(head.get());
         continue;
       }
@@ -177,7 +176,7 @@ public final class AuditCheckpointer {
     // a stable sort on the register's order reversed: among those named as long ago (in a run's
     // first checkpoint, none), the newest runs first, likelier to have just crashed
     java.util.Collections.reverse(heads);
-    heads.sort(java.util.Comparator.comparingLong(h -> namedIn.getOrDefault(h.chain(), 0L)));
+    heads.sort(java.util.Comparator.comparingLong(h -> named.containsKey(h.chain()) ? named.get(h.chain()).in() : 0L));
     if (lastCapWarning == null || !clock.instant().isBefore(lastCapWarning.plus(java.time.Duration.ofHours(1)))) {
       lastCapWarning = clock.instant();
       log.warn("audit checkpoints name at most {} other chains, and {} have events and have not shut down: each"
