@@ -10,7 +10,6 @@ import dev.authservice.proto.auth.v1.UserAdminServiceGrpc;
 import dev.authservice.server.http.AdminEndpoints;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +32,6 @@ import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 import org.yaml.snakeyaml.Yaml;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Option;
 
 /**
  * deploy/ (compose and Kubernetes) and the container image's Jib configuration against the server
@@ -49,7 +45,6 @@ class DeploymentFilesTest {
   private static final Path DEPLOY = ROOT.resolve("deploy");
   private static final Path COMPOSE = DEPLOY.resolve("compose.yaml");
   private static final Path K8S = DEPLOY.resolve("k8s");
-  private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:([A-Z0-9_]+):-(.*)}");
 
   /** Every variable the server reads, with its default ("" when none). */
   private static Map<String, String> settings;
@@ -60,14 +55,7 @@ class DeploymentFilesTest {
   @BeforeAll
   static void readTheServersSettings() {
     settings = new HashMap<>();
-    for (OptionSpec spec : new CommandLine(new ServeCommand()).getCommandSpec().options()) {
-      if (spec.userObject() instanceof Field field && field.getAnnotation(Option.class) != null) {
-        Matcher env = ENV_DEFAULT.matcher(field.getAnnotation(Option.class).defaultValue());
-        if (env.matches()) {
-          settings.put(env.group(1), env.group(2));
-        }
-      }
-    }
+    ServeCommand.OPTIONS.options().forEach(option -> settings.put(option.variable(), option.defaultValue()));
     SettingsReferenceTest.NOT_OPTIONS.keySet().forEach(variable -> settings.putIfAbsent(variable, ""));
     assertTrue(settings.size() > 50, "read the server's settings: " + settings.size());
     grpcPort = Integer.parseInt(settings.get("AUTH_PORT"));

@@ -1,0 +1,100 @@
+package dev.authservice.server.options;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+
+/**
+ * The value of every option of a command, each from its flag, its environment variable or its
+ * default, read as the type the command asks for. A value that is not of that type is a
+ * {@link UsageException} naming where it came from.
+ */
+public final class OptionValues {
+  /** A value and where it came from: "--port", "AUTH_PORT" or "the default". */
+  record Value(String text, String source) {}
+
+  private final Map<String, Value> byFlag;
+  private final boolean helpRequested;
+  private final boolean versionRequested;
+
+  OptionValues(Map<String, Value> byFlag, boolean helpRequested, boolean versionRequested) {
+    this.byFlag = Map.copyOf(byFlag);
+    this.helpRequested = helpRequested;
+    this.versionRequested = versionRequested;
+  }
+
+  public boolean helpRequested() {
+    return helpRequested;
+  }
+
+  public boolean versionRequested() {
+    return versionRequested;
+  }
+
+  /** The value as given (untrimmed; empty when unset and without a default). */
+  public String text(String flag) {
+    return value(flag).text();
+  }
+
+  public int integer(String flag) {
+    Value value = value(flag);
+    try {
+      return Integer.parseInt(value.text().trim());
+    } catch (NumberFormatException e) {
+      throw invalid(flag, value, "is not a whole number");
+    }
+  }
+
+  public boolean bool(String flag) {
+    Value value = value(flag);
+    String text = value.text().trim();
+    if (text.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (text.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw invalid(flag, value, "is neither true nor false");
+  }
+
+  public Duration duration(String flag) {
+    Value value = value(flag);
+    try {
+      return isoDuration(value.text());
+    } catch (IllegalArgumentException e) {
+      throw invalid(flag, value, "is not an ISO-8601 duration such as PT15M, PT30S or P1D");
+    }
+  }
+
+  public Path path(String flag) {
+    Value value = value(flag);
+    try {
+      return Path.of(value.text().trim());
+    } catch (IllegalArgumentException e) {
+      throw invalid(flag, value, "is not a file path");
+    }
+  }
+
+  /** An ISO-8601 duration such as PT15M or P1D, blanks around it ignored. */
+  public static Duration isoDuration(String text) {
+    try {
+      return Duration.parse(text.trim());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("'" + text + "' is not an ISO-8601 duration such as PT15M, PT30S or P1D");
+    }
+  }
+
+  private Value value(String flag) {
+    Value value = byFlag.get(flag);
+    if (value == null) {
+      throw new IllegalArgumentException("no option " + flag);   // the command's own mistake
+    }
+    return value;
+  }
+
+  private static UsageException invalid(String flag, Value value, String problem) {
+    String where = value.source().startsWith("--") ? value.source() : value.source() + " (for " + flag + ")";
+    return new UsageException(where + ": '" + value.text() + "' " + problem);
+  }
+}
