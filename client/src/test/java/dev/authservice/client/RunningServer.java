@@ -17,9 +17,13 @@ public final class RunningServer implements AutoCloseable {
   public static final String ADMIN_PASSWORD = "admin-Password-1";
 
   private final AuthServer server;
+  private final Path dataDirectory;
+  /** The data directory this server made for itself, removed when it closes; empty when the test gave one. */
+  private Optional<Path> ownDirectory = Optional.empty();
 
   public RunningServer() {
     this(newDirectory(), newDatabase());
+    ownDirectory = Optional.of(dataDirectory);
   }
 
   /** A server on this data directory and database: a second one on the same pair is a restart, a new chain. */
@@ -34,6 +38,7 @@ public final class RunningServer implements AutoCloseable {
    */
   public RunningServer(Path dir, Optional<String> mongoUri, String database,
       UnaryOperator<ServerConfig.Builder> customize) {
+    dataDirectory = dir;
     server = AuthServer.start(customize.apply(ServerConfig.builder(dir)
         .mongoUri(mongoUri)
         .database(database)
@@ -63,5 +68,17 @@ public final class RunningServer implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    ownDirectory.ifPresent(RunningServer::deleteTree);
+  }
+
+  /** Removes a test's directory and everything in it (tests run many servers; /tmp must not fill up). */
+  public static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not remove the test directory " + dir, e);
+    }
   }
 }

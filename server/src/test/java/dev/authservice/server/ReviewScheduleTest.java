@@ -56,13 +56,7 @@ class ReviewScheduleTest {
   }
 
   @Test
-  void aLeaseHeldByOneInstanceKeepsOthersOutUntilItExpires() {
-    java.nio.file.Path dir;
-    try {
-      dir = java.nio.file.Files.createTempDirectory("leases");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+  void aLeaseHeldByOneInstanceKeepsOthersOutUntilItExpires(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     String uri = System.getenv("MONGODB_URI");
     try (MongoStorage storage = StorageBootstrap.open(uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri),
         dir, "leases_" + UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(2), "test")) {

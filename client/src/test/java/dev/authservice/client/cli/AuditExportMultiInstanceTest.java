@@ -58,6 +58,8 @@ class AuditExportMultiInstanceTest {
   private static Instant windowStart;
   private static Path keys;
   @TempDir Path dir;
+  /** The servers' data directories and the audit keys, shared by the class's tests; removed after them. */
+  @TempDir static Path shared;
 
   private static Cli.Run run(RunningServer on, String... args) {
     Map<String, String> env = token == null ? Map.of("AUTHCTL_TARGET", on.target())
@@ -83,7 +85,7 @@ class AuditExportMultiInstanceTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Path data = RunningServer.newDirectory();
+    Path data = Files.createDirectories(shared.resolve("data"));
     String external = System.getenv("MONGODB_URI");
     Optional<String> uri;
     if (external == null || external.isBlank()) {
@@ -102,7 +104,7 @@ class AuditExportMultiInstanceTest {
     validations(b, 10);
     validations(a, 3);
     // B's head now, and A's checkpoint that names it
-    List<String> whole = exportLines(Files.createTempFile("whole", ".jsonl"));
+    List<String> whole = exportLines(shared.resolve("whole.jsonl"));
     JsonNode headB = whole.stream().filter(l -> l.startsWith("{\"event\":")).map(l -> body(l))
         .filter(e -> e.path("instance").asText().equals("auth-b"))
         .max((x, y) -> Long.compare(x.path("seq").asLong(), y.path("seq").asLong())).orElseThrow();
@@ -128,7 +130,7 @@ class AuditExportMultiInstanceTest {
     validations(b, 3);
     Cli.Run keysRun = run(a, "audit", "keys");
     assertEquals(ExitCodes.OK, keysRun.exit());
-    keys = Files.createTempFile("audit-keys", ".json");
+    keys = shared.resolve("audit-keys.json");
     Files.writeString(keys, keysRun.out());
   }
 

@@ -45,6 +45,8 @@ class AuditExportTamperTest {
   private static Instant windowStart;
   private static Path keys;
   @TempDir Path dir;
+  /** The servers' data directories and the audit keys, shared by the class's tests; removed after them. */
+  @TempDir static Path shared;
 
   private static Cli.Run run(String... args) {
     return Cli.run(env, args);
@@ -80,7 +82,7 @@ class AuditExportTamperTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Path data = RunningServer.newDirectory();
+    Path data = Files.createDirectories(shared.resolve("data"));
     String database = RunningServer.newDatabase();
     try (RunningServer first = new RunningServer(data, database)) {
       String token = login(first);
@@ -102,7 +104,7 @@ class AuditExportTamperTest {
     awaitCheckpoint(server, token, c -> c.getChain().equals(secondChain) && c.getSeq() >= head);
     Cli.Run keysRun = run("audit", "keys");
     assertEquals(ExitCodes.OK, keysRun.exit());
-    keys = Files.createTempFile("audit-keys", ".json");
+    keys = shared.resolve("audit-keys.json");
     Files.writeString(keys, keysRun.out());
   }
 
