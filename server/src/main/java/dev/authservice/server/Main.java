@@ -20,11 +20,11 @@ public final class Main {
 
   private static int serve(String[] args) {
     // A cold JVM's cost before the store opens: logback reads and applies its XML configuration
-    // (class loading, a SAX parser, the pattern layout), on the other core while the settings are
-    // read. Nothing here logs before the join; a logger a class asks for meanwhile is SLF4J's
-    // stand-in, which hands on to logback's once it is ready.
+    // (class loading, a SAX parser, the pattern layout), on the other core while the command line
+    // is parsed. The settings are read only after the join: classes they load ask for loggers,
+    // and one asked for while logback starts is SLF4J's stand-in, which may stay silent for good.
     Thread logging = Thread.ofPlatform().name("init-logging").start(org.slf4j.LoggerFactory::getILoggerFactory);
-    ServerConfig config;
+    ServeCommand command;
     try {
       OptionValues values = ServeCommand.OPTIONS.parse(args, System.getenv());
       if (values.helpRequested()) {
@@ -35,19 +35,32 @@ public final class Main {
         System.out.println(ServeCommand.VERSION);
         return 0;
       }
-      config = new ServeCommand(values).toConfig();
+      command = new ServeCommand(values);
     } catch (UsageException e) {
       return usageError(e);
-    } catch (RuntimeException e) {
-      awaitUninterruptibly(logging);
-      return failedToStart(e);
     }
     awaitUninterruptibly(logging);
+    warnOfUnknownVariables();
+    ServerConfig config;
+    try {
+      config = command.toConfig();
+    } catch (IllegalArgumentException e) {
+      // a setting's value the server cannot take: the message names it
+      return usageError(e);
+    } catch (RuntimeException e) {
+      return failedToStart(e);
+    }
     try {
       return ServeCommand.serve(config);
     } catch (Exception e) {
       return failedToStart(e);
     }
+  }
+
+  private static void warnOfUnknownVariables() {
+    ServeCommand.OPTIONS.unknownVariables(System.getenv(), "AUTH_", ServeCommand.READ_ELSEWHERE).forEach(
+        (name, near) -> org.slf4j.LoggerFactory.getLogger(Main.class).warn("{} is set but is no setting of the"
+            + " server, which ignores it{}", name, near.map(known -> "; did you mean " + known + "?").orElse("")));
   }
 
   /** A configuration or start-up failure: one clear line, the cause in the log; exit status 1. */
@@ -58,7 +71,7 @@ public final class Main {
   }
 
   /** A setting the server cannot take: what is wrong and where to look, no stack trace; exit status 2. */
-  private static int usageError(UsageException e) {
+  private static int usageError(IllegalArgumentException e) {
     System.err.println("auth-server: " + e.getMessage());
     System.err.println("auth-server --help lists every setting.");
     return 2;

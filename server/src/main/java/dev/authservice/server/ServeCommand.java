@@ -208,6 +208,12 @@ final class ServeCommand {
         "Envoy Check: the cookie the access token is taken from when the request has no authorization header (a "
         + "browser's HttpOnly cookie); unset: none.")));
 
+  /**
+   * The AUTH_ variables read outside the options: a secret never given as a flag, logback's
+   * level, the launcher's JVM options. Any other AUTH_ variable that is no option's is warned of.
+   */
+  static final Set<String> READ_ELSEWHERE = Set.of("AUTH_KEY_ENCRYPTION_KEY", "AUTH_LOG_LEVEL", "AUTH_JAVA_OPTS");
+
   private final OptionValues values;
 
   /** The server's settings as {@code values} give them; each is read, and its type checked, by {@link #toConfig}. */
@@ -233,17 +239,18 @@ final class ServeCommand {
   }
 
   /**
-   * The configuration the settings describe; reads every setting, so a value of the wrong type is
-   * a {@link UsageException} here, before anything starts.
+   * The configuration the settings describe; reads every setting, so a value the server cannot
+   * take is an {@link IllegalArgumentException} here ({@link UsageException} for a wrong type),
+   * before anything starts.
    */
   ServerConfig toConfig() {
     // read by Main (JvmRelaunch) before the options are parsed; checked here like every other
     values.bool(JvmRelaunch.OPT_OUT_FLAG);
     KeySettings keys = new KeySettings(SigningAlgorithm.fromJwsName(values.text("--signing-algorithm").trim()),
-        optionalInterval(values.text("--key-rotation-interval")),
+        values.durationOrOff("--key-rotation-interval"),
         KeyEncryptionKeys.load(blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")),
             optionalPath("--key-encryption-key-file")),
-        values.bool("--insecure-dev-keys"), optionalInterval(values.text("--audit-key-rotation-interval")),
+        values.bool("--insecure-dev-keys"), values.durationOrOff("--audit-key-rotation-interval"),
         values.bool("--encrypt-plaintext-keys"), values.duration("--key-publication-lead"));
     ThrottleSettings throttle = new ThrottleSettings(values.integer("--throttle-after-failures"),
         values.duration("--throttle-max-wait"), values.integer("--lockout-after-failures"),
@@ -290,7 +297,7 @@ final class ServeCommand {
         .validateFailureDelay(values.duration("--validate-failure-delay"))
         .refusalRollupMaxKeys(values.integer("--refusal-rollup-max-keys"))
         .summaryMaxGroups(values.integer("--summary-max-groups"))
-        .auditRetention(optionalInterval(values.text("--audit-retention")))
+        .auditRetention(values.durationOrOff("--audit-retention"))
         .auditSweepInterval(values.duration("--audit-sweep-interval"))
         .validationAudit(ValidationAuditMode.parse(values.text("--validation-audit")))
         .rollupFlushInterval(values.duration("--rollup-flush-interval"))
@@ -326,11 +333,6 @@ final class ServeCommand {
   /** A file the setting names, if it is set (blank: unset). */
   private Optional<Path> optionalPath(String flag) {
     return blankToEmpty(values.text(flag)).isEmpty() ? Optional.empty() : Optional.of(values.path(flag));
-  }
-
-  private static Optional<Duration> optionalInterval(String value) {
-    Duration interval = OptionValues.isoDuration(value);
-    return interval.isZero() || interval.isNegative() ? Optional.empty() : Optional.of(interval);
   }
 
   /**

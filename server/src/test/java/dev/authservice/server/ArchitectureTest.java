@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -57,6 +58,13 @@ class ArchitectureTest {
   void nothingDependsOnTheBootstrap() {
     noClasses().that().resideOutsideOfPackage(ROOT)
         .should().dependOnClassesThat().resideInAPackage(ROOT)
+        .check(server);
+  }
+
+  @Test
+  void theCommandLineOptionsArePlainJava() {
+    classes().that().resideInAPackage(ROOT + ".options")
+        .should().onlyDependOnClassesThat().resideInAnyPackage(ROOT + ".options", "java..")
         .check(server);
   }
 }

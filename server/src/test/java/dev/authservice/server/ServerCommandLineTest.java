@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,12 +56,33 @@ class ServerCommandLineTest {
   }
 
   @Test
+  void aValueASettingCheckedBeyondItsTypeRefusesIsStatusTwoToo() throws Exception {
+    for (Map.Entry<String, String> setting : Map.of("AUTH_SIGNING_ALGORITHM", "HS256", "AUTH_AUDIT_RETENTION",
+        "90 days", "AUTH_HTTP_PORT", "fifty", "AUTH_VALIDATION_AUDIT", "sometimes").entrySet()) {
+      Run run = run(Map.of(setting.getKey(), setting.getValue()));
+      assertEquals(2, run.status(), run.err());
+      assertTrue(run.err().startsWith("auth-server: ") && run.err().contains(setting.getValue()), run.err());
+      assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+    }
+    assertFalse(dir.resolve("data").toFile().exists(), "nothing started");
+  }
+
+  @Test
   void aConfigurationTheServerCannotRunWithIsStatusOneWithItsReason() throws Exception {
-    Run run = run(Map.of("AUTH_SIGNING_ALGORITHM", "HS256"));
+    Run run = run(Map.of("AUTH_KEY_ENCRYPTION_KEY_FILE", dir.resolve("no-such-key").toString()));
     assertEquals(1, run.status(), run.err());
-    assertTrue(run.err().contains("auth-server: ") && run.err().contains("HS256"), run.err());
+    assertTrue(run.err().contains("auth-server: cannot read AUTH_KEY_ENCRYPTION_KEY_FILE"), run.err());
     assertTrue(run.err().contains("auth server failed to start"), "the cause is in the log: " + run.err());
     assertFalse(dir.resolve("data").toFile().exists(), "nothing started");
+  }
+
+  @Test
+  void aMistypedVariableIsWarnedOfWithTheSettingItsNameIsNear() throws Exception {
+    // a typo that would otherwise leave Validate open to every caller without a word
+    Run run = run(Map.of("AUTH_VALIDATE_REQUIRE_CALLERS", "true", "AUTH_PORT", "fifty"));
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().contains("AUTH_VALIDATE_REQUIRE_CALLERS is set but is no setting of the server, which"
+        + " ignores it; did you mean AUTH_VALIDATE_REQUIRE_CALLER?"), run.err());
   }
 
   /** The server's main class with the test's class path, a small heap (no relaunch) and only {@code environment}. */
@@ -69,14 +91,17 @@ class ServerCommandLineTest {
         "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-    builder.environment().keySet().removeIf(name -> name.startsWith("AUTH_") || name.equals("MONGODB_URI"));
+    // nothing of the environment running the tests: its settings, and JVM options that would add a line
+    builder.environment().keySet().removeIf(name -> name.startsWith("AUTH_") || name.equals("MONGODB_URI")
+        || name.equals("JAVA_TOOL_OPTIONS") || name.equals("JDK_JAVA_OPTIONS") || name.startsWith("OTEL_"));
     builder.environment().put("AUTH_DATA_DIR", dir.resolve("data").toString());
     builder.environment().putAll(environment);
-    Process process = builder.start();
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     process.getOutputStream().close();
-    byte[] out = process.getInputStream().readAllBytes();
-    byte[] err = process.getErrorStream().readAllBytes();
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the command ends");
-    return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    return new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
   }
 }

@@ -1,5 +1,6 @@
 package dev.authservice.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,6 +121,21 @@ class SettingsReferenceTest {
         .forEach(variable -> problems.add("no row for " + variable + " (read by " + NOT_OPTIONS.get(variable) + ")"));
     assertTrue(problems.isEmpty(), "docs/settings.md lists settings the server does not have:\n  "
         + String.join("\n  ", problems));
+  }
+
+  @Test
+  void theServerWarnsOfNoVariableItReads() {
+    // an AUTH_ variable read outside the options is known to the server, which warns of the others as typos
+    java.util.Set<String> elsewhere = new java.util.TreeSet<>(NOT_OPTIONS.keySet());
+    elsewhere.removeIf(variable -> !variable.startsWith("AUTH_"));
+    assertEquals(elsewhere, new java.util.TreeSet<>(ServeCommand.READ_ELSEWHERE));
+  }
+
+  @Test
+  void everyOptionIsReadIntoTheConfiguration() {
+    dev.authservice.server.options.OptionValues values = ServeCommand.OPTIONS.parse(new String[0], Map.of());
+    new ServeCommand(values).toConfig();
+    assertEquals(java.util.Set.of(), values.unread(), "options that toConfig never reads");
   }
 
   @Test

@@ -1,10 +1,15 @@
 package dev.authservice.server.options;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A command's options: each a flag and an environment variable (the flag wins), parsed without
@@ -66,8 +71,9 @@ public final class CommandLineOptions {
         continue;
       }
       if (!arg.startsWith("--")) {
-        throw new UsageException("unexpected argument '" + arg + "': every setting is a --flag (or its"
-            + " environment variable)");
+        // not repeated: it may be the rest of a password a shell split on a space
+        throw new UsageException("argument " + (i + 1) + " (" + arg.length() + " characters) is not a --flag:"
+            + " every setting is a --flag=VALUE or its environment variable");
       }
       int equals = arg.indexOf('=');
       String flag = equals < 0 ? arg : arg.substring(0, equals);
@@ -100,6 +106,46 @@ public final class CommandLineOptions {
           : new OptionValues.Value(option.defaultValue(), "the default"));
     }
     return new OptionValues(values, help, version);
+  }
+
+  /**
+   * The variables in {@code environment} that start with {@code prefix} and are no option's and
+   * not in {@code readElsewhere}: most likely a setting's name mistyped, which would otherwise be
+   * ignored without a word (AUTH_VALIDATE_REQUIRE_CALLERS=true leaving Validate open to anyone).
+   * Each with the option variable nearest to it, if one is near.
+   */
+  public Map<String, Optional<String>> unknownVariables(Map<String, String> environment, String prefix,
+      Set<String> readElsewhere) {
+    Map<String, Optional<String>> unknown = new TreeMap<>();
+    Set<String> known = new HashSet<>(readElsewhere);
+    byFlag.values().forEach(option -> known.add(option.variable()));
+    for (String name : environment.keySet()) {
+      if (name.startsWith(prefix) && !known.contains(name)) {
+        unknown.put(name, known.stream().filter(k -> distance(k, name) <= 3)
+            .min(Comparator.comparingInt((String k) -> distance(k, name)).thenComparing(k -> k)));
+      }
+    }
+    return unknown;
+  }
+
+  /** Levenshtein distance: how many letters to add, drop or change to turn one name into the other. */
+  private static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int change = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(change, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   /** What {@code --help} prints: every option with its variable and default. */

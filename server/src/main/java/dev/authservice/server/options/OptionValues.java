@@ -4,6 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The value of every option of a command, each from its flag, its environment variable or its
@@ -12,9 +16,16 @@ import java.util.Map;
  */
 public final class OptionValues {
   /** A value and where it came from: "--port", "AUTH_PORT" or "the default". */
-  record Value(String text, String source) {}
+  record Value(String text, String source) {
+    /** Never the text: a value may be a password or a connection string with one. */
+    @Override
+    public String toString() {
+      return "a value from " + source;
+    }
+  }
 
   private final Map<String, Value> byFlag;
+  private final Set<String> read = ConcurrentHashMap.newKeySet();
   private final boolean helpRequested;
   private final boolean versionRequested;
 
@@ -67,13 +78,40 @@ public final class OptionValues {
     }
   }
 
+  /**
+   * A duration that may be off: {@code 0}, {@code PT0S} (or any duration not above zero) is
+   * empty, as the settings that say "0 or PT0S: only on demand" mean it.
+   */
+  public Optional<Duration> durationOrOff(String flag) {
+    Value value = value(flag);
+    if (value.text().trim().equals("0")) {
+      return Optional.empty();
+    }
+    Duration duration = duration(flag);
+    return duration.isZero() || duration.isNegative() ? Optional.empty() : Optional.of(duration);
+  }
+
+  /**
+   * A file path, exactly as given: blanks around it are refused rather than trimmed, since
+   * {@code "/srv/auth "} and {@code "/srv/auth"} are different directories (a different store).
+   */
   public Path path(String flag) {
     Value value = value(flag);
+    if (!value.text().equals(value.text().strip())) {
+      throw invalid(flag, value, "has blanks around it; remove them (or name a path that has none)");
+    }
     try {
-      return Path.of(value.text().trim());
+      return Path.of(value.text());
     } catch (IllegalArgumentException e) {
       throw invalid(flag, value, "is not a file path");
     }
+  }
+
+  /** The flags no one has read yet: after a command read its settings, a setting it forgot. */
+  public Set<String> unread() {
+    Set<String> unread = new TreeSet<>(byFlag.keySet());
+    unread.removeAll(read);
+    return unread;
   }
 
   /** An ISO-8601 duration such as PT15M or P1D, blanks around it ignored. */
@@ -88,8 +126,9 @@ public final class OptionValues {
   private Value value(String flag) {
     Value value = byFlag.get(flag);
     if (value == null) {
-      throw new IllegalArgumentException("no option " + flag);   // the command's own mistake
+      throw new IllegalStateException("no option " + flag);   // the command's own mistake, not the user's
     }
+    read.add(flag);
     return value;
   }
 

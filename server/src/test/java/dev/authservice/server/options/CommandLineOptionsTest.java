@@ -65,8 +65,44 @@ class CommandLineOptionsTest {
     assertEquals("--port is given twice", refused("--port=1", "--port", "2"));
     assertEquals("--port needs a value (--port=VALUE)", refused("--port"));
     assertEquals("--port needs a value (--port=VALUE)", refused("--port", "--fast"));
-    assertTrue(refused("serve").startsWith("unexpected argument 'serve'"));
-    assertTrue(refused("-p").startsWith("unexpected argument '-p'"));
+    assertEquals("argument 2 (6 characters) is not a --flag: every setting is a --flag=VALUE or its environment"
+        + " variable", refused("--fast", "s3cret"), "a stray argument is not repeated: it may be half a password");
+    assertFalse(refused("-name=s3cret").contains("s3cret"));
+  }
+
+  @Test
+  void aPathIsTakenAsGivenAndBlanksAroundItAreRefused() {
+    assertEquals(Path.of("/srv/a b"), options.parse(new String[] {"--dir=/srv/a b"}, Map.of()).path("--dir"));
+    assertEquals("X_DIR (for --dir): '/srv/auth ' has blanks around it; remove them (or name a path that has none)",
+        assertThrows(UsageException.class,
+            () -> options.parse(new String[0], Map.of("X_DIR", "/srv/auth ")).path("--dir")).getMessage());
+  }
+
+  @Test
+  void aDurationThatMayBeOffIsEmptyForZero() {
+    assertTrue(options.parse(new String[] {"--wait=0"}, Map.of()).durationOrOff("--wait").isEmpty());
+    assertTrue(options.parse(new String[] {"--wait=PT0S"}, Map.of()).durationOrOff("--wait").isEmpty());
+    assertEquals(Duration.ofDays(90), options.parse(new String[] {"--wait= P90D"}, Map.of()).durationOrOff("--wait")
+        .orElseThrow());
+    assertThrows(UsageException.class, () -> options.parse(new String[] {"--wait=90"}, Map.of()).durationOrOff("--wait"));
+  }
+
+  @Test
+  void theFlagsNotReadAreKnownAndAValueNeverShowsInItsDescription() {
+    OptionValues values = options.parse(new String[] {"--name=s3cret"}, Map.of());
+    values.text("--port");
+    values.bool("--fast");
+    assertEquals(java.util.Set.of("--dir", "--name", "--safe", "--wait"), values.unread());
+    assertFalse(new OptionValues.Value("s3cret", "--name").toString().contains("s3cret"));
+  }
+
+  @Test
+  void aVariableOfTheCommandsPrefixThatIsNoOptionsIsFoundWithTheNearestName() {
+    Map<String, java.util.Optional<String>> unknown = options.unknownVariables(
+        Map.of("X_FASTT", "true", "X_NAME", "a", "X_OTHER_THING", "1", "X_ELSEWHERE", "1", "Y_PORT", "1"), "X_",
+        java.util.Set.of("X_ELSEWHERE"));
+    assertEquals(Map.of("X_FASTT", java.util.Optional.of("X_FAST"), "X_OTHER_THING", java.util.Optional.empty()),
+        unknown);
   }
 
   @Test
