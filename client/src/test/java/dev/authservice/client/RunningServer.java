@@ -17,19 +17,16 @@ public final class RunningServer implements AutoCloseable {
   public static final String ADMIN_PASSWORD = "admin-Password-1";
 
   private final AuthServer server;
-  private final Path dataDirectory;
   /** The data directory this server made for itself, removed when it closes; empty when the test gave one. */
-  private Optional<Path> ownDirectory = Optional.empty();
+  private final Optional<Path> ownDirectory;
 
   public RunningServer() {
-    this(newDirectory(), newDatabase());
-    ownDirectory = Optional.of(dataDirectory);
+    this(newDirectory(), externalStore(), newDatabase(), UnaryOperator.identity(), true);
   }
 
   /** A server on this data directory and database: a second one on the same pair is a restart, a new chain. */
   public RunningServer(Path dir, String database) {
-    this(dir, Optional.ofNullable(System.getenv("MONGODB_URI")).filter(uri -> !uri.isBlank()), database,
-        UnaryOperator.identity());
+    this(dir, externalStore(), database, UnaryOperator.identity());
   }
 
   /**
@@ -38,15 +35,29 @@ public final class RunningServer implements AutoCloseable {
    */
   public RunningServer(Path dir, Optional<String> mongoUri, String database,
       UnaryOperator<ServerConfig.Builder> customize) {
-    dataDirectory = dir;
-    server = AuthServer.start(customize.apply(ServerConfig.builder(dir)
-        .mongoUri(mongoUri)
-        .database(database)
-        .hashParams(new HashParams(1024, 1, 1))
-        .bootstrapAdmin(Optional.of(ADMIN), Optional.of(ADMIN_PASSWORD))
-        // checkpoints soon after events, so exports made in a test carry some
-        .auditCheckpointInterval(java.time.Duration.ofMillis(200)))
-        .build());
+    this(dir, mongoUri, database, customize, false);
+  }
+
+  private RunningServer(Path dir, Optional<String> mongoUri, String database,
+      UnaryOperator<ServerConfig.Builder> customize, boolean ownsDirectory) {
+    ownDirectory = ownsDirectory ? Optional.of(dir) : Optional.empty();
+    try {
+      server = AuthServer.start(customize.apply(ServerConfig.builder(dir)
+          .mongoUri(mongoUri)
+          .database(database)
+          .hashParams(new HashParams(1024, 1, 1))
+          .bootstrapAdmin(Optional.of(ADMIN), Optional.of(ADMIN_PASSWORD))
+          // checkpoints soon after events, so exports made in a test carry some
+          .auditCheckpointInterval(java.time.Duration.ofMillis(200)))
+          .build());
+    } catch (RuntimeException e) {
+      ownDirectory.ifPresent(RunningServer::deleteTree);
+      throw e;
+    }
+  }
+
+  private static Optional<String> externalStore() {
+    return Optional.ofNullable(System.getenv("MONGODB_URI")).filter(uri -> !uri.isBlank());
   }
 
   public static Path newDirectory() {
