@@ -246,12 +246,6 @@ final class ServeCommand {
   ServerConfig toConfig() {
     // read by Main (JvmRelaunch) before the options are parsed; checked here like every other
     values.bool(JvmRelaunch.OPT_OUT_FLAG);
-    KeySettings keys = new KeySettings(SigningAlgorithm.fromJwsName(values.text("--signing-algorithm").trim()),
-        values.durationOrOff("--key-rotation-interval"),
-        KeyEncryptionKeys.load(blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")),
-            optionalPath("--key-encryption-key-file")),
-        values.bool("--insecure-dev-keys"), values.durationOrOff("--audit-key-rotation-interval"),
-        values.bool("--encrypt-plaintext-keys"), values.duration("--key-publication-lead"));
     ThrottleSettings throttle = new ThrottleSettings(values.integer("--throttle-after-failures"),
         values.duration("--throttle-max-wait"), values.integer("--lockout-after-failures"),
         values.integer("--ip-failure-limit"), values.duration("--login-account-wait"),
@@ -259,15 +253,18 @@ final class ServeCommand {
     TlsSettings tls = new TlsSettings(optionalPath("--tls-cert-file"), optionalPath("--tls-key-file"),
         optionalPath("--tls-client-ca-file"), values.bool("--allow-plaintext"));
     HttpSettings http = new HttpSettings(HttpSettings.parsePort("AUTH_HTTP_PORT", values.text("--http-port")),
-        values.text("--http-bind-address").trim(), blankToEmpty(values.text("--public-base-url")).map(ServeCommand::url),
+        values.text("--http-bind-address").trim(),
+        blankToEmpty(values.text("--public-base-url")).map(ServeCommand::url),
         values.duration("--jwks-max-age"), HttpSettings.parsePort("AUTH_ADMIN_PORT", values.text("--admin-port")),
         values.text("--admin-bind-address").trim(), values.integer("--http-threads"), values.integer("--http-queue"),
         values.duration("--http-request-timeout"));
     ExtAuthzSettings extAuthz = new ExtAuthzSettings(optionalPath("--ext-authz-routes-file"),
-        values.duration("--ext-authz-routes-poll-interval"), blankToEmpty(values.text("--ext-authz-audience")).orElse(""),
+        values.duration("--ext-authz-routes-poll-interval"),
+        blankToEmpty(values.text("--ext-authz-audience")).orElse(""),
         values.text("--ext-authz-subject-header"), values.text("--ext-authz-username-header"),
         values.text("--ext-authz-roles-header"), values.bool("--ext-authz-remove-authorization"),
-        blankToEmpty(values.text("--ext-authz-realm")).orElse(""), blankToEmpty(values.text("--ext-authz-token-cookie")));
+        blankToEmpty(values.text("--ext-authz-realm")).orElse(""),
+        blankToEmpty(values.text("--ext-authz-token-cookie")));
     ServerConfig.Builder builder = ServerConfig.builder(values.path("--data-dir"))
         .bindAddress(values.text("--bind-address"))
         .port(values.integer("--port"))
@@ -286,7 +283,6 @@ final class ServeCommand {
         .maxInboundMessageBytes(values.integer("--max-message-bytes"))
         .trustedProxies(commaList(values.text("--trusted-proxies")))
         .storeTimeout(values.duration("--store-timeout"))
-        .keys(keys)
         .refreshTokenTtl(values.duration("--refresh-token-ttl"))
         .sessionMaxLifetime(values.duration("--session-max-lifetime"))
         .revocationPollInterval(values.duration("--revocation-poll-interval"))
@@ -310,8 +306,19 @@ final class ServeCommand {
         .http(http)
         .extAuthz(extAuthz);
     blankToEmpty(values.text("--instance-id")).ifPresent(builder::instanceId);
+    // last: every other value is checked before the key-encryption key's file is read
+    builder.keys(keySettings());
     builder.otel(otlpTraces(System.getenv()));
     return builder.build();
+  }
+
+  private KeySettings keySettings() {
+    return new KeySettings(SigningAlgorithm.fromJwsName(values.text("--signing-algorithm").trim()),
+        values.durationOrOff("--key-rotation-interval"),
+        KeyEncryptionKeys.load(blankToEmpty(System.getenv("AUTH_KEY_ENCRYPTION_KEY")),
+            optionalPath("--key-encryption-key-file")),
+        values.bool("--insecure-dev-keys"), values.durationOrOff("--audit-key-rotation-interval"),
+        values.bool("--encrypt-plaintext-keys"), values.duration("--key-publication-lead"));
   }
 
   private ReviewSettings reviewSettings() {

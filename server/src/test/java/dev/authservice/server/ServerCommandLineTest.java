@@ -73,6 +73,10 @@ class ServerCommandLineTest {
     assertEquals(1, run.status(), run.err());
     assertTrue(run.err().contains("auth-server: cannot read AUTH_KEY_ENCRYPTION_KEY_FILE"), run.err());
     assertTrue(run.err().contains("auth server failed to start"), "the cause is in the log: " + run.err());
+    // the key file is read after every other value is checked: a typo elsewhere is what is reported
+    Run both = run(Map.of("AUTH_KEY_ENCRYPTION_KEY_FILE", dir.resolve("no-such-key").toString(), "AUTH_PORT", "fifty"));
+    assertEquals(2, both.status(), both.err());
+    assertTrue(both.err().startsWith("auth-server: AUTH_PORT (for --port): 'fifty'"), both.err());
     assertFalse(dir.resolve("data").toFile().exists(), "nothing started");
   }
 
