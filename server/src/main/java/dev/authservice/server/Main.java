@@ -24,9 +24,10 @@ public final class Main {
     // is parsed. The settings are read only after the join: classes they load ask for loggers,
     // and one asked for while logback starts is SLF4J's stand-in, which may stay silent for good.
     Thread logging = Thread.ofPlatform().name("init-logging").start(org.slf4j.LoggerFactory::getILoggerFactory);
+    java.util.Map<String, String> environment = System.getenv();
     ServeCommand command;
     try {
-      OptionValues values = ServeCommand.OPTIONS.parse(args, System.getenv());
+      OptionValues values = ServeCommand.OPTIONS.parse(args, environment);
       if (values.helpRequested()) {
         System.out.print(ServeCommand.OPTIONS.help());
         return 0;
@@ -40,7 +41,7 @@ public final class Main {
       return usageError(e);
     }
     awaitUninterruptibly(logging);
-    warnOfUnknownVariables();
+    warnOfUnknownVariables(environment);
     ServerConfig config;
     try {
       config = command.toConfig();
@@ -57,8 +58,8 @@ public final class Main {
     }
   }
 
-  private static void warnOfUnknownVariables() {
-    ServeCommand.OPTIONS.unknownVariables(System.getenv(), "AUTH_", ServeCommand.READ_ELSEWHERE).forEach(
+  private static void warnOfUnknownVariables(java.util.Map<String, String> environment) {
+    ServeCommand.OPTIONS.unknownVariables(environment, "AUTH_", ServeCommand.READ_ELSEWHERE).forEach(
         (name, near) -> org.slf4j.LoggerFactory.getLogger(Main.class).warn("{} is set but is no setting of the"
             + " server, which ignores it{}", name, near.map(known -> "; did you mean " + known + "?").orElse("")));
   }

@@ -3,11 +3,11 @@ package dev.authservice.server.options;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The value of every option of a command, each from its flag, its environment variable or its
@@ -25,7 +25,7 @@ public final class OptionValues {
   }
 
   private final Map<String, Value> byFlag;
-  private final Set<String> read = ConcurrentHashMap.newKeySet();
+  private final Set<String> read = new HashSet<>();
   private final boolean helpRequested;
   private final boolean versionRequested;
 
@@ -69,11 +69,12 @@ public final class OptionValues {
     throw invalid(flag, value, "is neither true nor false");
   }
 
+  /** An ISO-8601 duration such as PT15M or P1D, blanks around it ignored. */
   public Duration duration(String flag) {
     Value value = value(flag);
     try {
-      return isoDuration(value.text());
-    } catch (IllegalArgumentException e) {
+      return Duration.parse(value.text().trim());
+    } catch (DateTimeParseException e) {
       throw invalid(flag, value, "is not an ISO-8601 duration such as PT15M, PT30S or P1D");
     }
   }
@@ -112,15 +113,6 @@ public final class OptionValues {
     Set<String> unread = new TreeSet<>(byFlag.keySet());
     unread.removeAll(read);
     return unread;
-  }
-
-  /** An ISO-8601 duration such as PT15M or P1D, blanks around it ignored. */
-  public static Duration isoDuration(String text) {
-    try {
-      return Duration.parse(text.trim());
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("'" + text + "' is not an ISO-8601 duration such as PT15M, PT30S or P1D");
-    }
   }
 
   private Value value(String flag) {
