@@ -69,6 +69,11 @@ import java.util.stream.StreamSupport;
  * closing any of them closes the channel only if this client created it.
  */
 public final class AuthClient implements AutoCloseable {
+  /**
+   * StreamAudit messages asked for ahead of the reader: at most this many (a few hundred bytes
+   * each) wait in memory for a slow reader.
+   */
+  static final int STREAM_WINDOW = 256;
   private final ManagedChannel channel;
   private final boolean ownsChannel;
   private final boolean plaintext;
@@ -226,23 +231,17 @@ public final class AuthClient implements AutoCloseable {
    * the returned stream to end it.
    */
   public Stream<StreamAuditResponse> streamAudit(StreamAuditRequest request) {
-    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
-    AuthServiceGrpc.AuthServiceBlockingStub stub = credentials.map(auth -> AuthServiceGrpc.newBlockingStub(channel)
-        .withCallCredentials(auth)).orElse(AuthServiceGrpc.newBlockingStub(channel));
+    // callbacks on the transport's thread: they only hand each message to the reader's queue
+    AuthServiceGrpc.AuthServiceStub stub = AuthServiceGrpc.newStub(channel).withExecutor(Runnable::run);
+    stub = credentials.map(stub::withCallCredentials).orElse(stub);
     if (!request.getFollow()) {
       stub = stub.withDeadlineAfter(Math.max(deadline.toMillis(), Duration.ofMinutes(30).toMillis()),
           TimeUnit.MILLISECONDS);
     }
-    AuthServiceGrpc.AuthServiceBlockingStub call = stub;
-    Iterator<StreamAuditResponse> responses;
-    io.grpc.Context previous = context.attach();
-    try {
-      responses = call.streamAudit(request);
-    } finally {
-      context.detach(previous);
-    }
+    StreamedResponses<StreamAuditRequest, StreamAuditResponse> responses = new StreamedResponses<>(STREAM_WINDOW);
+    stub.streamAudit(request, responses);
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(responses, Spliterator.ORDERED), false)
-        .onClose(() -> context.cancel(null));
+        .onClose(responses::cancel);
   }
 
   /** Counts events by time bucket and dimensions (needs role auditor or admin). */

@@ -10,6 +10,8 @@ import dev.authservice.proto.auth.v1.AuditEventType;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.RefreshResponse;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.proto.auth.v1.TokenTypeHint;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
@@ -18,7 +20,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,5 +111,74 @@ class AuthClientTest {
     } finally {
       channel.shutdownNow();
     }
+  }
+
+  @Test
+  void streamAuditDeliversEveryEventInOrderOverManyWindows() throws Exception {
+    AuthClient admin = admin();
+    admin.createUser("streamed", "streamed-Password-1", List.of());
+    String token = client.login("streamed", "streamed-Password-1", "").getAccessToken();
+    int validations = 3 * AuthClient.STREAM_WINDOW + 17;
+    for (int i = 0; i < validations; i++) {
+      client.validate(token, "");
+    }
+    QueryAuditRequest mine = QueryAuditRequest.newBuilder().setUsername("streamed")
+        .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).setPageSize(500).build();
+    Await.until("the validations in the trail", 20, () -> admin.queryAuditAll(mine).count() == validations);
+    List<String> newestFirst = admin.queryAuditAll(mine).map(AuditEvent::getId).toList();
+
+    StreamAuditRequest request = StreamAuditRequest.newBuilder().setUsername("streamed")
+        .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).build();
+    List<StreamAuditResponse> streamed;
+    try (Stream<StreamAuditResponse> events = admin.streamAudit(request)) {
+      streamed = events.toList();
+    }
+    assertEquals(newestFirst.reversed(), streamed.stream().map(r -> r.getEvent().getId()).toList(),
+        "every event once, oldest first");
+    assertTrue(streamed.stream().noneMatch(r -> r.getResumeToken().isEmpty()));
+
+    // resuming after the 300th event gives exactly the rest
+    try (Stream<StreamAuditResponse> rest = admin.streamAudit(request.toBuilder()
+        .setResumeToken(streamed.get(299).getResumeToken()).build())) {
+      assertEquals(newestFirst.reversed().subList(300, validations), rest.map(r -> r.getEvent().getId()).toList());
+    }
+  }
+
+  @Test
+  void closingAStreamEndsItsCallOnTheServer() throws Exception {
+    AuthClient admin = admin();
+    StreamAuditRequest follow = StreamAuditRequest.newBuilder().setFollow(true).build();
+    // the server lets one caller have 4 streams open; twice that many, each closed after one
+    // event, only all open if each close ends its call (a follow stream has no deadline)
+    for (int i = 0; i < 8; i++) {
+      Await.until("a stream slot for the caller", 10, () -> {
+        try (Stream<StreamAuditResponse> events = admin.streamAudit(follow)) {
+          return events.findFirst().isPresent();
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED) {
+            throw e;
+          }
+          return false;
+        }
+      });
+    }
+  }
+
+  @Test
+  void aStreamsFailureReachesItsReader() {
+    AuthClient admin = admin();
+    try (Stream<StreamAuditResponse> events = admin.streamAudit(StreamAuditRequest.newBuilder()
+        .setResumeToken("not-a-resume-token").build())) {
+      Iterator<StreamAuditResponse> reader = events.iterator();
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, reader::hasNext);
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains("resume_token"), e.getStatus().getDescription());
+      // asked again, the failure is the same, not a quiet end
+      assertEquals(Status.Code.INVALID_ARGUMENT, assertThrows(StatusRuntimeException.class, reader::hasNext)
+          .getStatus().getCode());
+    }
+    StatusRuntimeException anonymous = assertThrows(StatusRuntimeException.class,
+        () -> client.streamAudit(StreamAuditRequest.getDefaultInstance()).findFirst());
+    assertEquals(Status.Code.UNAUTHENTICATED, anonymous.getStatus().getCode());
   }
 }

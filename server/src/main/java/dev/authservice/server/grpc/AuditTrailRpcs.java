@@ -61,7 +61,7 @@ final class AuditTrailRpcs {
   private static final int MAX_GROUP_BY = 4;
   private static final java.time.Duration MAX_MINUTE_RANGE = java.time.Duration.ofDays(7);
   private static final String BAD_RESUME_TOKEN =
-      "resume_token is not valid: pass a resume_token from this stream unchanged";
+      PageTokens.TokenField.RESUME_TOKEN.name() + " is not valid: " + PageTokens.TokenField.RESUME_TOKEN.howToPass();
 
   private final TrailReading trail;
   private final PageTokens pageTokens;
@@ -159,7 +159,8 @@ final class AuditTrailRpcs {
       String canonical = filter.canonical() + "|follow=" + request.getFollow()
           + (request.getFromCheckpoints() ? "|from_checkpoints=true" : "");
       StreamPosition from = request.getResumeToken().isEmpty() ? StreamPosition.START
-          : resumePosition(pageTokens.decodeAny(STREAM_SCOPE, canonical, request.getResumeToken()));
+          : resumePosition(pageTokens.decodeAny(PageTokens.TokenField.RESUME_TOKEN, STREAM_SCOPE, canonical,
+              request.getResumeToken()));
       TrailReading.OpenStream open = trail.openStream(filter, from, request.getFromCheckpoints(), reader);
       // used only by the stream's sending thread
       PageTokens.BinarySealer resumeTokens = pageTokens.binarySealer(STREAM_SCOPE, canonical);

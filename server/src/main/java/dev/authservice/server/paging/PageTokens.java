@@ -40,6 +40,18 @@ public final class PageTokens {
 
   public record Binary(byte[] bytes) implements Position {}
 
+  /**
+   * The request field a token came in, named in the error for a bad one: StreamAudit's callers
+   * pass a {@code resume_token}, and an error about {@code page_token} sent them looking for a
+   * field their request does not have.
+   */
+  public record TokenField(String name, String howToPass) {
+    public static final TokenField PAGE_TOKEN =
+        new TokenField("page_token", "pass next_page_token from the previous response unchanged");
+    public static final TokenField RESUME_TOKEN =
+        new TokenField("resume_token", "pass a resume_token from this stream unchanged");
+  }
+
   private final SecretKeySpec key;
 
   public PageTokens(byte[] secret) {
@@ -131,41 +143,43 @@ public final class PageTokens {
 
   /** The position in a token, or INVALID_ARGUMENT if it is altered or from another query. */
   public List<String> decode(String scope, String filter, String token) {
-    if (decodeAny(scope, filter, token) instanceof Parts parts) {
+    if (decodeAny(TokenField.PAGE_TOKEN, scope, filter, token) instanceof Parts parts) {
       return parts.parts();
     }
-    throw invalid();
+    throw invalid(TokenField.PAGE_TOKEN);
   }
 
-  /** The position in a token of either kind, or INVALID_ARGUMENT if it is altered or from another query. */
-  public Position decodeAny(String scope, String filter, String token) {
+  /**
+   * The position in a token of either kind, or INVALID_ARGUMENT naming {@code field} if it is
+   * altered or from another query.
+   */
+  public Position decodeAny(TokenField field, String scope, String filter, String token) {
     byte[] raw;
     try {
       if (token.length() > MAX_TOKEN_LENGTH) {
-        throw invalid();
+        throw invalid(field);
       }
       raw = Base64.getUrlDecoder().decode(token);
     } catch (IllegalArgumentException e) {
-      throw invalid();
+      throw invalid(field);
     }
     if (raw.length <= MAC_LENGTH) {
-      throw invalid();
+      throw invalid(field);
     }
     byte[] payload = Arrays.copyOf(raw, raw.length - MAC_LENGTH);
     byte[] givenMac = Arrays.copyOfRange(raw, raw.length - MAC_LENGTH, raw.length);
     if (!MessageDigest.isEqual(mac(payload), givenMac)) {
-      throw invalid();
+      throw invalid(field);
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
       int version = in.readByte();
       if ((version != VERSION && version != BINARY_VERSION) || !scope.equals(in.readUTF())) {
-        throw invalid();
+        throw invalid(field);
       }
       byte[] filterHash = in.readNBytes(32);
       if (!MessageDigest.isEqual(filterHash, sha256(filter))) {
-        throw ServiceException.invalid(
-            "page_token was issued for different filters; repeat the first request's filters"
-                + " or start again without page_token");
+        throw ServiceException.invalid(field.name() + " was issued for different filters; repeat the first"
+            + " request's filters or start again without " + field.name());
       }
       if (version == BINARY_VERSION) {
         return new Binary(in.readAllBytes());
@@ -176,17 +190,16 @@ public final class PageTokens {
         position.add(in.readUTF());
       }
       if (in.available() > 0) {
-        throw invalid();
+        throw invalid(field);
       }
       return new Parts(position);
     } catch (IOException e) {
-      throw invalid();
+      throw invalid(field);
     }
   }
 
-  private static ServiceException invalid() {
-    return ServiceException.invalid(
-        "page_token is not valid: pass next_page_token from the previous response unchanged");
+  private static ServiceException invalid(TokenField field) {
+    return ServiceException.invalid(field.name() + " is not valid: " + field.howToPass());
   }
 
   private byte[] mac(byte[] payload) {

@@ -49,7 +49,7 @@ class PageTokensTest {
     assertEquals(position, new PageTokens(secret(7)).decode(SCOPE, FILTER, token), "on any instance sharing the secret");
 
     byte[] bytes = {0, 1, 2, (byte) 0xff};
-    PageTokens.Position binary = tokens.decodeAny(SCOPE, FILTER, tokens.encodeBytes(SCOPE, FILTER, bytes));
+    PageTokens.Position binary = tokens.decodeAny(PageTokens.TokenField.PAGE_TOKEN, SCOPE, FILTER, tokens.encodeBytes(SCOPE, FILTER, bytes));
     assertArrayEquals(bytes, ((PageTokens.Binary) binary).bytes());
   }
 
@@ -81,9 +81,21 @@ class PageTokensTest {
   }
 
   @Test
+  void aResumeTokensErrorsNameResumeToken() {
+    String stream = "auth.v1.AuthService/StreamAudit";
+    String token = tokens.encodeBytes(stream, FILTER, new byte[] {1, 2, 3});
+    PageTokens.TokenField field = PageTokens.TokenField.RESUME_TOKEN;
+    assertEquals("resume_token is not valid: pass a resume_token from this stream unchanged",
+        invalid(() -> tokens.decodeAny(field, stream, FILTER, token.substring(1))).publicMessage());
+    assertEquals("resume_token was issued for different filters; repeat the first request's filters"
+        + " or start again without resume_token",
+        invalid(() -> tokens.decodeAny(field, stream, "types=[LOGIN]", token)).publicMessage());
+  }
+
+  @Test
   void whatIsNoTokenAtAllIsInvalidNotAnError() {
     for (String garbage : List.of("", "not base64 !", "AAAA", "x".repeat(PageTokens.MAX_TOKEN_LENGTH + 1))) {
-      assertEquals(NOT_VALID, invalid(() -> tokens.decodeAny(SCOPE, FILTER, garbage)).publicMessage(), garbage);
+      assertEquals(NOT_VALID, invalid(() -> tokens.decodeAny(PageTokens.TokenField.PAGE_TOKEN, SCOPE, FILTER, garbage)).publicMessage(), garbage);
     }
   }
 

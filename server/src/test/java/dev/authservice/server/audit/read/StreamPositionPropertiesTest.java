@@ -40,7 +40,7 @@ class StreamPositionPropertiesTest {
       @ForAll String filter) {
     String token = TOKENS.encodeBytes(SCOPE, filter, position.toBytes());
     assertTrue(token.length() <= PageTokens.MAX_TOKEN_LENGTH, "token of " + token.length() + " characters");
-    PageTokens.Position decoded = TOKENS.decodeAny(SCOPE, filter, token);
+    PageTokens.Position decoded = TOKENS.decodeAny(PageTokens.TokenField.RESUME_TOKEN, SCOPE, filter, token);
     assertTrue(decoded instanceof PageTokens.Binary, decoded.toString());
     assertEquals(position, StreamPosition.fromBytes(((PageTokens.Binary) decoded).bytes()));
   }
@@ -55,7 +55,7 @@ class StreamPositionPropertiesTest {
     assertTrue(largest.toBytes().length <= StreamPosition.MAX_ENCODED_BYTES);
     String token = TOKENS.encodeBytes(SCOPE, "f".repeat(5000), largest.toBytes());
     assertTrue(token.length() <= PageTokens.MAX_TOKEN_LENGTH, "token of " + token.length() + " characters");
-    assertEquals(largest, StreamPosition.fromBytes(((PageTokens.Binary) TOKENS.decodeAny(SCOPE, "f".repeat(5000), token))
+    assertEquals(largest, StreamPosition.fromBytes(((PageTokens.Binary) TOKENS.decodeAny(PageTokens.TokenField.RESUME_TOKEN, SCOPE, "f".repeat(5000), token))
         .bytes()));
   }
 
@@ -97,7 +97,7 @@ class StreamPositionPropertiesTest {
     for (StreamPosition position : java.util.List.of(first, second, first)) {
       String token = sealer.seal(position.toBytes());
       assertEquals(TOKENS.encodeBytes(SCOPE, filter, position.toBytes()), token);
-      assertEquals(position, StreamPosition.fromBytes(((PageTokens.Binary) TOKENS.decodeAny(SCOPE, filter, token))
+      assertEquals(position, StreamPosition.fromBytes(((PageTokens.Binary) TOKENS.decodeAny(PageTokens.TokenField.RESUME_TOKEN, SCOPE, filter, token))
           .bytes()));
     }
   }
