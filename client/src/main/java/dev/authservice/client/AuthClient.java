@@ -70,20 +70,32 @@ import java.util.stream.StreamSupport;
  */
 public final class AuthClient implements AutoCloseable {
   /**
-   * StreamAudit messages asked for ahead of the reader: at most this many (a few hundred bytes
-   * each) wait in memory for a slow reader.
+   * StreamAudit messages asked for ahead of the reader: at most this many wait in memory for a
+   * slow reader.
    */
   static final int STREAM_WINDOW = 256;
+  /**
+   * The largest StreamAudit message taken: an event with the most a server writes (an alert with
+   * 100 evidence ids, a 256-character user agent) and its resume token come to under 8 KiB. With
+   * the window this bounds what a hostile server, or anyone between in plaintext, can make a
+   * stalled reader hold to 16 MiB per stream; a larger message ends the stream with
+   * RESOURCE_EXHAUSTED.
+   */
+  static final int STREAM_MESSAGE_LIMIT = 64 * 1024;
+
   private final ManagedChannel channel;
   private final boolean ownsChannel;
+  /** The channel was built here, not given: it has no interceptors of the caller's. */
+  private final boolean builtChannel;
   private final boolean plaintext;
   private final Duration deadline;
   private final Optional<BearerToken> credentials;
 
-  private AuthClient(ManagedChannel channel, boolean ownsChannel, boolean plaintext, Duration deadline,
-      Optional<BearerToken> credentials) {
+  private AuthClient(ManagedChannel channel, boolean ownsChannel, boolean builtChannel, boolean plaintext,
+      Duration deadline, Optional<BearerToken> credentials) {
     this.channel = channel;
     this.ownsChannel = ownsChannel;
+    this.builtChannel = builtChannel;
     this.plaintext = plaintext;
     this.deadline = deadline;
     this.credentials = credentials;
@@ -157,13 +169,14 @@ public final class AuthClient implements AutoCloseable {
       }
       Optional<BearerToken> creds = Optional.ofNullable(bearerToken).filter(t -> !t.isBlank())
           .map(t -> new BearerToken(t, plaintext));
-      return new AuthClient(ch, owns, plaintext, deadline, creds);
+      return new AuthClient(ch, owns, owns, plaintext, deadline, creds);
     }
   }
 
   /** A client on the same channel that sends this access token with every call. */
   public AuthClient withBearerToken(String token) {
-    return new AuthClient(channel, false, plaintext, deadline, Optional.of(new BearerToken(token, plaintext)));
+    return new AuthClient(channel, false, builtChannel, plaintext, deadline,
+        Optional.of(new BearerToken(token, plaintext)));
   }
 
   /** Logs in; an empty audience means the server's default. */
@@ -226,22 +239,37 @@ public final class AuthClient implements AutoCloseable {
 
   /**
    * Streams matching events oldest first, each with a resume token (role auditor or admin).
-   * The stream is read as it is consumed, so a slow consumer slows the server instead of
-   * filling memory. With {@code follow} it has no deadline and stays open until closed; close
-   * the returned stream to end it.
+   * The stream is read as it is consumed, {@value #STREAM_WINDOW} events ahead at most, so a slow
+   * consumer slows the server instead of filling memory. Always close the returned stream
+   * (try-with-resources): until then the call holds one of the caller's stream slots on the
+   * server and its buffered events, and with {@code follow} it has no deadline at all. Closing it
+   * from another thread ends a read waiting on it with CANCELLED.
    */
   public Stream<StreamAuditResponse> streamAudit(StreamAuditRequest request) {
-    // callbacks on the transport's thread: they only hand each message to the reader's queue
-    AuthServiceGrpc.AuthServiceStub stub = AuthServiceGrpc.newStub(channel).withExecutor(Runnable::run);
+    AuthServiceGrpc.AuthServiceStub stub = AuthServiceGrpc.newStub(channel)
+        .withMaxInboundMessageSize(STREAM_MESSAGE_LIMIT);
+    if (builtChannel) {
+      // callbacks on the transport's thread: they only hand each message to the reader's queue.
+      // Not on a channel the caller gave: its interceptors' callbacks would run there too
+      stub = stub.withExecutor(Runnable::run);
+    }
     stub = credentials.map(stub::withCallCredentials).orElse(stub);
     if (!request.getFollow()) {
       stub = stub.withDeadlineAfter(Math.max(deadline.toMillis(), Duration.ofMinutes(30).toMillis()),
           TimeUnit.MILLISECONDS);
     }
     StreamedResponses<StreamAuditRequest, StreamAuditResponse> responses = new StreamedResponses<>(STREAM_WINDOW);
-    stub.streamAudit(request, responses);
+    // closing the stream cancels this context, which any thread may do (the call itself is
+    // touched by the reading thread only); a read waiting on it then ends with CANCELLED
+    io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+    io.grpc.Context previous = call.attach();
+    try {
+      stub.streamAudit(request, responses);
+    } finally {
+      call.detach(previous);
+    }
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(responses, Spliterator.ORDERED), false)
-        .onClose(responses::cancel);
+        .onClose(() -> call.cancel(null));
   }
 
   /** Counts events by time bucket and dimensions (needs role auditor or admin). */

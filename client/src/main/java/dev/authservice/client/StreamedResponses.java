@@ -23,6 +23,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * <p>Memory stays bounded by the window: at most {@code window} messages are ever asked for and
  * not yet read, so a slow reader still makes the server wait (flow control), as before. The
  * callbacks only hand messages over and never block, so they may run on the transport's thread.
+ * One thread starts the call and reads it; to end it from another, cancel the gRPC context it
+ * was started in.
  */
 final class StreamedResponses<Q, R> implements ClientResponseObserver<Q, R>, Iterator<R> {
   /** Callback and reader agree on nothing else: the queue carries messages, then one End. */
@@ -31,7 +33,8 @@ final class StreamedResponses<Q, R> implements ClientResponseObserver<Q, R>, Ite
   private final int window;
   /** Unbounded as a type, bounded in use: never more than {@code window} messages plus the End. */
   private final BlockingQueue<Object> arrived = new LinkedBlockingQueue<>();
-  private volatile ClientCallStreamObserver<Q> call;
+  /** Set before the call starts, on the thread that starts it, which then reads. */
+  private ClientCallStreamObserver<Q> call;
   // read by the reader's thread only
   private int takenSinceRequest;
   private R peeked;
@@ -100,22 +103,24 @@ final class StreamedResponses<Q, R> implements ClientResponseObserver<Q, R>, Ite
     return message;
   }
 
-  /** Ends the call if it is still open (the server stops sending); harmless once it has ended. */
-  void cancel() {
-    ClientCallStreamObserver<Q> started = call;
-    if (started != null) {
-      started.cancel("the reader closed the stream", null);
-    }
+  /** Ends the call from the reading thread, which alone touches the call once it has started. */
+  private void cancel() {
+    call.cancel("the reader was interrupted", null);
   }
 
   private Object take() {
+    Object waiting = arrived.poll();
+    if (waiting != null) {
+      return waiting;
+    }
     try {
       return arrived.take();
     } catch (InterruptedException e) {
       cancel();
       Thread.currentThread().interrupt();
-      throw Status.CANCELLED.withDescription("interrupted while waiting for the stream").withCause(e)
-          .asRuntimeException();
+      // the stream is over for this reader too: asked again, it fails the same way
+      return new End(Status.CANCELLED.withDescription("interrupted while waiting for the stream").withCause(e)
+          .asRuntimeException());
     }
   }
 

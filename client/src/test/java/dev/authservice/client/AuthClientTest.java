@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.authservice.proto.auth.v1.AuditEvent;
 import dev.authservice.proto.auth.v1.AuditEventType;
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
 import dev.authservice.proto.auth.v1.LoginResponse;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.RefreshResponse;
@@ -16,16 +17,23 @@ import dev.authservice.proto.auth.v1.TokenTypeHint;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class AuthClientTest {
   private static RunningServer server;
@@ -114,6 +122,7 @@ class AuthClientTest {
   }
 
   @Test
+  @Timeout(60) // a reader that stopped asking for more would otherwise wait for the 30-minute deadline
   void streamAuditDeliversEveryEventInOrderOverManyWindows() throws Exception {
     AuthClient admin = admin();
     admin.createUser("streamed", "streamed-Password-1", List.of());
@@ -161,6 +170,55 @@ class AuthClientTest {
           return false;
         }
       });
+    }
+  }
+
+  @Test
+  @Timeout(30)
+  void closingAStreamFromAnotherThreadEndsAReadWaitingOnIt() throws Exception {
+    AuthClient admin = admin();
+    // following events of an account that has none: the read waits for the next one
+    Stream<StreamAuditResponse> events = admin.streamAudit(StreamAuditRequest.newBuilder()
+        .setUsername("nobody-streams-this").setFollow(true).build());
+    CompletableFuture<Thread> readerThread = new CompletableFuture<>();
+    CompletableFuture<Status.Code> read = CompletableFuture.supplyAsync(() -> {
+      readerThread.complete(Thread.currentThread());
+      try {
+        events.iterator().hasNext();
+        return Status.Code.OK;
+      } catch (StatusRuntimeException e) {
+        return e.getStatus().getCode();
+      }
+    });
+    Thread reader = readerThread.get(5, TimeUnit.SECONDS);
+    Await.until("the reader waiting", 5, () -> reader.getState() == Thread.State.WAITING);
+    events.close();
+    assertEquals(Status.Code.CANCELLED, read.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  @Timeout(30)
+  void aStreamMessageLargerThanAnyEventEndsTheStream() throws Exception {
+    // a hostile server: each message far larger than any event, so a stalled reader's window
+    // of them cannot fill its memory
+    String huge = "x".repeat(AuthClient.STREAM_MESSAGE_LIMIT + 1);
+    Server hostile = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new AuthServiceGrpc.AuthServiceImplBase() {
+          @Override
+          public void streamAudit(StreamAuditRequest request, StreamObserver<StreamAuditResponse> out) {
+            for (int i = 0; i < 3; i++) {
+              out.onNext(StreamAuditResponse.newBuilder()
+                  .setEvent(AuditEvent.newBuilder().setUserAgent(huge)).build());
+            }
+            out.onCompleted();
+          }
+        }).build().start();
+    try (AuthClient toHostile = AuthClient.builder().target("127.0.0.1:" + hostile.getPort()).plaintext().build();
+        Stream<StreamAuditResponse> events = toHostile.streamAudit(StreamAuditRequest.getDefaultInstance())) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> events.iterator().hasNext());
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    } finally {
+      hostile.shutdownNow();
     }
   }
 

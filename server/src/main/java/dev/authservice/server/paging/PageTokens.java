@@ -45,11 +45,11 @@ public final class PageTokens {
    * pass a {@code resume_token}, and an error about {@code page_token} sent them looking for a
    * field their request does not have.
    */
-  public record TokenField(String name, String howToPass) {
-    public static final TokenField PAGE_TOKEN =
-        new TokenField("page_token", "pass next_page_token from the previous response unchanged");
-    public static final TokenField RESUME_TOKEN =
-        new TokenField("resume_token", "pass a resume_token from this stream unchanged");
+  public record TokenField(String name, String howToPass, String whatMustMatch) {
+    public static final TokenField PAGE_TOKEN = new TokenField("page_token",
+        "pass next_page_token from the previous response unchanged", "filters");
+    public static final TokenField RESUME_TOKEN = new TokenField("resume_token",
+        "pass a resume_token from this stream unchanged", "filters, follow and from_checkpoints");
   }
 
   private final SecretKeySpec key;
@@ -178,8 +178,8 @@ public final class PageTokens {
       }
       byte[] filterHash = in.readNBytes(32);
       if (!MessageDigest.isEqual(filterHash, sha256(filter))) {
-        throw ServiceException.invalid(field.name() + " was issued for different filters; repeat the first"
-            + " request's filters or start again without " + field.name());
+        throw ServiceException.invalid(field.name() + " was issued for different " + field.whatMustMatch()
+            + "; repeat the first request's " + field.whatMustMatch() + " or start again without " + field.name());
       }
       if (version == BINARY_VERSION) {
         return new Binary(in.readAllBytes());

@@ -87,8 +87,8 @@ class PageTokensTest {
     PageTokens.TokenField field = PageTokens.TokenField.RESUME_TOKEN;
     assertEquals("resume_token is not valid: pass a resume_token from this stream unchanged",
         invalid(() -> tokens.decodeAny(field, stream, FILTER, token.substring(1))).publicMessage());
-    assertEquals("resume_token was issued for different filters; repeat the first request's filters"
-        + " or start again without resume_token",
+    assertEquals("resume_token was issued for different filters, follow and from_checkpoints; repeat the first"
+        + " request's filters, follow and from_checkpoints or start again without resume_token",
         invalid(() -> tokens.decodeAny(field, stream, "types=[LOGIN]", token)).publicMessage());
   }
 
