@@ -76,10 +76,11 @@ public final class AuthClient implements AutoCloseable {
   static final int STREAM_WINDOW = 256;
   /**
    * The largest StreamAudit message taken: an event with the most a server writes (an alert with
-   * 100 evidence ids, a 256-character user agent) and its resume token come to under 8 KiB. With
-   * the window this bounds what a hostile server, or anyone between in plaintext, can make a
-   * stalled reader hold to 16 MiB per stream; a larger message ends the stream with
-   * RESOURCE_EXHAUSTED.
+   * 100 evidence ids, a 256-character user agent, a 512-character certificate subject) and its
+   * resume token come to under 8 KiB. With the window this bounds what a hostile server, or anyone
+   * between in plaintext, can make a stalled reader hold to 16 MiB on the wire, which decodes to at
+   * most a few hundred MiB of objects (against a GiB of wire without it); a larger message ends the
+   * stream with RESOURCE_EXHAUSTED.
    */
   static final int STREAM_MESSAGE_LIMIT = 64 * 1024;
 
@@ -242,8 +243,8 @@ public final class AuthClient implements AutoCloseable {
    * The stream is read as it is consumed, {@value #STREAM_WINDOW} events ahead at most, so a slow
    * consumer slows the server instead of filling memory. Always close the returned stream
    * (try-with-resources): until then the call holds one of the caller's stream slots on the
-   * server and its buffered events, and with {@code follow} it has no deadline at all. Closing it
-   * from another thread ends a read waiting on it with CANCELLED.
+   * server and its buffered events, and with {@code follow} it has no deadline of its own. Closing
+   * it from another thread ends a read waiting on it with CANCELLED.
    */
   public Stream<StreamAuditResponse> streamAudit(StreamAuditRequest request) {
     AuthServiceGrpc.AuthServiceStub stub = AuthServiceGrpc.newStub(channel)

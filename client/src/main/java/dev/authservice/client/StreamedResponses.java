@@ -23,8 +23,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * <p>Memory stays bounded by the window: at most {@code window} messages are ever asked for and
  * not yet read, so a slow reader still makes the server wait (flow control), as before. The
  * callbacks only hand messages over and never block, so they may run on the transport's thread.
- * One thread starts the call and reads it; to end it from another, cancel the gRPC context it
- * was started in.
+ * One thread at a time reads; to end the call from another, cancel the gRPC context it was
+ * started in.
  */
 final class StreamedResponses<Q, R> implements ClientResponseObserver<Q, R>, Iterator<R> {
   /** Callback and reader agree on nothing else: the queue carries messages, then one End. */
@@ -33,8 +33,8 @@ final class StreamedResponses<Q, R> implements ClientResponseObserver<Q, R>, Ite
   private final int window;
   /** Unbounded as a type, bounded in use: never more than {@code window} messages plus the End. */
   private final BlockingQueue<Object> arrived = new LinkedBlockingQueue<>();
-  /** Set before the call starts, on the thread that starts it, which then reads. */
-  private ClientCallStreamObserver<Q> call;
+  /** Set as the call starts; volatile, as the stream may be read on another thread than started it. */
+  private volatile ClientCallStreamObserver<Q> call;
   // read by the reader's thread only
   private int takenSinceRequest;
   private R peeked;

@@ -16,7 +16,15 @@ import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.proto.auth.v1.TokenTypeHint;
 import dev.authservice.proto.auth.v1.User;
 import dev.authservice.proto.auth.v1.ValidationFailure;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -189,11 +197,47 @@ class AuthClientTest {
       } catch (StatusRuntimeException e) {
         return e.getStatus().getCode();
       }
-    });
+    }, task -> new Thread(task, "stream-reader").start());
     Thread reader = readerThread.get(5, TimeUnit.SECONDS);
     Await.until("the reader waiting", 5, () -> reader.getState() == Thread.State.WAITING);
     events.close();
     assertEquals(Status.Code.CANCELLED, read.get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  @Timeout(30)
+  void onAChannelTheCallerGaveItsInterceptorsNeverRunOnTheTransportThread() throws Exception {
+    // an interceptor of the caller's may block; on the transport's thread it would stall every call
+    List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ClientInterceptor recordThreads = new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onMessage(R message) {
+                threads.add(Thread.currentThread().getName());
+                super.onMessage(message);
+              }
+            }, headers);
+          }
+        };
+      }
+    };
+    ManagedChannel given = NettyChannelBuilder.forTarget(server.target()).usePlaintext()
+        .intercept(recordThreads).build();
+    String token = client.login(RunningServer.ADMIN, RunningServer.ADMIN_PASSWORD, "").getAccessToken();
+    try (AuthClient onGiven = AuthClient.builder().channel(given, true).bearerToken(token).build();
+        Stream<StreamAuditResponse> events = onGiven.streamAudit(StreamAuditRequest.getDefaultInstance())) {
+      assertTrue(events.limit(20).count() > 0);
+    } finally {
+      given.shutdownNow();
+    }
+    assertFalse(threads.isEmpty());
+    // grpc-java's Netty event loops are named grpc-nio-worker-* / grpc-default-worker-*
+    assertTrue(threads.stream().noneMatch(name -> name.contains("worker")), threads.toString());
   }
 
   @Test

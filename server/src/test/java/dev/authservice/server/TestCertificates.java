@@ -64,7 +64,10 @@ final class TestCertificates {
   private Issued issue(String subject, GeneralNames altNames) {
     KeyPair keys = newKeyPair();
     X509CertificateHolder cert = sign(new X500Name(subject), keys, false, altNames);
-    String base = (caName + "-" + subject).replaceAll("[^A-Za-z0-9]", "_");
+    String named = (caName + "-" + subject).replaceAll("[^A-Za-z0-9]", "_");
+    // a file name has at most 255 bytes; a long subject is named by its start and its hash
+    String base = named.length() <= 120 ? named
+        : named.substring(0, 100) + "_" + Integer.toHexString(named.hashCode());
     Path certFile = write(base + ".pem", cert);
     Path keyFile = dir.resolve(base + "-key.pem");
     try (JcaPEMWriter pem = new JcaPEMWriter(Files.newBufferedWriter(keyFile))) {

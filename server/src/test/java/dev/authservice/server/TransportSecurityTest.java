@@ -96,6 +96,21 @@ class TransportSecurityTest {
       // RFC 2253 form: most specific name first
       assertEquals("CN=billing-service,O=Example", event.getString("peer_identity"));
 
+      // a subject of any length the CA signs is recorded cut short, never setting an event's size
+      TestCertificates.Issued longName = pki.client("O=Example," + "OU=unit-with-a-long-name,".repeat(100)
+          + "CN=long-subject");
+      ManagedChannel verbose = tlsChannel(server.port(), pki.caFile(), longName);
+      try {
+        auth(verbose).validate(ValidateRequest.newBuilder().setToken("d.e.f").build());
+      } finally {
+        close(verbose);
+      }
+      String recorded = server.database().getCollection("audit_events").find(Filters.and(
+          Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_VALIDATE"), Filters.regex("peer_identity", "^CN=long-subject")))
+          .first().getString("peer_identity");
+      assertEquals(512, recorded.length());
+      assertTrue(recorded.startsWith("CN=long-subject,OU=unit-with-a-long-name,"), recorded);
+
       for (TestCertificates.Issued clientCert : new TestCertificates.Issued[] {null, impostor}) {
         ManagedChannel refused = tlsChannel(server.port(), pki.caFile(), clientCert);
         try {

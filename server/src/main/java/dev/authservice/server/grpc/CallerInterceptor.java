@@ -31,6 +31,8 @@ import java.util.Set;
  * which records its refusals; the refusals become statuses here.
  */
 final class CallerInterceptor implements ServerInterceptor {
+  /** As long as a forwarded principal may be ({@link ForwardedCaller}): real subjects are far shorter. */
+  static final int MAX_PEER_IDENTITY = 512;
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> USER_AGENT =
@@ -85,7 +87,11 @@ final class CallerInterceptor implements ServerInterceptor {
     }
   }
 
-  /** The subject of the verified client certificate, with mutual TLS; empty otherwise. */
+  /**
+   * The subject of the verified client certificate, with mutual TLS, at most
+   * {@link #MAX_PEER_IDENTITY} characters; empty otherwise. Only whether it is empty decides
+   * anything; the text goes into audit events, whose size a certificate's subject must not set.
+   */
   private static String peerIdentity(SSLSession session) {
     if (session == null) {
       return "";
@@ -93,7 +99,7 @@ final class CallerInterceptor implements ServerInterceptor {
     try {
       Certificate[] chain = session.getPeerCertificates();
       if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
-        return x509.getSubjectX500Principal().getName();
+        return cut(x509.getSubjectX500Principal().getName(), MAX_PEER_IDENTITY);
       }
     } catch (SSLPeerUnverifiedException e) {
       // TLS without a client certificate
@@ -110,6 +116,14 @@ final class CallerInterceptor implements ServerInterceptor {
     java.util.Iterator<String> values = all.iterator();
     String first = values.next();
     return values.hasNext() ? "" : TraceParent.traceId(first).orElse("");
+  }
+
+  /** The first {@code max} characters, never half of a surrogate pair. */
+  private static String cut(String text, int max) {
+    if (text.length() <= max) {
+      return text;
+    }
+    return text.substring(0, Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max);
   }
 
   private static String truncate(String userAgent) {
