@@ -61,7 +61,7 @@ final class AuditTrailRpcs {
   private static final int MAX_GROUP_BY = 4;
   private static final java.time.Duration MAX_MINUTE_RANGE = java.time.Duration.ofDays(7);
   private static final String BAD_RESUME_TOKEN =
-      PageTokens.TokenField.RESUME_TOKEN.name() + " is not valid: " + PageTokens.TokenField.RESUME_TOKEN.howToPass();
+      PageTokens.TokenField.RESUME_TOKEN.notValid();
 
   private final TrailReading trail;
   private final PageTokens pageTokens;

@@ -130,6 +130,6 @@ final class CallerInterceptor implements ServerInterceptor {
     if (userAgent == null) {
       return "";
     }
-    return userAgent.length() <= MAX_USER_AGENT ? userAgent : userAgent.substring(0, MAX_USER_AGENT);
+    return cut(userAgent, MAX_USER_AGENT);
   }
 }

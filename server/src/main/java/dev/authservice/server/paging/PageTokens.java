@@ -50,6 +50,11 @@ public final class PageTokens {
         "pass next_page_token from the previous response unchanged", "filters");
     public static final TokenField RESUME_TOKEN = new TokenField("resume_token",
         "pass a resume_token from this stream unchanged", "filters, follow and from_checkpoints");
+
+    /** The error for a token that is not one this server issued. */
+    public String notValid() {
+      return name + " is not valid: " + howToPass;
+    }
   }
 
   private final SecretKeySpec key;
@@ -199,7 +204,7 @@ public final class PageTokens {
   }
 
   private static ServiceException invalid(TokenField field) {
-    return ServiceException.invalid(field.name() + " is not valid: " + field.howToPass());
+    return ServiceException.invalid(field.notValid());
   }
 
   private byte[] mac(byte[] payload) {
