@@ -40,8 +40,8 @@ class SettingsReferenceTest {
       // a secret: read from the environment only (ServeCommand.toConfig), never a flag that would show in ps;
       // --key-encryption-key-file is its option
       Map.entry("AUTH_KEY_ENCRYPTION_KEY", "ServeCommand.toConfig, System.getenv"),
-      // read by logback.xml at start, before any option is parsed
-      Map.entry("AUTH_LOG_LEVEL", "server/src/main/resources/logback.xml"),
+      // read by logback's set-up (LogConfiguration) at start, before any option is parsed
+      Map.entry("AUTH_LOG_LEVEL", "LogConfiguration, System.getenv"),
       // JVM options: read by the launcher (server/src/main/dist/bin/auth-server), which starts the JVM
       Map.entry("AUTH_JAVA_OPTS", "bin/auth-server"),
       // read by glibc's malloc; the launcher sets it, someone running the jar sets it themselves
