@@ -8,6 +8,13 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
@@ -15,7 +22,8 @@ import java.util.Optional;
  * The server's logging, set up in code rather than read from a {@code logback.xml}: logback's XML
  * configuration costs a cold JVM 50–85 ms of parsing and model building on every start, and
  * start-up is timed. Found by logback through {@code META-INF/services}. An operator's own file,
- * named by {@code -Dlogback.configurationFile}, still replaces all of this.
+ * named by {@code -Dlogback.configurationFile}, still replaces all of this, if it is there: one
+ * that is not would leave logback to its basic set-up, everything at DEBUG.
  */
 public final class LogConfiguration extends ContextAwareBase implements Configurator {
   /** The root level, from the environment (or a system property of that name); INFO if unset. */
@@ -35,12 +43,22 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
       "de.bwaldvogel", Level.WARN,
       "de.bwaldvogel.mongo.backend.AbstractMongoDatabase", Level.ERROR);
 
+  /** logback's own setting for a configuration file of the operator's. */
+  static final String OPERATOR_FILE_PROPERTY = "logback.configurationFile";
+
   public LogConfiguration() {}
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
-    if (System.getProperty("logback.configurationFile") != null) {
-      return ExecutionStatus.INVOKE_NEXT_IF_ANY;   // the operator's own file, read by logback's Joran
+    String operatorFile = System.getProperty(OPERATOR_FILE_PROPERTY);
+    if (operatorFile != null) {
+      if (resolves(operatorFile)) {
+        return ExecutionStatus.INVOKE_NEXT_IF_ANY;   // the operator's own file, read by logback's Joran
+      }
+      // logback would fall through to its basic set-up, everything at DEBUG on stdout: the driver's
+      // commands, the connection mark, frame logs
+      System.err.println("auth-server: -D" + OPERATOR_FILE_PROPERTY + "=" + operatorFile + " names no file, URL or"
+          + " class path resource; logging as built in");
     }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
@@ -58,6 +76,25 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         .or(() -> Optional.ofNullable(System.getenv(LEVEL_VARIABLE)))));
     root.addAppender(stderr);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /** Whether logback can read {@code name} as it reads its setting: a URL, a class path resource or a file. */
+  static boolean resolves(String name) {
+    try {
+      URL url = new URI(name).toURL();
+      // a file: URL to nothing would leave logback with no appender at all
+      return !"file".equals(url.getProtocol()) || Files.isRegularFile(Path.of(url.toURI()));
+    } catch (URISyntaxException | MalformedURLException | IllegalArgumentException notAUrl) {
+      // as logback: then a class path resource, then a file
+    }
+    if (LogConfiguration.class.getClassLoader().getResource(name) != null) {
+      return true;
+    }
+    try {
+      return Files.isRegularFile(Path.of(name));
+    } catch (InvalidPathException e) {
+      return false;
+    }
   }
 
   /** The named level; INFO, with a line on standard error, for a name that is none. */

@@ -3,6 +3,7 @@ package dev.authservice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
@@ -11,8 +12,13 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.core.ConsoleAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 class LogConfigurationTest {
@@ -45,22 +51,57 @@ class LogConfigurationTest {
     context.stop();
   }
 
+  @TempDir Path dir;
+
   @Test
-  void anOperatorsOwnFileStillReplacesIt() {
+  void anOperatorsOwnFileStillReplacesIt() throws Exception {
+    Path file = Files.writeString(dir.resolve("logback.xml"), "<configuration/>");
+    for (String named : List.of(file.toString(), file.toUri().toString())) {
+      LoggerContext context = new LoggerContext();
+      ExecutionStatus status = withProperty(LogConfiguration.OPERATOR_FILE_PROPERTY, named, () -> configure(context));
+      assertEquals(ExecutionStatus.INVOKE_NEXT_IF_ANY, status, named);
+      assertNull(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR"), "nothing of its own set up");
+    }
+  }
+
+  @Test
+  void anOperatorsFileThatIsNotThereLeavesTheBuiltInSetUpNotLogbacksDebugDefault() {
+    // logback would fall through to its basic set-up: everything at DEBUG on stdout
+    for (String named : List.of(dir.resolve("missing.xml").toString(), dir.resolve("missing.xml").toUri().toString(),
+        "no-such-resource.xml")) {
+      LoggerContext context = new LoggerContext();
+      ExecutionStatus status = withProperty(LogConfiguration.OPERATOR_FILE_PROPERTY, named, () -> configure(context));
+      assertEquals(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY, status, named);
+      assertEquals(Level.WARN, context.getLogger("org.mongodb.driver").getLevel(), named);
+      assertEquals(Level.INFO, context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel(), named);
+    }
+  }
+
+  @Test
+  void theRootLevelComesFromAuthLogLevel() {
     LoggerContext context = new LoggerContext();
+    withProperty(LogConfiguration.LEVEL_VARIABLE, "warn", () -> configure(context));
+    assertEquals(Level.WARN, context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel());
+    assertEquals(Level.ERROR, context.getLogger("de.bwaldvogel.mongo.backend.AbstractMongoDatabase").getLevel(),
+        "the quieter loggers keep their own levels");
+  }
+
+  private static ExecutionStatus configure(LoggerContext context) {
     LogConfiguration configuration = new LogConfiguration();
     configuration.setContext(context);
-    String before = System.getProperty("logback.configurationFile");
-    System.setProperty("logback.configurationFile", "/etc/auth/logback.xml");
+    return configuration.configure(context);
+  }
+
+  private static <T> T withProperty(String name, String value, Supplier<T> action) {
+    String before = System.getProperty(name);
+    System.setProperty(name, value);
     try {
-      assertEquals(ExecutionStatus.INVOKE_NEXT_IF_ANY, configuration.configure(context));
-      assertEquals(null, context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR"),
-          "nothing of its own set up");
+      return action.get();
     } finally {
       if (before == null) {
-        System.clearProperty("logback.configurationFile");
+        System.clearProperty(name);
       } else {
-        System.setProperty("logback.configurationFile", before);
+        System.setProperty(name, before);
       }
     }
   }

@@ -2,6 +2,7 @@ package dev.authservice.server.keys;
 
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SignatureAlgorithm;
+import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -61,7 +62,7 @@ public enum SigningAlgorithm {
       // comparing them answers the same question as a signature, without the 20-50 ms a cold
       // JVM's first RSA signature costs every start
       return rsa.getModulus().equals(stated.getModulus())
-          && rsa.getPublicExponent().equals(stated.getPublicExponent());
+          && rsa.getPublicExponent().equals(stated.getPublicExponent()) && signsForItsPublicHalf(rsa);
     }
     try {
       Signature signer = Signature.getInstance(jcaSignature);
@@ -76,6 +77,27 @@ public enum SigningAlgorithm {
       // a key of another type, or one a provider refuses: not a pair we can use
       return false;
     }
+  }
+
+  /**
+   * Whether the CRT parts an RSA private key signs with belong to its (n, e): p·q = n, and dP, dQ and
+   * qInv the inverses they must be. Only multiplications, no exponentiation. A plaintext key (a dev
+   * run's) is not sealed, so whoever writes the store could pair a real key's n and e with other parts.
+   */
+  private static boolean signsForItsPublicHalf(RSAPrivateCrtKey key) {
+    BigInteger p = key.getPrimeP();
+    BigInteger q = key.getPrimeQ();
+    BigInteger e = key.getPublicExponent();
+    if (p == null || q == null || e == null || key.getPrimeExponentP() == null || key.getPrimeExponentQ() == null
+        || key.getCrtCoefficient() == null || p.compareTo(BigInteger.ONE) <= 0 || q.compareTo(BigInteger.ONE) <= 0) {
+      return false;
+    }
+    BigInteger pMinus1 = p.subtract(BigInteger.ONE);
+    BigInteger qMinus1 = q.subtract(BigInteger.ONE);
+    return p.multiply(q).equals(key.getModulus())
+        && e.multiply(key.getPrimeExponentP()).mod(pMinus1).equals(BigInteger.ONE.mod(pMinus1))
+        && e.multiply(key.getPrimeExponentQ()).mod(qMinus1).equals(BigInteger.ONE.mod(qMinus1))
+        && key.getCrtCoefficient().multiply(q).mod(p).equals(BigInteger.ONE);
   }
 
   KeyPair generate(SecureRandom random) throws GeneralSecurityException {

@@ -7,7 +7,9 @@ import java.math.BigInteger;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.SecureRandom;
+import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.RSAPrivateCrtKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +34,27 @@ class SigningAlgorithmPairTest {
     RSAPublicKey otherExponent = (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(
         new RSAPublicKeySpec(stated.getModulus(), BigInteger.valueOf(3)));
     assertFalse(SigningAlgorithm.RS256.isPair(pair.getPrivate(), otherExponent));
+  }
+
+  @Test
+  void anRsaPrivateKeyWithARealKeysPublicHalfButOtherSigningPartsIsNotThePair() throws Exception {
+    // a plaintext key (a dev run's) is not sealed: whoever writes the store could pair a real key's
+    // n and e with parts of their own
+    KeyPair pair = SigningAlgorithm.RS256.generate(random);
+    RSAPrivateCrtKey real = (RSAPrivateCrtKey) pair.getPrivate();
+    KeyFactory rsa = KeyFactory.getInstance("RSA");
+    RSAPrivateCrtKey junkExponent = (RSAPrivateCrtKey) rsa.generatePrivate(new RSAPrivateCrtKeySpec(real.getModulus(),
+        real.getPublicExponent(), real.getPrivateExponent(), real.getPrimeP(), real.getPrimeQ(),
+        real.getPrimeExponentP().add(BigInteger.ONE), real.getPrimeExponentQ(), real.getCrtCoefficient()));
+    assertFalse(SigningAlgorithm.RS256.isPair(junkExponent, pair.getPublic()), "dP");
+    RSAPrivateCrtKey junkCoefficient = (RSAPrivateCrtKey) rsa.generatePrivate(new RSAPrivateCrtKeySpec(
+        real.getModulus(), real.getPublicExponent(), real.getPrivateExponent(), real.getPrimeP(), real.getPrimeQ(),
+        real.getPrimeExponentP(), real.getPrimeExponentQ(), real.getCrtCoefficient().add(BigInteger.ONE)));
+    assertFalse(SigningAlgorithm.RS256.isPair(junkCoefficient, pair.getPublic()), "qInv");
+    RSAPrivateCrtKey otherPrimes = (RSAPrivateCrtKey) rsa.generatePrivate(new RSAPrivateCrtKeySpec(real.getModulus(),
+        real.getPublicExponent(), real.getPrivateExponent(), BigInteger.ONE, real.getModulus(),
+        real.getPrimeExponentP(), real.getPrimeExponentQ(), real.getCrtCoefficient()));
+    assertFalse(SigningAlgorithm.RS256.isPair(otherPrimes, pair.getPublic()), "p = 1, q = n");
   }
 
   @Test
