@@ -21,8 +21,9 @@ public final class Main {
   private static int serve(String[] args) {
     // A cold JVM's cost before the store opens: logback sets itself up (LogConfiguration: the
     // pattern layout, the appender; 20-40 ms, against 50-85 when it read an XML file), on the
-    // other core while the command line is parsed. The settings are read only after the join: classes they load ask for loggers,
-    // and one asked for while logback starts is SLF4J's stand-in, which may stay silent for good.
+    // other core while the command line is parsed. The settings are read only after the join:
+    // classes they load ask for loggers, and one asked for while logback starts is SLF4J's
+    // stand-in, which may stay silent for good.
     Thread logging = Thread.ofPlatform().name("init-logging").start(org.slf4j.LoggerFactory::getILoggerFactory);
     java.util.Map<String, String> environment = System.getenv();
     ServeCommand command;

@@ -58,9 +58,9 @@ public enum SigningAlgorithm {
    */
   public boolean isPair(PrivateKey privateKey, PublicKey publicKey) {
     if (this == RS256 && privateKey instanceof RSAPrivateCrtKey rsa && publicKey instanceof RSAPublicKey stated) {
-      // an RSA private key holds its public half (n, e), covered by the private key's encryption:
-      // comparing them answers the same question as a signature, without the 20-50 ms a cold
-      // JVM's first RSA signature costs every start
+      // an RSA private key holds its public half (n, e): that half equal to the stored public key,
+      // and the parts it signs with belonging to that half, answer the same question as a
+      // signature, without the 20-50 ms a cold JVM's first RSA signature costs every start
       return rsa.getModulus().equals(stated.getModulus())
           && rsa.getPublicExponent().equals(stated.getPublicExponent()) && signsForItsPublicHalf(rsa);
     }
