@@ -6,14 +6,12 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.DefaultJoranConfigurator;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
-import java.net.MalformedURLException;
-import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -52,7 +50,7 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
   public ExecutionStatus configure(LoggerContext context) {
     String operatorFile = System.getProperty(OPERATOR_FILE_PROPERTY);
     if (operatorFile != null) {
-      if (resolves(operatorFile)) {
+      if (resolves(context)) {
         return ExecutionStatus.INVOKE_NEXT_IF_ANY;   // the operator's own file, read by logback's Joran
       }
       // logback would fall through to its basic set-up, everything at DEBUG on stdout: the driver's
@@ -78,21 +76,21 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 
-  /** Whether logback can read {@code name} as it reads its setting: a URL, a class path resource or a file. */
-  static boolean resolves(String name) {
+  /**
+   * Whether logback finds a file to read where it looks (its setting, as a URL, a class path
+   * resource or a file), by its own search; a {@code file:} URL only if that file is there.
+   */
+  static boolean resolves(LoggerContext context) {
+    DefaultJoranConfigurator joran = new DefaultJoranConfigurator();
+    joran.setContext(context);
+    URL url = joran.findURLOfDefaultConfigurationFile(false);
+    if (url == null || !"file".equals(url.getProtocol())) {
+      return url != null;
+    }
     try {
-      URL url = new URI(name).toURL();
       // a file: URL to nothing would leave logback with no appender at all
-      return !"file".equals(url.getProtocol()) || Files.isRegularFile(Path.of(url.toURI()));
-    } catch (URISyntaxException | MalformedURLException | IllegalArgumentException notAUrl) {
-      // as logback: then a class path resource, then a file
-    }
-    if (LogConfiguration.class.getClassLoader().getResource(name) != null) {
-      return true;
-    }
-    try {
-      return Files.isRegularFile(Path.of(name));
-    } catch (InvalidPathException e) {
+      return Files.isRegularFile(Path.of(url.toURI()));
+    } catch (URISyntaxException | IllegalArgumentException e) {
       return false;
     }
   }
