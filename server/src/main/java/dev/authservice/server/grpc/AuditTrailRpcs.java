@@ -131,7 +131,7 @@ final class AuditTrailRpcs {
     if (!request.getPageToken().isEmpty()) {
       List<String> position = pageTokens.decode(CHECKPOINTS_SCOPE, bound, request.getPageToken());
       if (position.size() != 1) {
-        throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
+        throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
       }
       after = Optional.of(position.get(0));
     }
@@ -305,12 +305,12 @@ final class AuditTrailRpcs {
 
   private static AuditPosition toPosition(List<String> position) {
     if (position.size() != 2) {
-      throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
+      throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
     }
     try {
       return new AuditPosition(Instant.ofEpochMilli(Long.parseLong(position.get(0))), position.get(1));
     } catch (NumberFormatException e) {
-      throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
+      throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
     }
   }
 }

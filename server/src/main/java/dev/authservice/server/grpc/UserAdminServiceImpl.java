@@ -82,7 +82,7 @@ final class UserAdminServiceImpl extends UserAdminServiceGrpc.UserAdminServiceIm
 
   private static String single(List<String> position) {
     if (position.size() != 1) {
-      throw ServiceException.invalid("page_token is not valid: pass next_page_token unchanged");
+      throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
     }
     return position.get(0);
   }
