@@ -3,6 +3,7 @@ package dev.authservice.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.authservice.proto.auth.v1.AuditEvent;
@@ -130,7 +131,7 @@ class AuthClientTest {
   }
 
   @Test
-  @Timeout(60) // a reader that stopped asking for more would otherwise wait for the 30-minute deadline
+  @Timeout(300) // the validations below are each durable before the next: minutes on a busy machine
   void streamAuditDeliversEveryEventInOrderOverManyWindows() throws Exception {
     AuthClient admin = admin();
     admin.createUser("streamed", "streamed-Password-1", List.of());
@@ -141,24 +142,29 @@ class AuthClientTest {
     }
     QueryAuditRequest mine = QueryAuditRequest.newBuilder().setUsername("streamed")
         .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).setPageSize(500).build();
-    Await.until("the validations in the trail", 20, () -> admin.queryAuditAll(mine).count() == validations);
+    Await.until("the validations in the trail", 60, () -> admin.queryAuditAll(mine).count() == validations);
     List<String> newestFirst = admin.queryAuditAll(mine).map(AuditEvent::getId).toList();
 
     StreamAuditRequest request = StreamAuditRequest.newBuilder().setUsername("streamed")
         .addTypes(AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE).build();
-    List<StreamAuditResponse> streamed;
-    try (Stream<StreamAuditResponse> events = admin.streamAudit(request)) {
-      streamed = events.toList();
-    }
+    // a reader that stopped asking for more would otherwise wait for the 30-minute deadline
+    List<StreamAuditResponse> streamed = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      try (Stream<StreamAuditResponse> events = admin.streamAudit(request)) {
+        return events.toList();
+      }
+    });
     assertEquals(newestFirst.reversed(), streamed.stream().map(r -> r.getEvent().getId()).toList(),
         "every event once, oldest first");
     assertTrue(streamed.stream().noneMatch(r -> r.getResumeToken().isEmpty()));
 
     // resuming after the 300th event gives exactly the rest
-    try (Stream<StreamAuditResponse> rest = admin.streamAudit(request.toBuilder()
-        .setResumeToken(streamed.get(299).getResumeToken()).build())) {
-      assertEquals(newestFirst.reversed().subList(300, validations), rest.map(r -> r.getEvent().getId()).toList());
-    }
+    List<String> rest = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      try (Stream<StreamAuditResponse> events = admin.streamAudit(request.toBuilder()
+          .setResumeToken(streamed.get(299).getResumeToken()).build())) {
+        return events.map(r -> r.getEvent().getId()).toList();
+      }
+    });
+    assertEquals(newestFirst.reversed().subList(300, validations), rest);
   }
 
   @Test
@@ -182,7 +188,7 @@ class AuthClientTest {
   }
 
   @Test
-  @Timeout(30)
+  @Timeout(60)
   void closingAStreamFromAnotherThreadEndsAReadWaitingOnIt() throws Exception {
     AuthClient admin = admin();
     // following events of an account that has none: the read waits for the next one
@@ -198,10 +204,10 @@ class AuthClientTest {
         return e.getStatus().getCode();
       }
     }, task -> new Thread(task, "stream-reader").start());
-    Thread reader = readerThread.get(5, TimeUnit.SECONDS);
-    Await.until("the reader waiting", 5, () -> reader.getState() == Thread.State.WAITING);
+    Thread reader = readerThread.get(15, TimeUnit.SECONDS);
+    Await.until("the reader waiting", 15, () -> reader.getState() == Thread.State.WAITING);
     events.close();
-    assertEquals(Status.Code.CANCELLED, read.get(5, TimeUnit.SECONDS));
+    assertEquals(Status.Code.CANCELLED, read.get(15, TimeUnit.SECONDS));
   }
 
   @Test

@@ -120,8 +120,8 @@ class StreamedResponsesTest {
         return e.getStatus().getCode() + (Thread.currentThread().isInterrupted() ? " interrupted" : "");
       }
     }, runnable -> new Thread(runnable).start());
-    reader.get(5, TimeUnit.SECONDS).interrupt();
-    assertEquals("CANCELLED interrupted", outcome.get(5, TimeUnit.SECONDS));
+    reader.get(20, TimeUnit.SECONDS).interrupt();
+    assertEquals("CANCELLED interrupted", outcome.get(20, TimeUnit.SECONDS));
     assertEquals("the reader was interrupted", transport.cancelled);
     // what arrives after is not read: the stream has ended for this reader
     responses.onNext("late");

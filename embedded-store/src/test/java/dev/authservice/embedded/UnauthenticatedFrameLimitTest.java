@@ -101,7 +101,7 @@ class UnauthenticatedFrameLimitTest {
         assertTrue(attack.closed, "a connection announcing " + ANNOUNCED + " bytes was not closed; it sent "
             + attack.sent + " bytes");
         assertTrue(attack.sent < TAKEN_AT_MOST, attack.sent + " bytes taken from an unauthenticated connection");
-        assertTrue(attack.millis < 5_000, "closed only after " + attack.millis + " ms");
+        assertTrue(attack.millis < 8_000, "closed only after " + attack.millis + " ms");
       }
     } finally {
       attackers.shutdownNow();
@@ -127,7 +127,7 @@ class UnauthenticatedFrameLimitTest {
       wire.sendBytes(header, 2);
       wire.sendBytes(new byte[] {header[2], header[3]}, 2);
       assertTrue(wire.closedByServer(), "a connection that announced " + ANNOUNCED + " bytes stays open");
-      assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5));
+      assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(8));
     }
   }
 

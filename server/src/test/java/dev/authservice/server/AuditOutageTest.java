@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +38,10 @@ class AuditOutageTest {
 
   @Test
   void validateKeepsAnsweringAndNoEventIsLostOrDuplicated() throws Exception {
-    try (TestServer server = TestServer.start(); LogCapture writerLog = LogCapture.of(GroupCommitWriter.class)) {
+    // a store timeout well above the login's 2 s below: a login that waited on the stopped store
+    // instead of being refused at once would take at least this long
+    try (TestServer server = TestServer.start(b -> b.storeTimeout(Duration.ofSeconds(5)));
+        LogCapture writerLog = LogCapture.of(GroupCommitWriter.class)) {
       assumeTrue(server.store().restartable(), "needs the embedded store, which the test can stop");
       String token = server.adminToken();
       AtomicBoolean stop = new AtomicBoolean();
@@ -59,9 +63,9 @@ class AuditOutageTest {
         }));
       }
       try {
-        Await.until("some load before the outage", 10, () -> answered.get() > 200);
+        Await.until("some load before the outage", 60, () -> answered.get() > 200);
         server.store().stopStore();
-        Await.until("health NOT_SERVING", 10, () -> health(server) == ServingStatus.NOT_SERVING);
+        Await.until("health NOT_SERVING", 30, () -> health(server) == ServingStatus.NOT_SERVING);
         int duringOutage = answered.get();
 
         long start = System.nanoTime();
@@ -72,10 +76,10 @@ class AuditOutageTest {
         assertEquals(Status.Code.UNAVAILABLE, login.getStatus().getCode());
         assertTrue(loginMillis < 2000, "login failed after " + loginMillis + " ms");
 
-        Await.until("validations answered while the store is down", 10, () -> answered.get() > duringOutage + 200);
+        Await.until("validations answered while the store is down", 60, () -> answered.get() > duringOutage + 200);
         server.store().restartStore();
-        Await.until("health SERVING again", 20, () -> health(server) == ServingStatus.SERVING);
-        Await.until("more load after recovery", 10, () -> answered.get() > duringOutage + 400);
+        Await.until("health SERVING again", 60, () -> health(server) == ServingStatus.SERVING);
+        Await.until("more load after recovery", 60, () -> answered.get() > duringOutage + 400);
       } finally {
         stop.set(true);
         for (Future<?> worker : workers) {

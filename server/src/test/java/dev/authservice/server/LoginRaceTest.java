@@ -82,7 +82,10 @@ class LoginRaceTest {
 
   @Test
   void sixtyParallelGuessesCheckNoMorePasswordsThanTheLockoutAllows() throws Exception {
-    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 5, 0))
+    // the guesses waiting their turn wait up to a minute, not the default 5 s: the five checked
+    // one at a time, each hashed and written durably, may take longer than that on a busy machine
+    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 5, 0,
+            Duration.ofMinutes(1), ThrottleSettings.DEFAULT_ACCOUNT_TURN_QUEUE))
         .rollupFlushInterval(Duration.ofMillis(200)))) {
       createVictim(server);
       int granted = sendAtOnce(List.of(server), 60, "none");

@@ -15,6 +15,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,29 +61,48 @@ class ThrottleTest {
     return server.sibling(b -> b, Clock.offset(Clock.systemUTC(), offset));
   }
 
+  /**
+   * An instance on this store whose clock moves 1 ms per attempt: the first wait (1 s) must not run
+   * out between the attempts, which on the real clock a busy machine's durable writes can exceed.
+   */
+  private TestServer onAClockThatBarelyMoves(MutableClock clock) {
+    return server.sibling(b -> b, clock);
+  }
+
+  private static StatusRuntimeException failLogin(TestServer s, MutableClock clock, String user, String password) {
+    clock.advance(Duration.ofMillis(1));
+    return failLogin(s, user, password);
+  }
+
   @Test
   void afterTheThresholdEvenTheRightPasswordIsRefusedAlikeAndAudited() {
-    StatusRuntimeException wrong = null;
-    for (int i = 0; i < 3; i++) {
-      wrong = failLogin(server, "victim", "guess-" + i);
+    MutableClock clock = new MutableClock();
+    try (TestServer s = onAClockThatBarelyMoves(clock)) {
+      StatusRuntimeException wrong = null;
+      for (int i = 0; i < 3; i++) {
+        wrong = failLogin(s, clock, "victim", "guess-" + i);
+      }
+      assertEquals(1, lockEvents("victim"));
+      StatusRuntimeException throttled = failLogin(s, clock, "victim", "victim-Password-1");
+      assertEquals(Status.Code.UNAUTHENTICATED, throttled.getStatus().getCode());
+      assertEquals(wrong.getStatus().getDescription(), throttled.getStatus().getDescription());
+      assertEquals("throttled", lastLoginReason("victim"));
     }
-    assertEquals(1, lockEvents("victim"));
-    StatusRuntimeException throttled = failLogin(server, "victim", "victim-Password-1");
-    assertEquals(Status.Code.UNAUTHENTICATED, throttled.getStatus().getCode());
-    assertEquals(wrong.getStatus().getDescription(), throttled.getStatus().getDescription());
-    assertEquals("throttled", lastLoginReason("victim"));
   }
 
   @Test
   void anUnknownUsernameIsThrottledExactlyLikeARealOne() {
-    for (String user : new String[] {"victim", "no-such-user"}) {
-      for (int i = 0; i < 3; i++) {
-        failLogin(server, user, "guess-" + i);
+    MutableClock clock = new MutableClock();
+    try (TestServer s = onAClockThatBarelyMoves(clock)) {
+      for (String user : new String[] {"victim", "no-such-user"}) {
+        for (int i = 0; i < 3; i++) {
+          failLogin(s, clock, user, "guess-" + i);
+        }
+        assertEquals(1, lockEvents(user), user);
+        failLogin(s, clock, user, "another-guess");
+        assertEquals("throttled", lastLoginReason(user), user);
+        assertTrue(failures(user).getDate("locked_until") != null, user);
       }
-      assertEquals(1, lockEvents(user), user);
-      failLogin(server, user, "another-guess");
-      assertEquals("throttled", lastLoginReason(user), user);
-      assertTrue(failures(user).getDate("locked_until") != null, user);
     }
   }
 
@@ -146,12 +167,15 @@ class ThrottleTest {
 
   @Test
   void oneAddressGuessingManyUsernamesIsStopped() {
+    // inside one minute: the address limit weighs the minute before, and on the real clock a busy
+    // machine's attempts could straddle a minute's end and get budget back
+    MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.MINUTES).plusSeconds(1));
     try (TestServer limited = server.sibling(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 0, 5)),
-        Clock.systemUTC())) {
+        clock)) {
       for (int i = 0; i < 5; i++) {
-        failLogin(limited, "stuffed-" + i, "password-" + i);
+        failLogin(limited, clock, "stuffed-" + i, "password-" + i);
       }
-      StatusRuntimeException refused = failLogin(limited, "victim", "victim-Password-1");
+      StatusRuntimeException refused = failLogin(limited, clock, "victim", "victim-Password-1");
       assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode());
       assertEquals("address_rate_limited", lastLoginReason("victim"));
     }
