@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** SummarizeAudit and StreamAudit give exactly what QueryAudit gives, counted or in order. */
 class AuditAnalyticsTest {
@@ -276,6 +277,7 @@ class AuditAnalyticsTest {
   }
 
   @Test
+  @Timeout(60) // a stream that never delivers the new event would otherwise wait on next() for good
   void followDeliversNewEventsWithinTwoSeconds() throws Exception {
     try (TestServer server = TestServer.start()) {
       String token = server.adminToken();

@@ -67,6 +67,17 @@ class LoginRaceTest {
     }
   }
 
+  /**
+   * The throttle under test, with guesses waiting up to 15 s for their account's turn instead of
+   * the default 5 s: the guesses checked one at a time, each hashed and written durably, may take
+   * longer than 5 s on a busy machine, and a guess that gave up waiting is not what these tests
+   * count. 15 s stays below the test stubs' 20 s deadline.
+   */
+  private static ThrottleSettings patient(int failuresBeforeWait, int lockoutAfterFailures) {
+    return new ThrottleSettings(failuresBeforeWait, Duration.ofMinutes(15), lockoutAfterFailures, 0,
+        Duration.ofSeconds(15), ThrottleSettings.DEFAULT_ACCOUNT_TURN_QUEUE);
+  }
+
   private static long events(TestServer server, Bson filter) {
     return server.database().getCollection("audit_events").countDocuments(filter);
   }
@@ -82,10 +93,7 @@ class LoginRaceTest {
 
   @Test
   void sixtyParallelGuessesCheckNoMorePasswordsThanTheLockoutAllows() throws Exception {
-    // the guesses waiting their turn wait up to a minute, not the default 5 s: the five checked
-    // one at a time, each hashed and written durably, may take longer than that on a busy machine
-    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 5, 0,
-            Duration.ofMinutes(1), ThrottleSettings.DEFAULT_ACCOUNT_TURN_QUEUE))
+    try (TestServer server = TestServer.start(b -> b.throttle(patient(100, 5))
         .rollupFlushInterval(Duration.ofMillis(200)))) {
       createVictim(server);
       int granted = sendAtOnce(List.of(server), 60, "none");
@@ -109,7 +117,7 @@ class LoginRaceTest {
 
   @Test
   void twoInstancesSharingTheStoreShareTheBound() throws Exception {
-    try (TestServer first = TestServer.start(b -> b.throttle(new ThrottleSettings(100, Duration.ofMinutes(15), 5, 0)));
+    try (TestServer first = TestServer.start(b -> b.throttle(patient(100, 5)));
         TestServer second = first.sibling(b -> b, Clock.systemUTC())) {
       createVictim(first);
       int granted = sendAtOnce(List.of(first, second), 30, "none");
@@ -126,7 +134,7 @@ class LoginRaceTest {
   @Test
   void throttleWaitsHoldAgainstParallelGuessesToo() throws Exception {
     // no permanent lockout: waits start after 3 failures and only one guess fits in each wait
-    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(3, Duration.ofMinutes(15), 0, 0)))) {
+    try (TestServer server = TestServer.start(b -> b.throttle(patient(3, 0)))) {
       createVictim(server);
       int granted = sendAtOnce(List.of(server), 60, "none");
       assertEquals(0, granted);

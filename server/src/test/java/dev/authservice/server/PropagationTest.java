@@ -36,7 +36,9 @@ class PropagationTest {
    * Asks instance B about the token until it reports the expected failure (at most 15 s of trying),
    * and returns how long after now B still answered it active: the milliseconds to the sending of
    * the last probe it accepted, 0 if it refused the first. A lower bound on how long B took, which
-   * the probes' own round trips and a busy machine's scheduling cannot stretch.
+   * the probes' own round trips and a busy machine's scheduling cannot stretch. The refusal itself
+   * must arrive within 3 s: probes so far apart that a slow propagation could hide between them
+   * fail too.
    */
   private static long millisUntilB(ValidationFailure expected, String token) throws InterruptedException {
     long start = System.nanoTime();
@@ -49,6 +51,8 @@ class PropagationTest {
       }
       return answer.getFailure() == expected;
     });
+    long refusedMillis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(refusedMillis < 3000, "B's refusal arrived only " + refusedMillis + " ms later");
     return (lastAcceptedSentAt[0] - start) / 1_000_000;
   }
 
