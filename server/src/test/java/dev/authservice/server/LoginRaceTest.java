@@ -68,10 +68,10 @@ class LoginRaceTest {
   }
 
   /**
-   * The throttle under test, with guesses waiting up to 15 s for their account's turn instead of
-   * the default 5 s: the guesses checked one at a time, each hashed and written durably, may take
-   * longer than 5 s on a busy machine, and a guess that gave up waiting is not what these tests
-   * count. 15 s stays below the test stubs' 20 s deadline.
+   * The throttle of the lockout tests, with guesses waiting up to 15 s for their account's turn
+   * instead of the default 5 s: the five passwords checked one at a time, each hashed and written
+   * durably, may take longer than 5 s on a busy machine, and a guess that gave up waiting is not
+   * what those tests count. 15 s stays below the test stubs' 20 s deadline.
    */
   private static ThrottleSettings patient(int failuresBeforeWait, int lockoutAfterFailures) {
     return new ThrottleSettings(failuresBeforeWait, Duration.ofMinutes(15), lockoutAfterFailures, 0,
@@ -134,7 +134,9 @@ class LoginRaceTest {
   @Test
   void throttleWaitsHoldAgainstParallelGuessesToo() throws Exception {
     // no permanent lockout: waits start after 3 failures and only one guess fits in each wait
-    try (TestServer server = TestServer.start(b -> b.throttle(patient(3, 0)))) {
+    // the default turn wait here: a guess still waiting once the first lock has run out would be
+    // checked, and the count below allows one such check, not more
+    try (TestServer server = TestServer.start(b -> b.throttle(new ThrottleSettings(3, Duration.ofMinutes(15), 0, 0)))) {
       createVictim(server);
       int granted = sendAtOnce(List.of(server), 60, "none");
       assertEquals(0, granted);
