@@ -70,7 +70,7 @@ final class LoadBench implements Callable<Integer> {
   @Option(names = "--duration", defaultValue = "PT15S") Duration duration;
   @Option(names = "--admin", defaultValue = "admin") String admin;
   @Option(names = "--admin-password", defaultValue = "${env:AUTH_BOOTSTRAP_ADMIN_PASSWORD}") String adminPassword;
-  @Option(names = "--server-pid", defaultValue = "0", description = "Read this process's RSS after the run.") long serverPid;
+  @Option(names = "--server-pid", defaultValue = "0", description = "Report this process's RSS: its peak while the row is measured.") long serverPid;
   @Option(names = "--store-uri", description = "MongoDB URI of the server's store, to seed and count events.") String storeUri;
   @Option(names = "--store-uri-file", description = "A file holding that URI: the embedded store's embedded-store.uri"
       + " (AUTH_EMBEDDED_STORE_URI_FILE), whose credential must not appear on a command line.") Path storeUriFile;
@@ -105,13 +105,18 @@ final class LoadBench implements Callable<Integer> {
       }
       AtomicLong answered = new AtomicLong();
       run(workload.call(), warmup, null, answered);
-      Histogram histogram = run(workload.call(), duration, new Recorder(3), answered);
+      Histogram histogram;
+      long peakRssKib;
+      try (PeakRss rss = PeakRss.of(serverPid)) {
+        histogram = run(workload.call(), duration, new Recorder(3), answered);
+        peakRssKib = rss.stop();
+      }
       double perSecond = histogram.getTotalCount() / (duration.toNanos() / 1e9);
       String note = workload.note();
       if (checkEvents && workload.tokenId() != null) {
         note = checkNothingLost(workload.tokenId(), answered.get());
       }
-      report(rowLabel, histogram, perSecond, note);
+      report(rowLabel, histogram, perSecond, note, peakRssKib);
       return 0;
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -537,12 +542,21 @@ final class LoadBench implements Callable<Integer> {
   }
 
   private void report(String rowLabel, Histogram h, double perSecond, String note) throws Exception {
+    report(rowLabel, h, perSecond, note, PeakRss.rssKib(serverPid));
+  }
+
+  /** {@code rssKib}: the server's RSS for the row, the peak while it was measured where there was a load. */
+  private void report(String rowLabel, Histogram h, double perSecond, String note, long rssKib) throws Exception {
     report(rowLabel, Set.of(Scenario.HASH, Scenario.STREAM, Scenario.VERIFY, Scenario.CHAIN_COST).contains(scenario) ? 1 : concurrency,
-        h, perSecond, note);
+        h, perSecond, note, rssKib);
   }
 
   private void report(String rowLabel, int inFlight, Histogram h, double perSecond, String note) throws Exception {
-    long rssKib = rssKib();
+    report(rowLabel, inFlight, h, perSecond, note, PeakRss.rssKib(serverPid));
+  }
+
+  private void report(String rowLabel, int inFlight, Histogram h, double perSecond, String note, long rssKib)
+      throws Exception {
     String row = String.format("| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s |%n", rowLabel, inFlight,
         perSecond, h.getValueAtPercentile(50) / 1e6,
         h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6,
@@ -553,18 +567,6 @@ final class LoadBench implements Callable<Integer> {
             + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"server_rss_mib\":%d,\"note\":\"%s\"}%n",
         rowLabel, scenario, inFlight, perSecond, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
         h.getValueAtPercentile(99.9) / 1e6, rssKib / 1024, note.replace("\"", "'")));
-  }
-
-  private long rssKib() throws Exception {
-    if (serverPid <= 0) {
-      return 0;
-    }
-    for (String line : Files.readAllLines(Path.of("/proc/" + serverPid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return 0;
   }
 
   private static void append(Path file, String text) throws Exception {
