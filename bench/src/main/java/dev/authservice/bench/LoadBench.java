@@ -362,12 +362,15 @@ final class LoadBench implements Callable<Integer> {
         .plaintext().bearerToken(token).build()) {
       long start = System.nanoTime();
       long n;
-      try (var events = client.streamAudit(dev.authservice.proto.auth.v1.StreamAuditRequest.getDefaultInstance())) {
+      long peakRssKib;
+      try (PeakRss rss = PeakRss.of(serverPid);
+          var events = client.streamAudit(dev.authservice.proto.auth.v1.StreamAuditRequest.getDefaultInstance())) {
         n = events.count();
+        peakRssKib = rss.stop();
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       report(rowLabel, new Histogram(3), n / seconds, n + " chained events streamed in " + String.format("%.1f", seconds)
-          + " s");
+          + " s", peakRssKib);
       return 0;
     }
   }
@@ -386,12 +389,17 @@ final class LoadBench implements Callable<Integer> {
         .plaintext().bearerToken(token).deadline(Duration.ofMinutes(10)).build()) {
       awaitCheckpointNaming(client, token, chain, seeded);
       long start = System.nanoTime();
-      var answer = client.verifyAudit(dev.authservice.proto.auth.v1.VerifyAuditRequest.getDefaultInstance());
+      dev.authservice.proto.auth.v1.VerifyAuditResponse answer;
+      long peakRssKib;
+      try (PeakRss rss = PeakRss.of(serverPid)) {
+        answer = client.verifyAudit(dev.authservice.proto.auth.v1.VerifyAuditRequest.getDefaultInstance());
+        peakRssKib = rss.stop();
+      }
       double seconds = (System.nanoTime() - start) / 1e9;
       Histogram h = new Histogram(3);
       h.recordValue((long) (seconds * 1e9));
       report(rowLabel, h, answer.getEventsVerified() / seconds, answer.getEventsVerified() + " events ("
-          + seeded + " seeded) verified in " + String.format("%.1f", seconds) + " s, ok=" + answer.getOk());
+          + seeded + " seeded) verified in " + String.format("%.1f", seconds) + " s, ok=" + answer.getOk(), peakRssKib);
       return 0;
     }
   }

@@ -55,7 +55,13 @@ final class LoginAccounts {
       if (request == null) {
         throw new IllegalStateException("more logins in flight than accounts (" + accounts + ")");
       }
-      ListenableFuture<LoginResponse> login = auth.login(request);
+      ListenableFuture<LoginResponse> login;
+      try {
+        login = auth.login(request);
+      } catch (RuntimeException e) {
+        idle.add(request);
+        throw e;
+      }
       // the account is idle again before the caller sees the answer and sends its next call
       SettableFuture<LoginResponse> answered = SettableFuture.create();
       login.addListener(() -> {

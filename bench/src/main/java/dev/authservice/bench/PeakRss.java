@@ -3,6 +3,7 @@ package dev.authservice.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,16 +19,22 @@ final class PeakRss implements AutoCloseable {
 
   private final long pid;
   private final AtomicLong peakKib = new AtomicLong();
-  private final ScheduledExecutorService sampler;
+  /** Empty when there is no process to sample. */
+  private final Optional<ScheduledExecutorService> sampler;
 
   private PeakRss(long pid) {
     this.pid = pid;
-    this.sampler = Executors.newSingleThreadScheduledExecutor(work -> {
+    if (pid <= 0) {
+      this.sampler = Optional.empty();
+      return;
+    }
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(work -> {
       Thread thread = new Thread(work, "peak-rss");
       thread.setDaemon(true);
       return thread;
     });
-    sampler.scheduleAtFixedRate(this::sample, 0, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    scheduler.scheduleAtFixedRate(this::sample, 0, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    this.sampler = Optional.of(scheduler);
   }
 
   /** Starts sampling {@code pid}; a pid of 0 or less samples nothing. */
@@ -42,14 +49,14 @@ final class PeakRss implements AutoCloseable {
 
   /** Stops sampling; the peak, including one last reading now (0 when the process cannot be read). */
   long stop() {
-    sampler.shutdownNow();
+    close();
     sample();
     return peakKib.get();
   }
 
   @Override
   public void close() {
-    sampler.shutdownNow();
+    sampler.ifPresent(ScheduledExecutorService::shutdownNow);
   }
 
   /** The process's VmRSS now, 0 when it cannot be read. */
