@@ -27,11 +27,12 @@ final class JvmOptions {
   static final String ARENA_MAX = "MALLOC_ARENA_MAX";
   static final String ARENA_MAX_DEFAULT = "2";
   /**
-   * glibc: a fixed mmap threshold. With glibc's dynamic one, the first 19 MiB Argon2id buffer freed
+   * glibc: a fixed mmap threshold. The password hasher reuses its 19 MiB Argon2id buffers while
+   * logins come and frees them once they stop. With glibc's dynamic threshold, the first buffer freed
    * raises the threshold to 19 MiB (and the trim threshold to 38), so every later buffer comes from
-   * an arena and stays resident after its hash until the next trim; fixed at glibc's initial
-   * 128 KiB, each buffer is mapped for its hash and unmapped when it ends, and arenas give back what
-   * is free at their top on every free.
+   * an arena and stays resident after it is freed until the next trim; fixed at glibc's initial
+   * 128 KiB, each buffer is a mapping of its own, unmapped when freed, and arenas give back what is
+   * free at their top on every free.
    */
   static final String MMAP_THRESHOLD = "MALLOC_MMAP_THRESHOLD_";
   static final String MMAP_THRESHOLD_DEFAULT = "131072";
@@ -47,10 +48,9 @@ final class JvmOptions {
    * {@code environment} that are missing, never replacing what an operator set. The fixed mmap
    * threshold only where transparent huge pages are available (the kernel's setting, as read from
    * {@link #TRANSPARENT_HUGE_PAGES}, not "[never]") and glibc can ask for them (2.35 or later, as
-   * {@code getconf GNU_LIBC_VERSION} says: "glibc 2.36"): an Argon2id buffer mapped afresh for each hash
-   * then takes about 270 page faults, not 4,900, and the hash costs what it costs with the buffer
-   * kept (measured: 29-32 ms of CPU either way, 42-47 ms with 4 KiB pages); without them, keeping
-   * the buffer is the cheaper choice and glibc's dynamic threshold stays.
+   * {@code getconf GNU_LIBC_VERSION} says: "glibc 2.36"): a buffer mapped afresh (once per burst of
+   * logins, the hasher reusing it in between) then takes about 270 page faults, not 4,900; without
+   * them glibc's dynamic threshold stays.
    */
   static Map<String, String> mallocEnvironment(Map<String, String> environment, String transparentHugePages,
       String glibcVersion) {

@@ -20,11 +20,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Logins one and two at a time (the server's hashing threads, OWASP Argon2id: 19 MiB each) in a JVM given
- * the malloc environment bin/auth-server and the relaunch give the server: once the hashes end,
- * their buffers are no longer resident. Without it (glibc's dynamic mmap threshold, the same JVM
- * otherwise) the same hashes leave about 19 MiB per hashing thread in glibc's arenas, which the
- * control run shows, so the probe can tell the two apart. The probe runs with its heap fixed and
- * touched at start, interpreted, and with the JVM's periodic trim off, so what grows is malloc's.
+ * the malloc environment bin/auth-server and the relaunch give the server. While hashes come, the
+ * hasher reuses its buffers (PasswordHasher's pool), so they are resident right after a burst; once
+ * idle it frees them, and with that environment each is a mapping of its own, unmapped when freed:
+ * after two bursts with idle time between, nothing stays. Without it (glibc's dynamic mmap
+ * threshold, the same JVM otherwise) the first free raises the threshold, the second burst's buffer
+ * comes from an arena and stays there, which the control run shows, so the probe can tell the two
+ * apart. The probe runs with its heap fixed and touched at start, interpreted, and with the JVM's
+ * periodic trim off, so what grows is malloc's.
  */
 class Argon2MemoryReturnTest {
   private static final long RETURNED_BELOW_KIB = 10 * 1024;
@@ -38,21 +41,27 @@ class Argon2MemoryReturnTest {
         "no transparent huge pages here, or a glibc before 2.35: glibc's defaults are kept, the buffers with them");
     Map<String, String> malloc = JvmOptions.mallocEnvironment(Map.of(), hugePages, glibc);
 
-    long oneAtATime = growthKib(malloc, 1);
-    long twoAtOnce = growthKib(malloc, 2);
+    // the three probes run at once: each spends most of its time waiting for the hasher to go idle
+    Process oneAtATimeProbe = probe(malloc, 1);
+    Process twoAtOnceProbe = probe(malloc, 2);
     // one at a time, glibc's dynamic threshold keeps a buffer in an arena for certain (two at once,
     // the arena's top may or may not pass the raised trim threshold when both are freed)
-    long without = growthKib(Map.of(JvmOptions.ARENA_MAX, JvmOptions.ARENA_MAX_DEFAULT), 1);
+    Process withoutProbe = probe(Map.of(JvmOptions.ARENA_MAX, JvmOptions.ARENA_MAX_DEFAULT), 1);
+    long[] oneAtATime = growthKib(oneAtATimeProbe);
+    long[] twoAtOnce = growthKib(twoAtOnceProbe);
+    long[] without = growthKib(withoutProbe);
 
-    assertTrue(without > KEPT_ABOVE_KIB, "control: glibc's own threshold keeps the buffers ("
-        + without / 1024 + " MiB); the probe cannot tell otherwise");
-    assertTrue(oneAtATime < RETURNED_BELOW_KIB && twoAtOnce < RETURNED_BELOW_KIB, "Argon2id's buffers stayed resident"
-        + " after the hashes: " + oneAtATime / 1024 + " MiB one at a time, " + twoAtOnce / 1024 + " MiB two at once ("
-        + without / 1024 + " MiB with glibc's defaults), settings " + malloc);
+    assertTrue(without[1] > KEPT_ABOVE_KIB, "control: glibc's own threshold keeps the buffers ("
+        + without[1] / 1024 + " MiB); the probe cannot tell otherwise");
+    assertTrue(oneAtATime[0] > KEPT_ABOVE_KIB, "the buffer is reused between hashes, not allocated for each: "
+        + oneAtATime[0] / 1024 + " MiB resident right after a burst");
+    assertTrue(oneAtATime[1] < RETURNED_BELOW_KIB && twoAtOnce[1] < RETURNED_BELOW_KIB, "Argon2id's buffers stayed"
+        + " resident once the hasher was idle: " + oneAtATime[1] / 1024 + " MiB one at a time, " + twoAtOnce[1] / 1024
+        + " MiB two at once (" + without[1] / 1024 + " MiB with glibc's defaults), settings " + malloc);
   }
 
-  /** RSS growth of a probe JVM across 8 OWASP hashes, this many at once, with this malloc environment. */
-  private static long growthKib(Map<String, String> malloc, int atOnce) throws IOException, InterruptedException {
+  /** A probe JVM hashing, this many at once, with this malloc environment. */
+  private static Process probe(Map<String, String> malloc, int atOnce) throws IOException {
     String java = ProcessHandle.current().info().command().orElseThrow();
     ProcessBuilder builder = new ProcessBuilder(java, "-Xms32m", "-Xmx32m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC",
         "-Xint", "-XX:TrimNativeHeapInterval=0", "-cp", System.getProperty("java.class.path"), Probe.class.getName(),
@@ -61,16 +70,25 @@ class Argon2MemoryReturnTest {
     List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES",
         "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS").forEach(builder.environment()::remove);
     builder.environment().putAll(malloc);
-    Process probe = builder.start();
+    return builder.start();
+  }
+
+  /** The probe's RSS growth right after its first burst, and after its second and the idle time after it. */
+  private static long[] growthKib(Process probe) throws IOException, InterruptedException {
     String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(probe.waitFor(120, TimeUnit.SECONDS) && probe.exitValue() == 0, "the probe failed: " + output);
-    return output.lines().filter(l -> l.startsWith(Probe.GROWTH)).map(l -> Long.parseLong(l.substring(Probe.GROWTH.length())))
-        .findFirst().orElseThrow(() -> new AssertionError("no growth reported: " + output));
+    return new long[] {reported(output, Probe.AFTER_BURST), reported(output, Probe.AFTER_IDLE)};
+  }
+
+  private static long reported(String output, String key) {
+    return output.lines().filter(l -> l.startsWith(key)).map(l -> Long.parseLong(l.substring(key.length())))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + key + " reported: " + output));
   }
 
   /** The probe JVM: the server's own hasher (two hashing threads), given logins this many at a time. */
   public static final class Probe {
-    static final String GROWTH = "rss-growth-kib=";
+    static final String AFTER_BURST = "rss-growth-after-burst-kib=";
+    static final String AFTER_IDLE = "rss-growth-after-idle-kib=";
 
     public static void main(String[] args) throws Exception {
       // JNA, the native library and the hashing threads in place before the first reading
@@ -78,6 +96,16 @@ class Argon2MemoryReturnTest {
       long before = rssKib();
       PasswordHasher hasher = new PasswordHasher(HashParams.OWASP_DEFAULT, 2);
       ExecutorService logins = Executors.newFixedThreadPool(Integer.parseInt(args[0]));
+      burst(hasher, logins);
+      System.out.println(AFTER_BURST + (rssKib() - before));
+      idle();
+      burst(hasher, logins);
+      idle();
+      logins.shutdown();
+      System.out.println(AFTER_IDLE + (rssKib() - before));
+    }
+
+    private static void burst(PasswordHasher hasher, ExecutorService logins) throws Exception {
       List<Future<String>> hashes = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         hashes.add(logins.submit(() -> hasher.hash("correct horse battery".toCharArray())));
@@ -85,8 +113,11 @@ class Argon2MemoryReturnTest {
       for (Future<String> hash : hashes) {
         hash.get();
       }
-      logins.shutdown();
-      System.out.println(GROWTH + (rssKib() - before));
+    }
+
+    /** Long enough for the hasher to free its idle buffers (between one and two idle periods). */
+    private static void idle() throws InterruptedException {
+      Thread.sleep(PasswordHasher.BUFFER_IDLE.multipliedBy(2).plusSeconds(1).toMillis());
     }
 
     private static long rssKib() throws IOException {

@@ -3,7 +3,14 @@ package dev.authservice.server.password;
 import de.mkammerer.argon2.Argon2;
 import de.mkammerer.argon2.Argon2Factory;
 import de.mkammerer.argon2.Argon2Factory.Argon2Types;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,24 +26,42 @@ import java.util.function.Supplier;
  * platform threads of their own, the callers waiting in turn: a hash is a native call, which would
  * pin a virtual thread's carrier for its whole 30-40 ms, and with one carrier per core two logins
  * hashing would stop every other call (a Validate, another login's store writes) until they end.
+ *
+ * <p>New hashes, and checks of hashes in libargon2's own format, run through {@link NativeArgon2id}
+ * with memory reused from hash to hash ({@link HashBuffers}); a stored hash of any other shape is
+ * checked by argon2-jvm as before. The tag is compared in constant time.
  */
 public final class PasswordHasher {
+  private static final int SALT_BYTES = 16;
+  private static final int TAG_BYTES = 32;
+  /** Buffers unused this long (up to twice) are freed: a login burst's end, not a pause between logins. */
+  public static final Duration BUFFER_IDLE = Duration.ofSeconds(2);
+
   private final Argon2 argon2 = Argon2Factory.create(Argon2Types.ARGON2id);
+  private final SecureRandom random = new SecureRandom();
+  private final HashBuffers buffers;
+  private final NativeArgon2id nativeArgon2id;
   private final HashParams params;
   private final ExecutorService hashing;
   private final String dummyHash;
 
   public PasswordHasher(HashParams params, int maxConcurrentHashes) {
+    this(params, maxConcurrentHashes, BUFFER_IDLE);
+  }
+
+  PasswordHasher(HashParams params, int maxConcurrentHashes, Duration bufferIdle) {
     this.params = params;
+    this.buffers = new HashBuffers((long) params.memoryKib() * 1024, bufferIdle);
+    this.nativeArgon2id = new NativeArgon2id(buffers);
     AtomicInteger threads = new AtomicInteger();
     this.hashing = Executors.newFixedThreadPool(maxConcurrentHashes, work -> {
       Thread thread = new Thread(work, "argon2-" + threads.incrementAndGet());
       thread.setDaemon(true);
       return thread;
     });
-    byte[] random = new byte[32];
-    new SecureRandom().nextBytes(random);
-    this.dummyHash = hash(java.util.HexFormat.of().formatHex(random).toCharArray());
+    byte[] secret = new byte[32];
+    random.nextBytes(secret);
+    this.dummyHash = hash(java.util.HexFormat.of().formatHex(secret).toCharArray());
   }
 
   public HashParams params() {
@@ -45,13 +70,42 @@ public final class PasswordHasher {
 
   /** Hashes a password with the current parameters and a fresh salt. */
   public String hash(char[] password) {
-    return withSlot(() -> argon2.hash(params.iterations(), params.memoryKib(),
-        params.parallelism(), password));
+    byte[] salt = new byte[SALT_BYTES];
+    random.nextBytes(salt);
+    byte[] tag = withSlot(() -> raw(password, salt, params.iterations(), params.memoryKib(), params.parallelism(),
+        TAG_BYTES));
+    return new PhcArgon2id(params.memoryKib(), params.iterations(), params.parallelism(), salt, tag).encoded();
   }
 
   /** Checks a password against a stored PHC hash in constant time. */
   public boolean verify(String storedHash, char[] password) {
-    return withSlot(() -> argon2.verify(storedHash, password));
+    Optional<PhcArgon2id> stored = PhcArgon2id.parse(storedHash);
+    if (stored.isEmpty()) {
+      return withSlot(() -> argon2.verify(storedHash, password));
+    }
+    PhcArgon2id hash = stored.get();
+    byte[] tag = withSlot(() -> raw(password, hash.salt(), hash.iterations(), hash.memoryKib(), hash.parallelism(),
+        hash.tag().length));
+    return MessageDigest.isEqual(tag, hash.tag());
+  }
+
+  /** Buffers allocated and buffers waiting for a hash (for tests). */
+  int[] bufferCounts() {
+    return new int[] {buffers.allocated(), buffers.idleBuffers()};
+  }
+
+  private byte[] raw(char[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
+    ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
+    byte[] bytes = new byte[encoded.remaining()];
+    encoded.get(bytes);
+    try {
+      return nativeArgon2id.hash(bytes, salt, iterations, memoryKib, parallelism, length);
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+      if (encoded.hasArray()) {
+        Arrays.fill(encoded.array(), (byte) 0);
+      }
+    }
   }
 
   /**

@@ -65,4 +65,52 @@ class PasswordHasherTest {
     assertFalse(hasher.needsRehash(stored));
     assertEquals(new HashParams(1024, 1, 1), hasher.params());
   }
+
+  @Test
+  void hashesAreLibargon2sOwnFormatBothWays() {
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 2, 1), 2);
+    de.mkammerer.argon2.Argon2 argon2jvm = de.mkammerer.argon2.Argon2Factory.create(
+        de.mkammerer.argon2.Argon2Factory.Argon2Types.ARGON2id);
+    for (String password : new String[] {"right", "p\u00e4ssw\u00f6rd \u65e5\u672c", ""}) {
+      String ours = hasher.hash(password.toCharArray());
+      assertTrue(ours.matches("\\$argon2id\\$v=19\\$m=1024,t=2,p=1\\$[A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{43}"), ours);
+      assertTrue(argon2jvm.verify(ours, password.toCharArray()), "argon2-jvm checks our hash of '" + password + "'");
+      assertFalse(argon2jvm.verify(ours, (password + "x").toCharArray()));
+      String theirs = argon2jvm.hash(2, 1024, 1, password.toCharArray());
+      assertTrue(hasher.verify(theirs, password.toCharArray()), "we check argon2-jvm's hash of '" + password + "'");
+      assertFalse(hasher.verify(theirs, (password + "x").toCharArray()));
+      assertTrue(hasher.verify(ours, password.toCharArray()));
+      assertFalse(hasher.verify(ours, (password + "x").toCharArray()));
+    }
+    // a hash made with other parameters (an older setting) still checks, in a buffer of its own
+    String older = argon2jvm.hash(1, 2048, 2, "right".toCharArray());
+    int allocatedBefore = hasher.bufferCounts()[0];
+    assertTrue(hasher.verify(older, "right".toCharArray()));
+    assertFalse(hasher.verify(older, "wrong".toCharArray()));
+    assertEquals(allocatedBefore, hasher.bufferCounts()[0], "a one-off buffer, not the pool's");
+    // one bit off in the stored tag is a mismatch, not an error
+    PhcArgon2id stored = PhcArgon2id.parse(hasher.hash("right".toCharArray())).orElseThrow();
+    byte[] tag = stored.tag().clone();
+    tag[0] ^= 1;
+    String tampered = new PhcArgon2id(stored.memoryKib(), stored.iterations(), stored.parallelism(), stored.salt(), tag)
+        .encoded();
+    assertFalse(hasher.verify(tampered, "right".toCharArray()));
+  }
+
+  @Test
+  void buffersAreReusedWhileHashingAndFreedOnceIdle() throws Exception {
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2, java.time.Duration.ofMillis(200));
+    String stored = hasher.hash("right".toCharArray());
+    for (int i = 0; i < 20; i++) {
+      assertTrue(hasher.verify(stored, "right".toCharArray()));
+    }
+    assertEquals(1, hasher.bufferCounts()[0], "one after another, the hashes share one buffer");
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (hasher.bufferCounts()[1] > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(0, hasher.bufferCounts()[1], "idle buffers are freed");
+    assertTrue(hasher.verify(stored, "right".toCharArray()), "and hashing goes on with a new one");
+    assertEquals(2, hasher.bufferCounts()[0]);
+  }
 }
