@@ -39,6 +39,7 @@ final class NativeArgon2id {
   private final Release release = (memory, bytes) -> { };
   private final Pointer allocateFunction = CallbackReference.getFunctionPointer(allocate);
   private final Pointer releaseFunction = CallbackReference.getFunctionPointer(release);
+  private final java.util.concurrent.atomic.AtomicLong lends = new java.util.concurrent.atomic.AtomicLong();
 
   NativeArgon2id(HashBuffers buffers) {
     this.buffers = buffers;
@@ -50,19 +51,30 @@ final class NativeArgon2id {
       return ARGON2_MEMORY_ALLOCATION_ERROR;
     }
     memory.setPointer(0, buffer);
+    lends.incrementAndGet();
     return ARGON2_OK;
+  }
+
+  /** How many times libargon2 took its memory from us (for tests: the callback is in use). */
+  long lends() {
+    return lends.get();
   }
 
   /** The raw Argon2id tag of {@code password} (bytes, wiped by the caller) of {@code length} bytes. */
   byte[] hash(byte[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
     long bytes = (long) memoryKib * 1024;
     boolean pooled = bytes == buffers.bytes();
-    Memory buffer = pooled ? buffers.take() : new Memory(bytes);
-    Memory pwd = new Memory(Math.max(1, password.length));
-    Memory saltMemory = new Memory(salt.length);
-    Memory out = new Memory(length);
-    lent.set(buffer);
+    Memory buffer = null;
+    Memory pwd = null;
+    Memory saltMemory = null;
+    Memory out = null;
+    boolean wiped = false;
     try {
+      buffer = pooled ? buffers.take() : new Memory(bytes);
+      pwd = new Memory(Math.max(1, password.length));
+      saltMemory = new Memory(salt.length);
+      out = new Memory(length);
+      lent.set(buffer);
       pwd.write(0, password, 0, password.length);
       saltMemory.write(0, salt, 0, salt.length);
       Argon2_context.ByReference context = new Argon2_context.ByReference();
@@ -85,21 +97,32 @@ final class NativeArgon2id {
       context.free_cbk = releaseFunction;
       context.flags = new JnaUint32(0);
       int result = Argon2Library.INSTANCE.argon2id_ctx(context);
+      // libargon2 wipes its memory when a hash ends, but not when it fails after allocating it
+      wiped = result == ARGON2_OK;
       if (result != ARGON2_OK) {
         throw new IllegalStateException("Argon2id failed: " + Argon2Library.INSTANCE.argon2_error_message(result));
       }
       return out.getByteArray(0, length);
     } finally {
       lent.remove();
-      pwd.clear();
-      out.clear();
-      pwd.close();
-      saltMemory.close();
-      out.close();
-      if (pooled) {
-        buffers.giveBack(buffer);
-      } else {
-        buffer.close();
+      for (Memory secret : new Memory[] {pwd, out}) {
+        if (secret != null) {
+          secret.clear();
+          secret.close();
+        }
+      }
+      if (saltMemory != null) {
+        saltMemory.close();
+      }
+      if (buffer != null) {
+        if (!wiped) {
+          buffer.clear();
+        }
+        if (pooled) {
+          buffers.giveBack(buffer);
+        } else {
+          buffer.close();
+        }
       }
     }
   }

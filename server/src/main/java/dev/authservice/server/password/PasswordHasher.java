@@ -84,9 +84,30 @@ public final class PasswordHasher {
       return withSlot(() -> argon2.verify(storedHash, password));
     }
     PhcArgon2id hash = stored.get();
+    if (!withinLimits(hash)) {
+      // only someone who can write the user store makes such a hash; it must not take a hashing
+      // slot for minutes or the memory the server needs
+      return false;
+    }
     byte[] tag = withSlot(() -> raw(password, hash.salt(), hash.iterations(), hash.memoryKib(), hash.parallelism(),
         hash.tag().length));
-    return MessageDigest.isEqual(tag, hash.tag());
+    try {
+      return MessageDigest.isEqual(tag, hash.tag());
+    } finally {
+      Arrays.fill(tag, (byte) 0);
+    }
+  }
+
+  /**
+   * Whether a stored hash's cost is one this server would check: up to four times the memory and
+   * iterations it hashes with now (at least 256 MiB and 16, so hashes made before an operator
+   * lowered them still check), at most 16 lanes and a 64-byte salt.
+   */
+  private boolean withinLimits(PhcArgon2id hash) {
+    long maxMemoryKib = Math.max(4L * params.memoryKib(), 256L * 1024);
+    long maxIterations = Math.max(4L * params.iterations(), 16);
+    return hash.memoryKib() <= maxMemoryKib && hash.iterations() <= maxIterations && hash.parallelism() <= 16
+        && hash.salt().length <= 64;
   }
 
   /** Buffers allocated and buffers waiting for a hash (for tests). */
@@ -95,17 +116,22 @@ public final class PasswordHasher {
   }
 
   private byte[] raw(char[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
-    ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(password));
-    byte[] bytes = new byte[encoded.remaining()];
-    encoded.get(bytes);
+    // UTF-8 takes at most three bytes per char: one buffer, no partial copies left unwiped
+    ByteBuffer encoded = ByteBuffer.allocate(3 * password.length);
+    StandardCharsets.UTF_8.newEncoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPLACE).encode(CharBuffer.wrap(password), encoded, true);
+    byte[] bytes = Arrays.copyOf(encoded.array(), encoded.position());
     try {
       return nativeArgon2id.hash(bytes, salt, iterations, memoryKib, parallelism, length);
     } finally {
       Arrays.fill(bytes, (byte) 0);
-      if (encoded.hasArray()) {
-        Arrays.fill(encoded.array(), (byte) 0);
-      }
+      Arrays.fill(encoded.array(), (byte) 0);
     }
+  }
+
+  /** How many times libargon2 took its memory from the pool (for tests). */
+  long lends() {
+    return nativeArgon2id.lends();
   }
 
   /**

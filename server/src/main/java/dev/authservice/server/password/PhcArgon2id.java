@@ -34,7 +34,9 @@ record PhcArgon2id(int memoryKib, int iterations, int parallelism, byte[] salt, 
           || memory < 8L * parallelism || salt.length < MIN_SALT || tag.length < MIN_TAG || tag.length > MAX_TAG) {
         return Optional.empty();
       }
-      return Optional.of(new PhcArgon2id((int) memory, (int) iterations, parallelism, salt, tag));
+      PhcArgon2id hash = new PhcArgon2id((int) memory, (int) iterations, parallelism, salt, tag);
+      // one string per hash, as libargon2 writes it: no leading zeros, no stray base64 bits
+      return hash.encoded().equals(encoded) ? Optional.of(hash) : Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.empty();  // not base64 after all
     }

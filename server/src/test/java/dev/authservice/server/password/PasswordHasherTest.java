@@ -105,6 +105,7 @@ class PasswordHasherTest {
       assertTrue(hasher.verify(stored, "right".toCharArray()));
     }
     assertEquals(1, hasher.bufferCounts()[0], "one after another, the hashes share one buffer");
+    assertEquals(22, hasher.lends(), "libargon2 took its memory from the pool for every hash (the dummy, one, 20 checks)");
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     while (hasher.bufferCounts()[1] > 0 && System.nanoTime() < deadline) {
       Thread.sleep(50);
@@ -112,5 +113,21 @@ class PasswordHasherTest {
     assertEquals(0, hasher.bufferCounts()[1], "idle buffers are freed");
     assertTrue(hasher.verify(stored, "right".toCharArray()), "and hashing goes on with a new one");
     assertEquals(2, hasher.bufferCounts()[0]);
+  }
+
+  @Test
+  void storedHashesThatAreNotHashesOrCostTooMuchDoNotCheck() {
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2);
+    for (String garbage : new String[] {"", "not a hash", "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$", "$argon2id$v=19$m=01024,t=1,p=1$"
+        + "AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
+      assertFalse(hasher.verify(garbage, "right".toCharArray()), garbage);
+    }
+    byte[] salt = new byte[16];
+    byte[] tag = new byte[32];
+    long lendsBefore = hasher.lends();
+    // more memory or iterations than this server would ever spend on one check: refused unhashed
+    assertFalse(hasher.verify(new PhcArgon2id(300_000, 1, 1, salt, tag).encoded(), "right".toCharArray()));
+    assertFalse(hasher.verify(new PhcArgon2id(1024, 1_000_000, 1, salt, tag).encoded(), "right".toCharArray()));
+    assertEquals(lendsBefore, hasher.lends(), "nothing was hashed");
   }
 }
