@@ -115,9 +115,9 @@ class Argon2MemoryReturnTest {
       }
     }
 
-    /** Long enough for the hasher to free its idle buffers (between one and two idle periods). */
+    /** Long enough for the hasher to free its idle buffers (between one and two idle periods), with room. */
     private static void idle() throws InterruptedException {
-      Thread.sleep(PasswordHasher.BUFFER_IDLE.multipliedBy(2).plusSeconds(1).toMillis());
+      Thread.sleep(PasswordHasher.BUFFER_IDLE.multipliedBy(3).toMillis());
     }
 
     private static long rssKib() throws IOException {

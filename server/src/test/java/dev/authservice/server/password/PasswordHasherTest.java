@@ -99,7 +99,9 @@ class PasswordHasherTest {
 
   @Test
   void buffersAreReusedWhileHashingAndFreedOnceIdle() throws Exception {
-    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2, java.time.Duration.ofMillis(200));
+    // an idle period of 1 s: the hashes below, a few milliseconds each, must not look idle to the
+    // sweeper even on a busy machine
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2, java.time.Duration.ofSeconds(1));
     String stored = hasher.hash("right".toCharArray());
     for (int i = 0; i < 20; i++) {
       assertTrue(hasher.verify(stored, "right".toCharArray()));
