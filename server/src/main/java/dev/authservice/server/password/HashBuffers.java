@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hold that memory while the server is idle. A buffer not used for a whole idle period is freed.
  * At most as many buffers exist as hashes run at once, each of {@code bytes}.
  */
-final class HashBuffers implements AutoCloseable {
+final class HashBuffers {
   private final long bytes;
   private final ConcurrentLinkedDeque<Memory> idle = new ConcurrentLinkedDeque<>();
   private final AtomicBoolean usedSinceSweep = new AtomicBoolean();
@@ -73,11 +73,4 @@ final class HashBuffers implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
-    sweeper.shutdownNow();
-    for (Memory buffer = idle.pollLast(); buffer != null; buffer = idle.pollLast()) {
-      buffer.close();
-    }
-  }
 }
