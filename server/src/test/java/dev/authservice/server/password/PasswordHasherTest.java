@@ -118,6 +118,9 @@ class PasswordHasherTest {
   }
 
   @Test
+  // in a thread of its own: without the cost limit, the million-iteration hash below would run for
+  // hours, in a wait (PasswordHasher.withSlot) that an interrupt does not end
+  @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
   void storedHashesThatAreNotHashesOrCostTooMuchDoNotCheck() {
     PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2);
     for (String garbage : new String[] {"", "not a hash", "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$", "$argon2id$v=19$m=01024,t=1,p=1$"
