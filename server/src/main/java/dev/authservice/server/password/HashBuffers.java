@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * back once they stop. Allocated afresh for every hash, a 19 MiB buffer is faulted in page by page
  * each time, which cost each hash 25-60% more CPU (docs/benchmarks.md); kept for good, it would
  * hold that memory while the server is idle. A buffer not used for a whole idle period is freed.
- * At most as many buffers exist as hashes run at once, each of {@code bytes}.
+ * At most as many pooled buffers exist as hashes run at once, each of {@code bytes}; a hash of a
+ * stored hash with other parameters uses a buffer of its own (NativeArgon2id).
  */
 final class HashBuffers {
   private final long bytes;

@@ -27,9 +27,10 @@ import java.util.function.Supplier;
  * pin a virtual thread's carrier for its whole 30-40 ms, and with one carrier per core two logins
  * hashing would stop every other call (a Validate, another login's store writes) until they end.
  *
- * <p>New hashes, and checks of hashes in libargon2's own format, run through {@link NativeArgon2id}
- * with memory reused from hash to hash ({@link HashBuffers}); a stored hash of any other shape is
- * checked by argon2-jvm as before. The tag is compared in constant time.
+ * <p>Hashes and checks run through {@link NativeArgon2id} with memory reused from hash to hash
+ * ({@link HashBuffers}). A stored hash must be in libargon2's own string format (what argon2-jvm
+ * and this class write) and within a cost limit, or it does not match. The tag is compared in
+ * constant time.
  */
 public final class PasswordHasher {
   private static final int SALT_BYTES = 16;
@@ -79,16 +80,15 @@ public final class PasswordHasher {
 
   /** Checks a password against a stored PHC hash in constant time. */
   public boolean verify(String storedHash, char[] password) {
-    Optional<PhcArgon2id> stored = PhcArgon2id.parse(storedHash);
+    Optional<PhcArgon2id> stored = PhcArgon2id.parse(storedHash).filter(this::withinLimits);
     if (stored.isEmpty()) {
-      return withSlot(() -> argon2.verify(storedHash, password));
-    }
-    PhcArgon2id hash = stored.get();
-    if (!withinLimits(hash)) {
-      // only someone who can write the user store makes such a hash; it must not take a hashing
-      // slot for minutes or the memory the server needs
+      // not a hash this server writes (libargon2's own v=19 string), or one costing more than it
+      // would spend: only someone who can write the user store makes one, and it must neither take
+      // a hashing slot for hours nor the server's memory, nor answer faster than a real check
+      verifyDummy(password);
       return false;
     }
+    PhcArgon2id hash = stored.get();
     byte[] tag = withSlot(() -> raw(password, hash.salt(), hash.iterations(), hash.memoryKib(), hash.parallelism(),
         hash.tag().length));
     try {

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 /**
  * An Argon2id hash in PHC string format as libargon2 writes it:
  * {@code $argon2id$v=19$m=19456,t=2,p=1$<salt>$<tag>}, salt and tag in standard base64 without
- * padding. Only that exact shape parses; anything else (another type or version, an older hash)
- * is left to argon2-jvm's own check.
+ * padding. Only that exact shape parses; anything else (another type or version) is not a hash
+ * this server checks.
  */
 record PhcArgon2id(int memoryKib, int iterations, int parallelism, byte[] salt, byte[] tag) {
   private static final Pattern FORMAT = Pattern.compile(
