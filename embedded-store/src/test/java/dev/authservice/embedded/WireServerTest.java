@@ -422,6 +422,40 @@ class WireServerTest {
     assertEquals(budget + 3, warnings(logged).size(), "nothing left to count at the stop: " + warnings(logged));
   }
 
+  /**
+   * A burst of large messages leaves no buffers behind on the connections that carried it, which
+   * stay open (the driver pools them): Netty's default pool keeps the chunks a burst made for as
+   * long as the process lives, 25 MiB after 100k events were seeded into a running server.
+   */
+  @Test
+  void connectionsKeepNoBuffersOnceABurstIsOver() throws Exception {
+    MongoCredential credential = EmbeddedStore.randomCredential();
+    WireServer server = guardedServer(credential, WireServer.Limits.DEFAULTS);
+    try (MongoClient client = MongoClients.create(EmbeddedStore.clientSettings(server.localAddress(), credential))) {
+      MongoCollection<Document> events = client.getDatabase("t").getCollection("events");
+      String filler = "x".repeat(4096);
+      for (int batch = 0; batch < 4; batch++) {
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+          documents.add(new Document("batch", batch).append("i", i).append("filler", filler));
+        }
+        events.insertMany(documents);   // about 4 MiB in one message
+      }
+      long read = 0;
+      for (Document ignored : events.find().batchSize(2000)) {   // answers of about 8 MiB
+        read++;
+      }
+      assertEquals(4000, read);
+      assertTrue(server.connectionCount() > 0, "the burst's connections are still open");
+
+      Await.until("the connections' buffers given back (held now: " + server.connectionBufferBytes() + " bytes)", 20,
+          () -> server.connectionBufferBytes() == 0);
+      assertTrue(server.connectionCount() > 0, "the burst's connections are still open");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
   /** One connection sending an opcode no MongoDB has: closed with a warning. */
   private static void sendGarbage(WireServer server) throws IOException {
     try (RawWire wire = new RawWire(server.localAddress().getPort())) {
