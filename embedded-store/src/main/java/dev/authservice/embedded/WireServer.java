@@ -55,16 +55,6 @@ final class WireServer {
   private static final int BACKLOG = 100;
   /** Requests of one connection run before it yields its command thread to others waiting. */
   private static final int REQUESTS_PER_TURN = 16;
-  /**
-   * Where the connections' buffers come from: allocated for each message and freed once it has been
-   * read or written, none kept. Netty's default (4.2: the adaptive pool) keeps the chunks a burst
-   * made for as long as the process lives: after 100k events were seeded into a running server it
-   * held 25 MiB of native memory (NMT's "Other", 27.6 MiB against 2.9 with this), and the server's
-   * peak RSS under QueryAudit load right after was 296 MiB against 272 (docs/benchmarks.md). The
-   * store's traffic is one message per command over loopback, so a pool saves little: Validate with
-   * audit {@code every}, which writes through it, ran as fast either way.
-   */
-  static final ByteBufAllocator CONNECTION_BUFFERS = UnpooledByteBufAllocator.DEFAULT;
 
   private final MongoBackend backend;
   private final EventLoopGroup acceptor;
@@ -74,6 +64,21 @@ final class WireServer {
   private final UnauthenticatedConnectionLimit unauthenticated;
   private final ConnectionWarnings warnings;
   private final Channel listener;
+  /**
+   * Where the connections' buffers come from: allocated for each message and freed once it has been
+   * read or written, none kept. Netty's default (4.2: the adaptive pool) keeps the chunks a burst
+   * made for as long as the process lives: after 100k events were seeded into a running server it
+   * held 25 MiB of native memory (NMT's "Other", 27.6 MiB against 2.9 with this), and the server's
+   * peak RSS under QueryAudit load right after was 296 MiB against 272 (docs/benchmarks.md). The
+   * store's traffic is one message per command over loopback, so a pool saves little: Validate with
+   * audit {@code every}, which writes through it, ran as fast either way. Direct buffers where Netty
+   * may use {@code Unsafe} (JDK 21 to 23); from JDK 24 on Netty leaves it off by default, and these
+   * are heap buffers, which the JDK copies into a temporary direct buffer to write and keeps one of
+   * per writing thread, as large as the largest message it wrote (about 3 MiB in all after the
+   * seeding and StreamAudit loads above; {@code -Djdk.nio.maxCachedBufferSize} bounds it). One per
+   * listener, so its metrics count this listener's buffers only.
+   */
+  private final ByteBufAllocator connectionBuffers = new UnpooledByteBufAllocator(true);
 
   /**
    * What the listener allows connections that have not authenticated: how long a message may stay
@@ -114,7 +119,7 @@ final class WireServer {
     try {
       this.listener = new ServerBootstrap().group(acceptor, io).channel(NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, BACKLOG).childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.ALLOCATOR, CONNECTION_BUFFERS)
+          .childOption(ChannelOption.ALLOCATOR, connectionBuffers)
           .localAddress(address)
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override

@@ -448,8 +448,11 @@ class WireServerTest {
       assertEquals(4000, read);
       assertTrue(server.connectionCount() > 0, "the burst's connections are still open");
 
-      Await.until("the connections' buffers given back (held now: " + server.connectionBufferBytes() + " bytes)", 20,
-          () -> server.connectionBufferBytes() == 0);
+      try {
+        Await.until("the connections' buffers given back", 20, () -> server.connectionBufferBytes() == 0);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; held now: " + server.connectionBufferBytes() + " bytes", e);
+      }
       assertTrue(server.connectionCount() > 0, "the burst's connections are still open");
     } finally {
       server.shutdownNow();
