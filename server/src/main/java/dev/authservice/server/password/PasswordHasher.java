@@ -1,8 +1,5 @@
 package dev.authservice.server.password;
 
-import de.mkammerer.argon2.Argon2;
-import de.mkammerer.argon2.Argon2Factory;
-import de.mkammerer.argon2.Argon2Factory.Argon2Types;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +35,6 @@ public final class PasswordHasher {
   /** Buffers unused this long (up to twice) are freed: a login burst's end, not a pause between logins. */
   public static final Duration BUFFER_IDLE = Duration.ofSeconds(2);
 
-  private final Argon2 argon2 = Argon2Factory.create(Argon2Types.ARGON2id);
   private final SecureRandom random = new SecureRandom();
   private final HashBuffers buffers;
   private final NativeArgon2id nativeArgon2id;
@@ -142,10 +138,15 @@ public final class PasswordHasher {
     verify(dummyHash, password);
   }
 
-  /** Whether a stored hash was made with other parameters than the current ones. */
+  /**
+   * Whether a stored hash was made with other parameters than the current ones (read with the
+   * parser {@link #verify} uses; one it cannot read is rehashed).
+   */
   public boolean needsRehash(String storedHash) {
-    return argon2.needsRehash(storedHash, params.iterations(), params.memoryKib(),
-        params.parallelism());
+    return PhcArgon2id.parse(storedHash)
+        .map(hash -> hash.memoryKib() != params.memoryKib() || hash.iterations() != params.iterations()
+            || hash.parallelism() != params.parallelism())
+        .orElse(true);
   }
 
   /** Runs the hash on a hashing thread, first come first served; the caller waits, uninterruptibly as before. */
