@@ -56,9 +56,33 @@ public final class PasswordHasher {
       thread.setDaemon(true);
       return thread;
     });
-    byte[] secret = new byte[32];
-    random.nextBytes(secret);
-    this.dummyHash = hash(java.util.HexFormat.of().formatHex(secret).toCharArray());
+    this.dummyHash = dummyHash(params, random);
+    selfTest();
+  }
+
+  /**
+   * One hash at the smallest cost libargon2 takes (8 KiB, one pass), on a hashing thread: a
+   * native library that cannot be loaded or called stops the start here, not at the first
+   * login, without a full-cost hash on the start's critical path.
+   */
+  private void selfTest() {
+    byte[] tag = withSlot(() -> nativeArgon2id.hash(new byte[] {0}, new byte[SALT_BYTES], 1, 8, 1, TAG_BYTES));
+    if (tag.length != TAG_BYTES) {
+      throw new IllegalStateException("libargon2 returned a " + tag.length + "-byte tag for " + TAG_BYTES);
+    }
+  }
+
+  /**
+   * A hash with the current parameters that no password matches: a random salt and a random tag
+   * (a password would have to hash to those 256 bits). Checking a password against it costs what
+   * checking against a real hash does, and making it costs no hash at start.
+   */
+  private static String dummyHash(HashParams params, SecureRandom random) {
+    byte[] salt = new byte[SALT_BYTES];
+    byte[] tag = new byte[TAG_BYTES];
+    random.nextBytes(salt);
+    random.nextBytes(tag);
+    return new PhcArgon2id(params.memoryKib(), params.iterations(), params.parallelism(), salt, tag).encoded();
   }
 
   public HashParams params() {

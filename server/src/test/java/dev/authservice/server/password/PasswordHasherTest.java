@@ -98,6 +98,16 @@ class PasswordHasherTest {
   }
 
   @Test
+  void theDummyCheckCostsAHashWithTheCurrentParametersAndNoneAtStart() {
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2);
+    assertEquals(0, hasher.bufferCounts()[0], "the start hashed nothing at full cost (only the small self-test)");
+    assertEquals(1, hasher.lends(), "the self-test reached libargon2");
+    hasher.verifyDummy("anything".toCharArray());
+    assertEquals(2, hasher.lends(), "an unknown user's check runs libargon2");
+    assertEquals(1, hasher.bufferCounts()[0], "with the pool's buffer: the same memory cost as a real check");
+  }
+
+  @Test
   void buffersAreReusedWhileHashingAndFreedOnceIdle() throws Exception {
     // an idle period of 1 s: the hashes below, a few milliseconds each, must not look idle to the
     // sweeper even on a busy machine
@@ -107,7 +117,8 @@ class PasswordHasherTest {
       assertTrue(hasher.verify(stored, "right".toCharArray()));
     }
     assertEquals(1, hasher.bufferCounts()[0], "one after another, the hashes share one buffer");
-    assertEquals(22, hasher.lends(), "libargon2 took its memory from the pool for every hash (the dummy, one, 20 checks)");
+    assertEquals(22, hasher.lends(), "libargon2 took its memory through the callback for every hash (the start's"
+        + " self-test in a buffer of its own, one hash, 20 checks)");
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     while (hasher.bufferCounts()[1] > 0 && System.nanoTime() < deadline) {
       Thread.sleep(50);
