@@ -7,6 +7,8 @@ package dev.authservice.server.password;
 public record HashParams(int memoryKib, int iterations, int parallelism) {
   /** OWASP Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1. */
   public static final HashParams OWASP_DEFAULT = new HashParams(19456, 2, 1);
+  /** The most lanes a stored hash may have and still be checked. */
+  public static final int MAX_PARALLELISM = 16;
 
   public HashParams {
     if (memoryKib < 8 * parallelism || memoryKib < 1024) {
@@ -17,6 +19,12 @@ public record HashParams(int memoryKib, int iterations, int parallelism) {
     }
     if (parallelism < 1) {
       throw new IllegalArgumentException("Argon2 parallelism must be at least 1, got " + parallelism);
+    }
+    if (parallelism > MAX_PARALLELISM) {
+      // a hash of more lanes than the server checks (PasswordHasher's cost limits) would not
+      // check: not even an unknown user's dummy, whose hash has these parameters
+      throw new IllegalArgumentException("Argon2 parallelism must be at most " + MAX_PARALLELISM + ", got "
+          + parallelism);
     }
   }
 }

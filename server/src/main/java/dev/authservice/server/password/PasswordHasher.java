@@ -34,6 +34,11 @@ public final class PasswordHasher {
   private static final int TAG_BYTES = 32;
   /** Buffers unused this long (up to twice) are freed: a login burst's end, not a pause between logins. */
   public static final Duration BUFFER_IDLE = Duration.ofSeconds(2);
+  /**
+   * Argon2id v1.3 of the one byte 0 with a salt of 16 zero bytes, 8 KiB, one pass, one lane, 32
+   * bytes (BouncyCastle's Argon2BytesGenerator computes the same): the self-test's known answer.
+   */
+  private static final String SELF_TEST_TAG = "8cf201eb18e626e4cd10b69a321fb79e65cba83988c3f7e59a84237376074a01";
 
   private final SecureRandom random = new SecureRandom();
   private final HashBuffers buffers;
@@ -61,14 +66,16 @@ public final class PasswordHasher {
   }
 
   /**
-   * One hash at the smallest cost libargon2 takes (8 KiB, one pass), on a hashing thread: a
-   * native library that cannot be loaded or called stops the start here, not at the first
-   * login, without a full-cost hash on the start's critical path.
+   * One hash at the smallest cost libargon2 takes (8 KiB, one pass), on a hashing thread, checked
+   * against its known answer: a native library that cannot be loaded or called, or that computes
+   * something else than Argon2id v1.3, stops the start here, not at the first login, without a
+   * full-cost hash on the start's critical path.
    */
   private void selfTest() {
     byte[] tag = withSlot(() -> nativeArgon2id.hash(new byte[] {0}, new byte[SALT_BYTES], 1, 8, 1, TAG_BYTES));
-    if (tag.length != TAG_BYTES) {
-      throw new IllegalStateException("libargon2 returned a " + tag.length + "-byte tag for " + TAG_BYTES);
+    if (!MessageDigest.isEqual(tag, java.util.HexFormat.of().parseHex(SELF_TEST_TAG))) {
+      throw new IllegalStateException("libargon2 failed its self-test (a wrong Argon2id tag for a known input): the"
+          + " native library loaded is not one the server can hash passwords with");
     }
   }
 
@@ -126,8 +133,8 @@ public final class PasswordHasher {
   private boolean withinLimits(PhcArgon2id hash) {
     long maxMemoryKib = Math.max(4L * params.memoryKib(), 256L * 1024);
     long maxIterations = Math.max(4L * params.iterations(), 16);
-    return hash.memoryKib() <= maxMemoryKib && hash.iterations() <= maxIterations && hash.parallelism() <= 16
-        && hash.salt().length <= 64;
+    return hash.memoryKib() <= maxMemoryKib && hash.iterations() <= maxIterations
+        && hash.parallelism() <= HashParams.MAX_PARALLELISM && hash.salt().length <= 64;
   }
 
   /** Buffers allocated and buffers waiting for a hash (for tests). */

@@ -98,6 +98,20 @@ class PasswordHasherTest {
   }
 
   @Test
+  void moreLanesThanTheServerChecksAreRefusedAsASetting() {
+    IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new HashParams(1024, 1, 17));
+    assertEquals("Argon2 parallelism must be at most 16, got 17", refused.getMessage());
+    // at the bound, its own hashes check, an unknown user's dummy among them (17 lanes recursed
+    // from verify to the dummy's verify, whose hash failed the same cost limit, until the stack overflowed)
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 16), 1);
+    assertTrue(hasher.verify(hasher.hash("right".toCharArray()), "right".toCharArray()));
+    long lends = hasher.lends();
+    hasher.verifyDummy("anything".toCharArray());
+    assertEquals(lends + 1, hasher.lends(), "the dummy was hashed like any stored hash");
+  }
+
+  @Test
   void theDummyCheckCostsAHashWithTheCurrentParametersAndNoneAtStart() {
     PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 1, 1), 2);
     assertEquals(0, hasher.bufferCounts()[0], "the start hashed nothing at full cost (only the small self-test)");
