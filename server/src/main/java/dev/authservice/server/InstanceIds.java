@@ -13,6 +13,11 @@ import java.util.function.Supplier;
 final class InstanceIds {
   /** Linux: the host name of the server's UTS namespace (a container's or a pod's own). */
   static final Path KERNEL_HOST_NAME = Path.of("/proc/sys/kernel/hostname");
+  /**
+   * A host name as hosts and pods are named. The kernel takes any bytes: one with others (or
+   * its unset "(none)") is resolved instead, as every host name was before.
+   */
+  private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private InstanceIds() {}
 
@@ -39,7 +44,8 @@ final class InstanceIds {
 
   private static String kernelHostName(Path file) {
     try {
-      return Files.readString(file).strip();
+      String name = Files.readString(file).strip();
+      return PLAIN_NAME.matcher(name).matches() ? name : "";
     } catch (IOException | RuntimeException e) {
       return "";   // not Linux, or no /proc: the host name is resolved instead
     }

@@ -179,7 +179,8 @@ public record ServerConfig(
     private HashParams hashParams = HashParams.OWASP_DEFAULT;
     private int maxInboundMessageBytes = 64 * 1024;
     private List<String> trustedProxies = List.of();
-    private String instanceId = InstanceIds.generate();
+    /** Made by {@link #build} unless set: the host name is read only for a server that needs it. */
+    private String instanceId;
     private Duration storeTimeout = Duration.ofMillis(1500);
     private KeySettings keys = KeySettings.DEV;
     private Duration refreshTokenTtl = Duration.ofDays(1);
@@ -257,6 +258,9 @@ public record ServerConfig(
     }
 
     public ServerConfig build() {
+      if (instanceId == null) {
+        instanceId = InstanceIds.generate();
+      }
       return new ServerConfig(bindAddress, port, dataDir, mongoUri, database, issuer,
           defaultAudience, allowedAudiences, clientId, tokenTtl, clockSkew,
           bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,

@@ -29,5 +29,10 @@ class InstanceIdsTest {
     assertTrue(InstanceIds.generate(dir.resolve("absent"), () -> "resolved").matches("resolved-[0-9a-f]{6}"));
     Path empty = Files.writeString(dir.resolve("empty"), " \n");
     assertTrue(InstanceIds.generate(empty, () -> "resolved").matches("resolved-[0-9a-f]{6}"));
+    // the kernel's name when none was set, and one with a line break in it: not names to log as they are
+    for (String odd : new String[] {"(none)\n", "a\nb\n", "x".repeat(65)}) {
+      Path file = Files.writeString(dir.resolve("odd"), odd);
+      assertTrue(InstanceIds.generate(file, () -> "resolved").matches("resolved-[0-9a-f]{6}"), odd);
+    }
   }
 }
