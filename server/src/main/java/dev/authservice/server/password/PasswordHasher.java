@@ -61,7 +61,7 @@ public final class PasswordHasher {
       thread.setDaemon(true);
       return thread;
     });
-    this.dummyHash = dummyHash(params, random);
+    this.dummyHash = dummyHash();
     selfTest();
   }
 
@@ -84,11 +84,16 @@ public final class PasswordHasher {
    * (a password would have to hash to those 256 bits). Checking a password against it costs what
    * checking against a real hash does, and making it costs no hash at start.
    */
-  private static String dummyHash(HashParams params, SecureRandom random) {
+  private String dummyHash() {
     byte[] salt = new byte[SALT_BYTES];
     byte[] tag = new byte[TAG_BYTES];
     random.nextBytes(salt);
     random.nextBytes(tag);
+    return encoded(salt, tag);
+  }
+
+  /** {@code salt} and {@code tag} as a PHC string with the current parameters. */
+  private String encoded(byte[] salt, byte[] tag) {
     return new PhcArgon2id(params.memoryKib(), params.iterations(), params.parallelism(), salt, tag).encoded();
   }
 
@@ -102,7 +107,7 @@ public final class PasswordHasher {
     random.nextBytes(salt);
     byte[] tag = withSlot(() -> raw(password, salt, params.iterations(), params.memoryKib(), params.parallelism(),
         TAG_BYTES));
-    return new PhcArgon2id(params.memoryKib(), params.iterations(), params.parallelism(), salt, tag).encoded();
+    return encoded(salt, tag);
   }
 
   /** Checks a password against a stored PHC hash in constant time. */
