@@ -83,7 +83,7 @@ public final class AuthServer implements AutoCloseable {
           keys.tokenKeys().current().kid(), phases.elapsedMillis(), StartupPhases.sinceProcessStartMillis(),
           phases.summary());
       return new AuthServer(transport, http, observability, background, audit, storage);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       if (transport != null) {
         transport.close();
       }

@@ -25,6 +25,11 @@ public final class Main {
     // classes they load ask for loggers, and one asked for while logback starts is SLF4J's
     // stand-in, which may stay silent for good.
     Thread logging = Thread.ofPlatform().name("init-logging").start(org.slf4j.LoggerFactory::getILoggerFactory);
+    // the machine's memory (a container's limit) for the check of the Argon2id memory cost: 12 ms
+    // even with the AOT cache (the management classes, the cgroup files), so on a thread of its own too
+    java.util.concurrent.CompletableFuture<java.util.OptionalLong> machineMemory =
+        java.util.concurrent.CompletableFuture.supplyAsync(HashMemoryFit::machineMemoryBytes,
+            task -> Thread.ofPlatform().name("init-machine-memory").daemon(true).start(task));
     java.util.Map<String, String> environment = System.getenv();
     ServeCommand command;
     try {
@@ -37,7 +42,7 @@ public final class Main {
         System.out.println(ServeCommand.VERSION);
         return 0;
       }
-      command = new ServeCommand(values);
+      command = new ServeCommand(values, machineMemory::join);
     } catch (UsageException e) {
       return usageError(e);
     }
@@ -49,12 +54,15 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       // a setting's value the server cannot take: the message names it
       return usageError(e);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       return failedToStart(e);
     }
     try {
       return ServeCommand.serve(config);
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
+      // an Error too (a native library that would not load, memory that could not be had): left
+      // to end this thread, it would leave the JVM running on the store's and the key loader's
+      // threads, never serving and never exiting
       return failedToStart(e);
     }
   }
@@ -66,7 +74,7 @@ public final class Main {
   }
 
   /** A configuration or start-up failure: one clear line, the cause in the log; exit status 1. */
-  private static int failedToStart(Exception e) {
+  private static int failedToStart(Throwable e) {
     org.slf4j.LoggerFactory.getLogger(Main.class).error("auth server failed to start", e);
     System.err.println("auth-server: " + e.getMessage());
     return 1;

@@ -215,10 +215,17 @@ final class ServeCommand {
   static final Set<String> READ_ELSEWHERE = Set.of("AUTH_KEY_ENCRYPTION_KEY", "AUTH_LOG_LEVEL", "AUTH_JAVA_OPTS");
 
   private final OptionValues values;
+  private final java.util.function.Supplier<java.util.OptionalLong> machineMemoryBytes;
 
   /** The server's settings as {@code values} give them; each is read, and its type checked, by {@link #toConfig}. */
   ServeCommand(OptionValues values) {
+    this(values, HashMemoryFit::machineMemoryBytes);
+  }
+
+  /** As {@link #ServeCommand(OptionValues)}, with the machine's memory from {@code machineMemoryBytes}. */
+  ServeCommand(OptionValues values, java.util.function.Supplier<java.util.OptionalLong> machineMemoryBytes) {
     this.values = values;
+    this.machineMemoryBytes = machineMemoryBytes;
   }
 
   /** Runs the server {@code config} describes until SIGTERM, then shuts it down gracefully. */
@@ -265,6 +272,10 @@ final class ServeCommand {
         values.text("--ext-authz-roles-header"), values.bool("--ext-authz-remove-authorization"),
         blankToEmpty(values.text("--ext-authz-realm")).orElse(""),
         blankToEmpty(values.text("--ext-authz-token-cookie")));
+    HashParams hashParams = new HashParams(values.integer("--argon2-memory-kib"), values.integer("--argon2-iterations"),
+        values.integer("--argon2-parallelism"));
+    machineMemoryBytes.get().ifPresent(machine -> HashMemoryFit.check(hashParams, CapabilityAssembly.hashesAtOnce(),
+        Runtime.getRuntime().maxMemory(), machine).ifPresent(org.slf4j.LoggerFactory.getLogger(ServeCommand.class)::warn));
     ServerConfig.Builder builder = ServerConfig.builder(values.path("--data-dir"))
         .bindAddress(values.text("--bind-address"))
         .port(values.integer("--port"))
@@ -278,8 +289,7 @@ final class ServeCommand {
         .clockSkew(values.duration("--clock-skew"))
         .bootstrapAdmin(blankToEmpty(values.text("--bootstrap-admin-username")),
             blankToEmpty(values.text("--bootstrap-admin-password")))
-        .hashParams(new HashParams(values.integer("--argon2-memory-kib"), values.integer("--argon2-iterations"),
-            values.integer("--argon2-parallelism")))
+        .hashParams(hashParams)
         .maxInboundMessageBytes(values.integer("--max-message-bytes"))
         .trustedProxies(commaList(values.text("--trusted-proxies")))
         .storeTimeout(values.duration("--store-timeout"))

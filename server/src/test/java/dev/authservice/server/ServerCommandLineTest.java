@@ -18,12 +18,29 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The server's command line as an operator meets it, in a JVM of its own: --help and --version,
  * and a setting it cannot take refused with exit status 2 and one line saying which setting, where
- * it came from and what is wrong, before anything starts (no stack trace, no data directory made).
+ * it came from and what is wrong, before anything starts (no stack trace, no data directory made);
+ * a start that cannot finish ends the JVM with status 1 and its reason, never left running.
  */
 class ServerCommandLineTest {
   @TempDir Path dir;
 
   private record Run(int status, String out, String err) {}
+
+  /**
+   * A hash of 4 GiB in a JVM limited to 3.8 GiB of address space: the JVM serves in about 2.5 (its
+   * reservations: the class space, the code cache, the heap, thread stacks), and no 4 GiB block fits.
+   */
+  private static final int LIMITED_HASH_KIB = 4 * 1024 * 1024;
+  private static final long ADDRESS_SPACE_KIB = 4_000_000;
+  /** What a server that is to get as far as its password hasher needs here. */
+  private static final Map<String, String> STARTS = Map.of("AUTH_INSECURE_DEV_KEYS", "true", "AUTH_HTTP_PORT", "off",
+      "AUTH_ADMIN_PORT", "off", "AUTH_PORT", "0");
+
+  private static Map<String, String> starting(Map<String, String> settings) {
+    Map<String, String> all = new java.util.HashMap<>(STARTS);
+    all.putAll(settings);
+    return all;
+  }
 
   @Test
   void helpListsEverySettingWithItsVariableAndDefault() throws Exception {
@@ -89,23 +106,155 @@ class ServerCommandLineTest {
         + " ignores it; did you mean AUTH_VALIDATE_REQUIRE_CALLER?"), run.err());
   }
 
+  @Test
+  void aMemoryCostNoMachineHasIsRefusedAsASetting() throws Exception {
+    // 2 TiB per hash: refused before anything starts, not at the first login (or, on a fresh data
+    // directory, at the bootstrap admin's hash, as an OutOfMemoryError)
+    Run run = run(Map.of("AUTH_ARGON2_MEMORY_KIB", Integer.toString(Integer.MAX_VALUE)));
+    assertEquals(2, run.status(), run.err());
+    assertTrue(run.err().startsWith("auth-server: AUTH_ARGON2_MEMORY_KIB (for --argon2-memory-kib): 2147483647 KiB"
+        + " is 2097151 MiB for each password hash, more than the "), run.err());
+    assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+    assertFalse(dir.resolve("data").toFile().exists(), "nothing started");
+  }
+
+  @Test
+  void nativeCodeThatWillNotLoadEndsTheStartWithItsReason() throws Exception {
+    // as where JNA's temporary directory is mounted noexec: it may take its native part neither
+    // from the jar nor from the system. The Error this is used to end the starting thread, and the
+    // JVM went on running the store's threads, never serving and never exiting.
+    Run run = run(List.of("-Djna.nosys=true", "-Djna.noclasspath=true"), starting(Map.of()));
+    assertEquals(1, run.status(), run.err());
+    assertTrue(run.err().contains("auth-server: the native code for Argon2id could not be loaded"), run.err());
+    assertTrue(run.err().contains("-Djna.tmpdir=DIR in AUTH_JAVA_OPTS"), run.err());
+    assertFalse(run.err().contains("Exception in thread"), run.err());
+  }
+
+  @Test
+  void aHashWhoseMemoryCannotBeHadEndsTheStartWithItsReason() throws Exception {
+    assumeHashOfAddressSpaceLimitFits();
+    // the bootstrap admin's hash at start, in a JVM whose address space cannot take its 4 GiB: the
+    // OutOfMemoryError of the hash's allocation used to end the starting thread and leave the JVM running
+    Run run = run(List.of(), starting(Map.of("AUTH_ARGON2_MEMORY_KIB", Integer.toString(LIMITED_HASH_KIB),
+        "AUTH_BOOTSTRAP_ADMIN_USERNAME", "admin", "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "admin-Password-1")),
+        ADDRESS_SPACE_KIB);
+    assertEquals(1, run.status(), run.err());
+    assertTrue(run.err().contains("no memory for an Argon2id hash: 4096 MiB could not be allocated"), run.err());
+    assertTrue(run.err().contains("auth-server: bootstrap admin: the server has no memory for a password hash right"
+        + " now"), run.err());
+    assertFalse(run.err().contains("Exception in thread"), run.err());
+  }
+
+  @Test
+  void aLoginWhoseHashCannotHaveItsMemoryIsUnavailableNotUnknown() throws Exception {
+    assumeHashOfAddressSpaceLimitFits();
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    // no hash at start on a data directory without a bootstrap admin: the server serves, and the
+    // first login's check (an unknown name's, against the dummy hash) cannot have its 4 GiB
+    Process server = start(List.of(), starting(Map.of("AUTH_ARGON2_MEMORY_KIB", Integer.toString(LIMITED_HASH_KIB),
+        "AUTH_PORT", Integer.toString(port))), ADDRESS_SPACE_KIB, dir.resolve("server.log"));
+    io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      io.grpc.health.v1.HealthGrpc.HealthBlockingStub health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
+      Await.until("SERVING", 90, java.time.Duration.ofMillis(200), () -> {
+        assertTrue(server.isAlive(), "the server died at start");
+        try {
+          return health.withDeadlineAfter(1, TimeUnit.SECONDS).check(
+              io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus()
+              == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
+        } catch (io.grpc.StatusRuntimeException e) {
+          return false;
+        }
+      });
+      io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
+          io.grpc.StatusRuntimeException.class, () -> dev.authservice.proto.auth.v1.AuthServiceGrpc
+              .newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+              .login(dev.authservice.proto.auth.v1.LoginRequest.newBuilder().setUsername("nobody")
+                  .setPassword("some-Password-1").build()));
+      assertEquals(io.grpc.Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
+      assertEquals("the server has no memory for a password hash right now; try again later",
+          refused.getStatus().getDescription());
+      assertTrue(server.isAlive(), "the server goes on");
+      assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.withDeadlineAfter(5,
+          TimeUnit.SECONDS).check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus());
+      String log = Files.readString(dir.resolve("server.log"), StandardCharsets.UTF_8);
+      assertTrue(log.contains("a password could not be checked or hashed: no memory for an Argon2id hash: 4096 MiB"
+          + " could not be allocated"), log);
+      assertFalse(log.contains("some-Password-1"), "no password in the log");
+    } finally {
+      channel.shutdownNow();
+      server.destroy();
+      if (!server.waitFor(20, TimeUnit.SECONDS)) {
+        server.destroyForcibly();
+      }
+    }
+  }
+
+  /** A hash of {@link #LIMITED_HASH_KIB} needs a machine with that memory, or it is refused as a setting. */
+  private static void assumeHashOfAddressSpaceLimitFits() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(HashMemoryFit.machineMemoryBytes().orElse(0) > 6L << 30,
+        "a machine of more than 6 GiB");
+  }
+
   /** The server's main class with the test's class path, a small heap (no relaunch) and only {@code environment}. */
   private Run run(Map<String, String> environment, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    return run(List.of(), environment, 0, args);
+  }
+
+  private Run run(List<String> jvmOptions, Map<String, String> environment) throws IOException, InterruptedException {
+    return run(jvmOptions, environment, 0);
+  }
+
+  /** As {@link #run(Map, String...)}, with JVM options and, unless 0, a limit on the JVM's address space in KiB. */
+  private Run run(List<String> jvmOptions, Map<String, String> environment, long addressSpaceKib, String... args)
+      throws IOException, InterruptedException {
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    Process process = command(jvmOptions, environment, addressSpaceKib, args)
+        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    process.getOutputStream().close();
+    boolean ended = process.waitFor(60, TimeUnit.SECONDS);
+    if (!ended) {
+      process.destroyForcibly();
+    }
+    assertTrue(ended, "the command ends: " + Files.readString(err, StandardCharsets.UTF_8));
+    return new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  /** The server in the background, its output to {@code log}. */
+  private Process start(List<String> jvmOptions, Map<String, String> environment, long addressSpaceKib, Path log)
+      throws IOException {
+    Process process = command(jvmOptions, environment, addressSpaceKib).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    process.getOutputStream().close();
+    return process;
+  }
+
+  private ProcessBuilder command(List<String> jvmOptions, Map<String, String> environment, long addressSpaceKib,
+      String... args) {
+    List<String> command = new ArrayList<>();
+    if (addressSpaceKib > 0) {
+      // ulimit -v: what a container's or a host's limit on the process does to a large allocation
+      command.addAll(List.of("bash", "-c", "ulimit -v " + addressSpaceKib + " && exec \"$@\"", "bash"));
+    }
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:TieredStopAtLevel=1"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     // nothing of the environment running the tests: its settings, and JVM options that would add a line
     builder.environment().keySet().removeIf(name -> name.startsWith("AUTH_") || name.equals("MONGODB_URI")
         || name.equals("JAVA_TOOL_OPTIONS") || name.equals("JDK_JAVA_OPTIONS") || name.startsWith("OTEL_"));
     builder.environment().put("AUTH_DATA_DIR", dir.resolve("data").toString());
+    // glibc's arenas reserve 64 MiB of address space per busy thread: two keep the JVM's size steady under the limit
+    builder.environment().put("MALLOC_ARENA_MAX", "2");
     builder.environment().putAll(environment);
-    Path out = Files.createTempFile(dir, "out", ".txt");
-    Path err = Files.createTempFile(dir, "err", ".txt");
-    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    process.getOutputStream().close();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the command ends");
-    return new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-        Files.readString(err, StandardCharsets.UTF_8));
+    return builder;
   }
 }

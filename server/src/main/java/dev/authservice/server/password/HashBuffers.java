@@ -44,8 +44,9 @@ final class HashBuffers {
     if (buffer != null) {
       return buffer;
     }
+    Memory allocatedNow = new Memory(bytes);
     allocated.incrementAndGet();
-    return new Memory(bytes);
+    return allocatedNow;
   }
 
   /** A buffer taken here, its hash done (libargon2 has wiped it). */

@@ -60,6 +60,18 @@ final class NativeArgon2id {
     return lends.get();
   }
 
+  /**
+   * The memory one hash works in. JNA's {@link Memory} throws an {@link OutOfMemoryError} of its own
+   * when malloc returns nothing (the JVM's heap is fine): a failure of this hash, not of the server.
+   */
+  private Memory hashMemory(boolean pooled, long bytes) {
+    try {
+      return pooled ? buffers.take() : new Memory(bytes);
+    } catch (OutOfMemoryError e) {
+      throw new HashMemoryUnavailableException(bytes, e);
+    }
+  }
+
   /** The raw Argon2id tag of {@code password} (bytes, wiped by the caller) of {@code length} bytes. */
   byte[] hash(byte[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
     long bytes = (long) memoryKib * 1024;
@@ -70,7 +82,7 @@ final class NativeArgon2id {
     Memory out = null;
     boolean wiped = false;
     try {
-      buffer = pooled ? buffers.take() : new Memory(bytes);
+      buffer = hashMemory(pooled, bytes);
       pwd = new Memory(Math.max(1, password.length));
       saltMemory = new Memory(salt.length);
       out = new Memory(length);

@@ -54,7 +54,6 @@ public final class PasswordHasher {
   PasswordHasher(HashParams params, int maxConcurrentHashes, Duration bufferIdle) {
     this.params = params;
     this.buffers = new HashBuffers((long) params.memoryKib() * 1024, bufferIdle);
-    this.nativeArgon2id = new NativeArgon2id(buffers);
     AtomicInteger threads = new AtomicInteger();
     this.hashing = Executors.newFixedThreadPool(maxConcurrentHashes, work -> {
       Thread thread = new Thread(work, "argon2-" + threads.incrementAndGet());
@@ -62,7 +61,18 @@ public final class PasswordHasher {
       return thread;
     });
     this.dummyHash = dummyHash();
-    selfTest();
+    try {
+      this.nativeArgon2id = new NativeArgon2id(buffers);
+      selfTest();
+    } catch (LinkageError e) {
+      // JNA's native part or libargon2 did not load: an Error, which would end the starting thread
+      // without the start's own failure handling
+      hashing.shutdownNow();
+      throw new IllegalStateException("the native code for Argon2id could not be loaded (" + e + "). JNA unpacks"
+          + " it into a temporary directory (the jna.tmpdir system property, else java.io.tmpdir), which must be"
+          + " writable and allow running files (not mounted noexec); name another with -Djna.tmpdir=DIR in"
+          + " AUTH_JAVA_OPTS", e);
+    }
   }
 
   /**

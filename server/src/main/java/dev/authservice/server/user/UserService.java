@@ -1,6 +1,7 @@
 package dev.authservice.server.user;
 
 import dev.authservice.server.core.ServiceException;
+import dev.authservice.server.password.HashMemoryUnavailableException;
 import dev.authservice.server.password.PasswordHasher;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
@@ -60,6 +61,8 @@ public final class UserService {
         log.info("rehashed password of user {} with the current Argon2id parameters", user.username());
       }
       return LoginAttempt.success(user);
+    } catch (HashMemoryUnavailableException e) {
+      throw noHashMemory(e);
     } finally {
       java.util.Arrays.fill(secret, '\0');
     }
@@ -74,6 +77,8 @@ public final class UserService {
     String hash;
     try {
       hash = hasher.hash(secret);
+    } catch (HashMemoryUnavailableException e) {
+      throw noHashMemory(e);
     } finally {
       java.util.Arrays.fill(secret, '\0');
     }
@@ -163,5 +168,15 @@ public final class UserService {
 
   private static String truncate(String s) {
     return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+  }
+
+  /**
+   * No memory for a hash (the machine's, or a limit on the process): nothing was checked, so the
+   * caller may try again; the log says how much was asked for.
+   */
+  private static ServiceException noHashMemory(HashMemoryUnavailableException e) {
+    log.warn("a password could not be checked or hashed: {}", e.getMessage());
+    return new ServiceException(ServiceException.Kind.UNAVAILABLE,
+        "the server has no memory for a password hash right now; try again later", e);
   }
 }
