@@ -2,8 +2,18 @@ package dev.authservice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.LoginRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,43 +158,54 @@ class ServerCommandLineTest {
   @Test
   void aLoginWhoseHashCannotHaveItsMemoryIsUnavailableNotUnknown() throws Exception {
     assumeHashOfAddressSpaceLimitFits();
+    // first the admin, hashed with 1 MiB; then the server again with a memory cost of 4 GiB in a JVM
+    // that cannot have it. No hash at start: it serves.
+    serve(Map.of("AUTH_ARGON2_MEMORY_KIB", "1024", "AUTH_ARGON2_ITERATIONS", "1", "AUTH_BOOTSTRAP_ADMIN_USERNAME",
+        "admin", "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "admin-Password-1"), 0, dir.resolve("first.log"), channel -> { });
+    Path log = dir.resolve("limited.log");
+    serve(Map.of("AUTH_ARGON2_MEMORY_KIB", Integer.toString(LIMITED_HASH_KIB)), ADDRESS_SPACE_KIB, log, channel -> {
+      AuthServiceGrpc.AuthServiceBlockingStub auth = AuthServiceGrpc.newBlockingStub(channel);
+      // an unknown name's check, against a dummy hash of the current 4 GiB
+      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> auth
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .login(LoginRequest.newBuilder().setUsername("nobody").setPassword("some-Password-1").build()));
+      assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
+      assertEquals("the server has no memory for a password hash right now; try again later",
+          refused.getStatus().getDescription());
+      // the admin's hash of 1 MiB checks; its rehash with 4 GiB is left for a later login
+      assertFalse(auth.withDeadlineAfter(30, TimeUnit.SECONDS).login(LoginRequest.newBuilder().setUsername("admin")
+          .setPassword("admin-Password-1").build()).getAccessToken().isEmpty());
+    });
+    String written = Files.readString(log, StandardCharsets.UTF_8);
+    assertTrue(written.contains("a password could not be checked or hashed: no memory for an Argon2id hash: 4096 MiB"
+        + " could not be allocated"), written);
+    assertTrue(written.contains("password of user admin not rehashed with the current Argon2id parameters: no memory"
+        + " for an Argon2id hash: 4096 MiB could not be allocated"), written);
+    assertFalse(written.contains("some-Password-1") || written.contains("admin-Password-1"), "no password in the log");
+  }
+
+  /** A server on the test's data directory until {@code calls} are made; it must still serve after them. */
+  private void serve(Map<String, String> settings, long addressSpaceKib, Path log, Calls calls) throws Exception {
     int port;
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
-    // no hash at start on a data directory without a bootstrap admin: the server serves, and the
-    // first login's check (an unknown name's, against the dummy hash) cannot have its 4 GiB
-    Process server = start(List.of(), starting(Map.of("AUTH_ARGON2_MEMORY_KIB", Integer.toString(LIMITED_HASH_KIB),
-        "AUTH_PORT", Integer.toString(port))), ADDRESS_SPACE_KIB, dir.resolve("server.log"));
-    io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-        .forAddress("127.0.0.1", port).usePlaintext().build();
+    Map<String, String> all = new java.util.HashMap<>(settings);
+    all.put("AUTH_PORT", Integer.toString(port));
+    Process server = start(List.of(), starting(all), addressSpaceKib, log);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
-      io.grpc.health.v1.HealthGrpc.HealthBlockingStub health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
       Await.until("SERVING", 90, java.time.Duration.ofMillis(200), () -> {
         assertTrue(server.isAlive(), "the server died at start");
         try {
-          return health.withDeadlineAfter(1, TimeUnit.SECONDS).check(
-              io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus()
-              == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
-        } catch (io.grpc.StatusRuntimeException e) {
+          return serving(health);
+        } catch (StatusRuntimeException e) {
           return false;
         }
       });
-      io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
-          io.grpc.StatusRuntimeException.class, () -> dev.authservice.proto.auth.v1.AuthServiceGrpc
-              .newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-              .login(dev.authservice.proto.auth.v1.LoginRequest.newBuilder().setUsername("nobody")
-                  .setPassword("some-Password-1").build()));
-      assertEquals(io.grpc.Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
-      assertEquals("the server has no memory for a password hash right now; try again later",
-          refused.getStatus().getDescription());
-      assertTrue(server.isAlive(), "the server goes on");
-      assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.withDeadlineAfter(5,
-          TimeUnit.SECONDS).check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus());
-      String log = Files.readString(dir.resolve("server.log"), StandardCharsets.UTF_8);
-      assertTrue(log.contains("a password could not be checked or hashed: no memory for an Argon2id hash: 4096 MiB"
-          + " could not be allocated"), log);
-      assertFalse(log.contains("some-Password-1"), "no password in the log");
+      calls.make(channel);
+      assertTrue(server.isAlive() && serving(health), "the server goes on");
     } finally {
       channel.shutdownNow();
       server.destroy();
@@ -192,6 +213,15 @@ class ServerCommandLineTest {
         server.destroyForcibly();
       }
     }
+  }
+
+  private static boolean serving(HealthGrpc.HealthBlockingStub health) {
+    return health.withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+        == HealthCheckResponse.ServingStatus.SERVING;
+  }
+
+  private interface Calls {
+    void make(ManagedChannel channel) throws Exception;
   }
 
   /** A hash of {@link #LIMITED_HASH_KIB} needs a machine with that memory, or it is refused as a setting. */

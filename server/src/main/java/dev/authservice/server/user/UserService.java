@@ -55,10 +55,7 @@ public final class UserService {
         return LoginAttempt.failure("user_disabled");
       }
       if (hasher.needsRehash(user.passwordHash())) {
-        String upgraded = hasher.hash(secret);
-        store.updatePasswordHash(user.subject(), upgraded);
-        user = user.withPasswordHash(upgraded);
-        log.info("rehashed password of user {} with the current Argon2id parameters", user.username());
+        user = rehashed(user, secret);
       }
       return LoginAttempt.success(user);
     } catch (HashMemoryUnavailableException e) {
@@ -66,6 +63,24 @@ public final class UserService {
     } finally {
       java.util.Arrays.fill(secret, '\0');
     }
+  }
+
+  /**
+   * {@code user} with a hash of the current parameters. The password was right: a rehash that
+   * cannot have its memory is left for a later login rather than failing this one.
+   */
+  private User rehashed(User user, char[] secret) {
+    String upgraded;
+    try {
+      upgraded = hasher.hash(secret);
+    } catch (HashMemoryUnavailableException e) {
+      log.warn("password of user {} not rehashed with the current Argon2id parameters: {}", user.username(),
+          e.getMessage());
+      return user;
+    }
+    store.updatePasswordHash(user.subject(), upgraded);
+    log.info("rehashed password of user {} with the current Argon2id parameters", user.username());
+    return user.withPasswordHash(upgraded);
   }
 
   /** Creates an account; throws INVALID_ARGUMENT for a bad name, password or role. */
