@@ -54,14 +54,9 @@ final class CapabilityAssembly {
     this.clock = clock;
   }
 
-  /** How many passwords are hashed at once: one per core, at least two (each holds its Argon2id memory). */
-  static int hashesAtOnce() {
-    return Math.max(2, Runtime.getRuntime().availableProcessors());
-  }
-
   static CapabilityAssembly build(MongoStorage storage, ServerConfig config, KeyAssembly keys, AuditAssembly audit,
       Clock clock, UseCaseMetrics metrics) {
-    PasswordHasher hasher = new PasswordHasher(config.hashParams(), hashesAtOnce());
+    PasswordHasher hasher = new PasswordHasher(config.hashParams(), config.hashesAtOnce());
     UserService users = new UserService(storage.users(), hasher, clock);
     if (config.bootstrapAdminUsername().isPresent()
         && users.bootstrapAdmin(config.bootstrapAdminUsername().get(), config.bootstrapAdminPassword().get())) {

@@ -274,8 +274,15 @@ final class ServeCommand {
         blankToEmpty(values.text("--ext-authz-token-cookie")));
     HashParams hashParams = new HashParams(values.integer("--argon2-memory-kib"), values.integer("--argon2-iterations"),
         values.integer("--argon2-parallelism"));
-    machineMemoryBytes.get().ifPresent(machine -> HashMemoryFit.check(hashParams, CapabilityAssembly.hashesAtOnce(),
-        Runtime.getRuntime().maxMemory(), machine).ifPresent(org.slf4j.LoggerFactory.getLogger(ServeCommand.class)::warn));
+    int hashesAtOnce = HashMemoryFit.hashesByCores();
+    java.util.OptionalLong machine = machineMemoryBytes.get();
+    if (machine.isPresent()) {
+      HashMemoryFit.Plan plan = HashMemoryFit.plan(hashParams, hashesAtOnce, Runtime.getRuntime().maxMemory(),
+          machine.getAsLong());
+      hashesAtOnce = plan.hashesAtOnce();
+      plan.info().ifPresent(org.slf4j.LoggerFactory.getLogger(ServeCommand.class)::info);
+      plan.warning().ifPresent(org.slf4j.LoggerFactory.getLogger(ServeCommand.class)::warn);
+    }
     ServerConfig.Builder builder = ServerConfig.builder(values.path("--data-dir"))
         .bindAddress(values.text("--bind-address"))
         .port(values.integer("--port"))
@@ -290,6 +297,7 @@ final class ServeCommand {
         .bootstrapAdmin(blankToEmpty(values.text("--bootstrap-admin-username")),
             blankToEmpty(values.text("--bootstrap-admin-password")))
         .hashParams(hashParams)
+        .hashesAtOnce(hashesAtOnce)
         .maxInboundMessageBytes(values.integer("--max-message-bytes"))
         .trustedProxies(commaList(values.text("--trusted-proxies")))
         .storeTimeout(values.duration("--store-timeout"))

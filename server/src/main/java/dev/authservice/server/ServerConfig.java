@@ -29,6 +29,7 @@ public record ServerConfig(
     Optional<String> bootstrapAdminUsername,
     Optional<String> bootstrapAdminPassword,
     HashParams hashParams,
+    int hashesAtOnce,
     int maxInboundMessageBytes,
     List<String> trustedProxies,
     String instanceId,
@@ -131,6 +132,7 @@ public record ServerConfig(
     b.bootstrapAdminUsername = bootstrapAdminUsername;
     b.bootstrapAdminPassword = bootstrapAdminPassword;
     b.hashParams = hashParams;
+    b.hashesAtOnce = hashesAtOnce;
     b.maxInboundMessageBytes = maxInboundMessageBytes;
     b.trustedProxies = trustedProxies;
     b.instanceId = instanceId;
@@ -177,6 +179,8 @@ public record ServerConfig(
     private Optional<String> bootstrapAdminUsername = Optional.empty();
     private Optional<String> bootstrapAdminPassword = Optional.empty();
     private HashParams hashParams = HashParams.OWASP_DEFAULT;
+    /** One per core, at least two, unless the machine's memory holds fewer (ServeCommand, HashMemoryFit). */
+    private int hashesAtOnce = HashMemoryFit.hashesByCores();
     private int maxInboundMessageBytes = 64 * 1024;
     private List<String> trustedProxies = List.of();
     /** Made by {@link #build} unless set: the host name is read only for a server that needs it. */
@@ -222,6 +226,7 @@ public record ServerConfig(
     public Builder tokenTtl(Duration v) { tokenTtl = v; return this; }
     public Builder clockSkew(Duration v) { clockSkew = v; return this; }
     public Builder hashParams(HashParams v) { hashParams = v; return this; }
+    public Builder hashesAtOnce(int v) { hashesAtOnce = v; return this; }
     public Builder maxInboundMessageBytes(int v) { maxInboundMessageBytes = v; return this; }
     public Builder trustedProxies(List<String> v) { trustedProxies = v; return this; }
     public Builder instanceId(String v) { instanceId = v; return this; }
@@ -263,7 +268,7 @@ public record ServerConfig(
       }
       return new ServerConfig(bindAddress, port, dataDir, mongoUri, database, issuer,
           defaultAudience, allowedAudiences, clientId, tokenTtl, clockSkew,
-          bootstrapAdminUsername, bootstrapAdminPassword, hashParams, maxInboundMessageBytes,
+          bootstrapAdminUsername, bootstrapAdminPassword, hashParams, hashesAtOnce, maxInboundMessageBytes,
           trustedProxies, instanceId, storeTimeout, keys, refreshTokenTtl, sessionMaxLifetime,
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,

@@ -22,7 +22,9 @@ final class Rpcs {
     T response;
     try {
       response = body.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too: gRPC would answer it UNKNOWN and print it from the executor's thread (the
+      // JVM's own OutOfMemoryError never gets here: -XX:+ExitOnOutOfMemoryError stops the server)
       observer.onError(new StatusRuntimeException(toStatus(e)));
       return;
     }

@@ -55,6 +55,14 @@ final class HashBuffers {
     idle.offerFirst(buffer);
   }
 
+  /** Frees the idle buffers and stops the sweeper (a hasher that failed to start). */
+  void close() {
+    sweeper.shutdownNow();
+    for (Memory buffer = idle.pollLast(); buffer != null; buffer = idle.pollLast()) {
+      buffer.close();
+    }
+  }
+
   /** How many buffers were allocated so far (for tests). */
   int allocated() {
     return allocated.get();

@@ -72,6 +72,15 @@ final class NativeArgon2id {
     }
   }
 
+  /** A small block (the password, the salt, the tag), as {@link #hashMemory}. */
+  private static Memory memory(long bytes) {
+    try {
+      return new Memory(bytes);
+    } catch (OutOfMemoryError e) {
+      throw new HashMemoryUnavailableException(bytes, e);
+    }
+  }
+
   /** The raw Argon2id tag of {@code password} (bytes, wiped by the caller) of {@code length} bytes. */
   byte[] hash(byte[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
     long bytes = (long) memoryKib * 1024;
@@ -83,9 +92,9 @@ final class NativeArgon2id {
     boolean wiped = false;
     try {
       buffer = hashMemory(pooled, bytes);
-      pwd = new Memory(Math.max(1, password.length));
-      saltMemory = new Memory(salt.length);
-      out = new Memory(length);
+      pwd = memory(Math.max(1, password.length));
+      saltMemory = memory(salt.length);
+      out = memory(length);
       lent.set(buffer);
       pwd.write(0, password, 0, password.length);
       saltMemory.write(0, salt, 0, salt.length);

@@ -64,14 +64,17 @@ public final class PasswordHasher {
     try {
       this.nativeArgon2id = new NativeArgon2id(buffers);
       selfTest();
-    } catch (LinkageError e) {
-      // JNA's native part or libargon2 did not load: an Error, which would end the starting thread
-      // without the start's own failure handling
+    } catch (Error e) {
+      // JNA's native part or libargon2 did not load (a LinkageError, or JNA's own Error for a
+      // native part of another version): an Error, which would end the starting thread without
+      // the start's own failure handling
       hashing.shutdownNow();
+      buffers.close();
       throw new IllegalStateException("the native code for Argon2id could not be loaded (" + e + "). JNA unpacks"
-          + " it into a temporary directory (the jna.tmpdir system property, else java.io.tmpdir), which must be"
-          + " writable and allow running files (not mounted noexec); name another with -Djna.tmpdir=DIR in"
-          + " AUTH_JAVA_OPTS", e);
+          + " it into a directory of its own (the jna.tmpdir system property; else ~/.cache/JNA/temp, or"
+          + " $XDG_CACHE_HOME/JNA/temp, when it can write there; else java.io.tmpdir), which must allow running"
+          + " files (not mounted noexec); name another with -Djna.tmpdir=DIR (with bin/auth-server: in"
+          + " AUTH_JAVA_OPTS)", e);
     }
   }
 

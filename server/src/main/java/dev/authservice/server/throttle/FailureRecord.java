@@ -19,6 +19,11 @@ public record FailureRecord(String username, int failures, Optional<Instant> loc
     return lockedPermanently || lockedUntil.map(now::isBefore).orElse(false);
   }
 
+  /** This record as it is, at {@code newVersion} (a later write of an earlier state). */
+  FailureRecord withVersion(long newVersion) {
+    return new FailureRecord(username, failures, lockedUntil, lockedPermanently, lastFailure, newVersion);
+  }
+
   /** This record with one more attempt counted at {@code now} and the lock that attempt brings. */
   FailureRecord withAttempt(Instant now, Optional<Instant> until, boolean permanently) {
     return new FailureRecord(username, failures + 1, until, permanently, Optional.of(now), version + 1);

@@ -70,20 +70,24 @@ public final class LoginThrottle {
   public record Refused(Refusal refusal) implements Admission {}
 
   /**
-   * An admitted attempt, already counted as a failure. Exactly one of {@link #succeeded()} and
-   * {@link #failed()} ends it; until then the account's next attempt on this instance waits.
+   * An admitted attempt, already counted as a failure. Exactly one of {@link #succeeded()},
+   * {@link #failed} and {@link #notChecked()} ends it; until then the account's next attempt on
+   * this instance waits.
    */
   public final class Attempt implements Admission {
     private final String username;
     private final AddressLimiter.Place place;
     private final AccountTurns.Turn turn;
+    private final FailureRecord before;
     private final FailureRecord counted;
     private boolean ended;
 
-    private Attempt(String username, AddressLimiter.Place place, AccountTurns.Turn turn, FailureRecord counted) {
+    private Attempt(String username, AddressLimiter.Place place, AccountTurns.Turn turn, FailureRecord before,
+        FailureRecord counted) {
       this.username = username;
       this.place = place;
       this.turn = turn;
+      this.before = before;
       this.counted = counted;
     }
 
@@ -115,6 +119,27 @@ public final class LoginThrottle {
         return Optional.empty();
       }
       return Optional.of(new Lock(counted.lockedUntil(), counted.lockedPermanently(), counted.failures()));
+    }
+
+    /**
+     * No password was compared (the server could not hash it): not a failed login. The failure
+     * counted at admission is taken back, and the lock it started with it, unless another attempt
+     * has been counted since (then it stays: which of the two to take back is not known); the
+     * address's place is given back.
+     */
+    public void notChecked() {
+      end(() -> {
+        try {
+          if (before.failures() == 0) {
+            store.clear(username, counted.version());
+          } else {
+            store.replace(counted.version(), before.withVersion(counted.version() + 1),
+                before.lastFailure().orElse(clock.instant()).plus(FORGET_AFTER));
+          }
+        } finally {
+          addresses.giveBack(place);
+        }
+      });
     }
 
     private void end(Runnable bookkeeping) {
@@ -172,7 +197,7 @@ public final class LoginThrottle {
           ? Optional.of(now.plus(waitAfter(failures))) : Optional.empty();
       FailureRecord next = current.withAttempt(now, until, permanent);
       if (store.replace(current.version(), next, now.plus(FORGET_AFTER))) {
-        return new Attempt(username, place, turn, next);
+        return new Attempt(username, place, turn, current, next);
       }
     }
     return new Refused(Refusal.ACCOUNT_BUSY);

@@ -4,6 +4,7 @@ import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.AuditLog;
 import dev.authservice.server.core.Caller;
 import dev.authservice.server.core.ServiceException;
+import dev.authservice.server.password.HashMemoryUnavailableException;
 import dev.authservice.server.revocation.Revocation;
 import dev.authservice.server.revocation.RevocationList;
 import dev.authservice.server.session.RefreshRecord;
@@ -88,7 +89,13 @@ public final class LoginService {
     LoginAttempt checked;
     try {
       checked = users.authenticate(username, password);
-    } catch (RuntimeException e) {
+    } catch (HashMemoryUnavailableException e) {
+      // no password was compared: no failed login to count, and the caller may try again
+      attempt.notChecked();
+      audit.event(AuditEventType.LOGIN, caller).username(username).refusedForAccount("password_not_checked");
+      metrics.login(false, "password_not_checked");
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE, UserService.NO_HASH_MEMORY, e);
+    } catch (RuntimeException | Error e) {
       // counted all the same (the store may have failed after the check): a lock it started is said
       attempt.failed(false).ifPresent(lock -> auditLock(username, caller, lock));
       metrics.login(false, "error");

@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 /** Accounts: creating, disabling, listing, and checking credentials without revealing which part was wrong. */
 public final class UserService {
   private static final Logger log = LoggerFactory.getLogger(UserService.class);
+  /** What a caller is told when a password could not be hashed for want of memory. */
+  public static final String NO_HASH_MEMORY = "the server has no memory for a password hash right now; try again later";
 
   public static final int MAX_USERNAME_LENGTH = 128;
   public static final int MIN_PASSWORD_LENGTH = 8;
@@ -37,7 +39,8 @@ public final class UserService {
 
   /**
    * Checks a username and password. Unknown users, wrong passwords and disabled users all cost
-   * one Argon2id verification, so timing does not tell them apart.
+   * one Argon2id verification, so timing does not tell them apart. Throws
+   * {@link HashMemoryUnavailableException} when no password could be compared.
    */
   public LoginAttempt authenticate(String username, String password) {
     char[] secret = password.toCharArray();
@@ -59,7 +62,8 @@ public final class UserService {
       }
       return LoginAttempt.success(user);
     } catch (HashMemoryUnavailableException e) {
-      throw noHashMemory(e);
+      log.warn("a password could not be checked: {}", e.getMessage());
+      throw e;
     } finally {
       java.util.Arrays.fill(secret, '\0');
     }
@@ -190,8 +194,7 @@ public final class UserService {
    * caller may try again; the log says how much was asked for.
    */
   private static ServiceException noHashMemory(HashMemoryUnavailableException e) {
-    log.warn("a password could not be checked or hashed: {}", e.getMessage());
-    return new ServiceException(ServiceException.Kind.UNAVAILABLE,
-        "the server has no memory for a password hash right now; try again later", e);
+    log.warn("a password could not be hashed: {}", e.getMessage());
+    return new ServiceException(ServiceException.Kind.UNAVAILABLE, NO_HASH_MEMORY, e);
   }
 }

@@ -169,6 +169,44 @@ class LoginThrottleTest {
   }
 
   @Test
+  void anAttemptWhosePasswordWasNotCheckedIsTakenBackWithTheLockItWouldStart() {
+    LoginThrottle throttle = throttle(new ThrottleSettings(2, Duration.ofSeconds(10), 3, 5));
+    wrongPassword(throttle, "victim");
+    clock.advance(Duration.ofMinutes(1));
+    wrongPassword(throttle, "victim");
+    clock.advance(Duration.ofMinutes(1));
+    // the third failure would lock the account for good; no password was compared (the server had
+    // no memory for the hash): taken back, and its place in the address's minute with it
+    int places = addresses.taken();
+    Attempt unchecked = admitted(throttle.admit("victim", ADDRESS));
+    assertEquals(places + 1, addresses.taken());
+    unchecked.notChecked();
+    assertEquals(places, addresses.taken(), "the place is given back");
+    FailureRecord after = throttle.state("victim").orElseThrow();
+    assertEquals(2, after.failures());
+    assertTrue(!after.lockedAt(clock.instant()), "as before it: the second failure's wait is over; " + after);
+    admitted(throttle.admit("victim", ADDRESS)).succeeded();
+
+    // a name without failures: nothing left behind
+    admitted(throttle.admit("nobody", ADDRESS)).notChecked();
+    assertEquals(Optional.empty(), throttle.state("nobody"));
+  }
+
+  @Test
+  void anAttemptNotCheckedStaysCountedWhenAnotherWasCountedSince() {
+    LoginThrottle throttle = throttle(new ThrottleSettings(5, Duration.ofSeconds(10), 0, 0));
+    wrongPassword(throttle, "victim");
+    Attempt unchecked = admitted(throttle.admit("victim", ADDRESS));
+    // another instance counts an attempt of the same name meanwhile: which of the two to take back
+    // is not known, so neither is
+    FailureRecord counted = failures.find("victim").orElseThrow();
+    assertTrue(failures.replace(counted.version(), counted.withAttempt(clock.instant(), Optional.empty(), false),
+        clock.instant().plus(LoginThrottle.FORGET_AFTER)));
+    unchecked.notChecked();
+    assertEquals(3, throttle.state("victim").orElseThrow().failures());
+  }
+
+  @Test
   void aLockoutHoldsUntilAnAdminUnlocks() {
     LoginThrottle throttle = throttle(new ThrottleSettings(2, Duration.ofMinutes(1), 3, 0));
     wrongPassword(throttle, "victim");
