@@ -263,6 +263,9 @@ public record ServerConfig(
     }
 
     public ServerConfig build() {
+      if (hashesAtOnce < 1) {
+        throw new IllegalArgumentException("hashes at once must be at least 1, got " + hashesAtOnce);
+      }
       if (instanceId == null) {
         instanceId = InstanceIds.generate();
       }

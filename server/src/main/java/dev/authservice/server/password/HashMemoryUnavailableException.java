@@ -7,7 +7,7 @@ package dev.authservice.server.password;
 public final class HashMemoryUnavailableException extends RuntimeException {
   private final long bytes;
 
-  HashMemoryUnavailableException(long bytes, OutOfMemoryError cause) {
+  public HashMemoryUnavailableException(long bytes, OutOfMemoryError cause) {
     super("no memory for an Argon2id hash: " + (bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes + " bytes")
         + " could not be allocated", cause);
     this.bytes = bytes;

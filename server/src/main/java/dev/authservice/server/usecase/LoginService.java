@@ -91,9 +91,12 @@ public final class LoginService {
       checked = users.authenticate(username, password);
     } catch (HashMemoryUnavailableException e) {
       // no password was compared: no failed login to count, and the caller may try again
-      attempt.notChecked();
-      audit.event(AuditEventType.LOGIN, caller).username(username).refusedForAccount("password_not_checked");
-      metrics.login(false, "password_not_checked");
+      try {
+        attempt.notChecked();
+      } finally {
+        audit.event(AuditEventType.LOGIN, caller).username(username).refusedForAccount("password_not_checked");
+        metrics.login(false, "password_not_checked");
+      }
       throw new ServiceException(ServiceException.Kind.UNAVAILABLE, UserService.NO_HASH_MEMORY, e);
     } catch (RuntimeException | Error e) {
       // counted all the same (the store may have failed after the check): a lock it started is said

@@ -30,11 +30,13 @@ public final class UserService {
   private final UserStore store;
   private final PasswordHasher hasher;
   private final Clock clock;
+  private final NoHashMemoryWarnings noMemoryWarnings;
 
   public UserService(UserStore store, PasswordHasher hasher, Clock clock) {
     this.store = store;
     this.hasher = hasher;
     this.clock = clock;
+    this.noMemoryWarnings = new NoHashMemoryWarnings(clock);
   }
 
   /**
@@ -62,7 +64,7 @@ public final class UserService {
       }
       return LoginAttempt.success(user);
     } catch (HashMemoryUnavailableException e) {
-      log.warn("a password could not be checked: {}", e.getMessage());
+      noMemoryWarnings.warn("a password could not be checked", e);
       throw e;
     } finally {
       java.util.Arrays.fill(secret, '\0');
@@ -97,7 +99,8 @@ public final class UserService {
     try {
       hash = hasher.hash(secret);
     } catch (HashMemoryUnavailableException e) {
-      throw noHashMemory(e);
+      noMemoryWarnings.warn("a password could not be hashed", e);
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE, NO_HASH_MEMORY, e);
     } finally {
       java.util.Arrays.fill(secret, '\0');
     }
@@ -189,12 +192,4 @@ public final class UserService {
     return s.length() <= 64 ? s : s.substring(0, 64) + "…";
   }
 
-  /**
-   * No memory for a hash (the machine's, or a limit on the process): nothing was checked, so the
-   * caller may try again; the log says how much was asked for.
-   */
-  private static ServiceException noHashMemory(HashMemoryUnavailableException e) {
-    log.warn("a password could not be hashed: {}", e.getMessage());
-    return new ServiceException(ServiceException.Kind.UNAVAILABLE, NO_HASH_MEMORY, e);
-  }
 }
