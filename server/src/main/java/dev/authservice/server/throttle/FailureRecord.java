@@ -24,8 +24,15 @@ public record FailureRecord(String username, int failures, Optional<Instant> loc
     return new FailureRecord(username, failures, lockedUntil, lockedPermanently, lastFailure, newVersion);
   }
 
-  /** This record with one more attempt counted at {@code now} and the lock that attempt brings. */
+  /**
+   * This record with one more attempt counted at {@code now} and the lock that attempt brings. A
+   * record made afresh (there was none: version 0) starts at a random version, not at 1: deleted (a
+   * successful login, an unlock, the sweep) and made again by other attempts while one is in
+   * flight, it would otherwise come back to the versions that attempt read, and that attempt's
+   * conditional clear or take-back would match and wipe the new failures.
+   */
   FailureRecord withAttempt(Instant now, Optional<Instant> until, boolean permanently) {
-    return new FailureRecord(username, failures + 1, until, permanently, Optional.of(now), version + 1);
+    long next = version == 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 1L << 62) : version + 1;
+    return new FailureRecord(username, failures + 1, until, permanently, Optional.of(now), next);
   }
 }

@@ -207,6 +207,24 @@ class LoginThrottleTest {
   }
 
   @Test
+  void aRecordDeletedAndMadeAgainWhileAnAttemptIsInFlightKeepsItsNewFailures() {
+    LoginThrottle here = throttle(new ThrottleSettings(5, Duration.ofSeconds(10), 0, 0));
+    LoginThrottle elsewhere = throttle(new ThrottleSettings(5, Duration.ofSeconds(10), 0, 0));
+    Attempt inFlight = admitted(here.admit("victim", ADDRESS));
+    // meanwhile, on another instance: an admin unlock, then a wrong guess that makes the record again
+    assertTrue(elsewhere.unlock("victim"));
+    wrongPassword(elsewhere, "victim");
+    // the attempt in flight was right (or not checked): its conditional clear must miss the new record
+    inFlight.succeeded();
+    assertEquals(1, here.state("victim").orElseThrow().failures(), "the guess made since stays counted");
+    Attempt another = admitted(here.admit("other", ADDRESS));
+    assertTrue(elsewhere.unlock("other"));
+    wrongPassword(elsewhere, "other");
+    another.notChecked();
+    assertEquals(1, here.state("other").orElseThrow().failures());
+  }
+
+  @Test
   void aLockoutHoldsUntilAnAdminUnlocks() {
     LoginThrottle throttle = throttle(new ThrottleSettings(2, Duration.ofMinutes(1), 3, 0));
     wrongPassword(throttle, "victim");
