@@ -150,6 +150,14 @@ class LoginThrottleTest {
     return admitted(throttle.admit(username, ADDRESS)).failed(false);
   }
 
+  /** Two wrong passwords, each followed by a minute: the second's wait (if any) is over. */
+  private void twoWrongPasswordsAMinuteApart(LoginThrottle throttle, String username) {
+    for (int i = 0; i < 2; i++) {
+      wrongPassword(throttle, username);
+      clock.advance(Duration.ofMinutes(1));
+    }
+  }
+
   @Test
   void waitsBeginAtTheThresholdDoubleWithEachFailureAndStopAtTheMaximum() {
     LoginThrottle throttle = throttle(new ThrottleSettings(3, Duration.ofSeconds(10), 0, 0));
@@ -171,10 +179,7 @@ class LoginThrottleTest {
   @Test
   void anAttemptWhosePasswordWasNotCheckedIsTakenBackWithTheLockItWouldStart() {
     LoginThrottle throttle = throttle(new ThrottleSettings(2, Duration.ofSeconds(10), 3, 5));
-    wrongPassword(throttle, "victim");
-    clock.advance(Duration.ofMinutes(1));
-    wrongPassword(throttle, "victim");
-    clock.advance(Duration.ofMinutes(1));
+    twoWrongPasswordsAMinuteApart(throttle, "victim");
     // the third failure would lock the account for good; no password was compared (the server had
     // no memory for the hash): taken back, and its place in the address's minute with it
     int places = addresses.taken();
@@ -227,10 +232,7 @@ class LoginThrottleTest {
   @Test
   void aLockoutHoldsUntilAnAdminUnlocks() {
     LoginThrottle throttle = throttle(new ThrottleSettings(2, Duration.ofMinutes(1), 3, 0));
-    wrongPassword(throttle, "victim");
-    clock.advance(Duration.ofMinutes(1));
-    wrongPassword(throttle, "victim");
-    clock.advance(Duration.ofMinutes(1));
+    twoWrongPasswordsAMinuteApart(throttle, "victim");
     Lock lock = wrongPassword(throttle, "victim").orElseThrow();
     assertTrue(lock.permanent());
     assertEquals(Optional.empty(), lock.until());
