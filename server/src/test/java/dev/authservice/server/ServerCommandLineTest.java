@@ -201,10 +201,7 @@ class ServerCommandLineTest {
 
   /** A server on the test's data directory until {@code calls} are made; it must still serve after them. */
   private void serve(Map<String, String> settings, long addressSpaceKib, Path log, Calls calls) throws Exception {
-    int port;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
+    int port = ServerProcess.freePort();
     Map<String, String> all = new java.util.HashMap<>(settings);
     all.put("AUTH_PORT", Integer.toString(port));
     Process server = start(List.of(), starting(all), addressSpaceKib, log);

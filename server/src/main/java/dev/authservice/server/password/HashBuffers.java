@@ -44,9 +44,22 @@ final class HashBuffers {
     if (buffer != null) {
       return buffer;
     }
-    Memory allocatedNow = new Memory(bytes);
+    Memory allocatedNow = allocate(bytes);
     allocated.incrementAndGet();
     return allocatedNow;
+  }
+
+  /**
+   * A block of native memory for a hash: a buffer, or a one-off block. JNA's {@link Memory} throws
+   * an {@link OutOfMemoryError} of its own when malloc returns nothing (the JVM's heap is fine): a
+   * failure of this hash, not of the server.
+   */
+  static Memory allocate(long bytes) {
+    try {
+      return new Memory(bytes);
+    } catch (OutOfMemoryError e) {
+      throw new HashMemoryUnavailableException(bytes, e);
+    }
   }
 
   /** A buffer taken here, its hash done (libargon2 has wiped it). */
@@ -58,9 +71,7 @@ final class HashBuffers {
   /** Frees the idle buffers and stops the sweeper (a hasher that failed to start). */
   void close() {
     sweeper.shutdownNow();
-    for (Memory buffer = idle.pollLast(); buffer != null; buffer = idle.pollLast()) {
-      buffer.close();
-    }
+    freeIdle();
   }
 
   /** How many buffers were allocated so far (for tests). */
@@ -77,6 +88,10 @@ final class HashBuffers {
     if (usedSinceSweep.getAndSet(false)) {
       return;
     }
+    freeIdle();
+  }
+
+  private void freeIdle() {
     // a buffer polled here is in no hash: take() and giveBack() only ever hold it outside the deque
     for (Memory buffer = idle.pollLast(); buffer != null; buffer = idle.pollLast()) {
       buffer.close();

@@ -60,27 +60,6 @@ final class NativeArgon2id {
     return lends.get();
   }
 
-  /**
-   * The memory one hash works in. JNA's {@link Memory} throws an {@link OutOfMemoryError} of its own
-   * when malloc returns nothing (the JVM's heap is fine): a failure of this hash, not of the server.
-   */
-  private Memory hashMemory(boolean pooled, long bytes) {
-    try {
-      return pooled ? buffers.take() : new Memory(bytes);
-    } catch (OutOfMemoryError e) {
-      throw new HashMemoryUnavailableException(bytes, e);
-    }
-  }
-
-  /** A small block (the password, the salt, the tag), as {@link #hashMemory}. */
-  private static Memory memory(long bytes) {
-    try {
-      return new Memory(bytes);
-    } catch (OutOfMemoryError e) {
-      throw new HashMemoryUnavailableException(bytes, e);
-    }
-  }
-
   /** The raw Argon2id tag of {@code password} (bytes, wiped by the caller) of {@code length} bytes. */
   byte[] hash(byte[] password, byte[] salt, int iterations, int memoryKib, int parallelism, int length) {
     long bytes = (long) memoryKib * 1024;
@@ -91,10 +70,10 @@ final class NativeArgon2id {
     Memory out = null;
     boolean wiped = false;
     try {
-      buffer = hashMemory(pooled, bytes);
-      pwd = memory(Math.max(1, password.length));
-      saltMemory = memory(salt.length);
-      out = memory(length);
+      buffer = pooled ? buffers.take() : HashBuffers.allocate(bytes);
+      pwd = HashBuffers.allocate(Math.max(1, password.length));
+      saltMemory = HashBuffers.allocate(salt.length);
+      out = HashBuffers.allocate(length);
       lent.set(buffer);
       pwd.write(0, password, 0, password.length);
       saltMemory.write(0, salt, 0, salt.length);
