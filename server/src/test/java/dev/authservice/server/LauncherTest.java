@@ -360,12 +360,14 @@ class LauncherTest {
   @Test
   void theWarningRecommendsWhatTheLauncherPasses() throws IOException {
     String launcher = Files.readString(LAUNCHER);
-    String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", "");
-    String containerHeap = DefaultHeapWarning.CONTAINER_OPTIONS.replace(" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", "");
+    String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" " + JvmOptions.COMMON, "");
+    String containerHeap = DefaultHeapWarning.CONTAINER_OPTIONS.replace(" " + JvmOptions.COMMON, "");
     assertTrue(launcher.contains("options=\"" + hostHeap + "\""), "the launcher's host heap is " + hostHeap);
     assertTrue(launcher.contains("options=\"" + containerHeap), "the launcher's container heap is " + containerHeap);
-    assertTrue(launcher.contains("options=\"$options -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError\""),
-        "the launcher's collector options");
+    assertTrue(DefaultHeapWarning.HOST_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps")
+        && DefaultHeapWarning.CONTAINER_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"),
+        "the warning recommends the heap that gives memory back");
+    assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""), "the launcher's collector options");
   }
 
   @Test
