@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 final class DefaultHeapWarning {
   /** What bin/auth-server passes outside a container; docs/deployment.md has the measurements. */
-  static final String HOST_OPTIONS = JvmOptions.HOST_HEAP + " " + JvmOptions.COMMON;
+  static final String HOST_OPTIONS = JvmOptions.HOST_HEAP + " " + JvmOptions.YOUNG_FLOOR + " " + JvmOptions.COMMON;
   /** What it passes in a container with a memory limit. */
   static final String CONTAINER_OPTIONS = "-XX:MaxRAMPercentage=50 " + JvmOptions.COMMON;
 

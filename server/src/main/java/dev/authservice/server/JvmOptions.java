@@ -13,24 +13,56 @@ final class JvmOptions {
    * Outside a container: the server holds keys, revocations and caches, not data (28 MiB survive a
    * full collection under QueryAudit load on 100k events, the embedded store's page cache included),
    * and large reads stream; 96 MiB leaves the young generation room, and with the malloc settings
-   * below keeps RSS under 300 MiB under Validate and login load (128 MiB took it to 300-340). The
-   * young generation never below 24 MiB: the heap shrinks (below), and Serial sizes the young
-   * generation at half the old one's size, which left Validate 10-20% slower through more frequent
-   * young collections.
+   * below keeps RSS under 300 MiB under Validate and login load (128 MiB took it to 300-340).
    */
-  static final String HOST_HEAP = "-Xms32m -Xmx96m -XX:NewSize=24m";
+  static final String HOST_HEAP = "-Xms32m -Xmx96m";
+  /**
+   * With {@link #HOST_HEAP}: the young generation never below 24 MiB. The heap shrinks (below), and
+   * Serial sizes the young generation at half the old one, which made young collections more
+   * frequent and Validate slower in 3 of 4 runs. Only with the launcher's own heap and young
+   * generation: under an operator's smaller heap (say 48 MiB) it would leave the old generation less
+   * than the 28 MiB the server keeps live, and under an operator's {@code -Xms} equal to its
+   * {@code -Xmx} it would fix the young generation at 24 MiB ({@link #sizesHeap}, {@link #sizesYoungGeneration}).
+   */
+  static final String YOUNG_FLOOR = "-XX:NewSize=24m";
   /** In a container with a memory limit: the heap follows the limit. */
   static final String CONTAINER_HEAP = "-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=12.5";
+  /** The collector: the least memory and CPU on one or two cores. */
+  static final String COLLECTOR = "-XX:+UseSerialGC";
   /**
-   * Everywhere. The heap shrinks after a full collection to hold at most 40% free (the JVM's default
-   * is 70%, which a heap never filled by live data does not reach), all at once rather than over four
-   * collections: a burst that grew the heap to its ceiling (a stream, a bulk insert, summaries) gives
-   * the memory back at the next full collection instead of keeping it resident for the life of the
-   * process; 20 MiB less RSS under logins that followed Validate and StreamAudit (docs/benchmarks.md,
-   * "A heap that gives memory back").
+   * After a full collection the heap shrinks to hold at most 40% free (the JVM's default is 70%,
+   * which a heap never filled by live data does not reach): a burst that grew the heap to its ceiling
+   * (a stream, a bulk insert, summaries) gives the memory back at the next full collection instead of
+   * keeping it resident for the life of the process; 30-40 MiB less RSS under logins that followed
+   * Validate and StreamAudit (docs/benchmarks.md, "A heap that gives memory back"). A pair: the JVM
+   * refuses a minimum above the maximum, so an operator's ratio ({@link #setsFreeRatio}) replaces both.
    */
-  static final String COMMON = "-XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
-      + " -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps";
+  static final String FREE_RATIOS = "-XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40";
+  /** The shrinking all at once rather than over four full collections. */
+  static final String SHRINK_AT_ONCE = "-XX:-ShrinkHeapInSteps";
+  /** Everywhere. Of these, the collector, the free ratios and the shrinking are Serial's tuning. */
+  static final String COMMON = COLLECTOR + " -XX:+ExitOnOutOfMemoryError " + FREE_RATIOS + " " + SHRINK_AT_ONCE;
+
+  /** Whether an option sets either free ratio ({@code -Xminf}/{@code -Xmaxf} are their short forms). */
+  static boolean setsFreeRatio(String option) {
+    return option.startsWith("-XX:MinHeapFreeRatio=") || option.startsWith("-XX:MaxHeapFreeRatio=")
+        || option.startsWith("-Xminf") || option.startsWith("-Xmaxf");
+  }
+
+  /** Whether an option sizes the young generation. */
+  static boolean sizesYoungGeneration(String option) {
+    return option.startsWith("-Xmn") || option.startsWith("-XX:NewSize=") || option.startsWith("-XX:MaxNewSize=")
+        || option.startsWith("-XX:NewRatio=");
+  }
+
+  /** Whether an option sizes the heap (its ceiling, its start or its floor, in bytes or as a share of memory). */
+  static boolean sizesHeap(String option) {
+    return option.startsWith("-Xmx") || option.startsWith("-Xms") || option.startsWith("-XX:MaxHeapSize=")
+        || option.startsWith("-XX:InitialHeapSize=") || option.startsWith("-XX:MinHeapSize=")
+        || option.startsWith("-XX:MaxRAM") || option.startsWith("-XX:InitialRAMPercentage=")
+        || option.startsWith("-XX:MinRAMPercentage=");
+  }
+
   /** JDK 21.0.1 and later. */
   static final String TRIM_NATIVE_HEAP = "-XX:TrimNativeHeapInterval=5000";
 

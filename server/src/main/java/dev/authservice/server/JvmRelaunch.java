@@ -45,7 +45,7 @@ final class JvmRelaunch {
   static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
   /** Chooses the collector: the launcher's own choice gives way to it (two would stop the JVM). */
   private static final java.util.regex.Pattern COLLECTOR = java.util.regex.Pattern.compile("-XX:\\+Use\\w*GC");
-  private static final String SERIAL_COLLECTOR = "-XX:+UseSerialGC";
+  private static final String SERIAL_COLLECTOR = JvmOptions.COLLECTOR;
   static final String OPT_OUT_VARIABLE = "AUTH_RELAUNCH";
   static final String OPT_OUT_FLAG = "--relaunch";
   /** A JVM-chosen heap above this is "far above what the server needs" (its launcher gives it 96 MiB). */
@@ -115,11 +115,16 @@ final class JvmRelaunch {
 
   /**
    * The launcher's options for this JVM (bin/auth-server's choice, kept in step by LauncherTest): a
-   * heap that follows a container's memory limit, else a fixed small one.
+   * heap that follows a container's memory limit, else a fixed small one with its young
+   * generation's floor (a relaunch happens only when no heap size was given, so the launcher's heap
+   * is the one the server gets).
    */
   static List<String> launcherOptions(boolean inContainer, Runtime.Version version) {
     List<String> options = new ArrayList<>(List.of(
         (inContainer ? JvmOptions.CONTAINER_HEAP : JvmOptions.HOST_HEAP).split(" ")));
+    if (!inContainer) {
+      options.add(JvmOptions.YOUNG_FLOOR);
+    }
     options.addAll(List.of(JvmOptions.COMMON.split(" ")));
     if (version.feature() > 21 || (version.feature() == 21 && version.update() >= 1)) {
       options.add(JvmOptions.TRIM_NATIVE_HEAP);
@@ -128,14 +133,33 @@ final class JvmRelaunch {
   }
 
   /**
-   * The launcher's options for a JVM given {@code givenOptions}: without its collector when those
-   * choose one ({@code java -XX:+UseG1GC -jar ...}), which would otherwise stop the child at start
-   * with "Multiple garbage collectors selected".
+   * The launcher's options for a JVM given {@code givenOptions}, as bin/auth-server chooses them:
+   * <ul>
+   *   <li>without its collector when those choose one ({@code java -XX:+UseG1GC -jar ...}), which
+   *       would otherwise stop the child at start with "Multiple garbage collectors selected", and
+   *       then without Serial's tuning too (the free ratios, the shrinking, the young generation's
+   *       floor), which was measured with Serial only;</li>
+   *   <li>without its free ratios when those set either (the JVM refuses a minimum above the
+   *       maximum, so one of the launcher's would stop a JVM the operator's ratio alone would not);</li>
+   *   <li>without the young generation's floor when those size the young generation.</li>
+   * </ul>
+   * (A relaunch happens only when no heap size was given, so the floor's other condition does not arise.)
    */
   static List<String> launcherOptions(boolean inContainer, Runtime.Version version, List<String> givenOptions) {
     List<String> options = launcherOptions(inContainer, version);
+    List<String> serialTuning = List.of((JvmOptions.FREE_RATIOS + " " + JvmOptions.SHRINK_AT_ONCE + " "
+        + JvmOptions.YOUNG_FLOOR).split(" "));
     if (givenOptions.stream().anyMatch(o -> COLLECTOR.matcher(o).matches())) {
       options.remove(SERIAL_COLLECTOR);
+      if (!givenOptions.contains(SERIAL_COLLECTOR)) {
+        options.removeAll(serialTuning);
+      }
+    }
+    if (givenOptions.stream().anyMatch(JvmOptions::setsFreeRatio)) {
+      options.removeAll(List.of(JvmOptions.FREE_RATIOS.split(" ")));
+    }
+    if (givenOptions.stream().anyMatch(JvmOptions::sizesYoungGeneration)) {
+      options.remove(JvmOptions.YOUNG_FLOOR);
     }
     return options;
   }

@@ -62,6 +62,8 @@ class LauncherTest {
           "the launcher sizes the heap: " + arguments);
       assertTrue(arguments.containsAll(List.of(JvmOptions.COMMON.split(" "))),
           "the launcher's collector, heap-shrinking and out-of-memory options: " + arguments);
+      assertFalse(arguments.contains(JvmOptions.YOUNG_FLOOR),
+          "the operator sized the heap, so the launcher's young-generation floor stays out: " + arguments);
       assertFalse(arguments.stream().anyMatch(a -> a.startsWith("-XX:TieredStopAtLevel")),
           "the JIT keeps every tier: " + arguments);
       int operator = arguments.indexOf("-Xmx200m");
@@ -95,7 +97,7 @@ class LauncherTest {
       child = onlyChild(parent);
       List<String> arguments = commandLine(child.pid());
       assertTrue(arguments.get(0).equals(java), "the same java: " + arguments);
-      assertTrue(arguments.containsAll(List.of(JvmOptions.HOST_HEAP.split(" ")))
+      assertTrue(arguments.containsAll(List.of(JvmOptions.HOST_HEAP.split(" "))) && arguments.contains(JvmOptions.YOUNG_FLOOR)
           && arguments.containsAll(List.of(JvmOptions.COMMON.split(" "))), "the launcher's options: " + arguments);
       assertTrue(arguments.contains("-Drelaunch.test=kept") && arguments.indexOf("-Drelaunch.test=kept")
           > arguments.indexOf("-Xmx96m"), "the options given come after the launcher's, so they still win: " + arguments);
@@ -277,7 +279,6 @@ class LauncherTest {
     String launcher = Files.readString(LAUNCHER);
     assertTrue(launcher.contains("options=\"" + JvmOptions.HOST_HEAP + "\""));
     assertTrue(launcher.contains("options=\"" + JvmOptions.CONTAINER_HEAP + "\""));
-    assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""));
     assertTrue(launcher.contains("options=\"$options " + JvmOptions.TRIM_NATIVE_HEAP + "\""));
     assertTrue(launcher.contains("export MALLOC_ARENA_MAX=\"${MALLOC_ARENA_MAX:-" + JvmOptions.ARENA_MAX_DEFAULT + "}\""));
     assertTrue(launcher.contains("export " + JvmOptions.MMAP_THRESHOLD + "=" + JvmOptions.MMAP_THRESHOLD_DEFAULT));
@@ -357,17 +358,106 @@ class LauncherTest {
         .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElseThrow();
   }
 
+  /**
+   * What the launcher passes before the operator's options, by what the operator gives: the young
+   * generation's floor only with the launcher's own heap and young sizing (under an operator's
+   * 48 MiB heap it would leave the old generation less than the server keeps live); the free ratios
+   * only when the operator sets neither (the JVM refuses a minimum above the maximum, and stopped at
+   * start on {@code -XX:MinHeapFreeRatio=50} alone). A stand-in {@code java} records the options;
+   * the relaunch of a plain {@code java -jar} chooses the same, and the real JVM starts with them.
+   */
+  @Test
+  void theLaunchersHeapTuningGivesWayToTheOperators() throws Exception {
+    assumeTrue(!JvmRelaunch.inContainer(), "in a container the heap follows the memory limit, with no floor");
+    Path home = Files.createDirectories(dir.resolve("recording-jdk/bin")).getParent();
+    Files.writeString(home.resolve("release"), "JAVA_VERSION=\"25.0.1\"\n");
+    Path java = Files.writeString(home.resolve("bin/java"), "#!/bin/sh\nprintf '%s\\n' \"$@\" >\"$RECORDED_ARGUMENTS\"\n");
+    assertTrue(java.toFile().setExecutable(true));
+    Runtime.Version version = Runtime.Version.parse("25.0.1");
+    String floor = JvmOptions.YOUNG_FLOOR;
+    List<String> ratios = List.of("-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40");
+
+    List<String> plain = launcherOwnOptions(home, Map.of());
+    assertEquals(List.of("-Xms32m", "-Xmx96m", "-XX:NewSize=24m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
+        "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:-ShrinkHeapInSteps", "-XX:TrimNativeHeapInterval=5000"),
+        plain);
+    assertEquals(plain, JvmRelaunch.launcherOptions(false, version, List.of()), "the relaunch chooses the same");
+
+    // the operator sizes the heap where it wins over the launcher's: no floor
+    for (Map<String, String> operator : List.of(Map.of("AUTH_JAVA_OPTS", "-Xmx48m"),
+        Map.of("JAVA_OPTS", "-Dx=1 -XX:MaxHeapSize=64m"), Map.of("_JAVA_OPTIONS", "-Xms512m -Xmx512m"))) {
+      List<String> options = launcherOwnOptions(home, operator);
+      assertFalse(options.contains(floor), "no floor under " + operator + ": " + options);
+      assertTrue(options.containsAll(ratios), operator + ": " + options);
+    }
+    // where the launcher's -Xmx96m wins (read before it), its floor stays
+    assertTrue(launcherOwnOptions(home, Map.of("JAVA_TOOL_OPTIONS", "-Xmx48m")).contains(floor));
+    // the operator sizes the young generation, from any variable: no floor, here and in the relaunch
+    for (Map<String, String> operator : List.of(Map.of("JAVA_TOOL_OPTIONS", "-Xmn8m"),
+        Map.of("AUTH_JAVA_OPTS", "-XX:NewRatio=3"))) {
+      List<String> options = launcherOwnOptions(home, operator);
+      assertFalse(options.contains(floor), "no floor under " + operator + ": " + options);
+      assertEquals(options, JvmRelaunch.launcherOptions(false, version, List.copyOf(operator.values())), operator.toString());
+    }
+    // the operator sets a free ratio, from any variable: neither of the launcher's, here and in the relaunch
+    for (Map<String, String> operator : List.of(Map.of("AUTH_JAVA_OPTS", "-XX:MinHeapFreeRatio=50"),
+        Map.of("JDK_JAVA_OPTIONS", "-Xmaxf0.5"), Map.of("JAVA_TOOL_OPTIONS", "-XX:MaxHeapFreeRatio=50"))) {
+      List<String> options = launcherOwnOptions(home, operator);
+      assertTrue(options.stream().noneMatch(JvmOptions::setsFreeRatio), operator + ": " + options);
+      assertEquals(options, JvmRelaunch.launcherOptions(false, version, List.copyOf(operator.values())), operator.toString());
+      // the real JVM takes the launcher's options with the operator's: it stopped on these before
+      List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+      command.addAll(options);
+      command.addAll(List.of(operator.values().iterator().next(), "-version"));
+      Process jvm = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, jvm.waitFor(), "the JVM starts with " + command + ": " + output);
+    }
+    // a collector the operator chooses replaces Serial and its tuning in the relaunch
+    List<String> withG1 = JvmRelaunch.launcherOptions(false, version, List.of("-XX:+UseG1GC"));
+    assertEquals(List.of("-Xms32m", "-Xmx96m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000"), withG1);
+  }
+
+  /** The options the launcher passes before the operator's, the jar and the server's arguments. */
+  private List<String> launcherOwnOptions(Path home, Map<String, String> operator) throws Exception {
+    List<String> arguments = launcherArguments(home, operator);
+    List<String> own = new ArrayList<>(arguments.subList(0, arguments.indexOf("-jar")));
+    for (String variable : List.of("JAVA_OPTS", "AUTH_JAVA_OPTS")) {
+      if (operator.containsKey(variable)) {
+        List<String> given = List.of(operator.get(variable).split(" "));
+        assertEquals(given, own.subList(own.size() - given.size(), own.size()), "the operator's options come last");
+        own = new ArrayList<>(own.subList(0, own.size() - given.size()));
+      }
+    }
+    return own;
+  }
+
+  /** The options the launcher passes to {@code home}'s java, with the operator's variables given. */
+  private List<String> launcherArguments(Path home, Map<String, String> operator) throws Exception {
+    Path recorded = dir.resolve("arguments-" + System.nanoTime());
+    ProcessBuilder builder = new ProcessBuilder("/bin/sh", LAUNCHER.toString()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Map<String, String> env = builder.environment();
+    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "_JAVA_OPTIONS").forEach(env::remove);
+    env.put("JAVA_HOME", home.toString());
+    env.put("RECORDED_ARGUMENTS", recorded.toString());
+    env.putAll(operator);
+    Process launcher = builder.start();
+    assertTrue(launcher.waitFor(20, TimeUnit.SECONDS), "the launcher ends with its stand-in java");
+    assertEquals(0, launcher.exitValue());
+    return Files.readAllLines(recorded);
+  }
+
   @Test
   void theWarningRecommendsWhatTheLauncherPasses() throws IOException {
     String launcher = Files.readString(LAUNCHER);
-    String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" " + JvmOptions.COMMON, "");
+    String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" " + JvmOptions.YOUNG_FLOOR + " " + JvmOptions.COMMON, "");
     String containerHeap = DefaultHeapWarning.CONTAINER_OPTIONS.replace(" " + JvmOptions.COMMON, "");
     assertTrue(launcher.contains("options=\"" + hostHeap + "\""), "the launcher's host heap is " + hostHeap);
     assertTrue(launcher.contains("options=\"" + containerHeap), "the launcher's container heap is " + containerHeap);
     assertTrue(DefaultHeapWarning.HOST_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps")
         && DefaultHeapWarning.CONTAINER_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"),
         "the warning recommends the heap that gives memory back");
-    assertTrue(launcher.contains("options=\"$options " + JvmOptions.COMMON + "\""), "the launcher's collector options");
   }
 
   @Test
