@@ -22,7 +22,7 @@ final class JvmOptions {
    * frequent and Validate slower in 3 of 4 runs. Only with the launcher's own heap and young
    * generation: under an operator's smaller heap (say 48 MiB) it would leave the old generation less
    * than the 28 MiB the server keeps live, and under an operator's {@code -Xms} equal to its
-   * {@code -Xmx} it would fix the young generation at 24 MiB ({@link #sizesHeap}, {@link #sizesYoungGeneration}).
+   * {@code -Xmx} it would fix the young generation at 24 MiB ({@link #sizesYoungGeneration}).
    */
   static final String YOUNG_FLOOR = "-XX:NewSize=24m";
   /** In a container with a memory limit: the heap follows the limit. */
@@ -34,8 +34,10 @@ final class JvmOptions {
    * which a heap never filled by live data does not reach): a burst that grew the heap to its ceiling
    * (a stream, a bulk insert, summaries) gives the memory back at the next full collection instead of
    * keeping it resident for the life of the process; 30-40 MiB less RSS under logins that followed
-   * Validate and StreamAudit (docs/benchmarks.md, "A heap that gives memory back"). A pair: the JVM
-   * refuses a minimum above the maximum, so an operator's ratio ({@link #setsFreeRatio}) replaces both.
+   * Validate and StreamAudit (docs/benchmarks.md, "A heap that gives memory back"). The JVM refuses a
+   * minimum above the maximum: an operator's minimum replaces both (the JVM's maximum, 70, then holds
+   * it), an operator's maximum replaces the launcher's (whose minimum, 20, is below any maximum the
+   * JVM accepts alone).
    */
   static final String FREE_RATIOS = "-XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40";
   /** The shrinking all at once rather than over four full collections. */
@@ -43,24 +45,20 @@ final class JvmOptions {
   /** Everywhere. Of these, the collector, the free ratios and the shrinking are Serial's tuning. */
   static final String COMMON = COLLECTOR + " -XX:+ExitOnOutOfMemoryError " + FREE_RATIOS + " " + SHRINK_AT_ONCE;
 
-  /** Whether an option sets either free ratio ({@code -Xminf}/{@code -Xmaxf} are their short forms). */
-  static boolean setsFreeRatio(String option) {
-    return option.startsWith("-XX:MinHeapFreeRatio=") || option.startsWith("-XX:MaxHeapFreeRatio=")
-        || option.startsWith("-Xminf") || option.startsWith("-Xmaxf");
+  /** Whether an option sets the minimum free ratio ({@code -Xminf} is its short form). */
+  static boolean setsMinimumFreeRatio(String option) {
+    return option.startsWith("-XX:MinHeapFreeRatio=") || option.startsWith("-Xminf");
+  }
+
+  /** Whether an option sets the maximum free ratio ({@code -Xmaxf} is its short form). */
+  static boolean setsMaximumFreeRatio(String option) {
+    return option.startsWith("-XX:MaxHeapFreeRatio=") || option.startsWith("-Xmaxf");
   }
 
   /** Whether an option sizes the young generation. */
   static boolean sizesYoungGeneration(String option) {
     return option.startsWith("-Xmn") || option.startsWith("-XX:NewSize=") || option.startsWith("-XX:MaxNewSize=")
         || option.startsWith("-XX:NewRatio=");
-  }
-
-  /** Whether an option sizes the heap (its ceiling, its start or its floor, in bytes or as a share of memory). */
-  static boolean sizesHeap(String option) {
-    return option.startsWith("-Xmx") || option.startsWith("-Xms") || option.startsWith("-XX:MaxHeapSize=")
-        || option.startsWith("-XX:InitialHeapSize=") || option.startsWith("-XX:MinHeapSize=")
-        || option.startsWith("-XX:MaxRAM") || option.startsWith("-XX:InitialRAMPercentage=")
-        || option.startsWith("-XX:MinRAMPercentage=");
   }
 
   /** JDK 21.0.1 and later. */

@@ -139,8 +139,9 @@ final class JvmRelaunch {
    *       would otherwise stop the child at start with "Multiple garbage collectors selected", and
    *       then without Serial's tuning too (the free ratios, the shrinking, the young generation's
    *       floor), which was measured with Serial only;</li>
-   *   <li>without its free ratios when those set either (the JVM refuses a minimum above the
-   *       maximum, so one of the launcher's would stop a JVM the operator's ratio alone would not);</li>
+   *   <li>without its free ratios when those set the minimum, without its maximum when those set
+   *       the maximum (the JVM refuses a minimum above the maximum, so one of the launcher's would
+   *       stop a JVM the operator's ratio alone would not);</li>
    *   <li>without the young generation's floor when those size the young generation.</li>
    * </ul>
    * (A relaunch happens only when no heap size was given, so the floor's other condition does not arise.)
@@ -155,8 +156,11 @@ final class JvmRelaunch {
         options.removeAll(serialTuning);
       }
     }
-    if (givenOptions.stream().anyMatch(JvmOptions::setsFreeRatio)) {
-      options.removeAll(List.of(JvmOptions.FREE_RATIOS.split(" ")));
+    List<String> ratios = List.of(JvmOptions.FREE_RATIOS.split(" "));
+    if (givenOptions.stream().anyMatch(JvmOptions::setsMinimumFreeRatio)) {
+      options.removeAll(ratios);
+    } else if (givenOptions.stream().anyMatch(JvmOptions::setsMaximumFreeRatio)) {
+      options.remove(ratios.get(1));
     }
     if (givenOptions.stream().anyMatch(JvmOptions::sizesYoungGeneration)) {
       options.remove(JvmOptions.YOUNG_FLOOR);

@@ -362,9 +362,10 @@ class LauncherTest {
    * What the launcher passes before the operator's options, by what the operator gives: the young
    * generation's floor only with the launcher's own heap and young sizing (under an operator's
    * 48 MiB heap it would leave the old generation less than the server keeps live); the free ratios
-   * only when the operator sets neither (the JVM refuses a minimum above the maximum, and stopped at
-   * start on {@code -XX:MinHeapFreeRatio=50} alone). A stand-in {@code java} records the options;
-   * the relaunch of a plain {@code java -jar} chooses the same, and the real JVM starts with them.
+   * as the JVM accepts them with the operator's (it refuses a minimum above the maximum, and
+   * stopped at start on {@code -XX:MinHeapFreeRatio=50} alone). A stand-in {@code java} records the
+   * options; the relaunch of a plain {@code java -jar} chooses the same, and the real JVM starts
+   * with them.
    */
   @Test
   void theLaunchersHeapTuningGivesWayToTheOperators() throws Exception {
@@ -385,7 +386,7 @@ class LauncherTest {
 
     // the operator sizes the heap where it wins over the launcher's: no floor
     for (Map<String, String> operator : List.of(Map.of("AUTH_JAVA_OPTS", "-Xmx48m"),
-        Map.of("JAVA_OPTS", "-Dx=1 -XX:MaxHeapSize=64m"), Map.of("_JAVA_OPTIONS", "-Xms512m -Xmx512m"))) {
+        Map.of("JAVA_OPTS", "-Dx=1\t-XX:MaxHeapSize=64m"), Map.of("_JAVA_OPTIONS", "-Xms512m -Xmx512m"))) {
       List<String> options = launcherOwnOptions(home, operator);
       assertFalse(options.contains(floor), "no floor under " + operator + ": " + options);
       assertTrue(options.containsAll(ratios), operator + ": " + options);
@@ -394,37 +395,59 @@ class LauncherTest {
     assertTrue(launcherOwnOptions(home, Map.of("JAVA_TOOL_OPTIONS", "-Xmx48m")).contains(floor));
     // the operator sizes the young generation, from any variable: no floor, here and in the relaunch
     for (Map<String, String> operator : List.of(Map.of("JAVA_TOOL_OPTIONS", "-Xmn8m"),
-        Map.of("AUTH_JAVA_OPTS", "-XX:NewRatio=3"))) {
+        Map.of("AUTH_JAVA_OPTS", "-Dx=1\n-XX:NewRatio=3"))) {
       List<String> options = launcherOwnOptions(home, operator);
       assertFalse(options.contains(floor), "no floor under " + operator + ": " + options);
-      assertEquals(options, JvmRelaunch.launcherOptions(false, version, List.copyOf(operator.values())), operator.toString());
+      assertEquals(options, JvmRelaunch.launcherOptions(false, version, tokens(operator)), operator.toString());
     }
-    // the operator sets a free ratio, from any variable: neither of the launcher's, here and in the relaunch
+    // the operator sets a free ratio, from any variable: the JVM takes the launcher's with it, and
+    // the relaunch chooses the same
     for (Map<String, String> operator : List.of(Map.of("AUTH_JAVA_OPTS", "-XX:MinHeapFreeRatio=50"),
-        Map.of("JDK_JAVA_OPTIONS", "-Xmaxf0.5"), Map.of("JAVA_TOOL_OPTIONS", "-XX:MaxHeapFreeRatio=50"))) {
+        Map.of("JAVA_OPTS", "-XX:MaxHeapFreeRatio=30"), Map.of("JDK_JAVA_OPTIONS", "-Xminf0.5"),
+        Map.of("JAVA_TOOL_OPTIONS", "-Dx=1\t-XX:MaxHeapFreeRatio=30"))) {
       List<String> options = launcherOwnOptions(home, operator);
-      assertTrue(options.stream().noneMatch(JvmOptions::setsFreeRatio), operator + ": " + options);
-      assertEquals(options, JvmRelaunch.launcherOptions(false, version, List.copyOf(operator.values())), operator.toString());
-      // the real JVM takes the launcher's options with the operator's: it stopped on these before
+      assertEquals(options, JvmRelaunch.launcherOptions(false, version, tokens(operator)), operator.toString());
       List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
-      command.addAll(options);
-      command.addAll(List.of(operator.values().iterator().next(), "-version"));
-      Process jvm = new ProcessBuilder(command).redirectErrorStream(true).start();
+      options.stream().filter(o -> !o.equals(JvmOptions.TRIM_NATIVE_HEAP)).forEach(command::add);  // 21.0.1 and later
+      command.addAll(tokens(operator));
+      command.add("-version");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      JvmRelaunch.OPTION_VARIABLES.forEach(builder.environment()::remove);
+      Process jvm = builder.start();
       String output = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(0, jvm.waitFor(), "the JVM starts with " + command + ": " + output);
+      assertTrue(jvm.waitFor(30, TimeUnit.SECONDS), "the JVM ends");
+      assertEquals(0, jvm.exitValue(), "the JVM starts with " + command + ": " + output);
     }
-    // a collector the operator chooses replaces Serial and its tuning in the relaunch
-    List<String> withG1 = JvmRelaunch.launcherOptions(false, version, List.of("-XX:+UseG1GC"));
-    assertEquals(List.of("-Xms32m", "-Xmx96m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000"), withG1);
+    assertFalse(launcherOwnOptions(home, Map.of("AUTH_JAVA_OPTS", "-XX:MinHeapFreeRatio=50")).stream()
+        .anyMatch(o -> o.startsWith("-XX:MaxHeapFreeRatio=")), "an operator's minimum replaces both");
+    assertTrue(launcherOwnOptions(home, Map.of("JAVA_OPTS", "-XX:MaxHeapFreeRatio=30")).contains("-XX:MinHeapFreeRatio=20"),
+        "an operator's maximum replaces the launcher's only");
+  }
+
+  /** A collector given to the relaunch replaces Serial and its tuning; Serial given keeps them. */
+  @Test
+  void aCollectorGivenToTheRelaunchReplacesSerialAndItsTuning() {
+    Runtime.Version version = Runtime.Version.parse("25.0.1");
+    assertEquals(List.of("-Xms32m", "-Xmx96m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000"),
+        JvmRelaunch.launcherOptions(false, version, List.of("-XX:+UseG1GC")));
+    assertEquals(JvmRelaunch.launcherOptions(false, version).stream().filter(o -> !o.equals(JvmOptions.COLLECTOR)).toList(),
+        JvmRelaunch.launcherOptions(false, version, List.of("-XX:+UseSerialGC")));
+    assertFalse(JvmRelaunch.launcherOptions(true, version).contains(JvmOptions.YOUNG_FLOOR), "no floor in a container");
+  }
+
+  /** The operator's variables' options, as the JVM splits them (on any white space). */
+  private static List<String> tokens(Map<String, String> operator) {
+    return operator.values().stream().flatMap(v -> Arrays.stream(v.trim().split("\\s+"))).toList();
   }
 
   /** The options the launcher passes before the operator's, the jar and the server's arguments. */
   private List<String> launcherOwnOptions(Path home, Map<String, String> operator) throws Exception {
     List<String> arguments = launcherArguments(home, operator);
     List<String> own = new ArrayList<>(arguments.subList(0, arguments.indexOf("-jar")));
-    for (String variable : List.of("JAVA_OPTS", "AUTH_JAVA_OPTS")) {
+    // the launcher passes JAVA_OPTS, then AUTH_JAVA_OPTS: taken off from the end, the last first
+    for (String variable : List.of("AUTH_JAVA_OPTS", "JAVA_OPTS")) {
       if (operator.containsKey(variable)) {
-        List<String> given = List.of(operator.get(variable).split(" "));
+        List<String> given = tokens(Map.of(variable, operator.get(variable)));
         assertEquals(given, own.subList(own.size() - given.size(), own.size()), "the operator's options come last");
         own = new ArrayList<>(own.subList(0, own.size() - given.size()));
       }
@@ -435,16 +458,19 @@ class LauncherTest {
   /** The options the launcher passes to {@code home}'s java, with the operator's variables given. */
   private List<String> launcherArguments(Path home, Map<String, String> operator) throws Exception {
     Path recorded = dir.resolve("arguments-" + System.nanoTime());
+    Path output = dir.resolve("launcher-output-" + System.nanoTime());
     ProcessBuilder builder = new ProcessBuilder("/bin/sh", LAUNCHER.toString()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        .redirectOutput(output.toFile());
     Map<String, String> env = builder.environment();
     List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "_JAVA_OPTIONS").forEach(env::remove);
     env.put("JAVA_HOME", home.toString());
     env.put("RECORDED_ARGUMENTS", recorded.toString());
     env.putAll(operator);
     Process launcher = builder.start();
-    assertTrue(launcher.waitFor(20, TimeUnit.SECONDS), "the launcher ends with its stand-in java");
-    assertEquals(0, launcher.exitValue());
+    if (!launcher.waitFor(20, TimeUnit.SECONDS)) {
+      launcher.destroyForcibly().waitFor();
+    }
+    assertEquals(0, launcher.exitValue(), "the launcher and its stand-in java: " + Files.readString(output));
     return Files.readAllLines(recorded);
   }
 
@@ -504,7 +530,7 @@ class LauncherTest {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = builder.environment();
     // what the test's own JVM was given must not decide what the started one gets
-    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX",
+    List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "JAVA_OPTS", "AUTH_JAVA_OPTS", "MALLOC_ARENA_MAX",
         "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES").forEach(env::remove);
     String java = ProcessHandle.current().info().command().orElseThrow();
     env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
