@@ -53,12 +53,31 @@ final class JvmRelaunch {
 
   private JvmRelaunch() {}
 
-  /** The heap as the JVM sized it: its ceiling, and whether anyone chose it. */
+  /**
+   * The flags that size the heap: its ceiling, its start and floor, and the shares of memory the JVM
+   * derives them from. Any of them given means the operator sized the heap: a relaunch with the
+   * launcher's 96 MiB would override a share, and would stop at start under an {@code -Xms1g}
+   * (initial heap above the maximum).
+   */
+  private static final List<String> HEAP_FLAGS = List.of("MaxHeapSize", "InitialHeapSize", "MinHeapSize", "MaxRAM",
+      "MaxRAMPercentage", "InitialRAMPercentage", "MinRAMPercentage", "MaxRAMFraction", "InitialRAMFraction",
+      "MinRAMFraction");
+
+  /** The heap as the JVM sized it: its ceiling, and whether the JVM chose it (no heap flag given). */
   record Heap(long maxBytes, boolean chosenByJvm) {
     static Heap current() {
-      VMOption option = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("MaxHeapSize");
-      boolean byJvm = option.getOrigin() == VMOption.Origin.DEFAULT || option.getOrigin() == VMOption.Origin.ERGONOMIC;
+      HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      boolean byJvm = HEAP_FLAGS.stream().allMatch(flag -> setByJvm(vm, flag));
       return new Heap(Runtime.getRuntime().maxMemory(), byJvm);
+    }
+
+    private static boolean setByJvm(HotSpotDiagnosticMXBean vm, String flag) {
+      try {
+        VMOption.Origin origin = vm.getVMOption(flag).getOrigin();
+        return origin == VMOption.Origin.DEFAULT || origin == VMOption.Origin.ERGONOMIC;
+      } catch (IllegalArgumentException absent) {
+        return true;  // a flag this JVM does not have (the RAM fractions are gone from newer JDKs)
+      }
     }
   }
 

@@ -424,6 +424,32 @@ class LauncherTest {
         "an operator's maximum replaces the launcher's only");
   }
 
+  /**
+   * Any flag that sizes the heap means the operator sized it, not only its ceiling: a relaunch with the
+   * launcher's 96 MiB would override a share of memory, and stopped the child at start under
+   * {@code -Xms1g} (initial heap above the maximum). A probe JVM reports what the relaunch reads.
+   */
+  @Test
+  void anyHeapSizingFlagMeansTheOperatorSizedTheHeap() throws Exception {
+    assertEquals("chosenByJvm=true", heapProbe(List.of()));
+    for (String flag : List.of("-Xmx200m", "-Xms64m", "-XX:InitialHeapSize=64m", "-XX:MaxRAMPercentage=10",
+        "-XX:InitialRAMPercentage=5", "-XX:MaxRAM=2g")) {
+      assertEquals("chosenByJvm=false", heapProbe(List.of(flag)), flag);
+    }
+  }
+
+  private static String heapProbe(List<String> flags) throws Exception {
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+    command.addAll(flags);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), HeapProbe.class.getName()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    JvmRelaunch.OPTION_VARIABLES.forEach(builder.environment()::remove);
+    Process probe = builder.start();
+    String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertTrue(probe.waitFor(30, TimeUnit.SECONDS), "the probe ends");
+    return output;
+  }
+
   /** A collector given to the relaunch replaces Serial and its tuning; Serial given keeps them. */
   @Test
   void aCollectorGivenToTheRelaunchReplacesSerialAndItsTuning() {
