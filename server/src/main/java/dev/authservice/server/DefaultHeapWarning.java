@@ -15,7 +15,7 @@ final class DefaultHeapWarning {
   /** What bin/auth-server passes outside a container; docs/deployment.md has the measurements. */
   static final String HOST_OPTIONS = JvmOptions.HOST_HEAP + " " + JvmOptions.YOUNG_FLOOR + " " + JvmOptions.COMMON;
   /** What it passes in a container with a memory limit. */
-  static final String CONTAINER_OPTIONS = "-XX:MaxRAMPercentage=50 " + JvmOptions.COMMON;
+  static final String CONTAINER_OPTIONS = JvmOptions.CONTAINER_HEAP + " " + JvmOptions.COMMON;
 
   private static final List<String> HEAP_SIZING = List.of(
       "-Xmx", "-XX:MaxHeapSize=", "-XX:MaxRAMPercentage=", "-XX:MaxRAMFraction=", "-XX:MaxRAM=");

@@ -506,7 +506,7 @@ class LauncherTest {
     String hostHeap = DefaultHeapWarning.HOST_OPTIONS.replace(" " + JvmOptions.YOUNG_FLOOR + " " + JvmOptions.COMMON, "");
     String containerHeap = DefaultHeapWarning.CONTAINER_OPTIONS.replace(" " + JvmOptions.COMMON, "");
     assertTrue(launcher.contains("options=\"" + hostHeap + "\""), "the launcher's host heap is " + hostHeap);
-    assertTrue(launcher.contains("options=\"" + containerHeap), "the launcher's container heap is " + containerHeap);
+    assertTrue(launcher.contains("options=\"" + containerHeap + "\""), "the launcher's container heap is " + containerHeap);
     assertTrue(DefaultHeapWarning.HOST_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps")
         && DefaultHeapWarning.CONTAINER_OPTIONS.contains("-XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps"),
         "the warning recommends the heap that gives memory back");
