@@ -17,7 +17,7 @@ import dev.authservice.server.usecase.CallerRecheck;
 import dev.authservice.server.usecase.ExternalAuthorization;
 import dev.authservice.server.usecase.KeyAdministration;
 import dev.authservice.server.usecase.LoginService;
-import dev.authservice.server.usecase.StreamSlots;
+import dev.authservice.server.usecase.CallSlots;
 import dev.authservice.server.usecase.TrailReading;
 import dev.authservice.server.usecase.UseCaseMetrics;
 import dev.authservice.server.usecase.UseCases;
@@ -84,7 +84,7 @@ final class CapabilityAssembly {
         audit.validationRollup, config.extAuthz().audience(), () -> routes.map(RoutesFile::rules),
         config.extAuthz().tokenCookie(), metrics);
     TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
-        new StreamSlots(config.streams()),
+        CallSlots.forStreams(config.streams()), CallSlots.forAnalytics(config.analytics()),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());
     UseCases useCases = new UseCases(logins, validation,
         new UserAdministration(users, logins, throttle, audit.log, clock),

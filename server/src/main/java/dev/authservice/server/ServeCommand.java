@@ -75,9 +75,9 @@ final class ServeCommand {
     CommandLineOption.of("--argon2-memory-kib", "AUTH_ARGON2_MEMORY_KIB", "19456",
         "Argon2id memory cost in KiB."),
     CommandLineOption.of("--argon2-iterations", "AUTH_ARGON2_ITERATIONS", "2",
-        "Argon2id time cost."),
+        "Argon2id time cost, 1 to 64."),
     CommandLineOption.of("--argon2-parallelism", "AUTH_ARGON2_PARALLELISM", "1",
-        "Argon2id lanes."),
+        "Argon2id lanes, 1 to 16."),
     CommandLineOption.of("--max-message-bytes", "AUTH_MAX_MESSAGE_BYTES", "65536",
         "Largest accepted request message."),
     CommandLineOption.of("--trusted-proxies", "AUTH_TRUSTED_PROXIES", "",
@@ -171,6 +171,12 @@ final class ServeCommand {
     CommandLineOption.of("--stream-recheck-interval", "AUTH_STREAM_RECHECK_INTERVAL", "PT2S",
         "How often an open StreamAudit call checks its caller's token, account and role while it waits; it also "
         + "checks before each batch it sends; at most PT1M."),
+    CommandLineOption.of("--analytics-max-per-caller", "AUTH_ANALYTICS_MAX_PER_CALLER", "2",
+        "SummarizeAudit and VerifyAudit calls one caller may have in progress on this instance; more are "
+        + "RESOURCE_EXHAUSTED."),
+    CommandLineOption.of("--analytics-max-at-once", "AUTH_ANALYTICS_MAX_AT_ONCE", "4",
+        "SummarizeAudit and VerifyAudit calls this instance runs at once, all callers together; under the "
+        + "embedded store's 16 command threads, so that logins and validations always find one."),
     CommandLineOption.of("--review-schedule", "AUTH_REVIEW_SCHEDULE", "0 2 * * *",
         "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC, or off."),
     CommandLineOption.of("--review-failed-login-burst", "AUTH_REVIEW_FAILED_LOGIN_BURST", "10/PT5M",
@@ -321,6 +327,8 @@ final class ServeCommand {
         .embeddedJournalInterval(values.duration("--embedded-journal-interval"))
         .streams(new StreamSettings(values.integer("--stream-max-per-caller"), values.integer("--stream-max-open"),
             values.duration("--stream-recheck-interval")))
+        .analytics(new dev.authservice.server.usecase.AnalyticsSettings(values.integer("--analytics-max-per-caller"),
+            values.integer("--analytics-max-at-once")))
         .http(http)
         .extAuthz(extAuthz);
     blankToEmpty(values.text("--instance-id")).ifPresent(builder::instanceId);

@@ -54,6 +54,7 @@ public record ServerConfig(
     boolean embeddedStoreUriFile,
     Duration embeddedJournalInterval,
     StreamSettings streams,
+    dev.authservice.server.usecase.AnalyticsSettings analytics,
     HttpSettings http,
     java.util.Map<String, String> otel,
     ExtAuthzSettings extAuthz) {
@@ -64,6 +65,7 @@ public record ServerConfig(
     Objects.requireNonNull(issuer);
     Objects.requireNonNull(defaultAudience);
     Objects.requireNonNull(streams);
+    Objects.requireNonNull(analytics);
     Objects.requireNonNull(http);
     otel = java.util.Map.copyOf(otel);
     Objects.requireNonNull(extAuthz);
@@ -157,6 +159,7 @@ public record ServerConfig(
     b.embeddedStoreUriFile = embeddedStoreUriFile;
     b.embeddedJournalInterval = embeddedJournalInterval;
     b.streams = streams;
+    b.analytics = analytics;
     b.http = http;
     b.otel = otel;
     b.extAuthz = extAuthz;
@@ -206,6 +209,8 @@ public record ServerConfig(
     private boolean embeddedStoreUriFile = false;
     private Duration embeddedJournalInterval = Duration.ofSeconds(1);
     private StreamSettings streams = StreamSettings.DEFAULTS;
+    private dev.authservice.server.usecase.AnalyticsSettings analytics =
+        dev.authservice.server.usecase.AnalyticsSettings.DEFAULTS;
     private HttpSettings http = HttpSettings.OFF;
     private java.util.Map<String, String> otel = java.util.Map.of();
     private ExtAuthzSettings extAuthz = ExtAuthzSettings.DEFAULTS;
@@ -251,6 +256,7 @@ public record ServerConfig(
     public Builder embeddedStoreUriFile(boolean v) { embeddedStoreUriFile = v; return this; }
     public Builder embeddedJournalInterval(Duration v) { embeddedJournalInterval = v; return this; }
     public Builder streams(StreamSettings v) { streams = v; return this; }
+    public Builder analytics(dev.authservice.server.usecase.AnalyticsSettings v) { analytics = v; return this; }
     public Builder http(HttpSettings v) { http = v; return this; }
     /** OpenTelemetry SDK properties that turn OTLP trace export on; empty: no traces. */
     public Builder otel(java.util.Map<String, String> v) { otel = v; return this; }
@@ -276,7 +282,8 @@ public record ServerConfig(
           revocationPollInterval, throttle, tls, validateRequiresCaller, validateFailuresPerMinute,
           validateFailureDelay, refusalRollupMaxKeys, summaryMaxGroups,
           auditRetention, auditSweepInterval, validationAudit, rollupFlushInterval, auditCheckpointInterval,
-          review, embeddedStoreUriFile, embeddedJournalInterval, streams, http, otel, extAuthz);
+          review, embeddedStoreUriFile, embeddedJournalInterval, streams, analytics, http, otel,
+          extAuthz);
     }
   }
 

@@ -129,6 +129,37 @@ class RefusalRollupTest {
   }
 
   @Test
+  void refreshAndRevokeWithTokensNeverIssuedAreCountedNotWrittenOneByOne() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.rollupFlushInterval(Duration.ofMillis(500)))) {
+      for (int i = 0; i < 300; i++) {
+        String junk = i % 2 == 0 ? "x" + i : java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(UUID.randomUUID().toString().repeat(2).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .substring(0, 43);
+        assertThrows(StatusRuntimeException.class, () -> server.auth().refresh(
+            dev.authservice.proto.auth.v1.RefreshRequest.newBuilder().setRefreshToken(junk).build()));
+        server.auth().revoke(dev.authservice.proto.auth.v1.RevokeRequest.newBuilder().setToken(junk).build());
+      }
+      Bson refreshes = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REFRESH"),
+          Filters.in("reason", "malformed_refresh_token", "unknown_refresh_token"));
+      Bson revokes = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REVOKE"), Filters.eq("reason", "unknown_token"));
+      Await.until("every refused refresh and revoke counted", 15,
+          () -> counted(server, refreshes) == 300 && counted(server, revokes) == 300);
+      assertTrue(documents(server, refreshes) <= 40, "documents for 300 junk refreshes: " + documents(server, refreshes));
+      assertTrue(documents(server, revokes) <= 20, "documents for 300 junk revocations: " + documents(server, revokes));
+      // a refresh token we issued, refused, is still written as it happens, naming its user
+      var tokens = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+      server.auth().revoke(dev.authservice.proto.auth.v1.RevokeRequest.newBuilder()
+          .setToken(tokens.getRefreshToken()).build());
+      assertThrows(StatusRuntimeException.class, () -> server.auth().refresh(
+          dev.authservice.proto.auth.v1.RefreshRequest.newBuilder().setRefreshToken(tokens.getRefreshToken()).build()));
+      Await.until("the revoked session's refresh written", 10, () -> documents(server, Filters.and(
+          Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REFRESH"), Filters.eq("reason", "session_revoked"),
+          Filters.eq("username", TestServer.ADMIN), Filters.or(Filters.exists("count", false),
+          Filters.eq("count", 1)))) == 1);
+    }
+  }
+
+  @Test
   void oneIpv6HostCountsAsOneCallerHoweverManyAddressesOfItsBlockItUses() throws Exception {
     try (TestServer server = TestServer.start(b -> b.refusalRollupMaxKeys(3)
         .trustedProxies(List.of("127.0.0.1/32")).rollupFlushInterval(Duration.ofMillis(500)))) {

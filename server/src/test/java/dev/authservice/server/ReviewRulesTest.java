@@ -264,6 +264,16 @@ class ReviewRulesTest {
         () -> TestServer.withBearer(server.auth(), adminToken).runReview(RunReviewRequest.newBuilder()
             .setStartTime(ts(t)).setEndTime(ts(t.plus(Duration.ofDays(40)))).build()));
     assertEquals(Status.Code.INVALID_ARGUMENT, tooLong.getStatus().getCode());
+    // two times within one millisecond: the trail's times are milliseconds, so no window at all
+    // (it was an internal error, with a stack trace in the log)
+    com.google.protobuf.Timestamp early = com.google.protobuf.Timestamp.newBuilder().setSeconds(t.getEpochSecond())
+        .setNanos(1_000).build();
+    StatusRuntimeException withinAMillisecond = org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, () -> TestServer.withBearer(server.auth(), adminToken).runReview(
+            RunReviewRequest.newBuilder().setStartTime(early).setEndTime(early.toBuilder().setNanos(2_000)).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, withinAMillisecond.getStatus().getCode());
+    assertEquals("start_time must be before end_time, by at least a millisecond",
+        withinAMillisecond.getStatus().getDescription());
     // the previous full UTC day: nothing crafted there, so no alerts, and no error
     assertEquals(0, TestServer.withBearer(server.auth(), adminToken).runReview(RunReviewRequest.getDefaultInstance())
         .getAlertsCount());

@@ -46,6 +46,16 @@ final class SeededTrail implements AutoCloseable {
     this.signer = new AuditSigner(auditKeys);
   }
 
+  /** The trail's events, as a server reads them. */
+  MongoAuditStore events() {
+    return events;
+  }
+
+  /** The trail's chain register and checkpoints, as a server reads them. */
+  CheckpointStore checkpoints() {
+    return checkpoints;
+  }
+
   /** The page token codec every instance of this store shares. */
   dev.authservice.server.paging.PageTokens pageTokens() {
     return new dev.authservice.server.paging.PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET));

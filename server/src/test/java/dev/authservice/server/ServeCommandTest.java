@@ -32,6 +32,8 @@ class ServeCommandTest {
    */
   private static final Map<String, String> LANDS_IN = Map.ofEntries(
       Map.entry("--admin-bind-address", "http.adminBindAddress"),
+      Map.entry("--analytics-max-at-once", "analytics.maxAtOnce"),
+      Map.entry("--analytics-max-per-caller", "analytics.maxPerCaller"),
       Map.entry("--admin-port", "http.adminPort"),
       Map.entry("--allow-plaintext", "tls.allowPlaintext"),
       Map.entry("--allowed-audiences", "allowedAudiences"),

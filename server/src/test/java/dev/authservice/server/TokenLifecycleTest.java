@@ -185,6 +185,45 @@ class TokenLifecycleTest {
   }
 
   @Test
+  void aSessionsRevocationLastsAsLongAsItsTokensAndRevokingAgainKeepsItsNumber() throws Exception {
+    LoginResponse login = newUserLogin("rv-again");
+    String session = server.database().getCollection("refresh_tokens")
+        .find(Filters.eq("_id", sha256Hex(login.getRefreshToken()))).first().getString("session");
+    java.time.Instant before = java.time.Instant.now();
+    revoke(login.getRefreshToken(), TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN);
+    java.time.Instant after = java.time.Instant.now();
+    var revocations = server.database().getCollection("revocations");
+    Document revoked = revocations.find(Filters.eq("_id", "session:" + session)).first();
+    // the refresh lifetime (an hour here), the access token's with the skew, and a minute for a
+    // racing refresh: not the session's 30 days
+    Duration kept = Duration.ofHours(1).plus(server.config().tokenTtl()).plus(server.config().clockSkew())
+        .plus(Duration.ofMinutes(1));
+    java.time.Instant expires = revoked.getDate("expires_at").toInstant();
+    assertTrue(!expires.isBefore(before.plus(kept).minusMillis(1)) && !expires.isAfter(after.plus(kept)),
+        "kept until " + expires + ", revoked at " + before);
+    long seq = ((Number) revoked.get("seq")).longValue();
+    long counter = revocationCounter();
+
+    // again and again, a double-clicked logout: no new number (a new one would overwrite this
+    // one, and every instance would wait for the lost number as a gap, then warn)
+    revoke(login.getRefreshToken(), TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN);
+    revoke(login.getRefreshToken(), TokenTypeHint.TOKEN_TYPE_HINT_UNSPECIFIED);
+    revoke(login.getAccessToken(), TokenTypeHint.TOKEN_TYPE_HINT_ACCESS_TOKEN);
+    revoke(login.getAccessToken(), TokenTypeHint.TOKEN_TYPE_HINT_ACCESS_TOKEN);
+    assertEquals(seq, ((Number) revocations.find(Filters.eq("_id", "session:" + session)).first().get("seq")).longValue());
+    assertEquals(counter + 1, revocationCounter(), "only the access token's first revocation takes a number");
+    assertTrue(revocations.find(Filters.eq("_id", "session:" + session)).first().getDate("expires_at").toInstant()
+        .isAfter(expires), "a later revocation of the same session extends it");
+    assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, failure(login.getAccessToken()));
+    assertThrows(StatusRuntimeException.class, () -> refresh(login.getRefreshToken()));
+  }
+
+  private static long revocationCounter() {
+    return ((Number) server.database().getCollection("sequences").find(Filters.eq("_id", "revocations")).first()
+        .get("seq")).longValue();
+  }
+
+  @Test
   void revokingUnknownOrInvalidTokensIsStillOk() {
     long before = server.database().getCollection("revocations").countDocuments();
     revoke("not-a-token", TokenTypeHint.TOKEN_TYPE_HINT_UNSPECIFIED);

@@ -2,7 +2,7 @@ package dev.authservice.server.grpc;
 
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.server.usecase.CallerRecheck;
-import dev.authservice.server.usecase.StreamSlots;
+import dev.authservice.server.usecase.CallSlots;
 import dev.authservice.server.audit.read.AuditStream;
 import dev.authservice.server.core.ServiceException;
 import io.grpc.Status;
@@ -37,13 +37,13 @@ final class AuditStreamSender {
   private final Function<AuditStream.Delivery, StreamAuditResponse> message;
   private final CallerRecheck.Standing standing;
   private final Consumer<CallerRecheck.Denial> recordDenial;
-  private final StreamSlots.Slot slot;
+  private final CallSlots.Slot slot;
   private final ServerCallStreamObserver<StreamAuditResponse> out;
   private final Rpcs rpcs;
   private final FlowGate gate;
 
   AuditStreamSender(AuditStream stream, boolean follow, Function<AuditStream.Delivery, StreamAuditResponse> message,
-      CallerRecheck.Standing standing, Consumer<CallerRecheck.Denial> recordDenial, StreamSlots.Slot slot,
+      CallerRecheck.Standing standing, Consumer<CallerRecheck.Denial> recordDenial, CallSlots.Slot slot,
       ServerCallStreamObserver<StreamAuditResponse> out, Rpcs rpcs) {
     this.stream = stream;
     this.follow = follow;

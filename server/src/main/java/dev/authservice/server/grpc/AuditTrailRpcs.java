@@ -22,7 +22,7 @@ import dev.authservice.proto.auth.v1.SummaryRow;
 import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.proto.auth.v1.StreamAuditResponse;
 import dev.authservice.server.usecase.CallerRecheck;
-import dev.authservice.server.usecase.StreamSlots;
+import dev.authservice.server.usecase.CallSlots;
 import dev.authservice.server.audit.read.AuditStream;
 import dev.authservice.server.audit.read.StreamPosition;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -161,13 +161,19 @@ final class AuditTrailRpcs {
       StreamPosition from = request.getResumeToken().isEmpty() ? StreamPosition.START
           : resumePosition(pageTokens.decodeAny(PageTokens.TokenField.RESUME_TOKEN, STREAM_SCOPE, canonical,
               request.getResumeToken()));
-      TrailReading.OpenStream open = trail.openStream(filter, from, request.getFromCheckpoints(), reader);
       // used only by the stream's sending thread
       PageTokens.BinarySealer resumeTokens = pageTokens.binarySealer(STREAM_SCOPE, canonical);
-      new AuditStreamSender(open.stream(), request.getFollow(),
-          delivery -> StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
-              .setResumeToken(resumeTokens.seal(delivery.position().toBytes())).build(),
-          open.standing(), denial -> trail.streamEnded(reader, denial), open.slot(), out, rpcs).start();
+      TrailReading.OpenStream open = trail.openStream(filter, from, request.getFromCheckpoints(), reader);
+      try {
+        new AuditStreamSender(open.stream(), request.getFollow(),
+            delivery -> StreamAuditResponse.newBuilder().setEvent(ProtoMapper.event(delivery.event()))
+                .setResumeToken(resumeTokens.seal(delivery.position().toBytes())).build(),
+            open.standing(), denial -> trail.streamEnded(reader, denial), open.slot(), out, rpcs).start();
+      } catch (RuntimeException | Error e) {
+        // the slot is the sender's from start(); one it never got must not stay taken
+        open.slot().close();
+        throw e;
+      }
     } catch (RuntimeException e) {
       out.onError(new io.grpc.StatusRuntimeException(rpcs.toStatus(e)));
     }

@@ -177,19 +177,23 @@ final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
   @Override
   public void runReview(RunReviewRequest request, StreamObserver<RunReviewResponse> observer) {
     rpcs.unary(observer, () -> {
-      Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
-      Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
+      // the trail keeps milliseconds: compared as the review will use them, so that two times
+      // within one millisecond are refused here, not by the window as an internal error
+      Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time")
+          .map(ProtoMapper::millis);
+      Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time")
+          .map(ProtoMapper::millis);
       if (start.isPresent() != end.isPresent()) {
         throw ServiceException.invalid("give both start_time and end_time, or neither for the previous UTC day");
       }
       if (start.isPresent() && !start.get().isBefore(end.get())) {
-        throw ServiceException.invalid("start_time must be before end_time");
+        throw ServiceException.invalid("start_time must be before end_time, by at least a millisecond");
       }
       if (start.isPresent() && Duration.between(start.get(), end.get()).compareTo(MAX_REVIEW_WINDOW) > 0) {
         throw ServiceException.invalid("a review window is at most " + MAX_REVIEW_WINDOW.toDays() + " days");
       }
-      ReviewWindow window = start.isPresent() ? new ReviewWindow(ProtoMapper.millis(start.get()),
-          ProtoMapper.millis(end.get())) : ReviewWindow.previousDay(clock.instant());
+      ReviewWindow window = start.isPresent() ? new ReviewWindow(start.get(), end.get())
+          : ReviewWindow.previousDay(clock.instant());
       VerifiedToken principal = CallContext.principal();
       RunReviewResponse.Builder response = RunReviewResponse.newBuilder();
       review.review(window, new SuspiciousActivityReview.Requester(AuthServiceGrpc.getRunReviewMethod()

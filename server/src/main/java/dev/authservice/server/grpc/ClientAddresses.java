@@ -13,7 +13,13 @@ import java.util.regex.Pattern;
  * A forwarded header from anyone else is ignored, so a client cannot choose its own address.
  */
 final class ClientAddresses {
-  private static final Pattern IP_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  /**
+   * What {@link InetAddress#getByName} takes as a literal, never as a name to look up: an IPv6
+   * form (it has a colon, and a malformed one fails without a lookup) or four dotted decimals.
+   * Hex letters without a colon ({@code bad.cafe}) would be a host name, resolved by DNS.
+   */
+  private static final Pattern IP_LITERAL = Pattern.compile(
+      "(?=[0-9A-Fa-f.]{0,44}:)[0-9A-Fa-f:.]{2,45}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
   private final List<Cidr> trustedProxies;
 
   ClientAddresses(List<String> trustedProxyCidrs) {

@@ -10,7 +10,10 @@ import java.util.Optional;
  * machines that wrote it or of the store's current primary.
  */
 public interface RevocationStore {
-  /** Records a revocation (idempotent: revoking again renumbers it) and returns its seq. */
+  /**
+   * Records a revocation and returns its seq. Idempotent: revoking again keeps the number (and
+   * extends the expiry if the new one is later); a revocation from before numbers (seq 0) is renumbered.
+   */
   long add(Revocation revocation);
 
   /**

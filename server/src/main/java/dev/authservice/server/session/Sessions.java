@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
 public final class Sessions {
   private static final Pattern TOKEN_SHAPE = Pattern.compile("[A-Za-z0-9_-]{43}");
   private static final int TOKEN_BYTES = 32;
+  /** A refresh that read the session as live before its revocation was written, and issues later. */
+  private static final Duration RACE_MARGIN = Duration.ofMinutes(1);
 
   private final RefreshTokenStore store;
   private final RevocationList revocations;
@@ -105,10 +107,18 @@ public final class Sessions {
     return store.findByHash(hash(refreshToken));
   }
 
-  /** Revokes a session: no more refreshes, and its access tokens stop validating. */
+  /**
+   * Revokes a session: no more refreshes, and its access tokens stop validating. The revocation
+   * is kept (in the store and in every instance's memory) only while a token of the session can
+   * still be live: each of its refresh tokens expires within the refresh lifetime of now (or the
+   * session's, if shorter), one that a refresh racing this revocation issues among them, and each
+   * access token within its lifetime after that. Every logout adds one, so keeping them for the
+   * session's whole lifetime (30 days by default) would hold 30 times as many.
+   */
   public void endSession(String sessionId) {
+    Duration refreshable = refreshTtl.compareTo(sessionMaxLifetime) < 0 ? refreshTtl : sessionMaxLifetime;
     revocations.revoke(new Revocation(Revocation.Kind.SESSION, sessionId,
-        Optional.of(now().plus(sessionMaxLifetime).plus(accessTokenLifetime))));
+        Optional.of(now().plus(refreshable).plus(accessTokenLifetime).plus(RACE_MARGIN))));
   }
 
   /** Ends every live session of a subject (a disabled user). */

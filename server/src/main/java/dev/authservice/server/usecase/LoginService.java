@@ -136,8 +136,10 @@ public final class LoginService {
     switch (outcome) {
       case Sessions.Outcome.Refused refused -> {
         AuditLog.Entry entry = audit.event(AuditEventType.TOKEN_REFRESH, caller);
-        refused.record().ifPresent(r -> entry.subject(r.subject()).username(usernameOf(r.subject())));
-        entry.failure(refused.reason());
+        refused.record().ifPresentOrElse(r -> entry.subject(r.subject()).username(usernameOf(r.subject()))
+            .failure(refused.reason()),
+            // not a token we issued: anyone can send these, so they are counted, not written one by one
+            () -> entry.refused(refused.reason()));
         throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
       }
       case Sessions.Outcome.ReuseDetected reuse -> {
@@ -197,7 +199,8 @@ public final class LoginService {
           .tokenId("session:" + refresh.get().sessionId()).success();
       return;
     }
-    audit.event(AuditEventType.TOKEN_REVOKE, caller).failure("unknown_token");
+    // RFC 7009 answers a token it does not know as any other; anyone can send one, so it is counted
+    audit.event(AuditEventType.TOKEN_REVOKE, caller).refused("unknown_token");
   }
 
   private void auditLock(String username, Caller caller, LoginThrottle.Lock lock) {

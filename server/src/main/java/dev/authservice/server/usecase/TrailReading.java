@@ -34,23 +34,25 @@ public final class TrailReading {
   public record Reader(Caller caller, VerifiedToken principal) {}
 
   /** A stream that may start: its cursor, its slot (close it at the end), and its caller's standing. */
-  public record OpenStream(AuditStream stream, StreamSlots.Slot slot, CallerRecheck.Standing standing) {}
+  public record OpenStream(AuditStream stream, CallSlots.Slot slot, CallerRecheck.Standing standing) {}
 
   private final EventReads events;
   private final CheckpointStore checkpoints;
   private final AuditVerification verification;
   private final AuditLog audit;
-  private final StreamSlots streamSlots;
+  private final CallSlots streamSlots;
+  private final CallSlots analyticsSlots;
   private final CallerRecheck recheck;
   private final int summaryMaxRows;
 
   public TrailReading(EventReads events, CheckpointStore checkpoints, AuditVerification verification, AuditLog audit,
-      StreamSlots streamSlots, CallerRecheck recheck, int summaryMaxRows) {
+      CallSlots streamSlots, CallSlots analyticsSlots, CallerRecheck recheck, int summaryMaxRows) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.verification = verification;
     this.audit = audit;
     this.streamSlots = streamSlots;
+    this.analyticsSlots = analyticsSlots;
     this.recheck = recheck;
     this.summaryMaxRows = summaryMaxRows;
   }
@@ -62,10 +64,13 @@ public final class TrailReading {
     return found;
   }
 
+  /** VerifyAudit, within the analytics calls' bounds (RESOURCE_EXHAUSTED beyond either). */
   public TrailReport verify(Optional<Instant> start, Optional<Instant> end, Reader reader) {
-    TrailReport report = verification.verify(start, end);
-    recordRead(reader);
-    return report;
+    try (CallSlots.Slot slot = reserve(analyticsSlots, reader)) {
+      TrailReport report = verification.verify(start, end);
+      recordRead(reader);
+      return report;
+    }
   }
 
   public List<CheckpointStore.Stored> checkpoints(Optional<Instant> start, Optional<Instant> end,
@@ -77,9 +82,11 @@ public final class TrailReading {
 
   /** Rows by bucket, largest counts first, at most {@code limitPerBucket} a bucket (0: all). */
   public List<AuditSummary.Row> summarize(AuditSummary.Query query, int limitPerBucket, Reader reader) {
-    List<AuditSummary.Row> rows = AuditSummary.ordered(events.summarize(query, summaryMaxRows), limitPerBucket);
-    recordRead(reader);
-    return rows;
+    try (CallSlots.Slot slot = reserve(analyticsSlots, reader)) {
+      List<AuditSummary.Row> rows = AuditSummary.ordered(events.summarize(query, summaryMaxRows), limitPerBucket);
+      recordRead(reader);
+      return rows;
+    }
   }
 
   /**
@@ -87,13 +94,7 @@ public final class TrailReading {
    * and opens its cursor. The caller of this closes the slot when the stream ends.
    */
   public OpenStream openStream(AuditFilter filter, StreamPosition from, boolean fromCheckpoints, Reader reader) {
-    StreamSlots.Slot slot = switch (streamSlots.reserve("sub:" + reader.principal().subject())) {
-      case StreamSlots.Refused refused -> {
-        denied(reader, refused.reason());
-        throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
-      }
-      case StreamSlots.Granted granted -> granted.slot();
-    };
+    CallSlots.Slot slot = reserve(streamSlots, reader);
     try {
       AuditStream stream = new AuditStream(events, checkpoints, filter, from,
           fromCheckpoints && filter.start().isPresent());
@@ -103,6 +104,17 @@ public final class TrailReading {
       slot.close();
       throw e;
     }
+  }
+
+  /** A slot for the reader (per caller: its token's subject), or RESOURCE_EXHAUSTED, recorded as ACCESS_DENIED. */
+  private CallSlots.Slot reserve(CallSlots slots, Reader reader) {
+    return switch (slots.reserve("sub:" + reader.principal().subject())) {
+      case CallSlots.Refused refused -> {
+        denied(reader, refused.reason());
+        throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
+      }
+      case CallSlots.Granted granted -> granted.slot();
+    };
   }
 
   /** A stream ended because its caller lost access. */

@@ -98,6 +98,15 @@ class PasswordHasherTest {
   }
 
   @Test
+  void moreIterationsThanTheBoundAreRefusedAsASetting() {
+    IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new HashParams(1024, 65, 1));
+    assertEquals("Argon2 iterations must be at most 64, got 65", refused.getMessage());
+    PasswordHasher hasher = new PasswordHasher(new HashParams(1024, 64, 1), 1);
+    assertTrue(hasher.verify(hasher.hash("right".toCharArray()), "right".toCharArray()));
+  }
+
+  @Test
   void moreLanesThanTheServerChecksAreRefusedAsASetting() {
     IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> new HashParams(1024, 1, 17));

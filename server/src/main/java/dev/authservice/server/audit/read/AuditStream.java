@@ -54,7 +54,17 @@ public final class AuditStream {
   static final Duration FLOOR_LAG = Duration.ofMinutes(5);
   /** Quiet chains that have not shut down are listed for this long after their last event. */
   static final Duration OPEN_HORIZON = Duration.ofHours(1);
-  private static final int PAGE = 1000;
+  /** The most events one chain's page asks for. */
+  static final int PAGE = 1000;
+  /**
+   * The events a stream holds read ahead across all its chains, about 1.2 KB of heap each. Every
+   * chain needs its next event in hand to merge by time, and every writer run is a chain: a
+   * trail of a few hundred restarts read from its start held a page of 1,000 of each, enough to
+   * exhaust the heap with one stream. A chain's page is what the others leave of this budget.
+   */
+  public static final int READ_AHEAD = 4_000;
+  /** The least a chain's page asks for when the others hold the budget. */
+  public static final int MIN_PAGE = 4;
   /** New chains (an instance that started) are looked for at most this often. */
   private static final long DISCOVERY_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
   /** A quiet chain is asked again whether it has shut down at most this often. */
@@ -82,6 +92,8 @@ public final class AuditStream {
   private boolean discovered;
   /** Pages of events read from the store so far: every event delivered was read by one of them. */
   private long pagesRead;
+  /** Events read from the store and not yet taken, over all chains: at most about {@link #READ_AHEAD}. */
+  private long readAhead;
 
   /** {@code from}: where a resumed stream left off, or {@link StreamPosition#START}. */
   public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from) {
@@ -276,6 +288,7 @@ public final class AuditStream {
         }
         // handled before the resume: step over it without delivering
         buffer.pollFirst();
+        readAhead--;
         position = head.seq();
         lastSeen = Math.max(lastSeen, head.time().toEpochMilli());
       }
@@ -285,11 +298,12 @@ public final class AuditStream {
       if (finished || askedThisRound || passedShutdown() || (backingOff && now - nextPoll < 0)) {
         return false;
       }
-      List<AuditEvent> page = store.chainPage(chain, position, PAGE);
+      List<AuditEvent> page = store.chainPage(chain, position, pageSize());
       backingOff = false;
       if (!page.isEmpty()) {
         pagesRead++;
         buffer.addAll(page);
+        readAhead += page.size();
         return true;
       }
       askedThisRound = true;
@@ -305,8 +319,14 @@ public final class AuditStream {
       return false;
     }
 
+    /** This chain's next page: what the other chains' read-ahead leaves of the budget (this one's is empty). */
+    private int pageSize() {
+      return (int) Math.max(MIN_PAGE, Math.min(PAGE, READ_AHEAD - readAhead));
+    }
+
     void take(AuditEvent event) {
       buffer.pollFirst();
+      readAhead--;
       position = event.seq();
       long time = event.time().toEpochMilli();
       maxHandled = Math.max(maxHandled, time);
@@ -315,6 +335,7 @@ public final class AuditStream {
       if (filter.end().isPresent() && !event.time().isBefore(filter.end().get().plus(LATE_TIME_SLACK))) {
         // later events of this chain are later still, by more than any event can be early
         finished = true;
+        readAhead -= buffer.size();
         buffer.clear();
       }
     }

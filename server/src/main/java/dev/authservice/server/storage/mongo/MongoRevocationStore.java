@@ -9,6 +9,7 @@ import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.or;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
@@ -48,6 +49,20 @@ final class MongoRevocationStore implements RevocationStore {
 
   @Override
   public long add(Revocation revocation) {
+    Document existing = revocations.find(eq("_id", revocation.id())).projection(new Document("seq", 1)).first();
+    if (existing != null && existing.get("seq") instanceof Number seq && seq.longValue() > 0) {
+      // revoked already (a second logout, a retried call): keep its number, for a new one would
+      // overwrite it and every instance would wait for the old one as a gap; only a later expiry
+      // is written (the instances' full reads pick it up)
+      Bson later = revocation.expiresAt()
+          .map(at -> and(eq("_id", revocation.id()), lt("expires_at", Date.from(at))))
+          .orElse(and(eq("_id", revocation.id()), Filters.ne("expires_at", null)));
+      if (revocations.updateOne(later, Updates.set("expires_at", revocation.expiresAt().map(Date::from).orElse(null)))
+          .getModifiedCount() > 0) {
+        barrier.afterWrite();
+      }
+      return seq.longValue();
+    }
     Document counter = sequences.findOneAndUpdate(eq("_id", COUNTER), Updates.inc("seq", 1L),
         new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
     long seq = ((Number) counter.get("seq")).longValue();

@@ -1,0 +1,99 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.authservice.proto.auth.v1.AuditDimension;
+import dev.authservice.proto.auth.v1.CreateUserRequest;
+import dev.authservice.proto.auth.v1.QueryAuditRequest;
+import dev.authservice.proto.auth.v1.SummarizeAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
+import dev.authservice.server.audit.AuditEvent;
+import dev.authservice.server.audit.AuditEventType;
+import dev.authservice.server.usecase.AnalyticsSettings;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SummarizeAudit and VerifyAudit each hold one of the embedded store's 16 command threads while
+ * they walk the trail: one caller firing many at once could take them all (logins and
+ * validations then wait behind them). Past AUTH_ANALYTICS_MAX_PER_CALLER in progress, a
+ * caller's next one is RESOURCE_EXHAUSTED, recorded as ACCESS_DENIED.
+ */
+class AnalyticsLimitTest {
+  private static final int EVENTS = 30_000;
+  private static final int AT_ONCE = 12;
+
+  @Test
+  void oneCallerCannotRunMoreThanItsShareOfSummariesAtOnce() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.analytics(new AnalyticsSettings(2, 3)));
+        SeededTrail seeder = new SeededTrail(server)) {
+      // a trail whose summary by username reads every event: long enough for the calls to overlap
+      Instant started = Instant.now().minusSeconds(EVENTS + 60);
+      SeededTrail.Run run = seeder.run("pod-seed", started);
+      for (int from = 0; from < EVENTS; from += 5_000) {
+        List<AuditEvent> batch = new ArrayList<>();
+        for (int i = from; i < from + 5_000; i++) {
+          batch.add(run.event(AuditEventType.LOGIN, "user-" + (i % 3_000), started.plusSeconds(i + 1)));
+        }
+        run.writeAll(batch);
+      }
+      TestServer.withBearer(server.userAdmin(), server.adminToken()).createUser(CreateUserRequest.newBuilder()
+          .setUsername("ivy").setPassword("ivy-Password-1").addRoles("auditor").build());
+      String ivy = server.login("ivy", "ivy-Password-1").getAccessToken();
+      SummarizeAuditRequest byUsername = SummarizeAuditRequest.newBuilder()
+          .addGroupBy(AuditDimension.AUDIT_DIMENSION_USERNAME).build();
+
+      ExecutorService callers = Executors.newFixedThreadPool(AT_ONCE);
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Status>> calls = new ArrayList<>();
+        for (int i = 0; i < AT_ONCE; i++) {
+          calls.add(callers.submit(() -> {
+            go.await();
+            try {
+              TestServer.withBearer(server.auth(), ivy).summarizeAudit(byUsername);
+              return Status.OK;
+            } catch (StatusRuntimeException e) {
+              return e.getStatus();
+            }
+          }));
+        }
+        go.countDown();
+        int answered = 0;
+        int refused = 0;
+        for (Future<Status> call : calls) {
+          Status status = call.get();
+          if (status.isOk()) {
+            answered++;
+          } else {
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+            assertEquals("this caller already has 2 SummarizeAudit or VerifyAudit calls in progress on this instance;"
+                + " end one, then retry", status.getDescription());
+            refused++;
+          }
+        }
+        assertTrue(answered >= 2 && refused >= 1, answered + " answered, " + refused + " refused");
+      } finally {
+        callers.shutdownNow();
+      }
+
+      // every slot came back: one at a time, each is answered, a verification among them
+      for (int i = 0; i < 3; i++) {
+        TestServer.withBearer(server.auth(), ivy).summarizeAudit(byUsername);
+      }
+      TestServer.withBearer(server.auth(), ivy).verifyAudit(VerifyAuditRequest.getDefaultInstance());
+      assertTrue(TestServer.withBearer(server.auth(), server.adminToken()).queryAudit(QueryAuditRequest.newBuilder()
+          .addTypes(dev.authservice.proto.auth.v1.AuditEventType.AUDIT_EVENT_TYPE_ACCESS_DENIED).setUsername("ivy")
+          .build()).getEventsList().stream().anyMatch(e -> e.getReason().equals("too_many_analytics_calls:caller")));
+    }
+  }
+}
