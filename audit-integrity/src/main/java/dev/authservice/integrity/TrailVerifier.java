@@ -62,13 +62,24 @@ public final class TrailVerifier {
 
   private record Claim(long seq, String hash, long time) {}
 
+  /**
+   * What is kept of a chain's own checkpoint once its signature is checked: its place and the
+   * hashes that link it to the one before. Not the checkpoint itself, whose signature carries its
+   * whole payload again: a busy instance signs 8,640 a day, and a verification keeps every one.
+   */
+  private record Own(long seq, long time, String hash, String checkpointHash, String prevCheckpointHash) {
+    static Own of(Checkpoint c) {
+      return new Own(c.seq(), c.time(), c.hash(), c.checkpointHash(), c.prevCheckpointHash());
+    }
+  }
+
   private record Found(Problem problem, long seq, String detail) {}
 
   private final CheckpointSignatures signatures;
   private final Window window;
-  private final Map<String, List<Checkpoint>> ownCheckpoints = new HashMap<>();
+  private final Map<String, List<Own>> ownCheckpoints = new HashMap<>();
   /** In a window: each chain's own newest checkpoint at or before the start, past any purge. */
-  private final Map<String, Checkpoint> anchors = new HashMap<>();
+  private final Map<String, Own> anchors = new HashMap<>();
   /** The newest signed checkpoint naming each chain (its own, or another's heads), by time. */
   private final Map<String, Long> lastNamed = new HashMap<>();
   /** The newest signed periodic or shutdown checkpoint of the whole trail, if any. */
@@ -109,7 +120,7 @@ public final class TrailVerifier {
       purges.merge(c.chain(), c, (a, b) -> a.seq() >= b.seq() ? a : b);
       return;
     }
-    ownCheckpoints.computeIfAbsent(c.chain(), k -> new ArrayList<>()).add(c);
+    ownCheckpoints.computeIfAbsent(c.chain(), k -> new ArrayList<>()).add(Own.of(c));
     losses.computeIfAbsent(c.chain(), k -> new ArrayList<>()).addAll(c.lost());
     claim(c.chain(), c.seq(), c.hash(), c.time());
     for (Checkpoint.Head head : c.heads()) {
@@ -162,26 +173,26 @@ public final class TrailVerifier {
       return;
     }
     checkpointsDone = true;
-    for (Map.Entry<String, List<Checkpoint>> entry : ownCheckpoints.entrySet()) {
-      List<Checkpoint> sorted = new ArrayList<>(entry.getValue());
-      sorted.sort(Comparator.comparingLong(Checkpoint::seq).thenComparingLong(Checkpoint::time));
+    for (Map.Entry<String, List<Own>> entry : ownCheckpoints.entrySet()) {
+      List<Own> sorted = entry.getValue();
+      sorted.sort(Comparator.comparingLong(Own::seq).thenComparingLong(Own::time));
       Checkpoint purge = purges.get(entry.getKey());
       String expected = purge != null ? purge.prevCheckpointHash() : Hashes.ZERO;
       int from = 0;
       for (int i = 0; i < sorted.size(); i++) {
-        Checkpoint c = sorted.get(i);
+        Own c = sorted.get(i);
         if (window.startMillis() != null && c.time() <= window.startMillis() && (purge == null || c.seq() > purge.seq())) {
           from = i + 1;
           expected = c.checkpointHash();
           anchors.put(entry.getKey(), c);
         }
       }
-      for (Checkpoint c : sorted.subList(from, sorted.size())) {
+      for (Own c : sorted.subList(from, sorted.size())) {
         if (purge != null && c.seq() <= purge.seq()) {
           continue;
         }
         if (!c.prevCheckpointHash().equals(expected)) {
-          found(c.chain(), Problem.BAD_CHECKPOINT, c.seq(), "the checkpoint at seq " + c.seq()
+          found(entry.getKey(), Problem.BAD_CHECKPOINT, c.seq(), "the checkpoint at seq " + c.seq()
               + " follows a checkpoint that is gone or was altered");
         }
         expected = c.checkpointHash();
@@ -200,7 +211,7 @@ public final class TrailVerifier {
    */
   public Start startAfter(String chain) {
     finishCheckpoints();
-    Checkpoint anchor = anchors.get(chain);
+    Own anchor = anchors.get(chain);
     if (anchor != null) {
       return new Start(anchor.seq(), anchor.hash());
     }

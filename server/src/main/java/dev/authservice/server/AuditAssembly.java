@@ -107,7 +107,8 @@ final class AuditAssembly implements AutoCloseable {
     return new AuditAssembly(events, checkpoints, health, writer, journal, refusals, validationRollup,
         new AuditLog(writer, refusals, clock, config.instanceId()),
         new AuditCheckpointer(writer, checkpoints, events.chains(), keys.auditSigner(), clock),
-        new AuditVerification(events.chains(), checkpoints, keys.auditSigner()),
+        new AuditVerification(events.chains(), checkpoints, keys.auditSigner(),
+            config.analytics().verifyMaxCheckpoints()),
         new SuspiciousActivityReview(config.review(), events.reads(), writer, storage.reviewLeases(), clock,
             config.instanceId(), metrics),
         keys, clock);

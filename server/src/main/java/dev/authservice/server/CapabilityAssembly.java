@@ -84,7 +84,7 @@ final class CapabilityAssembly {
         audit.validationRollup, config.extAuthz().audience(), () -> routes.map(RoutesFile::rules),
         config.extAuthz().tokenCookie(), metrics);
     TrailReading trail = new TrailReading(audit.events.reads(), audit.checkpoints, audit.verification, audit.log,
-        CallSlots.forStreams(config.streams()), CallSlots.forAnalytics(config.analytics()),
+        CallSlots.forStreams(config.streams()), CallSlots.forAnalytics(config.analytics()), CallSlots.forVerification(),
         new CallerRecheck(verifier, users, clock, config.streams().recheckInterval()), config.summaryMaxGroups());
     UseCases useCases = new UseCases(logins, validation,
         new UserAdministration(users, logins, throttle, audit.log, clock),

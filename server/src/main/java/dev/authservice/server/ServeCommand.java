@@ -177,6 +177,9 @@ final class ServeCommand {
     CommandLineOption.of("--analytics-max-at-once", "AUTH_ANALYTICS_MAX_AT_ONCE", "4",
         "SummarizeAudit and VerifyAudit calls this instance runs at once, all callers together; under the "
         + "embedded store's 16 command threads, so that logins and validations always find one."),
+    CommandLineOption.of("--verify-max-checkpoints", "AUTH_VERIFY_MAX_CHECKPOINTS", "50000",
+        "The most checkpoints VerifyAudit keeps in memory (about 0.6 KB each); a trail with more is "
+        + "RESOURCE_EXHAUSTED: turn on retention, or export the trail and verify it with authctl."),
     CommandLineOption.of("--review-schedule", "AUTH_REVIEW_SCHEDULE", "0 2 * * *",
         "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC, or off."),
     CommandLineOption.of("--review-failed-login-burst", "AUTH_REVIEW_FAILED_LOGIN_BURST", "10/PT5M",
@@ -328,7 +331,7 @@ final class ServeCommand {
         .streams(new StreamSettings(values.integer("--stream-max-per-caller"), values.integer("--stream-max-open"),
             values.duration("--stream-recheck-interval")))
         .analytics(new dev.authservice.server.usecase.AnalyticsSettings(values.integer("--analytics-max-per-caller"),
-            values.integer("--analytics-max-at-once")))
+            values.integer("--analytics-max-at-once"), values.integer("--verify-max-checkpoints")))
         .http(http)
         .extAuthz(extAuthz);
     blankToEmpty(values.text("--instance-id")).ifPresent(builder::instanceId);

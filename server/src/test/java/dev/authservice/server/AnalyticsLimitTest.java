@@ -34,7 +34,7 @@ class AnalyticsLimitTest {
 
   @Test
   void oneCallerCannotRunMoreThanItsShareOfSummariesAtOnce() throws Exception {
-    try (TestServer server = TestServer.start(b -> b.analytics(new AnalyticsSettings(2, 3)));
+    try (TestServer server = TestServer.start(b -> b.analytics(new AnalyticsSettings(2, 3, 50_000)));
         SeededTrail seeder = new SeededTrail(server)) {
       // a trail whose summary by username reads every event: long enough for the calls to overlap
       Instant started = Instant.now().minusSeconds(EVENTS + 60);
@@ -95,5 +95,35 @@ class AnalyticsLimitTest {
           .addTypes(dev.authservice.proto.auth.v1.AuditEventType.AUDIT_EVENT_TYPE_ACCESS_DENIED).setUsername("ivy")
           .build()).getEventsList().stream().anyMatch(e -> e.getReason().equals("too_many_analytics_calls:caller")));
     }
+  }
+
+  @Test
+  void aVerificationOverMoreCheckpointsThanItMayKeepIsRefusedAndOneRunsAtATime() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.auditCheckpointInterval(java.time.Duration.ofMillis(100))
+        .analytics(new AnalyticsSettings(2, 4, 5)))) {
+      // each login's events make the next checkpoint due
+      for (int i = 0; i < 10 && server.database().getCollection("audit_checkpoints").countDocuments() <= 5; i++) {
+        server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        Thread.sleep(150);
+      }
+      Await.until("more than five checkpoints", 15,
+          () -> server.database().getCollection("audit_checkpoints").countDocuments() > 5);
+      StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> TestServer.withBearer(server.auth(), server.adminToken()).verifyAudit(
+              VerifyAuditRequest.getDefaultInstance()));
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+      assertEquals("the trail holds more than 5 checkpoints, each kept in memory while it is verified"
+          + " (AUTH_VERIFY_MAX_CHECKPOINTS): turn on retention (AUTH_AUDIT_RETENTION), or export the trail and"
+          + " verify it with authctl", refused.getStatus().getDescription());
+    }
+    // one at a time: a second verification while one runs is refused, whoever asks
+    dev.authservice.server.usecase.CallSlots only = dev.authservice.server.usecase.CallSlots.forVerification();
+    var first = only.reserve("sub:a");
+    assertTrue(first instanceof dev.authservice.server.usecase.CallSlots.Granted);
+    var second = only.reserve("sub:b");
+    assertEquals("too_many_verifications:instance",
+        ((dev.authservice.server.usecase.CallSlots.Refused) second).reason());
+    ((dev.authservice.server.usecase.CallSlots.Granted) first).slot().close();
+    assertTrue(only.reserve("sub:b") instanceof dev.authservice.server.usecase.CallSlots.Granted);
   }
 }

@@ -213,7 +213,7 @@ class CheckpointHeadsTest {
       crashed.write(4);
       assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "its new head when it moves");
 
-      TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), trail.signer)
+      TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), trail.signer, 1_000)
           .verify(Optional.empty(), Optional.empty());
       assertTrue(report.chains().stream().filter(c -> !c.chain().equals(crashed.chain))
           .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());

@@ -34,6 +34,7 @@ class ServeCommandTest {
       Map.entry("--admin-bind-address", "http.adminBindAddress"),
       Map.entry("--analytics-max-at-once", "analytics.maxAtOnce"),
       Map.entry("--analytics-max-per-caller", "analytics.maxPerCaller"),
+      Map.entry("--verify-max-checkpoints", "analytics.verifyMaxCheckpoints"),
       Map.entry("--admin-port", "http.adminPort"),
       Map.entry("--allow-plaintext", "tls.allowPlaintext"),
       Map.entry("--allowed-audiences", "allowedAudiences"),

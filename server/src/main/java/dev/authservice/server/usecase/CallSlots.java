@@ -33,6 +33,14 @@ public final class CallSlots {
     return new CallSlots(settings.maxPerCaller(), settings.maxOpen(), "open StreamAudit calls", "too_many_streams");
   }
 
+  /**
+   * VerifyAudit's: one at a time on an instance, since each keeps what it needs of every
+   * checkpoint of the trail (up to AUTH_VERIFY_MAX_CHECKPOINTS) until it ends.
+   */
+  public static CallSlots forVerification() {
+    return new CallSlots(1, 1, "VerifyAudit calls in progress", "too_many_verifications");
+  }
+
   /** The slots of the analytics calls that walk much of the trail. */
   public static CallSlots forAnalytics(AnalyticsSettings settings) {
     return new CallSlots(settings.maxPerCaller(), settings.maxAtOnce(),

@@ -42,17 +42,20 @@ public final class TrailReading {
   private final AuditLog audit;
   private final CallSlots streamSlots;
   private final CallSlots analyticsSlots;
+  private final CallSlots verifySlots;
   private final CallerRecheck recheck;
   private final int summaryMaxRows;
 
   public TrailReading(EventReads events, CheckpointStore checkpoints, AuditVerification verification, AuditLog audit,
-      CallSlots streamSlots, CallSlots analyticsSlots, CallerRecheck recheck, int summaryMaxRows) {
+      CallSlots streamSlots, CallSlots analyticsSlots, CallSlots verifySlots, CallerRecheck recheck,
+      int summaryMaxRows) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.verification = verification;
     this.audit = audit;
     this.streamSlots = streamSlots;
     this.analyticsSlots = analyticsSlots;
+    this.verifySlots = verifySlots;
     this.recheck = recheck;
     this.summaryMaxRows = summaryMaxRows;
   }
@@ -64,9 +67,9 @@ public final class TrailReading {
     return found;
   }
 
-  /** VerifyAudit, within the analytics calls' bounds (RESOURCE_EXHAUSTED beyond either). */
+  /** VerifyAudit, within the analytics calls' bounds and one at a time (RESOURCE_EXHAUSTED beyond). */
   public TrailReport verify(Optional<Instant> start, Optional<Instant> end, Reader reader) {
-    try (CallSlots.Slot slot = reserve(analyticsSlots, reader)) {
+    try (CallSlots.Slot slot = reserve(analyticsSlots, reader); CallSlots.Slot only = reserve(verifySlots, reader)) {
       TrailReport report = verification.verify(start, end);
       recordRead(reader);
       return report;

@@ -1,6 +1,7 @@
 package dev.authservice.server.audit.chain;
 
 
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.paging.Pages;
 
 import dev.authservice.integrity.ChainedEvent;
@@ -22,17 +23,26 @@ public final class AuditVerification {
   private final ChainReads events;
   private final CheckpointStore checkpoints;
   private final AuditSigner signer;
+  /** AUTH_VERIFY_MAX_CHECKPOINTS: the verifier keeps what it needs of each, so they bound its memory. */
+  private final int maxCheckpoints;
 
-  public AuditVerification(ChainReads events, CheckpointStore checkpoints, AuditSigner signer) {
+  public AuditVerification(ChainReads events, CheckpointStore checkpoints, AuditSigner signer, int maxCheckpoints) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.signer = signer;
+    this.maxCheckpoints = maxCheckpoints;
   }
 
   public TrailReport verify(Optional<Instant> start, Optional<Instant> end) {
     TrailVerifier verifier = new TrailVerifier(signer.verifier(), new TrailVerifier.Window(
         start.map(Instant::toEpochMilli).orElse(null), end.map(Instant::toEpochMilli).orElse(null)));
+    int read = 0;
     for (Checkpoint checkpoint : checkpoints.all()) {
+      if (++read > maxCheckpoints) {
+        throw new ServiceException(ServiceException.Kind.EXHAUSTED, "the trail holds more than " + maxCheckpoints
+            + " checkpoints, each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): turn on"
+            + " retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
+      }
       verifier.checkpoint(checkpoint);
     }
     for (String chain : verifier.chainsToVerify(new LinkedHashSet<>(events.chains()))) {
