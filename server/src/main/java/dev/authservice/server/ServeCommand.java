@@ -178,7 +178,7 @@ final class ServeCommand {
         "SummarizeAudit and VerifyAudit calls this instance runs at once, all callers together; under the "
         + "embedded store's 16 command threads, so that logins and validations always find one."),
     CommandLineOption.of("--verify-max-checkpoints", "AUTH_VERIFY_MAX_CHECKPOINTS", "50000",
-        "The most checkpoints VerifyAudit keeps in memory (about 0.6 KB each); a trail with more is "
+        "The most checkpoints VerifyAudit keeps in memory (about 0.7 KB each); a trail with more is "
         + "RESOURCE_EXHAUSTED: turn on retention, or export the trail and verify it with authctl."),
     CommandLineOption.of("--review-schedule", "AUTH_REVIEW_SCHEDULE", "0 2 * * *",
         "When to review the previous UTC day for suspicious activity: a five-field cron expression in UTC, or off."),

@@ -5,7 +5,7 @@ package dev.authservice.server.usecase;
  * many one caller may have in progress on an instance, and how many an instance runs at once.
  * Each holds one of the embedded store's command threads (16) for as long as its walk lasts,
  * and the heap it aggregates in: the logins and validations beside them need the rest. A
- * verification keeps what it needs of every checkpoint in the trail (about 0.6 KB each): one
+ * verification keeps what it needs of every checkpoint in the trail (about 0.7 KB each): one
  * runs at a time on an instance, over at most {@code verifyMaxCheckpoints}.
  */
 public record AnalyticsSettings(int maxPerCaller, int maxAtOnce, int verifyMaxCheckpoints) {
