@@ -214,7 +214,7 @@ class CheckpointHeadsTest {
       assertEquals(Map.of(crashed.chain, 6L), own.checkpointAfter(1), "its new head when it moves");
 
       TrailReport report = new AuditVerification(events, storage.auditCheckpoints(), trail.signer, 1_000)
-          .verify(Optional.empty(), Optional.empty());
+          .verify(Optional.empty(), Optional.empty(), () -> false);
       assertTrue(report.chains().stream().filter(c -> !c.chain().equals(crashed.chain))
           .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());
       assertTrue(report.chains().stream().filter(c -> c.chain().equals(crashed.chain))

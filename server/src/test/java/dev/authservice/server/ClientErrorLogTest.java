@@ -101,4 +101,23 @@ class ClientErrorLogTest {
       assertEquals(Status.Code.OK, callWith(server, 1).getCode());
     }
   }
+
+  @Test
+  void aFloodOfMalformedCallsCostsTheLogABoundedNumberOfLines() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    root.addAppender(captured);
+    try (TestServer server = TestServer.start()) {
+      for (int i = 0; i < 200; i++) {
+        assertEquals(Status.Code.INVALID_ARGUMENT, callWith(server, 0).getCode());
+      }
+    } finally {
+      root.detachAppender(captured);
+    }
+    long lines = List.copyOf(captured.list).stream()
+        .filter(e -> e.getFormattedMessage().startsWith("refused a call from a client")).count();
+    assertTrue(lines >= 1 && lines <= dev.authservice.server.grpc.GrpcServices.REFUSED_CALL_LINES_PER_MINUTE,
+        "lines for 200 malformed calls in well under a minute: " + lines);
+  }
 }

@@ -151,7 +151,7 @@ class LostEventsTest {
         checkpointer.checkpoint(Checkpoint.Kind.PERIODIC);
 
         TrailReport report = new AuditVerification(events, checkpoints, signer, 1_000).verify(Optional.empty(),
-            Optional.empty());
+            Optional.empty(), () -> false);
         ChainReport own = report.chains().stream().filter(c -> c.chain().equals(chain)).findFirst().orElseThrow();
         assertTrue(report.ok(), "lost is not tampered: " + own);
         assertEquals(3, own.lostEvents());
@@ -165,7 +165,7 @@ class LostEventsTest {
         Duration.ofSeconds(5), "lost-test")) {
       store.database().getCollection("audit_events").deleteOne(Filters.eq("username", "after-0"));
       TrailReport tampered = new AuditVerification(storage.auditEvents(), storage.auditCheckpoints(),
-          TestAuditSigners.on(storage, clock), 1_000).verify(Optional.empty(), Optional.empty());
+          TestAuditSigners.on(storage, clock), 1_000).verify(Optional.empty(), Optional.empty(), () -> false);
       assertFalse(tampered.ok());
       assertEquals(Optional.of(Problem.MISSING_EVENT), tampered.chains().get(0).problem());
       assertEquals(9, tampered.chains().get(0).firstBadSeq(), "the deleted event right after the lost ones");

@@ -218,6 +218,23 @@ class TokenLifecycleTest {
     assertThrows(StatusRuntimeException.class, () -> refresh(login.getRefreshToken()));
   }
 
+  @Test
+  void aSessionsRevocationOutlivesItsTokensWhenTheRefreshLifetimeWasLoweredSince() throws Exception {
+    // issued with this server's hour; revoked by an instance whose refresh tokens last a minute
+    LoginResponse login = newUserLogin("rv-lowered");
+    Document record = server.database().getCollection("refresh_tokens")
+        .find(Filters.eq("_id", sha256Hex(login.getRefreshToken()))).first();
+    java.time.Instant tokenExpires = record.getDate("expires_at").toInstant();
+    try (TestServer lowered = server.sibling(b -> b.refreshTokenTtl(Duration.ofMinutes(1)), Clock.systemUTC())) {
+      lowered.auth().revoke(RevokeRequest.newBuilder().setToken(login.getRefreshToken())
+          .setTokenTypeHint(TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN).build());
+    }
+    java.time.Instant kept = server.database().getCollection("revocations")
+        .find(Filters.eq("_id", "session:" + record.getString("session"))).first().getDate("expires_at").toInstant();
+    assertTrue(!kept.isBefore(tokenExpires.plus(server.config().tokenTtl())),
+        "the revocation ends at " + kept + ", its refresh token lives until " + tokenExpires);
+  }
+
   private static long revocationCounter() {
     return ((Number) server.database().getCollection("sequences").find(Filters.eq("_id", "revocations")).first()
         .get("seq")).longValue();

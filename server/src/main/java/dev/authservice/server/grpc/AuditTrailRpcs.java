@@ -97,7 +97,9 @@ final class AuditTrailRpcs {
     Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");
     Optional<Instant> end = ProtoMapper.optionalInstant(request.hasEndTime(), request.getEndTime(), "end_time");
     requireOrdered(start, end);
-    TrailReport report = trail.verify(start, end, reader);
+    // a deadline passed or a client gone cancels the call's context: the walk stops at its next page
+    io.grpc.Context call = io.grpc.Context.current();
+    TrailReport report = trail.verify(start, end, reader, call::isCancelled);
     VerifyAuditResponse.Builder response = VerifyAuditResponse.newBuilder().setOk(report.ok())
         .setEventsVerified(report.eventsVerified()).setCheckpointsVerified(report.checkpointsVerified())
         .setUnanchoredEvents(report.unanchoredEvents());

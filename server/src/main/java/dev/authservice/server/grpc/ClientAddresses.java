@@ -15,11 +15,13 @@ import java.util.regex.Pattern;
 final class ClientAddresses {
   /**
    * What {@link InetAddress#getByName} takes as a literal, never as a name to look up: an IPv6
-   * form (it has a colon, and a malformed one fails without a lookup) or four dotted decimals.
+   * form (a colon, and a hex digit or colon first: a malformed one then fails without a lookup)
+   * or four dotted decimals of at most 255 (the JDK looks up {@code 999.1.1.1} as a name).
    * Hex letters without a colon ({@code bad.cafe}) would be a host name, resolved by DNS.
    */
+  private static final String OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
   private static final Pattern IP_LITERAL = Pattern.compile(
-      "(?=[0-9A-Fa-f.]{0,44}:)[0-9A-Fa-f:.]{2,45}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
+      "(?=[0-9A-Fa-f.]{0,44}:)[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}|" + OCTET + "(?:\\." + OCTET + "){3}");
   private final List<Cidr> trustedProxies;
 
   ClientAddresses(List<String> trustedProxyCidrs) {

@@ -6,6 +6,7 @@ import dev.authservice.server.usecase.UseCases;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
+import dev.authservice.server.telemetry.ThrottledLines;
 import java.time.Clock;
 import java.util.List;
 
@@ -19,6 +20,10 @@ public final class GrpcServices {
   private final ServerInterceptor interceptor;
   private final ServerInterceptor storeGate;
   private final Rpcs rpcs;
+  /** The log lines about malformed calls, of every service together. */
+  private final ThrottledLines refusedCallLines;
+  /** Lines a minute about calls refused as malformed; past them, the next line counts the rest. */
+  public static final int REFUSED_CALL_LINES_PER_MINUTE = 20;
 
   /** How the transport itself treats callers, and what Envoy's Check answers carry. */
   public record EdgeSettings(List<String> trustedProxies, boolean validateRequiresCaller, CheckHeaders checkHeaders) {}
@@ -36,11 +41,12 @@ public final class GrpcServices {
         new AccessPolicy(settings.validateRequiresCaller()), cases.authorization(), rpcs);
     this.storeGate = new StoreGate(storeHealth, rpcs);
     this.rpcs = rpcs;
+    this.refusedCallLines = new ThrottledLines(clock, REFUSED_CALL_LINES_PER_MINUTE, java.time.Duration.ofMinutes(1));
   }
 
   /** The services, each refusing a malformed request with INVALID_ARGUMENT. */
   public List<ServerServiceDefinition> services() {
-    return services.stream().map(s -> MalformedRequests.guard(s.bindService(), rpcs)).toList();
+    return services.stream().map(s -> MalformedRequests.guard(s.bindService(), rpcs, refusedCallLines)).toList();
   }
 
   /** Interceptors in the order calls pass them: the store gate first, then the caller. */

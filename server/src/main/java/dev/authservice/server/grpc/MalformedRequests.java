@@ -10,6 +10,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import dev.authservice.server.core.ServiceException;
 import java.io.InputStream;
+import dev.authservice.server.telemetry.ThrottledLines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,15 +36,18 @@ final class MalformedRequests implements ServerInterceptor {
   };
 
   private final Rpcs rpcs;
+  /** The log's budget for these lines, shared by every service: any client can send malformed calls. */
+  private final ThrottledLines lines;
 
-  private MalformedRequests(Rpcs rpcs) {
+  private MalformedRequests(Rpcs rpcs, ThrottledLines lines) {
     this.rpcs = rpcs;
+    this.lines = lines;
   }
 
   /** The service, parsing its requests where a malformed one can be refused properly. */
-  static ServerServiceDefinition guard(ServerServiceDefinition service, Rpcs rpcs) {
+  static ServerServiceDefinition guard(ServerServiceDefinition service, Rpcs rpcs, ThrottledLines lines) {
     return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(service, RAW),
-        new MalformedRequests(rpcs));
+        new MalformedRequests(rpcs, lines));
   }
 
   @Override
@@ -87,7 +91,8 @@ final class MalformedRequests implements ServerInterceptor {
 
       private void refuse(String what) {
         refused = true;
-        log.info("refused a call from a client: {} {}", method, what);
+        lines.admit().ifPresent(more -> log.info("refused a call from a client: {} {}{}", method, what,
+            ThrottledLines.suffix(more)));
         call.close(rpcs.toStatus(ServiceException.invalid("the client " + what)), new Metadata());
       }
     };

@@ -1,5 +1,6 @@
 package dev.authservice.server.grpc;
 
+import dev.authservice.server.telemetry.ThrottledLines;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -36,6 +37,9 @@ public final class TransportLogs {
 
   private static final class ClientErrorsInOneLine extends Handler {
     private final SLF4JBridgeHandler bridge = new SLF4JBridgeHandler();
+    /** Any client can send frames the transport refuses: at most this many lines a minute of them. */
+    private final ThrottledLines lines = new ThrottledLines(java.time.Clock.systemUTC(),
+        GrpcServices.REFUSED_CALL_LINES_PER_MINUTE, java.time.Duration.ofMinutes(1));
 
     @Override
     public void publish(LogRecord record) {
@@ -45,8 +49,8 @@ public final class TransportLogs {
         return;
       }
       if (record.getLevel().intValue() >= Level.INFO.intValue()) {
-        log.info("refused a call from a client: {}{}", status.getCode(),
-            status.getDescription() == null ? "" : ": " + oneLine(status.getDescription()));
+        lines.admit().ifPresent(more -> log.info("refused a call from a client: {}{}{}", status.getCode(),
+            status.getDescription() == null ? "" : ": " + oneLine(status.getDescription()), ThrottledLines.suffix(more)));
       }
     }
 

@@ -16,5 +16,8 @@ public interface RefreshTokenStore {
   /** The sessions of a subject that still have an unexpired refresh token. */
   Set<String> liveSessionsOf(String subject, Instant now);
 
+  /** The latest expiry of any refresh token of this session of {@code subject}, used or not; empty if none is stored. */
+  Optional<Instant> latestExpiryOf(String subject, String sessionId);
+
   long deleteExpired(Instant now);
 }

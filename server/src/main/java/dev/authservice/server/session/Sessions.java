@@ -92,7 +92,7 @@ public final class Sessions {
       return new Outcome.Refused("refresh_token_expired", found);
     }
     if (record.usedAt().isPresent() || !store.claim(record.tokenHash(), now)) {
-      endSession(record.sessionId());
+      endSession(record.subject(), record.sessionId());
       return new Outcome.ReuseDetected(record);
     }
     Issued next = issue(record.sessionId(), record.subject(), record.audience(), record.sessionExpiresAt(), now);
@@ -108,22 +108,25 @@ public final class Sessions {
   }
 
   /**
-   * Revokes a session: no more refreshes, and its access tokens stop validating. The revocation
-   * is kept (in the store and in every instance's memory) only while a token of the session can
-   * still be live: each of its refresh tokens expires within the refresh lifetime of now (or the
-   * session's, if shorter), one that a refresh racing this revocation issues among them, and each
-   * access token within its lifetime after that. Every logout adds one, so keeping them for the
-   * session's whole lifetime (30 days by default) would hold 30 times as many.
+   * Revokes a session of {@code subject}: no more refreshes, and its access tokens stop
+   * validating. The revocation is kept (in the store and in every instance's memory) only while
+   * a token of the session can still be live: until the latest expiry of its refresh tokens as
+   * stored (each keeps the lifetime it was issued with, whatever the settings are now), or of one
+   * that a refresh racing this revocation issues now, and then an access token's lifetime. Every
+   * logout adds one, so keeping each for the session's whole lifetime (30 days by default) would
+   * hold about 30 times as many.
    */
-  public void endSession(String sessionId) {
+  public void endSession(String subject, String sessionId) {
     Duration refreshable = refreshTtl.compareTo(sessionMaxLifetime) < 0 ? refreshTtl : sessionMaxLifetime;
+    Instant racing = now().plus(refreshable);
+    Instant lastRefresh = store.latestExpiryOf(subject, sessionId).filter(racing::isBefore).orElse(racing);
     revocations.revoke(new Revocation(Revocation.Kind.SESSION, sessionId,
-        Optional.of(now().plus(refreshable).plus(accessTokenLifetime).plus(RACE_MARGIN))));
+        Optional.of(lastRefresh.plus(accessTokenLifetime).plus(RACE_MARGIN))));
   }
 
   /** Ends every live session of a subject (a disabled user). */
   public void endSessionsOf(String subject) {
-    store.liveSessionsOf(subject, now()).forEach(this::endSession);
+    store.liveSessionsOf(subject, now()).forEach(session -> endSession(subject, session));
   }
 
   private Issued issue(String sessionId, String subject, String audience, Instant sessionExpiresAt, Instant now) {

@@ -155,7 +155,7 @@ public final class LoginService {
         RefreshRecord used = rotated.used();
         Optional<User> user = users.findBySubject(used.subject());
         if (user.isEmpty() || user.get().disabled()) {
-          sessions.endSession(used.sessionId());
+          sessions.endSession(used.subject(), used.sessionId());
           audit.event(AuditEventType.TOKEN_REFRESH, caller).subject(used.subject()).failure("user_disabled");
           throw new ServiceException(ServiceException.Kind.UNAUTHENTICATED, BAD_REFRESH_TOKEN);
         }
@@ -193,7 +193,7 @@ public final class LoginService {
     }
     Optional<RefreshRecord> refresh = sessions.lookup(token);
     if (refresh.isPresent()) {
-      sessions.endSession(refresh.get().sessionId());
+      sessions.endSession(refresh.get().subject(), refresh.get().sessionId());
       audit.event(AuditEventType.TOKEN_REVOKE, caller).subject(refresh.get().subject())
           .username(usernameOf(refresh.get().subject()))
           .tokenId("session:" + refresh.get().sessionId()).success();

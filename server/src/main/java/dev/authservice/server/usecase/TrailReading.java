@@ -68,9 +68,10 @@ public final class TrailReading {
   }
 
   /** VerifyAudit, within the analytics calls' bounds and one at a time (RESOURCE_EXHAUSTED beyond). */
-  public TrailReport verify(Optional<Instant> start, Optional<Instant> end, Reader reader) {
+  public TrailReport verify(Optional<Instant> start, Optional<Instant> end, Reader reader,
+      java.util.function.BooleanSupplier cancelled) {
     try (CallSlots.Slot slot = reserve(analyticsSlots, reader); CallSlots.Slot only = reserve(verifySlots, reader)) {
-      TrailReport report = verification.verify(start, end);
+      TrailReport report = verification.verify(start, end, cancelled);
       recordRead(reader);
       return report;
     }
@@ -113,7 +114,10 @@ public final class TrailReading {
   private CallSlots.Slot reserve(CallSlots slots, Reader reader) {
     return switch (slots.reserve("sub:" + reader.principal().subject())) {
       case CallSlots.Refused refused -> {
-        denied(reader, refused.reason());
+        // counted, not written one by one: a caller retrying in a loop would write a document a call
+        VerifiedToken p = reader.principal();
+        audit.event(AuditEventType.ACCESS_DENIED, reader.caller()).username(p.username()).subject(p.subject())
+            .tokenId(p.tokenId()).refusedForAccount(refused.reason());
         throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
       }
       case CallSlots.Granted granted -> granted.slot();

@@ -1,11 +1,9 @@
 package dev.authservice.server.user;
 
 import dev.authservice.server.password.HashMemoryUnavailableException;
+import dev.authservice.server.telemetry.ThrottledLines;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,23 +16,15 @@ final class NoHashMemoryWarnings {
   static final Duration INTERVAL = Duration.ofMinutes(1);
   private static final Logger log = LoggerFactory.getLogger(UserService.class);
 
-  private final Clock clock;
-  private final AtomicReference<Instant> lastLine = new AtomicReference<>();
-  private final AtomicLong unlogged = new AtomicLong();
+  private final ThrottledLines lines;
 
   NoHashMemoryWarnings(Clock clock) {
-    this.clock = clock;
+    this.lines = new ThrottledLines(clock, 1, INTERVAL);
   }
 
   /** {@code what} happened because of {@code e}: logged, unless a line was logged less than a minute ago. */
   void warn(String what, HashMemoryUnavailableException e) {
-    Instant now = clock.instant();
-    Instant last = lastLine.get();
-    if ((last != null && now.isBefore(last.plus(INTERVAL))) || !lastLine.compareAndSet(last, now)) {
-      unlogged.incrementAndGet();
-      return;
-    }
-    long more = unlogged.getAndSet(0);
-    log.warn("{}: {}{}", what, e.getMessage(), more == 0 ? "" : " (" + more + " more since the last such line)");
+    lines.admit().ifPresent(more -> log.warn("{}: {}{}", what, e.getMessage(),
+        more == 0 ? "" : " (" + more + " more since the last such line)"));
   }
 }

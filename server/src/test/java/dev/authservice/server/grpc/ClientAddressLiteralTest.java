@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class ClientAddressLiteralTest {
   @Test
   void onlyLiteralsAreParsedNeverNamesThatLookLikeThem() {
-    for (String name : new String[] {"bad.cafe", "fee.de", "dead.beef.cafe", "ab", "1.2.3", "1.2.3.4.5", "abc.1.2.3"}) {
+    for (String name : new String[] {"bad.cafe", "fee.de", "dead.beef.cafe", "ab", "1.2.3", "1.2.3.4.5", "abc.1.2.3",
+        "999.1.1.1", "1.2.3.256", ".1:2", "01.2.3.4"}) {
       assertNull(ClientAddresses.parseLiteral(name), name);
     }
     assertEquals("/10.1.2.3", ClientAddresses.parseLiteral("10.1.2.3").toString());

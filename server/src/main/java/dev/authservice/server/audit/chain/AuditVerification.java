@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * VerifyAudit: feeds the store's checkpoints and then each chain's events, a page at a time in
@@ -33,25 +34,43 @@ public final class AuditVerification {
     this.maxCheckpoints = maxCheckpoints;
   }
 
-  public TrailReport verify(Optional<Instant> start, Optional<Instant> end) {
+  /**
+   * {@code cancelled}: whether the caller has gone (checked between pages, so that a call given
+   * up does not go on holding the instance's one verification for the rest of the walk).
+   */
+  public TrailReport verify(Optional<Instant> start, Optional<Instant> end, BooleanSupplier cancelled) {
+    long stored = checkpoints.count();
+    if (stored > maxCheckpoints) {
+      throw tooManyCheckpoints();
+    }
     TrailVerifier verifier = new TrailVerifier(signer.verifier(), new TrailVerifier.Window(
         start.map(Instant::toEpochMilli).orElse(null), end.map(Instant::toEpochMilli).orElse(null)));
     int read = 0;
     for (Checkpoint checkpoint : checkpoints.all()) {
+      // more may have come since they were counted
       if (++read > maxCheckpoints) {
-        throw new ServiceException(ServiceException.Kind.EXHAUSTED, "the trail holds more than " + maxCheckpoints
-            + " checkpoints, each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): turn on"
-            + " retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
+        throw tooManyCheckpoints();
       }
       verifier.checkpoint(checkpoint);
     }
     for (String chain : verifier.chainsToVerify(new LinkedHashSet<>(events.chains()))) {
-      verifier.chain(chain, pages(chain, verifier.startAfter(chain).afterSeq()));
+      verifier.chain(chain, pages(chain, verifier.startAfter(chain).afterSeq(), cancelled));
     }
     return verifier.finish();
   }
 
-  private Iterator<ChainedEvent> pages(String chain, long afterSeq) {
-    return Pages.after(afterSeq, (seq, size) -> events.chainEvents(chain, seq, size), ChainedEvent::seq, PAGE);
+  private ServiceException tooManyCheckpoints() {
+    return new ServiceException(ServiceException.Kind.EXHAUSTED, "the trail holds more than " + maxCheckpoints
+        + " checkpoints, each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): turn on"
+        + " retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
+  }
+
+  private Iterator<ChainedEvent> pages(String chain, long afterSeq, BooleanSupplier cancelled) {
+    return Pages.after(afterSeq, (seq, size) -> {
+      if (cancelled.getAsBoolean()) {
+        throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "the call was cancelled");
+      }
+      return events.chainEvents(chain, seq, size);
+    }, ChainedEvent::seq, PAGE);
   }
 }

@@ -123,6 +123,11 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public long count() {
+    return checkpoints.countDocuments();
+  }
+
+  @Override
   public Iterable<Checkpoint> all() {
     return () -> {
       Iterator<Document> documents = Pages.after("", (lastId, size) -> checkpoints.find(gt("_id", lastId))

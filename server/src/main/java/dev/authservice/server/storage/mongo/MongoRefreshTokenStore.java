@@ -6,6 +6,7 @@ import static com.mongodb.client.model.Filters.gt;
 import static com.mongodb.client.model.Filters.lt;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.Updates;
 import dev.authservice.server.session.RefreshRecord;
 import dev.authservice.server.session.RefreshTokenStore;
@@ -68,6 +69,14 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
     tokens.find(and(eq("subject", subject), gt("expires_at", Date.from(now))))
         .forEach(doc -> sessions.add(doc.getString("session")));
     return sessions;
+  }
+
+  @Override
+  public Optional<Instant> latestExpiryOf(String subject, String sessionId) {
+    // the subject index narrows it to the user's tokens
+    Document newest = tokens.find(and(eq("subject", subject), eq("session", sessionId)))
+        .sort(Sorts.descending("expires_at")).projection(new Document("expires_at", 1)).first();
+    return newest == null ? Optional.empty() : Optional.of(Documents.instant(newest, "expires_at"));
   }
 
   @Override
