@@ -6,7 +6,7 @@ import dev.authservice.server.usecase.UseCases;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
-import dev.authservice.server.telemetry.ThrottledLines;
+import dev.authservice.server.core.ThrottledLines;
 import java.time.Clock;
 import java.util.List;
 

@@ -10,7 +10,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import dev.authservice.server.core.ServiceException;
 import java.io.InputStream;
-import dev.authservice.server.telemetry.ThrottledLines;
+import dev.authservice.server.core.ThrottledLines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

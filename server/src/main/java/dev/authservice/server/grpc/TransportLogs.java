@@ -1,6 +1,6 @@
 package dev.authservice.server.grpc;
 
-import dev.authservice.server.telemetry.ThrottledLines;
+import dev.authservice.server.core.ThrottledLines;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;

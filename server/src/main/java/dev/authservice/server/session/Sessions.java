@@ -96,6 +96,13 @@ public final class Sessions {
       return new Outcome.ReuseDetected(record);
     }
     Issued next = issue(record.sessionId(), record.subject(), record.audience(), record.sessionExpiresAt(), now);
+    if (revocationStore.isRevoked(Revocation.Kind.SESSION, record.sessionId())) {
+      // revoked while this refresh ran (a logout, the other use of a copied token): the revocation
+      // may have been sized before the new token was stored, on an instance whose lifetimes are
+      // shorter; sized again now that it is, and no access token is issued
+      endSession(record.subject(), record.sessionId());
+      return new Outcome.Refused("session_revoked", found);
+    }
     return new Outcome.Rotated(record, next);
   }
 
@@ -119,7 +126,13 @@ public final class Sessions {
   public void endSession(String subject, String sessionId) {
     Duration refreshable = refreshTtl.compareTo(sessionMaxLifetime) < 0 ? refreshTtl : sessionMaxLifetime;
     Instant racing = now().plus(refreshable);
-    Instant lastRefresh = store.latestExpiryOf(subject, sessionId).filter(racing::isBefore).orElse(racing);
+    Instant lastRefresh;
+    try {
+      lastRefresh = store.latestExpiryOf(subject, sessionId).filter(racing::isBefore).orElse(racing);
+    } catch (RuntimeException e) {
+      // the revocation must still be written: as long as any session can last
+      lastRefresh = now().plus(sessionMaxLifetime);
+    }
     revocations.revoke(new Revocation(Revocation.Kind.SESSION, sessionId,
         Optional.of(lastRefresh.plus(accessTokenLifetime).plus(RACE_MARGIN))));
   }

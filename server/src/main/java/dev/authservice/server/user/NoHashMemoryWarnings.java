@@ -1,7 +1,7 @@
 package dev.authservice.server.user;
 
 import dev.authservice.server.password.HashMemoryUnavailableException;
-import dev.authservice.server.telemetry.ThrottledLines;
+import dev.authservice.server.core.ThrottledLines;
 import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;

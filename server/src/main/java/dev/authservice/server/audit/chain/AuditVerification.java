@@ -39,7 +39,7 @@ public final class AuditVerification {
    * up does not go on holding the instance's one verification for the rest of the walk).
    */
   public TrailReport verify(Optional<Instant> start, Optional<Instant> end, BooleanSupplier cancelled) {
-    long stored = checkpoints.count();
+    long stored = checkpoints.count(maxCheckpoints + 1L);
     if (stored > maxCheckpoints) {
       throw tooManyCheckpoints();
     }
@@ -51,12 +51,19 @@ public final class AuditVerification {
       if (++read > maxCheckpoints) {
         throw tooManyCheckpoints();
       }
+      if (read % PAGE == 0 && cancelled.getAsBoolean()) {
+        throw cancelled();
+      }
       verifier.checkpoint(checkpoint);
     }
     for (String chain : verifier.chainsToVerify(new LinkedHashSet<>(events.chains()))) {
       verifier.chain(chain, pages(chain, verifier.startAfter(chain).afterSeq(), cancelled));
     }
     return verifier.finish();
+  }
+
+  private static ServiceException cancelled() {
+    return new ServiceException(ServiceException.Kind.UNAVAILABLE, "the call was cancelled");
   }
 
   private ServiceException tooManyCheckpoints() {
@@ -68,7 +75,7 @@ public final class AuditVerification {
   private Iterator<ChainedEvent> pages(String chain, long afterSeq, BooleanSupplier cancelled) {
     return Pages.after(afterSeq, (seq, size) -> {
       if (cancelled.getAsBoolean()) {
-        throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "the call was cancelled");
+        throw cancelled();
       }
       return events.chainEvents(chain, seq, size);
     }, ChainedEvent::seq, PAGE);

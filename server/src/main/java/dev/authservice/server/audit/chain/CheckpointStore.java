@@ -13,8 +13,8 @@ public interface CheckpointStore {
   /** Every checkpoint, fetched lazily in pages: for verification. */
   Iterable<Checkpoint> all();
 
-  /** How many checkpoints {@link #all} would give. */
-  long count();
+  /** How many checkpoints {@link #all} would give, counted up to {@code atMost}. */
+  long count(long atMost);
 
   /** Up to {@code limit} checkpoints with time in [start, end), oldest first, after the one with {@code afterId}. */
   List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<String> afterId, int limit);

@@ -123,8 +123,9 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
-  public long count() {
-    return checkpoints.countDocuments();
+  public long count(long atMost) {
+    return checkpoints.countDocuments(new Document(), new com.mongodb.client.model.CountOptions().limit(
+        (int) Math.min(Integer.MAX_VALUE, atMost)));
   }
 
   @Override

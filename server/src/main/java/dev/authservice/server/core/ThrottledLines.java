@@ -1,4 +1,4 @@
-package dev.authservice.server.telemetry;
+package dev.authservice.server.core;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.authservice.server.telemetry;
+package dev.authservice.server.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
