@@ -1,5 +1,6 @@
 package dev.authservice.server.revocation;
 
+import dev.authservice.server.core.ServiceException;
 import dev.authservice.server.token.Revocations;
 import dev.authservice.server.token.ValidationFailure;
 import dev.authservice.server.token.VerifiedToken;
@@ -52,6 +53,11 @@ public final class RevocationList implements Revocations {
   private Optional<Instant> newestUnnumbered = Optional.empty();
   private Instant lastFullRead = Instant.MIN;
   private volatile boolean lastRefreshFailed;
+  /**
+   * Whether the revocations have been read once. Until then nothing is known of them: a token
+   * must not pass as unrevoked because the store failed just as the server started.
+   */
+  private volatile boolean loaded;
 
   public RevocationList(RevocationStore store, Clock clock) {
     this.store = store;
@@ -60,6 +66,10 @@ public final class RevocationList implements Revocations {
 
   @Override
   public Optional<ValidationFailure> check(VerifiedToken token) {
+    if (!loaded) {
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
+          "the server has not read the revocations from its store yet; retry shortly");
+    }
     if (subjects.containsKey(token.subject())) {
       return Optional.of(ValidationFailure.USER_DISABLED);
     }
@@ -118,6 +128,7 @@ public final class RevocationList implements Revocations {
     // numbers handed out just before may still be on their way: the next polls ask again
     contiguous = Math.max(0, latest - IN_FLIGHT_AT_START);
     lastFullRead = now;
+    loaded = true;
     newestUnnumbered = newestUnnumbered.or(() -> Optional.of(now));
   }
 

@@ -127,6 +127,20 @@ class RevocationListTest {
   }
 
   @Test
+  void untilTheFirstReadSucceedsNoTokenPassesAsUnrevoked() {
+    store.write(store.takeNumber(), ofToken("revoked-before-the-start"));
+    store.away = true;
+    list.refresh();  // the start's read, as the store fails
+    dev.authservice.server.core.ServiceException refused = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.authservice.server.core.ServiceException.class, () -> check("revoked-before-the-start"));
+    assertEquals(dev.authservice.server.core.ServiceException.Kind.UNAVAILABLE, refused.kind());
+    store.away = false;
+    list.refresh();
+    assertEquals(Optional.of(ValidationFailure.REVOKED), check("revoked-before-the-start"));
+    assertEquals(Optional.empty(), check("another"));
+  }
+
+  @Test
   void revocationsOfOtherInstancesAreReadByNumberInOrder() {
     list.refresh();
     store.add(ofToken("jti-1"));
