@@ -126,4 +126,37 @@ class AnalyticsLimitTest {
     ((dev.authservice.server.usecase.CallSlots.Granted) first).slot().close();
     assertTrue(only.reserve("sub:b") instanceof dev.authservice.server.usecase.CallSlots.Granted);
   }
+
+  @Test
+  void aVerificationWhoseCallerWentAwayGivesItsSlotBack() throws Exception {
+    try (TestServer server = TestServer.start(); SeededTrail seeder = new SeededTrail(server)) {
+      // a trail whose verification takes seconds
+      Instant started = Instant.now().minusSeconds(200_000);
+      SeededTrail.Run run = seeder.run("pod-long", started);
+      for (int from = 0; from < 120_000; from += 10_000) {
+        List<AuditEvent> batch = new ArrayList<>();
+        for (int i = from; i < from + 10_000; i++) {
+          batch.add(run.event(AuditEventType.LOGIN, "user-" + (i % 100), started.plusSeconds(i + 1)));
+        }
+        run.writeAll(batch);
+      }
+      StatusRuntimeException gaveUp = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> TestServer.withBearer(server.auth(), server.adminToken())
+              .withDeadlineAfter(200, java.util.concurrent.TimeUnit.MILLISECONDS)
+              .verifyAudit(VerifyAuditRequest.getDefaultInstance()));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, gaveUp.getStatus().getCode());
+      // the walk it started stops at its next page and gives the instance's one verification back
+      // within a second; the whole walk takes about three (without the check, the next call is
+      // refused until then)
+      Await.until("the slot given back", 1, () -> {
+        try {
+          return TestServer.withBearer(server.auth(), server.adminToken())
+              .verifyAudit(VerifyAuditRequest.getDefaultInstance()).getEventsVerified() >= 120_000;
+        } catch (StatusRuntimeException e) {
+          assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+          return false;
+        }
+      });
+    }
+  }
 }
