@@ -104,7 +104,7 @@ public final class TrailReading {
           fromCheckpoints && filter.start().isPresent());
       recordRead(reader);
       return new OpenStream(stream, slot, recheck.standing(reader.principal(), READER_ROLES));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       slot.close();
       throw e;
     }
