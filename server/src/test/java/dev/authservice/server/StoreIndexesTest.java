@@ -35,7 +35,7 @@ class StoreIndexesTest {
           "trace_id_time", "{trace_id=1, time=-1, _id=-1}",
           "type_outcome_time_count", "{type=1, outcome=1, time=-1, _id=-1, count=1}",
           "chain_seq_unique", "{chain=1, seq=1} unique sparse"),
-      "audit_checkpoints", Map.of("chain_seq", "{chain=1, seq=1}"),
+      "audit_checkpoints", Map.of("chain_seq", "{chain=1, seq=1}", "time", "{time=1, _id=1}"),
       "revocations", Map.of(
           "recorded_at", "{recorded_at=1}",
           "seq", "{seq=1}",

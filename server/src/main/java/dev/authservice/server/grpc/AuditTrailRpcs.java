@@ -129,13 +129,15 @@ final class AuditTrailRpcs {
     requireOrdered(start, end);
     String bound = start.map(i -> Long.toString(i.toEpochMilli())).orElse("-") + "|"
         + end.map(i -> Long.toString(i.toEpochMilli())).orElse("-");
-    Optional<String> after = Optional.empty();
+    Optional<CheckpointStore.PagePosition> after = Optional.empty();
     if (!request.getPageToken().isEmpty()) {
       List<String> position = pageTokens.decode(CHECKPOINTS_SCOPE, bound, request.getPageToken());
-      if (position.size() != 1) {
+      // a token of the order before 4 December 2026 held the id alone: start the listing again
+      if (position.size() != 2 || !position.get(0).matches("-?[0-9]{1,19}")) {
         throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
       }
-      after = Optional.of(position.get(0));
+      after = Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(Long.parseLong(position.get(0))),
+          position.get(1)));
     }
     List<CheckpointStore.Stored> found = trail.checkpoints(start, end, after, pageSize + 1, reader);
     boolean more = found.size() > pageSize;
@@ -143,8 +145,9 @@ final class AuditTrailRpcs {
     ListAuditCheckpointsResponse.Builder response = ListAuditCheckpointsResponse.newBuilder();
     page.forEach(stored -> response.addCheckpoints(checkpoint(stored.checkpoint())));
     if (more) {
+      CheckpointStore.Stored last = page.get(page.size() - 1);
       response.setNextPageToken(pageTokens.encode(CHECKPOINTS_SCOPE, bound,
-          List.of(page.get(page.size() - 1).id())));
+          List.of(Long.toString(last.checkpoint().time()), last.id())));
     }
     return response.build();
   }

@@ -78,8 +78,8 @@ public final class TrailReading {
   }
 
   public List<CheckpointStore.Stored> checkpoints(Optional<Instant> start, Optional<Instant> end,
-      Optional<String> afterId, int limit, Reader reader) {
-    List<CheckpointStore.Stored> found = checkpoints.page(start, end, afterId, limit);
+      Optional<CheckpointStore.PagePosition> after, int limit, Reader reader) {
+    List<CheckpointStore.Stored> found = checkpoints.page(start, end, after, limit);
     recordRead(reader);
     return found;
   }

@@ -16,8 +16,14 @@ public interface CheckpointStore {
   /** How many checkpoints {@link #all} would give, counted up to {@code atMost}. */
   long count(long atMost);
 
-  /** Up to {@code limit} checkpoints with time in [start, end), oldest first, after the one with {@code afterId}. */
-  List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<String> afterId, int limit);
+  /** Where a page of checkpoints ended: the last one's time and id, the order pages are read in. */
+  record PagePosition(Instant time, String id) {}
+
+  /**
+   * Up to {@code limit} checkpoints with time in [start, end), oldest first (by time, then id),
+   * after {@code after}. Checkpoints written while pages are read come later, not before the position.
+   */
+  List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<PagePosition> after, int limit);
 
   /** A checkpoint with the id it is stored under (the page position). */
   record Stored(String id, Checkpoint checkpoint) {}

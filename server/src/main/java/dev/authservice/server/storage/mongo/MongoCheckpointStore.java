@@ -148,14 +148,18 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
-  public List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<String> afterId, int limit) {
+  public List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<PagePosition> after,
+      int limit) {
     List<Bson> clauses = new ArrayList<>();
     start.ifPresent(s -> clauses.add(gte("time", Date.from(s))));
     end.ifPresent(e -> clauses.add(lt("time", Date.from(e))));
-    afterId.ifPresent(id -> clauses.add(gt("_id", id)));
+    after.ifPresent(p -> clauses.add(com.mongodb.client.model.Filters.or(gt("time", Date.from(p.time())),
+        and(eq("time", Date.from(p.time())), gt("_id", p.id())))));
     Bson query = clauses.isEmpty() ? new Document() : and(clauses);
     List<Stored> out = new ArrayList<>();
-    checkpoints.find(query).sort(Sorts.ascending("_id")).limit(limit)
+    // oldest first, as the API says: the ids (kind, chain, seq as text) put a chain's seq 10 before
+    // its seq 9, and every periodic checkpoint before every shutdown one
+    checkpoints.find(query).sort(Sorts.ascending("time", "_id")).limit(limit)
         .forEach(doc -> out.add(new Stored(doc.getString("_id"), toCheckpoint(doc))));
     return out;
   }

@@ -314,7 +314,9 @@ public final class MongoStorage implements AutoCloseable {
         .name("chain_seq_unique")));
     collection(MongoAuditStore.COLLECTION).createIndexes(events);
     collection(MongoCheckpointStore.COLLECTION).createIndexes(List.of(
-        new IndexModel(Indexes.ascending("chain", "seq"), new IndexOptions().name("chain_seq"))));
+        new IndexModel(Indexes.ascending("chain", "seq"), new IndexOptions().name("chain_seq")),
+        // ListAuditCheckpoints' order, oldest first, and its page position
+        new IndexModel(Indexes.ascending("time", "_id"), new IndexOptions().name("time"))));
     collection(AUDIT_SIGNING_KEYS).createIndexes(List.of(
         new IndexModel(Indexes.ascending("generation"), new IndexOptions().unique(true).name("generation_unique"))));
     dropLegacyAuditIndexes();
