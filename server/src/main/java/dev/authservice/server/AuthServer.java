@@ -73,7 +73,7 @@ public final class AuthServer implements AutoCloseable {
           new PageTokens(storage.sharedSecret(MongoStorage.PAGE_TOKEN_SECRET)), openedAudit.health, observability,
           clock));
       HttpListeners http = phases.time("HTTP listeners", () -> HttpListeners.start(config, openedKeys, observability,
-          openedAudit.health));
+          () -> openedAudit.health.reachable() && capabilities.revocationsLoaded()));
       log.info("auth server listening on {}:{} ({}; HTTP {}, admin {}) using {} (instance {}, signing {} key {},"
           + " started in {} ms, {} ms after the JVM's launch: {})", config.bindAddress(), transport.port(),
           config.tls().enabled() ? (config.tls().mutual() ? "mutual TLS" : "TLS") : "plaintext",

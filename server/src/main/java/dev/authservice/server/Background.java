@@ -44,7 +44,9 @@ final class Background implements AutoCloseable {
     return () -> {
       try {
         task.run();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // an Error too: one thrown out of a periodic task cancels it for good, and the upkeep
+        // (revocations, key reloads) must go on
         log.warn("{} failed: {}", what, e.toString());
       }
     };

@@ -43,6 +43,11 @@ final class CapabilityAssembly {
   private final Optional<RoutesFile> routes;
   private final Clock clock;
 
+  /** Whether this instance can answer token checks: it has read the revocations once. */
+  boolean revocationsLoaded() {
+    return revocations.loaded();
+  }
+
   private CapabilityAssembly(UseCases useCases, RevocationList revocations, RevocationStore revocationStore,
       RefreshTokenStore refreshTokens, LoginThrottle throttle, Optional<RoutesFile> routes, Clock clock) {
     this.useCases = useCases;

@@ -1,6 +1,5 @@
 package dev.authservice.server;
 
-import dev.authservice.server.audit.write.StoreHealth;
 import dev.authservice.server.http.AdminEndpoints;
 import dev.authservice.server.http.DiscoveryEndpoints;
 import dev.authservice.server.http.HttpListener;
@@ -46,8 +45,9 @@ final class HttpListeners implements AutoCloseable {
     }
   }
 
+  /** {@code ready}: whether the instance can serve (its store answers, it can check tokens). */
   static HttpListeners start(ServerConfig config, KeyAssembly keys, Observability observability,
-      StoreHealth storeHealth) {
+      java.util.function.BooleanSupplier ready) {
     HttpSettings http = config.http();
     HttpListener.Limits limits = new HttpListener.Limits(http.threads(), http.queue(), http.requestTimeout());
     Optional<HttpListener> publicListener = Optional.empty();
@@ -71,7 +71,7 @@ final class HttpListeners implements AutoCloseable {
         admin = Optional.of(HttpListener.start("http-admin",
             new InetSocketAddress(http.adminBindAddress(), http.adminPort().getAsInt()), Optional.empty(), limits,
             port -> AdminEndpoints.routes(observability.prometheus,
-                () -> storeHealth.reachable() && !self[0].stopping)));
+                () -> ready.getAsBoolean() && !self[0].stopping)));
         if (!loopback(http.adminBindAddress())) {
           log.info("admin listener (metrics, health; no authentication) on {}: keep it reachable by the monitoring"
               + " system and the kubelet only", http.adminBindAddress());

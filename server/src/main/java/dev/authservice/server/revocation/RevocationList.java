@@ -1,6 +1,7 @@
 package dev.authservice.server.revocation;
 
 import dev.authservice.server.core.ServiceException;
+import dev.authservice.server.core.ThrottledLines;
 import dev.authservice.server.token.Revocations;
 import dev.authservice.server.token.ValidationFailure;
 import dev.authservice.server.token.VerifiedToken;
@@ -58,10 +59,17 @@ public final class RevocationList implements Revocations {
    * must not pass as unrevoked because the store failed just as the server started.
    */
   private volatile boolean loaded;
+  private final ThrottledLines unreadLines;
 
   public RevocationList(RevocationStore store, Clock clock) {
     this.store = store;
     this.clock = clock;
+    this.unreadLines = new ThrottledLines(clock, 1, Duration.ofMinutes(1));
+  }
+
+  /** Whether the revocations have been read once: until then no token check has an answer. */
+  public boolean loaded() {
+    return loaded;
   }
 
   @Override
@@ -110,7 +118,12 @@ public final class RevocationList implements Revocations {
         log.debug("revocation refresh stopped by an interrupt: {}", e.toString());
         return;
       }
-      if (!lastRefreshFailed) {
+      if (!loaded) {
+        // every token check answers UNAVAILABLE meanwhile (and readiness says not ready): said
+        // again each minute it lasts, not at every poll
+        unreadLines.admit().ifPresent(more -> log.error("cannot read the revocations from the store; every token"
+            + " check answers UNAVAILABLE until they are read: {}{}", e.toString(), ThrottledLines.suffix(more)));
+      } else if (!lastRefreshFailed) {
         log.warn("cannot refresh revocations from the store; using the ones already known: {}", e.toString());
       }
       lastRefreshFailed = true;

@@ -134,8 +134,10 @@ class RevocationListTest {
     dev.authservice.server.core.ServiceException refused = org.junit.jupiter.api.Assertions.assertThrows(
         dev.authservice.server.core.ServiceException.class, () -> check("revoked-before-the-start"));
     assertEquals(dev.authservice.server.core.ServiceException.Kind.UNAVAILABLE, refused.kind());
+    assertEquals(false, list.loaded(), "what readiness reads");
     store.away = false;
     list.refresh();
+    assertEquals(true, list.loaded());
     assertEquals(Optional.of(ValidationFailure.REVOKED), check("revoked-before-the-start"));
     assertEquals(Optional.empty(), check("another"));
   }

@@ -21,7 +21,9 @@ public interface CheckpointStore {
 
   /**
    * Up to {@code limit} checkpoints with time in [start, end), oldest first (by time, then id),
-   * after {@code after}. Checkpoints written while pages are read come later, not before the position.
+   * after {@code after}. A checkpoint is timed by its writer before it is stored, so one that
+   * reaches the store late (a slow write, a writer whose clock is behind) can land before a
+   * position already passed; a listing that must miss nothing starts again (as an export does).
    */
   List<Stored> page(Optional<Instant> start, Optional<Instant> end, Optional<PagePosition> after, int limit);
 
