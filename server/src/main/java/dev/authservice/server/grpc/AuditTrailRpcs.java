@@ -131,13 +131,10 @@ final class AuditTrailRpcs {
         + end.map(i -> Long.toString(i.toEpochMilli())).orElse("-");
     Optional<CheckpointStore.PagePosition> after = Optional.empty();
     if (!request.getPageToken().isEmpty()) {
-      List<String> position = pageTokens.decode(CHECKPOINTS_SCOPE, bound, request.getPageToken());
-      // a token of the order before 4 December 2026 held the id alone: start the listing again
-      if (position.size() != 2 || !position.get(0).matches("-?[0-9]{1,19}")) {
-        throw ServiceException.invalid(PageTokens.TokenField.PAGE_TOKEN.notValid());
-      }
-      after = Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(Long.parseLong(position.get(0))),
-          position.get(1)));
+      // (time, id), as a QueryAudit page's; a token of the order before 4 December 2026 held the id
+      // alone, and is refused: start the listing again
+      AuditPosition position = toPosition(pageTokens.decode(CHECKPOINTS_SCOPE, bound, request.getPageToken()));
+      after = Optional.of(new CheckpointStore.PagePosition(position.time(), position.id()));
     }
     List<CheckpointStore.Stored> found = trail.checkpoints(start, end, after, pageSize + 1, reader);
     boolean more = found.size() > pageSize;

@@ -115,9 +115,7 @@ public final class TrailReading {
     return switch (slots.reserve("sub:" + reader.principal().subject())) {
       case CallSlots.Refused refused -> {
         // counted, not written one by one: a caller retrying in a loop would write a document a call
-        VerifiedToken p = reader.principal();
-        audit.event(AuditEventType.ACCESS_DENIED, reader.caller()).username(p.username()).subject(p.subject())
-            .tokenId(p.tokenId()).refusedForAccount(refused.reason());
+        accessDenied(reader).refusedForAccount(refused.reason());
         throw new ServiceException(ServiceException.Kind.EXHAUSTED, refused.message());
       }
       case CallSlots.Granted granted -> granted.slot();
@@ -130,9 +128,14 @@ public final class TrailReading {
   }
 
   private void denied(Reader reader, String reason) {
+    accessDenied(reader).failure(reason);
+  }
+
+  /** The ACCESS_DENIED event of a reader, naming its account and token. */
+  private AuditLog.Entry accessDenied(Reader reader) {
     VerifiedToken p = reader.principal();
-    audit.event(AuditEventType.ACCESS_DENIED, reader.caller()).username(p.username()).subject(p.subject())
-        .tokenId(p.tokenId()).failure(reason);
+    return audit.event(AuditEventType.ACCESS_DENIED, reader.caller()).username(p.username()).subject(p.subject())
+        .tokenId(p.tokenId());
   }
 
   private void recordRead(Reader reader) {
