@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
-  static final int MAX_MISS_RELOADS_PER_SECOND = 20;
+  /** Reloads for unknown ids start at most this often: 20 a second, whatever the ids. */
+  static final Duration MISS_RELOAD_SPACING = Duration.ofMillis(50);
   private static final int MAX_ROTATION_ATTEMPTS = 5;
   private static final int MAX_REPORTED_UNTRUSTED = 1000;
 
@@ -49,16 +50,16 @@ public final class SigningKeys {
   private volatile int highestStoredGeneration;
   /** Untrusted documents already logged, so a reload every few seconds does not repeat them. */
   private final Set<UntrustedKey> reported = new LinkedHashSet<>();
+  /** Ids a reload did not find, each not reloaded for again within a second (at most 1,000 kept). */
   private final Map<String, Instant> recentMisses = new java.util.LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
       return size() > 1000;
     }
   };
-  private Instant missWindowStart = Instant.EPOCH;
-  private int missReloadsInWindow;
+  private final MissReloads missReloads;
   /** When a reload for an unknown id last failed; null once one succeeded. */
-  private Instant lastFailedReload;
+  private volatile Instant lastFailedReload;
 
   /**
    * Token signing keys.
@@ -76,6 +77,7 @@ public final class SigningKeys {
     this.clock = clock;
     this.algorithm = algorithm;
     this.retiredKeyLifetime = retiredKeyLifetime;
+    this.missReloads = new MissReloads(clock, MISS_RELOAD_SPACING, this::reloadReportingFailure);
   }
 
   /**
@@ -239,9 +241,11 @@ public final class SigningKeys {
 
   /**
    * The key with this id, if it is one of this server's and still verifies. An unknown id
-   * triggers a reload, since another instance may have just rotated; each unknown id does so at
-   * most once a second, and all of them together at most {@link #MAX_MISS_RELOADS_PER_SECOND}
-   * times, so made-up ids cannot hammer the store.
+   * waits for a reload that starts after it arrived, since another instance may have just rotated.
+   * Lookups of unknown ids share their reloads, which start at most once per
+   * {@link #MISS_RELOAD_SPACING} (see {@link MissReloads}), and an id a reload did not find is not
+   * reloaded for again within a second: made-up ids cannot hammer the store, and cannot use up
+   * anything a real id needs.
    */
   public Optional<SigningKey> byKid(String kid) {
     return lookup(kid).key();
@@ -279,41 +283,40 @@ public final class SigningKeys {
     return now != null && now.publicKey().equals(key.publicKey()) && now.verifies(clock.instant());
   }
 
-  private synchronized Miss reloadForUnknown(String kid) {
-    SigningKey key = byKid.get(kid);
-    if (key != null) {
-      return new Miss(key, false);
-    }
+  private Miss reloadForUnknown(String kid) {
     Instant now = clock.instant();
-    Instant missed = recentMisses.get(kid);
-    if (missed != null && now.isBefore(missed.plus(Duration.ofSeconds(1)))) {
-      return new Miss(null, false);
+    synchronized (recentMisses) {
+      Instant missed = recentMisses.get(kid);
+      if (missed != null && now.isBefore(missed.plus(Duration.ofSeconds(1)))) {
+        return new Miss(null, false);
+      }
     }
     // a store that just failed is not asked again within a second, by any id
-    if (lastFailedReload != null && now.isBefore(lastFailedReload.plus(Duration.ofSeconds(1)))) {
+    Instant failed = lastFailedReload;
+    if (failed != null && now.isBefore(failed.plus(Duration.ofSeconds(1)))) {
       return new Miss(null, true);
     }
-    if (now.isAfter(missWindowStart.plus(Duration.ofSeconds(1)))) {
-      missWindowStart = now;
-      missReloadsInWindow = 0;
+    if (!missReloads.awaitFreshReload()) {
+      return new Miss(null, true);
     }
-    if (missReloadsInWindow >= MAX_MISS_RELOADS_PER_SECOND) {
-      return new Miss(null, false);
+    SigningKey key = byKid.get(kid);
+    if (key == null) {
+      synchronized (recentMisses) {
+        recentMisses.put(kid, now);
+      }
     }
-    missReloadsInWindow++;
+    return new Miss(key, false);
+  }
+
+  private void reloadReportingFailure() {
     try {
       reload();
       lastFailedReload = null;
     } catch (RuntimeException e) {
       log.warn("could not reload keys from {}: {}", store.name(), e.toString());
-      lastFailedReload = now;
-      return new Miss(null, true);
+      lastFailedReload = clock.instant();
+      throw e;
     }
-    key = byKid.get(kid);
-    if (key == null) {
-      recentMisses.put(kid, now);
-    }
-    return new Miss(key, false);
   }
 
   /** Every key that verifies now, newest first: the content of the JWK Set. */

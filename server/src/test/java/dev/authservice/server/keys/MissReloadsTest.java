@@ -1,0 +1,73 @@
+package dev.authservice.server.keys;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** A flood of lookups of unknown key ids: a bounded rate of store reads, and every lookup sees a fresh one. */
+class MissReloadsTest {
+  private final AtomicInteger started = new AtomicInteger();
+  private final AtomicInteger latestFinished = new AtomicInteger();
+
+  private void reload() {
+    int number = started.incrementAndGet();
+    try {
+      Thread.sleep(3); // a store read
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    latestFinished.accumulateAndGet(number, Math::max);
+  }
+
+  @Test
+  void aFloodSharesReloadsAtMostOnePerSpacingAndEachLookupWaitsForOneThatStartedAfterIt() throws Exception {
+    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(50), this::reload);
+    AtomicInteger lookups = new AtomicInteger();
+    AtomicInteger stale = new AtomicInteger();
+    long end = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> callers = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        callers.add(pool.submit(() -> {
+          while (System.nanoTime() < end) {
+            int before = started.get();
+            assertTrue(reloads.awaitFreshReload());
+            lookups.incrementAndGet();
+            if (latestFinished.get() <= before) {
+              stale.incrementAndGet();
+            }
+          }
+        }));
+      }
+      for (Future<?> caller : callers) {
+        caller.get();
+      }
+    }
+    assertEquals(0, stale.get(), "every lookup waited for a reload that started after it arrived");
+    assertTrue(started.get() <= 1000 / 50 + 2, "reloads in a second: " + started.get());
+    assertTrue(lookups.get() >= 64 * 10, "lookups shared the reloads: " + lookups.get());
+  }
+
+  @Test
+  void aFailedReloadAnswersItsWaitersAndTheNextLookupTriesAgain() {
+    AtomicInteger calls = new AtomicInteger();
+    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(1), () -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("store down");
+      }
+    });
+    assertFalse(reloads.awaitFreshReload());
+    assertTrue(reloads.awaitFreshReload());
+    assertEquals(2, calls.get());
+  }
+}
