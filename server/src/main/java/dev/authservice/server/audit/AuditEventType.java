@@ -15,7 +15,13 @@ public enum AuditEventType {
   USER_UNLOCK,
   KEY_ROTATE,
   /** A finding of the scheduled review. */
-  ALERT;
+  ALERT,
+  /**
+   * A stored type this version does not know: one a newer version wrote into the same store (a
+   * rolling upgrade), or an edited document. Read, never written; its event is still listed and
+   * streamed (as {@code AUDIT_EVENT_TYPE_UNSPECIFIED}) rather than failing the whole read.
+   */
+  UNKNOWN;
 
   private static final String PREFIX = "AUDIT_EVENT_TYPE_";
 
@@ -23,7 +29,20 @@ public enum AuditEventType {
     return PREFIX + name();
   }
 
+  /** Whether this is a type this version writes (every one but {@link #UNKNOWN}). */
+  public boolean isKnown() {
+    return this != UNKNOWN;
+  }
+
+  /** The type of a stored name; {@link #UNKNOWN} for a name this version does not know. */
   public static AuditEventType fromStoredName(String stored) {
-    return valueOf(stored.substring(PREFIX.length()));
+    if (stored == null || !stored.startsWith(PREFIX)) {
+      return UNKNOWN;
+    }
+    try {
+      return valueOf(stored.substring(PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      return UNKNOWN;
+    }
   }
 }

@@ -3,7 +3,9 @@ package dev.authservice.server.audit;
 /** Whether the audited action succeeded. Stored under its full proto name. */
 public enum AuditOutcome {
   SUCCESS,
-  FAILURE;
+  FAILURE,
+  /** A stored outcome this version does not know (a newer version's, or an edit): read, never written. */
+  UNKNOWN;
 
   private static final String PREFIX = "AUDIT_OUTCOME_";
 
@@ -11,7 +13,20 @@ public enum AuditOutcome {
     return PREFIX + name();
   }
 
+  /** Whether this is an outcome this version writes (every one but {@link #UNKNOWN}). */
+  public boolean isKnown() {
+    return this != UNKNOWN;
+  }
+
+  /** The outcome of a stored name; {@link #UNKNOWN} for a name this version does not know. */
   public static AuditOutcome fromStoredName(String stored) {
-    return valueOf(stored.substring(PREFIX.length()));
+    if (stored == null || !stored.startsWith(PREFIX)) {
+      return UNKNOWN;
+    }
+    try {
+      return valueOf(stored.substring(PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      return UNKNOWN;
+    }
   }
 }

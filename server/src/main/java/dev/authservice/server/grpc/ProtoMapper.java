@@ -56,8 +56,11 @@ final class ProtoMapper {
     AuditEvent.Builder proto = AuditEvent.newBuilder()
         .setId(e.id())
         .setTime(timestamp(e.time()))
-        .setType(AuditEventType.valueOf(e.type().storedName()))
-        .setOutcome(AuditOutcome.valueOf(e.outcome().storedName()))
+        // a type or outcome this version does not know (a newer version's) is unspecified to the caller
+        .setType(e.type().isKnown() ? AuditEventType.valueOf(e.type().storedName())
+            : AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED)
+        .setOutcome(e.outcome().isKnown() ? AuditOutcome.valueOf(e.outcome().storedName())
+            : AuditOutcome.AUDIT_OUTCOME_UNSPECIFIED)
         .setUsername(e.username())
         .setSubject(e.subject())
         .setTokenId(e.tokenId())

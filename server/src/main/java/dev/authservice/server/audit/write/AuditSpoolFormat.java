@@ -88,6 +88,10 @@ final class AuditSpoolFormat {
       Instant time = instant(in);
       AuditEventType type = AuditEventType.fromStoredName(string(in));
       AuditOutcome outcome = AuditOutcome.fromStoredName(string(in));
+      if (!type.isKnown() || !outcome.isKnown()) {
+        // this server wrote the entry: a name it does not know is damage, not a newer version
+        throw new IllegalStateException("audit spool entry with an event type or outcome this server does not write");
+      }
       String[] fields = new String[10];
       for (int i = 0; i < fields.length; i++) {
         fields[i] = string(in);

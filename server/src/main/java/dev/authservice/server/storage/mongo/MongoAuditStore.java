@@ -407,9 +407,11 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   }
 
   private static final List<String> EVERY_TYPE =
-      java.util.Arrays.stream(AuditEventType.values()).map(AuditEventType::storedName).toList();
+      java.util.Arrays.stream(AuditEventType.values()).filter(AuditEventType::isKnown).map(AuditEventType::storedName)
+          .toList();
   private static final List<String> EVERY_OUTCOME =
-      java.util.Arrays.stream(AuditOutcome.values()).map(AuditOutcome::storedName).toList();
+      java.util.Arrays.stream(AuditOutcome.values()).filter(AuditOutcome::isKnown).map(AuditOutcome::storedName)
+          .toList();
 
   /**
    * The filter of a page. When type or outcome is its only selective part, it names both keys

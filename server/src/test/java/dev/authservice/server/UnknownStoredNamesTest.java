@@ -1,0 +1,76 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Timestamp;
+import dev.authservice.proto.auth.v1.AuditEvent;
+import dev.authservice.proto.auth.v1.AuditEventType;
+import dev.authservice.proto.auth.v1.AuditOutcome;
+import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.QueryAuditRequest;
+import dev.authservice.proto.auth.v1.RunReviewRequest;
+import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An event whose type or outcome this version has no name for: what a newer version writes into
+ * the same store during a rolling upgrade (or an edit). Before, reading one failed QueryAudit,
+ * StreamAudit and the review for every caller; now it is listed and streamed with the type or
+ * outcome unspecified, and the other events with it.
+ */
+class UnknownStoredNamesTest {
+  @Test
+  void eventsOfANewerVersionAreReadWithTheirTypeOrOutcomeUnspecified() {
+    try (TestServer server = TestServer.start()) {
+      String token = server.adminToken();
+      Instant now = Instant.now();
+      var events = server.database().getCollection("audit_events");
+      events.insertOne(new Document("_id", "newer-type").append("time", Date.from(now.minusSeconds(2)))
+          .append("type", "AUDIT_EVENT_TYPE_FROM_A_NEWER_VERSION").append("outcome", "AUDIT_OUTCOME_FAILURE")
+          .append("username", "someone").append("count", 1L)
+          .append("chain", "newer-run:1").append("seq", 1L).append("prev_hash", "0".repeat(64))
+          .append("hash", "1".repeat(64)));
+      events.insertOne(new Document("_id", "newer-outcome").append("time", Date.from(now.minusSeconds(1)))
+          .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_PARTIAL")
+          .append("username", "someone").append("count", 1L)
+          .append("chain", "newer-run:1").append("seq", 2L).append("prev_hash", "1".repeat(64))
+          .append("hash", "2".repeat(64)));
+      server.database().getCollection("audit_chains").insertOne(new Document("_id", "newer-run:1")
+          .append("instance", "newer").append("started_at", Date.from(now.minusSeconds(3))));
+      AuthServiceGrpc.AuthServiceBlockingStub auditor = TestServer.withBearer(server.auth(), token)
+          .withDeadlineAfter(20, TimeUnit.SECONDS);
+
+      List<AuditEvent> page = auditor.queryAudit(QueryAuditRequest.newBuilder().setPageSize(100).build())
+          .getEventsList();
+      assertEquals(AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED, byId(page, "newer-type").getType());
+      assertEquals(AuditOutcome.AUDIT_OUTCOME_FAILURE, byId(page, "newer-type").getOutcome());
+      assertEquals(AuditOutcome.AUDIT_OUTCOME_UNSPECIFIED, byId(page, "newer-outcome").getOutcome());
+      assertTrue(page.stream().anyMatch(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN
+          && e.getUsername().equals(TestServer.ADMIN)), "this version's own events come with them");
+
+      List<AuditEvent> streamed = new ArrayList<>();
+      auditor.streamAudit(StreamAuditRequest.getDefaultInstance()).forEachRemaining(r -> streamed.add(r.getEvent()));
+      assertEquals(AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED, byId(streamed, "newer-type").getType());
+      assertEquals(AuditOutcome.AUDIT_OUTCOME_UNSPECIFIED, byId(streamed, "newer-outcome").getOutcome());
+
+      auditor.runReview(RunReviewRequest.newBuilder().setStartTime(seconds(now.minusSeconds(3600)))
+          .setEndTime(seconds(now.plusSeconds(60))).build());
+    }
+  }
+
+  private static AuditEvent byId(List<AuditEvent> events, String id) {
+    return events.stream().filter(e -> e.getId().equals(id)).findFirst()
+        .orElseThrow(() -> new AssertionError("no event " + id + " among " + events.size()));
+  }
+
+  private static Timestamp seconds(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).build();
+  }
+}
