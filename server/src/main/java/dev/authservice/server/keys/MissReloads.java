@@ -4,34 +4,44 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The reloads of a key set for ids it does not hold. A lookup of an unknown id waits for a reload
  * that starts after it arrived: a key stored before the token it signed was sent is then found.
- * Every lookup that arrives before a reload starts shares it, and reloads start at most once per
- * {@code spacing}, so a flood of made-up ids costs the store a fixed rate of reads and delays only
- * lookups of ids this instance does not hold, by at most the spacing and one read. It never turns a
- * real id away because of someone else's: a budget of reloads that made-up ids could use up would.
+ * Every lookup that arrives before a reload starts shares it; one reload runs at a time, and the
+ * next starts no sooner than {@code spacing} after the one before began. So a flood of made-up ids
+ * costs the store one read at a time, at most one per spacing, and delays only lookups of ids this
+ * instance does not hold: by the spacing and at most two reads, or {@code maxWait} if the store
+ * hangs (then the answer is undecided). It never turns a real id away because of someone else's,
+ * as a budget of reloads that made-up ids could use up would.
  */
 final class MissReloads {
   private final Clock clock;
   private final Duration spacing;
+  private final Duration maxWait;
   private final Runnable reload;
   private final ReentrantLock lock = new ReentrantLock();
   /** The next reload, not started yet: every lookup that arrives meanwhile waits for it. */
   private CompletableFuture<Boolean> next;
+  /** The reload reading now, or the last one: the next waits for it to end. */
+  private CompletableFuture<Boolean> running = CompletableFuture.completedFuture(true);
   private Instant lastStart = Instant.EPOCH;
 
-  MissReloads(Clock clock, Duration spacing, Runnable reload) {
+  MissReloads(Clock clock, Duration spacing, Duration maxWait, Runnable reload) {
     this.clock = clock;
     this.spacing = spacing;
+    this.maxWait = maxWait;
     this.reload = reload;
   }
 
   /**
    * Waits until a reload that started after this call has ended; returns whether it succeeded (a
-   * failure is the reload's exception, which the caller's {@code reload} reports).
+   * failure is the reload's exception, which the caller's {@code reload} reports), or false after
+   * {@code maxWait}.
    */
   boolean awaitFreshReload() {
     CompletableFuture<Boolean> round;
@@ -49,17 +59,30 @@ final class MissReloads {
     if (leads) {
       lead(round);
     }
-    return round.join();
+    try {
+      return round.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
-  /** Waits out the spacing since the last start, closes the round to newcomers and reloads. */
+  /**
+   * Waits for the reload before to end and the spacing since it began to pass, closes the round
+   * to newcomers and reloads: a read that began earlier and ended later could otherwise bring
+   * back a set older than the one this round found, and a hung store would gather reads.
+   */
   private void lead(CompletableFuture<Boolean> round) {
     boolean succeeded = false;
     try {
+      previous().join();
       pauseUntil(startAllowedAt());
       lock.lock();
       try {
         next = null;
+        running = round;
         lastStart = clock.instant();
       } finally {
         lock.unlock();
@@ -72,12 +95,21 @@ final class MissReloads {
       lock.lock();
       try {
         if (next == round) {
-          next = null; // an Error before the round closed: the next lookup leads a new one
+          next = null; // failed before the round closed: the next lookup leads a new one
         }
       } finally {
         lock.unlock();
       }
       round.complete(succeeded);
+    }
+  }
+
+  private CompletableFuture<Boolean> previous() {
+    lock.lock();
+    try {
+      return running;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -92,12 +124,12 @@ final class MissReloads {
 
   private void pauseUntil(Instant when) {
     // at most one spacing: a clock set back must not hold every lookup of an unknown id
-    long millis = Math.min(spacing.toMillis(), Duration.between(clock.instant(), when).toMillis());
-    if (millis <= 0) {
+    long nanos = Math.min(spacing.toNanos(), Duration.between(clock.instant(), when).toNanos());
+    if (nanos <= 0) {
       return;
     }
     try {
-      Thread.sleep(millis);
+      Thread.sleep(Duration.ofNanos(nanos));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // the round still runs: others wait for it
     }

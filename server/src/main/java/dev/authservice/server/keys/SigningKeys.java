@@ -35,6 +35,8 @@ public final class SigningKeys {
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
   /** Reloads for unknown ids start at most this often: 20 a second, whatever the ids. */
   static final Duration MISS_RELOAD_SPACING = Duration.ofMillis(50);
+  /** The longest a lookup of an unknown id waits for its reload; past it, the answer is undecided. */
+  static final Duration MISS_RELOAD_MAX_WAIT = Duration.ofSeconds(2);
   private static final int MAX_ROTATION_ATTEMPTS = 5;
   private static final int MAX_REPORTED_UNTRUSTED = 1000;
 
@@ -48,6 +50,9 @@ public final class SigningKeys {
   /** The newest trusted generation, which signs once its {@code createdAt} has come. */
   private volatile SigningKey newest;
   private volatile int highestStoredGeneration;
+  /** Reads of the store begun, numbered: a read that began before the one installed is not installed. */
+  private final java.util.concurrent.atomic.AtomicLong readsBegun = new java.util.concurrent.atomic.AtomicLong();
+  private long installedRead;
   /** Untrusted documents already logged, so a reload every few seconds does not repeat them. */
   private final Set<UntrustedKey> reported = new LinkedHashSet<>();
   /** Ids a reload did not find, each not reloaded for again within a second (at most 1,000 kept). */
@@ -77,7 +82,8 @@ public final class SigningKeys {
     this.clock = clock;
     this.algorithm = algorithm;
     this.retiredKeyLifetime = retiredKeyLifetime;
-    this.missReloads = new MissReloads(clock, MISS_RELOAD_SPACING, this::reloadReportingFailure);
+    this.missReloads = new MissReloads(clock, MISS_RELOAD_SPACING, MISS_RELOAD_MAX_WAIT,
+        this::reloadReportingFailure);
   }
 
   /**
@@ -118,20 +124,23 @@ public final class SigningKeys {
 
   /** Loads the stored keys, generating the first one if the store has none. */
   public void loadOrCreate() {
+    long read = readsBegun.incrementAndGet();
     StoredKeys stored = store.load();
     if (stored.trusted().isEmpty()) {
       SigningKey first = generate(stored.highestGeneration() + 1, clock.instant().truncatedTo(ChronoUnit.MILLIS));
       if (store.insertIfGenerationFree(first)) {
         log.info("generated key kid={} alg={} in {}", first.kid(), first.algorithm(), store.name());
       }
+      read = readsBegun.incrementAndGet();
       stored = store.load();
     }
-    install(stored);
+    install(stored, read);
   }
 
   /** Re-reads the key set from the store, so rotations by other instances take effect. */
   public void reload() {
-    install(store.load());
+    long read = readsBegun.incrementAndGet();
+    install(store.load(), read);
   }
 
   /**
@@ -326,12 +335,21 @@ public final class SigningKeys {
         .sorted(Comparator.comparingInt(SigningKey::generation).reversed()).toList();
   }
 
-  private synchronized void install(StoredKeys stored) {
+  /**
+   * Installs what read number {@code read} found, unless a read begun later was installed already:
+   * reloads run on several threads (the periodic one, rotations, lookups of unknown ids), and one
+   * that began earlier but ended later must not bring back a key set older than the one in use.
+   */
+  private synchronized void install(StoredKeys stored, long read) {
+    if (read < installedRead) {
+      return;
+    }
     reportUntrusted(stored.untrusted());
     List<SigningKey> keys = stored.trusted();
     if (keys.isEmpty()) {
       throw new IllegalStateException("no trusted key in " + store.name());
     }
+    installedRead = read;
     byKid = keys.stream().collect(Collectors.toUnmodifiableMap(SigningKey::kid, Function.identity()));
     newest = keys.stream().max(Comparator.comparingInt(SigningKey::generation)).orElseThrow();
     highestStoredGeneration = stored.highestGeneration();

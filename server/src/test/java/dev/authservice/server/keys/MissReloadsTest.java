@@ -31,7 +31,7 @@ class MissReloadsTest {
 
   @Test
   void aFloodSharesReloadsAtMostOnePerSpacingAndEachLookupWaitsForOneThatStartedAfterIt() throws Exception {
-    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(50), this::reload);
+    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(50), Duration.ofSeconds(5), this::reload);
     AtomicInteger lookups = new AtomicInteger();
     AtomicInteger stale = new AtomicInteger();
     long end = System.nanoTime() + Duration.ofSeconds(1).toNanos();
@@ -61,7 +61,7 @@ class MissReloadsTest {
   @Test
   void aFailedReloadAnswersItsWaitersAndTheNextLookupTriesAgain() {
     AtomicInteger calls = new AtomicInteger();
-    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(1), () -> {
+    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(1), Duration.ofSeconds(5), () -> {
       if (calls.incrementAndGet() == 1) {
         throw new IllegalStateException("store down");
       }
@@ -69,5 +69,63 @@ class MissReloadsTest {
     assertFalse(reloads.awaitFreshReload());
     assertTrue(reloads.awaitFreshReload());
     assertEquals(2, calls.get());
+  }
+
+  @Test
+  void aSlowStoreGetsOneReadAtATimeAndAHungOneLeavesItsLookupsUndecidedInBoundedTime() throws Exception {
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger mostAtOnce = new AtomicInteger();
+    java.util.concurrent.CountDownLatch hang = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger reads = new AtomicInteger();
+    MissReloads reloads = new MissReloads(Clock.systemUTC(), Duration.ofMillis(10), Duration.ofMillis(600), () -> {
+      mostAtOnce.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      try {
+        // a read slower than the spacing; the fourth never ends (a primary that stopped answering)
+        if (reads.incrementAndGet() == 4) {
+          hang.await();
+        } else {
+          Thread.sleep(150);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        inFlight.decrementAndGet();
+      }
+    });
+    AtomicInteger undecided = new AtomicInteger();
+    AtomicInteger finished = new AtomicInteger();
+    long started = System.nanoTime();
+    int readsWhileHung;
+    ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    List<Future<?>> callers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 32; i++) {
+        callers.add(pool.submit(() -> {
+          for (int j = 0; j < 6; j++) {
+            if (!reloads.awaitFreshReload()) {
+              undecided.incrementAndGet();
+            }
+          }
+          finished.incrementAndGet();
+        }));
+      }
+      // all but two end while the read hangs: the one reading, and the next round's leader waiting for it
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      while (finished.get() < 30 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(finished.get() >= 30, "callers answered while the read hung: " + finished.get());
+    } finally {
+      readsWhileHung = reads.get();
+      hang.countDown();
+      pool.shutdown();
+    }
+    for (Future<?> caller : callers) {
+      caller.get(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertEquals(1, mostAtOnce.get(), "reads at once");
+    assertEquals(4, readsWhileHung, "no read began while one hung");
+    assertTrue(undecided.get() > 0, "lookups waiting behind the hung read were answered undecided");
+    assertTrue(System.nanoTime() - started < Duration.ofSeconds(15).toNanos());
   }
 }
