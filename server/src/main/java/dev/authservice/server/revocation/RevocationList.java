@@ -60,6 +60,9 @@ public final class RevocationList implements Revocations {
    */
   private volatile boolean loaded;
   private final ThrottledLines unreadLines;
+  /** Unreadable documents already logged, so the full read each minute does not repeat them. */
+  private final java.util.Set<String> reportedUnreadable = new java.util.HashSet<>();
+  private static final int MAX_REPORTED_UNREADABLE = 1000;
 
   public RevocationList(RevocationStore store, Clock clock) {
     this.store = store;
@@ -103,7 +106,7 @@ public final class RevocationList implements Revocations {
       } else {
         readNew(now);
         if (!now.isBefore(lastFullRead.plus(FULL_READ_INTERVAL))) {
-          store.unexpired(now).forEach(recorded -> apply(recorded.revocation()));
+          store.unexpired(now).forEach(this::apply);
           lastFullRead = now;
         }
       }
@@ -135,7 +138,7 @@ public final class RevocationList implements Revocations {
     // the counter first: whatever is numbered up to it and written by now is in the load
     long latest = store.latestSeq();
     for (RevocationStore.Recorded recorded : store.unexpired(now)) {
-      apply(recorded.revocation());
+      apply(recorded);
       noteUnnumbered(recorded);
     }
     // numbers handed out just before may still be on their way: the next polls ask again
@@ -149,8 +152,8 @@ public final class RevocationList implements Revocations {
     long highest = contiguous;
     for (RevocationStore.Recorded recorded : store.after(contiguous,
         newestUnnumbered.orElse(now).minus(UNNUMBERED_MARGIN))) {
-      if (recorded.revocation().expiresAt().map(now::isBefore).orElse(true)) {
-        apply(recorded.revocation());
+      if (recorded.revocation().flatMap(Revocation::expiresAt).map(now::isBefore).orElse(true)) {
+        apply(recorded);
       }
       if (recorded.seq() > contiguous) {
         readAbove.add(recorded.seq());
@@ -187,6 +190,21 @@ public final class RevocationList implements Revocations {
   private void noteUnnumbered(RevocationStore.Recorded recorded) {
     if (recorded.seq() == 0 && (newestUnnumbered.isEmpty() || recorded.recordedAt().isAfter(newestUnnumbered.get()))) {
       newestUnnumbered = Optional.of(recorded.recordedAt());
+    }
+  }
+
+  private void apply(RevocationStore.Recorded recorded) {
+    if (recorded.revocation().isPresent()) {
+      apply(recorded.revocation().get());
+      return;
+    }
+    if (reportedUnreadable.size() >= MAX_REPORTED_UNREADABLE) {
+      reportedUnreadable.clear();
+    }
+    if (reportedUnreadable.add(recorded.storedId())) {
+      log.error("ignoring the revocation document {} (seq {}): its kind or value is not one this version reads"
+          + " (written by a newer version, or edited); it revokes nothing on this instance, and the revocations"
+          + " around it are applied", recorded.storedId(), recorded.seq());
     }
   }
 

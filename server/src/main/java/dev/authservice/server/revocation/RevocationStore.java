@@ -20,7 +20,21 @@ public interface RevocationStore {
    * A revocation, its seq (0 for one written before revocations were numbered) and when the
    * store recorded it.
    */
-  record Recorded(Revocation revocation, long seq, Instant recordedAt) {}
+  record Recorded(java.util.Optional<Revocation> revocation, long seq, Instant recordedAt, String storedId) {
+    public Recorded(Revocation revocation, long seq, Instant recordedAt) {
+      this(java.util.Optional.of(revocation), seq, recordedAt, revocation.id());
+    }
+
+    /**
+     * A stored document this version cannot read as a revocation: a kind it does not know (one a
+     * newer version wrote during a rolling upgrade) or an edited one. It revokes nothing here, but
+     * its number counts as read, so it neither stops the polls nor leaves a gap.
+     * {@code storedId}: its id as it may go into a log line.
+     */
+    public static Recorded unreadable(String storedId, long seq, Instant recordedAt) {
+      return new Recorded(java.util.Optional.empty(), seq, recordedAt, storedId);
+    }
+  }
 
   /** Every revocation that has not expired. */
   List<Recorded> unexpired(Instant now);

@@ -67,7 +67,7 @@ class RevocationListTest {
       requireReachable();
       fullReads++;
       return written.values().stream()
-          .filter(r -> r.revocation().expiresAt().map(now::isBefore).orElse(true)).toList();
+          .filter(r -> r.revocation().get().expiresAt().map(now::isBefore).orElse(true)).toList();
     }
 
     @Override
@@ -85,8 +85,8 @@ class RevocationListTest {
 
     @Override
     public boolean isRevoked(Revocation.Kind kind, String value) {
-      return written.values().stream().anyMatch(r -> r.revocation().kind() == kind
-          && r.revocation().value().equals(value));
+      return written.values().stream().anyMatch(r -> r.revocation().get().kind() == kind
+          && r.revocation().get().value().equals(value));
     }
 
     @Override

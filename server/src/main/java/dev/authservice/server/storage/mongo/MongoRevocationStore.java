@@ -90,12 +90,39 @@ final class MongoRevocationStore implements RevocationStore {
 
   private List<Recorded> read(Bson query) {
     List<Recorded> found = new ArrayList<>();
-    revocations.find(query).forEach(doc -> found.add(new Recorded(
-        new Revocation(Revocation.Kind.valueOf(doc.getString("kind").toUpperCase(Locale.ROOT)),
-            doc.getString("value"), Optional.ofNullable(doc.getDate("expires_at")).map(Date::toInstant)),
-        doc.get("seq") instanceof Number n ? n.longValue() : 0L,
-        Documents.instant(doc, "recorded_at"))));
+    revocations.find(query).forEach(doc -> found.add(recorded(doc)));
     return found;
+  }
+
+  /**
+   * One document as a revocation; one whose kind this version does not know, or whose value is
+   * not text, as unreadable (it must neither stop every read nor revoke something it did not
+   * name). An expiry that is not a date is read as none: the revocation then stays, never lapses.
+   */
+  private static Recorded recorded(Document doc) {
+    long seq = doc.get("seq") instanceof Number n ? n.longValue() : 0L;
+    Instant recordedAt = doc.get("recorded_at") instanceof Date d ? d.toInstant() : Instant.EPOCH;
+    Optional<Revocation.Kind> kind = doc.get("kind") instanceof String k ? kind(k) : Optional.empty();
+    if (kind.isEmpty() || !(doc.get("value") instanceof String value)) {
+      return Recorded.unreadable(printable(String.valueOf(doc.get("_id"))), seq, recordedAt);
+    }
+    Optional<Instant> expiresAt = doc.get("expires_at") instanceof Date d ? Optional.of(d.toInstant()) : Optional.empty();
+    return new Recorded(new Revocation(kind.get(), value, expiresAt), seq, recordedAt);
+  }
+
+  private static Optional<Revocation.Kind> kind(String stored) {
+    for (Revocation.Kind kind : Revocation.Kind.values()) {
+      if (kind.name().toLowerCase(Locale.ROOT).equals(stored)) {
+        return Optional.of(kind);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A stored id as it may go into a log line: printable ASCII, at most 80 characters. */
+  private static String printable(String id) {
+    String cut = id.length() > 80 ? id.substring(0, 80) + "..." : id;
+    return '"' + cut.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?") + '"';
   }
 
   @Override

@@ -1,0 +1,56 @@
+package dev.authservice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.Updates;
+import dev.authservice.proto.auth.v1.RevokeRequest;
+import dev.authservice.proto.auth.v1.ValidateRequest;
+import dev.authservice.proto.auth.v1.ValidationFailure;
+import java.time.Clock;
+import java.util.Date;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A revocation document this version cannot read: a kind a newer version added (a rolling
+ * upgrade), or an edit. Before, it failed every read of the revocations: a running instance
+ * stopped applying every revocation after it (revoked tokens stayed active there), and an
+ * instance starting never became ready. Now it is skipped, said once in the log, and its number
+ * counts as read.
+ */
+class UnreadableRevocationTest {
+  @Test
+  void aRevocationOfAKindThisVersionDoesNotKnowStopsNeitherLaterRevocationsNorAStart() throws Exception {
+    try (TestServer server = TestServer.start();
+        TestServer other = server.sibling(b -> b, Clock.systemUTC())) {
+      String victim = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+      assertTrue(validate(other, victim).getActive());
+
+      Document counter = server.database().getCollection("sequences").findOneAndUpdate(
+          new Document("_id", "revocations"), Updates.inc("seq", 1L),
+          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      server.database().getCollection("revocations").insertOne(new Document("_id", "client:some-client")
+          .append("kind", "client").append("value", "some-client").append("seq", counter.get("seq"))
+          .append("recorded_at", new Date()));
+      server.database().getCollection("revocations").insertOne(new Document("_id", "token:\nforged line")
+          .append("kind", "token").append("value", 42).append("recorded_at", new Date()));
+
+      server.auth().revoke(RevokeRequest.newBuilder().setToken(victim).build());
+      Await.until("the other instance honours the revocation made after the unreadable one", 10,
+          () -> validate(other, victim).getFailure() == ValidationFailure.VALIDATION_FAILURE_REVOKED);
+
+      try (TestServer third = server.sibling(b -> b, Clock.systemUTC())) {
+        String fresh = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+        assertTrue(validate(third, fresh).getActive(), "an instance started beside it answers");
+        assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, validate(third, victim).getFailure());
+      }
+    }
+  }
+
+  private static dev.authservice.proto.auth.v1.ValidateResponse validate(TestServer s, String token) {
+    return s.auth().validate(ValidateRequest.newBuilder().setToken(token).build());
+  }
+}
