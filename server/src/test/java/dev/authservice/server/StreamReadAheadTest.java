@@ -8,16 +8,13 @@ import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.AuditEventType;
 import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.read.AuditStream;
-import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.audit.read.StreamPosition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,43 +26,6 @@ class StreamReadAheadTest {
   private static final int RUNS = 40;
   private static final int EVENTS_PER_RUN = 300;
   private static final Instant BASE = Instant.parse("2026-10-01T00:00:00Z");
-
-  /** The server's own store reads, counting the events chain pages hand to the stream. */
-  private record CountingReads(EventReads store, AtomicLong read) implements EventReads {
-    @Override
-    public List<AuditEvent> find(AuditFilter filter, Optional<dev.authservice.server.audit.read.AuditPosition> after,
-        int limit) {
-      return store.find(filter, after, limit);
-    }
-
-    @Override
-    public List<dev.authservice.server.audit.read.AuditSummary.Row> summarize(
-        dev.authservice.server.audit.read.AuditSummary.Query query, int maxRows) {
-      return store.summarize(query, maxRows);
-    }
-
-    @Override
-    public Map<String, List<EventRef>> grouped(AuditFilter filter, Set<String> reasons, String groupBy, int maxEvents) {
-      return store.grouped(filter, reasons, groupBy, maxEvents);
-    }
-
-    @Override
-    public List<AuditEvent> findByIds(List<String> ids) {
-      return store.findByIds(ids);
-    }
-
-    @Override
-    public List<String> chains() {
-      return store.chains();
-    }
-
-    @Override
-    public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
-      List<AuditEvent> page = store.chainPage(chain, afterSeq, limit);
-      read.addAndGet(page.size());
-      return page;
-    }
-  }
 
   @Test
   void aStreamOverManyRunsHoldsABoundedReadAheadAndDeliversEveryEventInOrder() {
@@ -80,7 +40,7 @@ class StreamReadAheadTest {
         }
         run.writeAll(events);
       }
-      CountingReads reads = new CountingReads(seeder.events(), new AtomicLong());
+      CountingEventReads reads = new CountingEventReads(seeder.events());
       AuditFilter seeded = new AuditFilter(Set.of(), Optional.empty(), Optional.empty(), Optional.empty(),
           Optional.of(BASE.plus(Duration.ofHours(RUNS))), Optional.empty(), Optional.empty());
       AuditStream stream = new AuditStream(reads, seeder.checkpoints(), seeded, StreamPosition.START);
@@ -96,7 +56,7 @@ class StreamReadAheadTest {
         }
         // everything read so far that the stream has not handed out (and the server's own few
         // events, which come after the filter's end: read, not delivered)
-        mostHeld = Math.max(mostHeld, reads.read().get() - delivered);
+        mostHeld = Math.max(mostHeld, reads.events() - delivered);
       }
       assertEquals((long) RUNS * EVENTS_PER_RUN, delivered, "every seeded event, once");
       long bound = AuditStream.READ_AHEAD + (long) (RUNS + 1) * AuditStream.MIN_PAGE;

@@ -42,6 +42,7 @@ public final class AuditCheckpointer {
 
   private final ChainHeads writer;
   private final CheckpointStore checkpoints;
+  private final RegisteredChains register;
   private final ChainReads events;
   private final AuditSigner signer;
   private final Clock clock;
@@ -74,6 +75,7 @@ public final class AuditCheckpointer {
     this.maxHeads = maxHeads;
     this.writer = writer;
     this.checkpoints = checkpoints;
+    this.register = new RegisteredChains(checkpoints);
     this.events = events;
     this.signer = signer;
     this.clock = clock;
@@ -145,7 +147,7 @@ public final class AuditCheckpointer {
   private List<Checkpoint.Head> otherHeads(String own) {
     List<Checkpoint.Head> heads = new ArrayList<>();
     Optional<CheckpointSignatures> verifier = Optional.empty();
-    for (String chain : checkpoints.registeredChains()) {
+    for (String chain : register.current()) {
       if (chain.equals(own) || closed.contains(chain)) {
         continue;
       }

@@ -56,4 +56,11 @@ public interface CheckpointStore {
 
   /** Every chain a writer run registered. */
   List<String> registeredChains();
+
+  /**
+   * How many chains are registered, as the store estimates it cheaply (from its metadata, not by
+   * reading the register): it changes whenever a run registers, which is all
+   * {@link RegisteredChains} needs of it.
+   */
+  long registeredChainCount();
 }

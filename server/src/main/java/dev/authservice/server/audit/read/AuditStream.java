@@ -3,6 +3,7 @@ package dev.authservice.server.audit.read;
 import dev.authservice.server.audit.AuditEvent;
 import dev.authservice.server.audit.chain.AuditChains;
 import dev.authservice.server.audit.chain.CheckpointStore;
+import dev.authservice.server.audit.chain.RegisteredChains;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.LongSupplier;
 
 /**
  * StreamAudit's cursor: a position in every chain (the last seq handled, delivered or filtered
@@ -69,8 +71,16 @@ public final class AuditStream {
   private static final long DISCOVERY_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
   /** A quiet chain is asked again whether it has shut down at most this often. */
   private static final long SHUTDOWN_RECHECK_NANOS = Duration.ofSeconds(10).toNanos();
-  /** A chain quiet for longer than the horizon is polled at most this often. */
+  /**
+   * A chain quiet for longer than the horizon is polled at most this often at first, then half as
+   * often after each poll that finds nothing, down to once per {@link #STALE_POLL_MAX_NANOS}: every
+   * run that crashed, and every run whose events retention removed, stays such a chain, and a
+   * follow stream over a few thousand of them polled each every 5 s (hundreds of queries a second).
+   */
   private static final long STALE_POLL_NANOS = Duration.ofSeconds(5).toNanos();
+  /** The longest a quiet chain's next event waits to be seen by a follow stream. */
+  public static final Duration STALE_POLL_MAX = Duration.ofMinutes(1);
+  private static final long STALE_POLL_MAX_NANOS = STALE_POLL_MAX.toNanos();
 
   /** An event to deliver, and where the stream stands once it is delivered. */
   public record Delivery(AuditEvent event, StreamPosition position) {}
@@ -80,6 +90,8 @@ public final class AuditStream {
 
   private final EventReads store;
   private final CheckpointStore checkpoints;
+  private final RegisteredChains register;
+  private final LongSupplier nanoTime;
   private final AuditFilter filter;
   private final StreamPosition resumed;
   /** With from_checkpoints: the time whose newest checkpoint each chain starts after. */
@@ -108,8 +120,16 @@ public final class AuditStream {
    */
   public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from,
       boolean fromCheckpoints) {
+    this(store, checkpoints, filter, from, fromCheckpoints, System::nanoTime);
+  }
+
+  /** As above; {@code nanoTime}: the monotonic time its polling intervals are measured in. */
+  public AuditStream(EventReads store, CheckpointStore checkpoints, AuditFilter filter, StreamPosition from,
+      boolean fromCheckpoints, LongSupplier nanoTime) {
     this.store = store;
     this.checkpoints = checkpoints;
+    this.nanoTime = nanoTime;
+    this.register = new RegisteredChains(checkpoints, nanoTime);
     this.anchorTime = fromCheckpoints ? filter.start() : Optional.empty();
     this.filter = anchorTime.isPresent() ? filter.between(Optional.empty(), filter.end()) : filter;
     this.resumed = from;
@@ -122,7 +142,7 @@ public final class AuditStream {
    * has nothing more right now (or, with an end time, is past it).
    */
   public List<Delivery> next(int max) {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     if (!discovered || now - lastDiscovery > DISCOVERY_INTERVAL_NANOS) {
       discoverChains();
       lastDiscovery = now;
@@ -198,7 +218,7 @@ public final class AuditStream {
   private void discoverChains() {
     // Every writer run registers its chain before its first event; the first discovery also
     // walks the events, for chains written before the register existed.
-    java.util.LinkedHashSet<String> chains = new java.util.LinkedHashSet<>(checkpoints.registeredChains());
+    java.util.LinkedHashSet<String> chains = new java.util.LinkedHashSet<>(register.current());
     if (!discovered) {
       chains.addAll(store.chains());
       discovered = true;
@@ -264,6 +284,8 @@ public final class AuditStream {
     /** A stale chain is not polled again before this time (System.nanoTime), when backingOff. */
     long nextPoll;
     boolean backingOff;
+    /** How long the next stale poll waits: doubles with each that finds nothing. */
+    long stalePollWait = STALE_POLL_NANOS;
 
     Cursor(String chain, StreamPosition.ChainKey key, long position, long floor, long maxHandled, long lastSeen) {
       this.chain = chain;
@@ -301,6 +323,7 @@ public final class AuditStream {
       List<AuditEvent> page = store.chainPage(chain, position, pageSize());
       backingOff = false;
       if (!page.isEmpty()) {
+        stalePollWait = STALE_POLL_NANOS;
         pagesRead++;
         buffer.addAll(page);
         readAhead += page.size();
@@ -314,7 +337,8 @@ public final class AuditStream {
       }
       if (isStale()) {
         backingOff = true;
-        nextPoll = now + STALE_POLL_NANOS;
+        nextPoll = now + stalePollWait;
+        stalePollWait = Math.min(STALE_POLL_MAX_NANOS, stalePollWait * 2);
       }
       return false;
     }

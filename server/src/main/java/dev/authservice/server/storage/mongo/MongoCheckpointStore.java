@@ -240,6 +240,11 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public long registeredChainCount() {
+    return chains.estimatedDocumentCount();
+  }
+
+  @Override
   public List<String> registeredChains() {
     List<String> out = new ArrayList<>();
     chains.find().forEach(doc -> out.add(doc.getString("_id")));
