@@ -140,6 +140,25 @@ class ReviewRulesTest {
   }
 
   @Test
+  void aLoginOfAnOutcomeThisVersionDoesNotKnowIsNeitherASuccessNorClearsTheFailures() {
+    Instant t = window();
+    List<Document> events = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      events.add(event(t.plusSeconds(60 + i * 30), "LOGIN", false, "upgraded", "10.3.1.1", "bad_password"));
+    }
+    // a newer version's outcome, between the failures and the success: no alert of its own, and the
+    // failures before it still count for the success after it
+    events.add(event(t.plusSeconds(300), "LOGIN", false, "upgraded", "10.3.1.1", "")
+        .append("outcome", "AUDIT_OUTCOME_PARTIAL"));
+    Document success = event(t.plusSeconds(400), "LOGIN", true, "upgraded", "10.3.1.1", "");
+    events.add(success);
+    write(events);
+    AuditEvent alert = onlyAlert(review(t), "SUCCESS_AFTER_FAILURES");
+    assertTrue(alert.getAlert().getEvidenceEventIdsList().contains(success.getString("_id")),
+        "the alert is for the real success, not the unknown outcome: " + alert.getAlert().getEvidenceEventIdsList());
+  }
+
+  @Test
   void successAfterFailures() {
     Instant t = window();
     List<Document> events = new ArrayList<>();

@@ -42,6 +42,10 @@ class UnknownStoredNamesTest {
           .append("username", "someone").append("count", 1L)
           .append("chain", "newer-run:1").append("seq", 2L).append("prev_hash", "1".repeat(64))
           .append("hash", "2".repeat(64)));
+      // an edit: type and outcome not even text
+      events.insertOne(new Document("_id", "edited").append("time", Date.from(now.minusSeconds(1)))
+          .append("type", 7).append("outcome", new Document("x", 1)).append("username", "someone")
+          .append("count", 1L));
       server.database().getCollection("audit_chains").insertOne(new Document("_id", "newer-run:1")
           .append("instance", "newer").append("started_at", Date.from(now.minusSeconds(3))));
       AuthServiceGrpc.AuthServiceBlockingStub auditor = TestServer.withBearer(server.auth(), token)
@@ -52,6 +56,7 @@ class UnknownStoredNamesTest {
       assertEquals(AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED, byId(page, "newer-type").getType());
       assertEquals(AuditOutcome.AUDIT_OUTCOME_FAILURE, byId(page, "newer-type").getOutcome());
       assertEquals(AuditOutcome.AUDIT_OUTCOME_UNSPECIFIED, byId(page, "newer-outcome").getOutcome());
+      assertEquals(AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED, byId(page, "edited").getType());
       assertTrue(page.stream().anyMatch(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN
           && e.getUsername().equals(TestServer.ADMIN)), "this version's own events come with them");
 

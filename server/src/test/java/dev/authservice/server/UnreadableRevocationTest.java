@@ -38,6 +38,16 @@ class UnreadableRevocationTest {
       server.database().getCollection("revocations").insertOne(new Document("_id", "token:\nforged line")
           .append("kind", "token").append("value", 42).append("recorded_at", new Date()));
 
+      // an expiry that is not a date: read as none, by the numbered reads and by a full read at a start
+      String permanent = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+      String permanentJti = (String) Tokens.decodePart(permanent, 1).get("jti");
+      Document counter2 = server.database().getCollection("sequences").findOneAndUpdate(
+          new Document("_id", "revocations"), Updates.inc("seq", 1L),
+          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      server.database().getCollection("revocations").insertOne(new Document("_id", "token:" + permanentJti)
+          .append("kind", "token").append("value", permanentJti).append("expires_at", "never")
+          .append("seq", counter2.get("seq")).append("recorded_at", new Date()));
+
       server.auth().revoke(RevokeRequest.newBuilder().setToken(victim).build());
       Await.until("the other instance honours the revocation made after the unreadable one", 10,
           () -> validate(other, victim).getFailure() == ValidationFailure.VALIDATION_FAILURE_REVOKED);
@@ -45,6 +55,32 @@ class UnreadableRevocationTest {
       try (TestServer third = server.sibling(b -> b, Clock.systemUTC())) {
         String fresh = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
         assertTrue(validate(third, fresh).getActive(), "an instance started beside it answers");
+        assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, validate(third, victim).getFailure());
+        assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, validate(third, permanent).getFailure(),
+            "a revocation whose expiry is not a date is read at a start too");
+      }
+    }
+  }
+
+  @Test
+  void aDocumentPlantedUnderARevocationsIdDoesNotSwallowTheRealRevocation() throws Exception {
+    try (TestServer server = TestServer.start();
+        TestServer other = server.sibling(b -> b, Clock.systemUTC())) {
+      String victim = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+      String jti = (String) Tokens.decodePart(victim, 1).get("jti");
+      Document counter = server.database().getCollection("sequences").findOneAndUpdate(
+          new Document("_id", "revocations"), Updates.inc("seq", 1L),
+          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      // planted before the revocation, under the id it will have, with a value that revokes nothing
+      server.database().getCollection("revocations").insertOne(new Document("_id", "token:" + jti)
+          .append("kind", "token").append("value", 42).append("seq", counter.get("seq"))
+          .append("recorded_at", new Date()));
+      assertTrue(validate(other, victim).getActive());
+
+      server.auth().revoke(RevokeRequest.newBuilder().setToken(victim).build());
+      Await.until("the other instance honours the real revocation", 10,
+          () -> validate(other, victim).getFailure() == ValidationFailure.VALIDATION_FAILURE_REVOKED);
+      try (TestServer third = server.sibling(b -> b, Clock.systemUTC())) {
         assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, validate(third, victim).getFailure());
       }
     }

@@ -68,8 +68,11 @@ public final class OcsfEvents {
     o.put("activity_name", activityName);
     o.put("type_uid", classUid * 100L + activityId);
     o.put("time", millis(e.getTime()));
-    o.put("status_id", success ? 1 : 2);
-    o.put("status", success ? "Success" : "Failure");
+    // an outcome the server did not know (a newer version's event) is OCSF's Unknown, not a failure
+    boolean unknownOutcome = e.getOutcome() != AuditOutcome.AUDIT_OUTCOME_SUCCESS
+        && e.getOutcome() != AuditOutcome.AUDIT_OUTCOME_FAILURE;
+    o.put("status_id", success ? 1 : unknownOutcome ? 0 : 2);
+    o.put("status", success ? "Success" : unknownOutcome ? "Unknown" : "Failure");
     if (!e.getReason().isEmpty()) {
       o.put("status_detail", e.getReason());
     }
@@ -150,8 +153,9 @@ public final class OcsfEvents {
       }
     }
     if (!o.has("severity_id")) {
-      o.put("severity_id", success ? 1 : 3);
-      o.put("severity", success ? "Informational" : "Medium");
+      boolean failure = e.getOutcome() == AuditOutcome.AUDIT_OUTCOME_FAILURE;
+      o.put("severity_id", failure ? 3 : 1);
+      o.put("severity", failure ? "Medium" : "Informational");
     }
     ObjectNode unmapped = o.putObject("unmapped");
     unmapped.put("type", e.getType().name());

@@ -89,7 +89,11 @@ final class ProtoMapper {
     if (type == AuditEventType.AUDIT_EVENT_TYPE_UNSPECIFIED || type == AuditEventType.UNRECOGNIZED) {
       throw ServiceException.invalid("types must not contain AUDIT_EVENT_TYPE_UNSPECIFIED or unknown values");
     }
-    return dev.authservice.server.audit.AuditEventType.fromStoredName(type.name());
+    dev.authservice.server.audit.AuditEventType domain = dev.authservice.server.audit.AuditEventType.fromStoredName(type.name());
+    if (!domain.isKnown()) {
+      throw ServiceException.invalid("types: " + type.name() + " is not a type this server records");
+    }
+    return domain;
   }
 
   static Optional<dev.authservice.server.audit.AuditOutcome> domainOutcome(AuditOutcome outcome) {

@@ -115,6 +115,10 @@ final class Rules {
               }
               if (login.outcome() == AuditOutcome.FAILURE) {
                 failures.addLast(login);
+              } else if (login.outcome() != AuditOutcome.SUCCESS) {
+                // an outcome this version does not know (a newer version's): neither a success
+                // that would be reported nor one that clears the failures before it
+                continue;
               } else if (failures.size() >= t.count() && !username.isEmpty()) {
                 List<String> evidence = new ArrayList<>(ids(new ArrayList<>(failures)));
                 evidence.add(login.id());

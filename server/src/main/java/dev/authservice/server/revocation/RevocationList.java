@@ -198,13 +198,12 @@ public final class RevocationList implements Revocations {
       apply(recorded.revocation().get());
       return;
     }
-    if (reportedUnreadable.size() >= MAX_REPORTED_UNREADABLE) {
-      reportedUnreadable.clear();
-    }
-    if (reportedUnreadable.add(recorded.storedId())) {
+    // each named once; past the bound, not named at all (a full read each minute must not repeat them)
+    if (reportedUnreadable.size() < MAX_REPORTED_UNREADABLE && reportedUnreadable.add(recorded.storedId())) {
       log.error("ignoring the revocation document {} (seq {}): its kind or value is not one this version reads"
           + " (written by a newer version, or edited); it revokes nothing on this instance, and the revocations"
-          + " around it are applied", recorded.storedId(), recorded.seq());
+          + " around it are applied{}", recorded.storedId(), recorded.seq(),
+          reportedUnreadable.size() == MAX_REPORTED_UNREADABLE ? "; further such documents are not logged" : "");
     }
   }
 

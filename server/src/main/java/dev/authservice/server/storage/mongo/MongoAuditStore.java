@@ -174,8 +174,8 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   static AuditEvent toEvent(Document doc) {
     return new AuditEvent(doc.getString("_id"), Documents.instant(doc, "time"),
-        AuditEventType.fromStoredName(doc.getString("type")),
-        AuditOutcome.fromStoredName(doc.getString("outcome")),
+        AuditEventType.fromStoredName(textOrNull(doc, "type")),
+        AuditOutcome.fromStoredName(textOrNull(doc, "outcome")),
         Documents.string(doc, "username"), Documents.string(doc, "subject"),
         Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
         Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
@@ -187,6 +187,11 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         alert(doc.get("alert")), Documents.string(doc, "chain"),
         doc.get("seq") instanceof Number seq ? seq.longValue() : 0L,
         Documents.string(doc, "prev_hash"), Documents.string(doc, "hash"));
+  }
+
+  /** A field that should be text, or null if it is not (an edited document): never a ClassCastException. */
+  private static String textOrNull(Document doc, String field) {
+    return doc.get(field) instanceof String s ? s : null;
   }
 
   static Optional<AuditEvent.Alert> alert(Object value) {
@@ -398,7 +403,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
           continue;
         }
         group.add(new EventRef(
-            String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(e.getString("outcome")),
+            String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(textOrNull(e, "outcome")),
             Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
             Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
       }

@@ -49,8 +49,12 @@ final class MongoRevocationStore implements RevocationStore {
 
   @Override
   public long add(Revocation revocation) {
-    Document existing = revocations.find(eq("_id", revocation.id())).projection(new Document("seq", 1)).first();
-    if (existing != null && existing.get("seq") instanceof Number seq && seq.longValue() > 0) {
+    Document existing = revocations.find(eq("_id", revocation.id())).first();
+    // a document under this id that does not read as this revocation (planted, or edited) is
+    // replaced whole, under a new number, so that every instance reads it again at once
+    if (existing != null && existing.get("seq") instanceof Number seq && seq.longValue() > 0
+        && recorded(existing).revocation().filter(r -> r.kind() == revocation.kind()
+            && r.value().equals(revocation.value())).isPresent()) {
       // revoked already (a second logout, a retried call): keep its number, for a new one would
       // overwrite it and every instance would wait for the old one as a gap; only a later expiry
       // is written (the instances' full reads pick it up)
@@ -79,7 +83,10 @@ final class MongoRevocationStore implements RevocationStore {
 
   @Override
   public List<Recorded> unexpired(Instant now) {
-    return read(or(eq("expires_at", null), gte("expires_at", Date.from(now))));
+    // an expiry that is not a date (an edit) reads as none: such a revocation never lapses, so it
+    // must be in every full read, not only the numbered one
+    return read(or(eq("expires_at", null), gte("expires_at", Date.from(now)),
+        Filters.not(Filters.type("expires_at", org.bson.BsonType.DATE_TIME))));
   }
 
   @Override
@@ -112,7 +119,7 @@ final class MongoRevocationStore implements RevocationStore {
 
   private static Optional<Revocation.Kind> kind(String stored) {
     for (Revocation.Kind kind : Revocation.Kind.values()) {
-      if (kind.name().toLowerCase(Locale.ROOT).equals(stored)) {
+      if (kind.name().equalsIgnoreCase(stored)) {
         return Optional.of(kind);
       }
     }
