@@ -8,7 +8,11 @@ import dev.authservice.integrity.ChainedEvent;
 import dev.authservice.integrity.Checkpoint;
 import dev.authservice.integrity.TrailReport;
 import dev.authservice.integrity.TrailVerifier;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Optional;
@@ -20,6 +24,11 @@ import java.util.function.BooleanSupplier;
  */
 public final class AuditVerification {
   private static final int PAGE = 1000;
+  /**
+   * How long before a windowed verification's start (or the newest checkpoint) every checkpoint
+   * is read: other chains' claims about events just after the anchors, made before the start.
+   */
+  static final Duration WINDOW_MARGIN = Duration.ofHours(1);
 
   private final ChainReads events;
   private final CheckpointStore checkpoints;
@@ -39,37 +48,105 @@ public final class AuditVerification {
    * up does not go on holding the instance's one verification for the rest of the walk).
    */
   public TrailReport verify(Optional<Instant> start, Optional<Instant> end, BooleanSupplier cancelled) {
-    long stored = checkpoints.count(maxCheckpoints + 1L);
-    if (stored > maxCheckpoints) {
-      throw tooManyCheckpoints();
-    }
     TrailVerifier verifier = new TrailVerifier(signer.verifier(), new TrailVerifier.Window(
         start.map(Instant::toEpochMilli).orElse(null), end.map(Instant::toEpochMilli).orElse(null)));
-    int read = 0;
-    for (Checkpoint checkpoint : checkpoints.all()) {
-      // more may have come since they were counted
-      if (++read > maxCheckpoints) {
-        throw tooManyCheckpoints();
+    Set<String> chainsWithEvents = new LinkedHashSet<>(events.chains());
+    Counter fed = new Counter(cancelled, start.isPresent());
+    if (start.isEmpty()) {
+      if (checkpoints.count(maxCheckpoints + 1L) > maxCheckpoints) {
+        throw tooManyCheckpoints(false);
       }
-      if (read % PAGE == 0 && cancelled.getAsBoolean()) {
-        throw cancelled();
+      for (Checkpoint checkpoint : checkpoints.all()) {
+        fed.add();
+        verifier.checkpoint(checkpoint);
       }
-      verifier.checkpoint(checkpoint);
+    } else {
+      feedWindow(verifier, start.get(), chainsWithEvents, fed);
     }
-    for (String chain : verifier.chainsToVerify(new LinkedHashSet<>(events.chains()))) {
+    for (String chain : verifier.chainsToVerify(chainsWithEvents)) {
       verifier.chain(chain, pages(chain, verifier.startAfter(chain).afterSeq(), cancelled));
     }
     return verifier.finish();
+  }
+
+  /**
+   * With a start time, the checkpoints a verification from there needs, not every one ever signed
+   * (a busy instance signs 8,640 a day; the verifier keeps what links each): every checkpoint
+   * timed from {@link #WINDOW_MARGIN} before the start (or before the newest checkpoint, if that
+   * is earlier) on, which links each chain's own checkpoints from its anchor and names, each
+   * time, every run that crashed with events; and of every chain, its anchor (its own newest
+   * checkpoint at or before the start), its newest purge and its shutdown checkpoint, wherever
+   * they lie. What is left out are older claims of other chains about events before the anchors,
+   * which a verification from the start does not walk.
+   */
+  private void feedWindow(TrailVerifier verifier, Instant start, Set<String> chainsWithEvents, Counter fed) {
+    Instant newest = checkpoints.newestTime().orElse(start);
+    Instant from = (newest.isBefore(start) ? newest : start).minus(WINDOW_MARGIN);
+    if (checkpoints.countSince(from, maxCheckpoints + 1L) > maxCheckpoints) {
+      throw tooManyCheckpoints(true);
+    }
+    Optional<CheckpointStore.PagePosition> after = Optional.empty();
+    while (true) {
+      List<CheckpointStore.Stored> page = checkpoints.page(Optional.of(from), Optional.empty(), after, PAGE);
+      for (CheckpointStore.Stored stored : page) {
+        fed.add();
+        verifier.checkpoint(stored.checkpoint());
+      }
+      if (page.size() < PAGE) {
+        break;
+      }
+      CheckpointStore.Stored last = page.get(page.size() - 1);
+      after = Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(last.checkpoint().time()), last.id()));
+    }
+    Set<String> chains = new LinkedHashSet<>(checkpoints.registeredChains());
+    chains.addAll(chainsWithEvents);
+    long fromMillis = from.toEpochMilli();
+    for (String chain : chains) {
+      Set<String> fedOfChain = new HashSet<>();
+      for (Optional<Checkpoint> earlier : List.of(checkpoints.ownAtOrBefore(chain, start), checkpoints.purge(chain),
+          checkpoints.shutdown(chain))) {
+        // those timed from the margin on were fed above: a checkpoint fed twice looks like a fork
+        if (earlier.isPresent() && earlier.get().time() < fromMillis
+            && fedOfChain.add(earlier.get().kind() + ":" + earlier.get().seq())) {
+          fed.add();
+          verifier.checkpoint(earlier.get());
+        }
+      }
+    }
+  }
+
+  /** Checkpoints handed to the verifier: at most the bound (more may come while they are read), cancellable. */
+  private final class Counter {
+    private final BooleanSupplier cancelled;
+    private final boolean windowed;
+    private int count;
+
+    Counter(BooleanSupplier cancelled, boolean windowed) {
+      this.cancelled = cancelled;
+      this.windowed = windowed;
+    }
+
+    void add() {
+      if (++count > maxCheckpoints) {
+        throw tooManyCheckpoints(windowed);
+      }
+      if (count % PAGE == 0 && cancelled.getAsBoolean()) {
+        throw cancelled();
+      }
+    }
   }
 
   private static ServiceException cancelled() {
     return new ServiceException(ServiceException.Kind.UNAVAILABLE, "the call was cancelled");
   }
 
-  private ServiceException tooManyCheckpoints() {
-    return new ServiceException(ServiceException.Kind.EXHAUSTED, "the trail holds more than " + maxCheckpoints
-        + " checkpoints, each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): turn on"
-        + " retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
+  private ServiceException tooManyCheckpoints(boolean windowed) {
+    return new ServiceException(ServiceException.Kind.EXHAUSTED, (windowed
+        ? "the window needs more than " + maxCheckpoints + " checkpoints"
+        : "the trail holds more than " + maxCheckpoints + " checkpoints")
+        + ", each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): "
+        + (windowed ? "verify from a later start_time" : "verify from a start_time")
+        + ", turn on retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
   }
 
   private Iterator<ChainedEvent> pages(String chain, long afterSeq, BooleanSupplier cancelled) {

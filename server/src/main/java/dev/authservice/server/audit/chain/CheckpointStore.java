@@ -30,6 +30,15 @@ public interface CheckpointStore {
   /** A checkpoint with the id it is stored under (the page position). */
   record Stored(String id, Checkpoint checkpoint) {}
 
+  /** How many checkpoints are timed at or after {@code from}, counting no further than {@code atMost}. */
+  long countSince(Instant from, long atMost);
+
+  /** The time of the newest checkpoint, if there is one. */
+  Optional<Instant> newestTime();
+
+  /** The chain's own periodic or shutdown checkpoint of the highest seq timed at or before {@code time}. */
+  Optional<Checkpoint> ownAtOrBefore(String chain, Instant time);
+
   /** The newest periodic or shutdown checkpoint of the chain at or before {@code seq}. */
   Optional<Checkpoint> latestAtOrBefore(String chain, long seq);
 

@@ -165,6 +165,25 @@ final class MongoCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public long countSince(Instant from, long atMost) {
+    return checkpoints.countDocuments(gte("time", Date.from(from)), new com.mongodb.client.model.CountOptions()
+        .limit((int) Math.min(Integer.MAX_VALUE, atMost)));
+  }
+
+  @Override
+  public Optional<Instant> newestTime() {
+    Document newest = checkpoints.find(com.mongodb.client.model.Filters.type("time", org.bson.BsonType.DATE_TIME))
+        .sort(Sorts.descending("time", "_id")).projection(new Document("time", 1)).first();
+    return Optional.ofNullable(newest).map(d -> d.getDate("time").toInstant());
+  }
+
+  @Override
+  public Optional<Checkpoint> ownAtOrBefore(String chain, Instant time) {
+    return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), in("kind", VOUCHING),
+        lte("time", Date.from(time)))).sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);
+  }
+
+  @Override
   public Optional<Checkpoint> latestAtOrBefore(String chain, long seq) {
     return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), lte("seq", seq), in("kind", VOUCHING)))
         .sort(Sorts.descending("seq", "time")).first()).map(MongoCheckpointStore::toCheckpoint);
