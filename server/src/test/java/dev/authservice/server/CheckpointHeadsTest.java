@@ -112,13 +112,22 @@ class CheckpointHeadsTest {
 
   /** A store of its own with the trail's signer, and the runs written to it, closed together. */
   private final class Trail implements AutoCloseable {
-    final Clock clock = Clock.systemUTC();
+    final Clock clock;
     final TestServer.TestStore store = TestServer.TestStore.create();
     final MongoStorage storage = StorageBootstrap.open(Optional.of(store.uri()), store.dataDir(),
         store.databaseName(), Duration.ofSeconds(5), "heads-test");
-    final AuditSigner signer = TestAuditSigners.on(storage, clock);
+    final AuditSigner signer;
     final MongoAuditStore events = storage.auditEvents();
     private final List<Run> runs = new ArrayList<>();
+
+    Trail() {
+      this(Clock.systemUTC());
+    }
+
+    Trail(Clock clock) {
+      this.clock = clock;
+      this.signer = TestAuditSigners.on(storage, clock);
+    }
 
     /** A run whose checkpoints read the other chains through the store itself. */
     Run run(String instance) throws Exception {
@@ -219,6 +228,36 @@ class CheckpointHeadsTest {
           .allMatch(c -> c.problem().isEmpty() && c.lastCheckpointMillis().isPresent()), report.toString());
       assertTrue(report.chains().stream().filter(c -> c.chain().equals(crashed.chain))
           .allMatch(c -> c.problem().equals(Optional.of(Problem.BAD_CHECKPOINT))), "the forged one is found");
+    }
+  }
+
+  /**
+   * A run that never wrote (or whose events retention removed) and a run that crashed are asked
+   * about less: the first is not read at every checkpoint, and the second is read to see it move
+   * but not asked for a shutdown checkpoint each time; both came back at every checkpoint, one or
+   * two queries each, a cost that grew with every restart ever made. A run that starts writing is
+   * named within {@link AuditCheckpointer#RECHECK}.
+   */
+  @Test
+  void aRunWithoutEventsIsLookedAtAgainOnlyAfterAWhileAndNamedOnceItWrites() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (Trail trail = new Trail(clock)) {
+      CountingReads reads = new CountingReads(trail.events);
+      Run silent = trail.run("auth-silent");
+      Run crashed = trail.run("auth-crashed");
+      crashed.write(2);
+      Run own = trail.run("auth-own", reads, AuditCheckpointer.MAX_HEADS);
+      for (int i = 0; i < 6; i++) {
+        assertEquals(Map.of(crashed.chain, 2L), own.checkpointAfter(1), "the crashed run is named every time");
+        clock.advance(Duration.ofSeconds(10));
+      }
+      assertEquals(1, reads.headReads.get(silent.chain), "a run without events, read once in a minute");
+      assertEquals(6, reads.headReads.get(crashed.chain), "a crashed run, read every time to see it move");
+
+      silent.write(1);
+      clock.advance(AuditCheckpointer.RECHECK);
+      assertEquals(Map.of(crashed.chain, 2L, silent.chain, 1L), own.checkpointAfter(1),
+          "a run that starts writing is named within the recheck");
     }
   }
 }

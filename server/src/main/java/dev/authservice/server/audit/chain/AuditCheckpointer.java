@@ -58,6 +58,16 @@ public final class AuditCheckpointer {
   /** Chains this run named at their shutdown checkpoint: they cannot move, so their heads are not read again. */
   private final java.util.Set<String> closed = new java.util.HashSet<>();
   private long checkpointsWritten;
+  /**
+   * How long a chain found without events, or found at an unchanged head without a shutdown
+   * checkpoint, is not asked again: every run whose events retention removed, and every run that
+   * crashed, cost one or two store queries at every checkpoint (every 10 s while events flow),
+   * a cost that grew with every restart ever made. Shorter than the five minutes by which the
+   * verifier expects a chain with events to be named, so a run that starts writing is named in time.
+   */
+  public static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(2);
+  private final java.util.Map<String, java.time.Instant> emptyCheckedAt = new java.util.HashMap<>();
+  private final java.util.Map<String, java.time.Instant> openCheckedAt = new java.util.HashMap<>();
   private java.time.Instant lastCapWarning;
   private final int maxHeads;
 
@@ -136,6 +146,13 @@ public final class AuditCheckpointer {
     return Optional.of(signed);
   }
 
+  /** Whether the chain was looked at, with the answer {@code checkedAt} keeps, less than {@link #RECHECK} ago. */
+  private static boolean dueLater(java.util.Map<String, java.time.Instant> checkedAt, String chain,
+      java.time.Instant now) {
+    java.time.Instant at = checkedAt.get(chain);
+    return at != null && now.isBefore(at.plus(RECHECK)) && !now.isBefore(at);
+  }
+
   /**
    * The heads of the other chains with events, but for those this run has named at their own
    * signed shutdown checkpoint. Should there be more than the most a checkpoint names, those this
@@ -147,17 +164,26 @@ public final class AuditCheckpointer {
   private List<Checkpoint.Head> otherHeads(String own) {
     List<Checkpoint.Head> heads = new ArrayList<>();
     Optional<CheckpointSignatures> verifier = Optional.empty();
+    java.time.Instant now = clock.instant();
     for (String chain : register.current()) {
-      if (chain.equals(own) || closed.contains(chain)) {
+      if (chain.equals(own) || closed.contains(chain) || dueLater(emptyCheckedAt, chain, now)) {
         continue;
       }
       Optional<Checkpoint.Head> head = events.head(chain).map(e -> new Checkpoint.Head(chain, e.seq(), e.hash()));
       if (head.isEmpty()) {
+        // a run whose events retention removed, or one that never wrote: looked at again in a while
+        emptyCheckedAt.put(chain, now);
         continue;
       }
+      emptyCheckedAt.remove(chain);
       Named last = named.get(chain);
       if (last == null || !head.get().equals(last.head())) {
         heads.add(head.get());
+        openCheckedAt.remove(chain);
+        continue;
+      }
+      if (dueLater(openCheckedAt, chain, now)) {
+        heads.add(head.get()); // still at the head found without a shutdown checkpoint a moment ago
         continue;
       }
       Optional<Checkpoint> shutdown = checkpoints.shutdown(chain)
@@ -168,8 +194,10 @@ public final class AuditCheckpointer {
       // the signature is checked: a forged shutdown checkpoint in the store must not silence the claims
       if (shutdown.isPresent() && verifier.get().problem(shutdown.get()).isEmpty()) {
         closed.add(chain);
+        openCheckedAt.remove(chain);
       } else {
         heads.add(head.get());
+        openCheckedAt.put(chain, now);
       }
     }
     if (heads.size() <= maxHeads) {
