@@ -160,6 +160,24 @@ class RefusalRollupTest {
   }
 
   @Test
+  void revokingTheSameTokenAgainAndAgainIsCountedNotWrittenOneByOne() throws Exception {
+    try (TestServer server = TestServer.start(b -> b.rollupFlushInterval(Duration.ofMillis(500)))) {
+      String token = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
+      for (int i = 0; i < 300; i++) {
+        server.auth().revoke(dev.authservice.proto.auth.v1.RevokeRequest.newBuilder().setToken(token).build());
+      }
+      Bson first = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REVOKE"),
+          Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS"), Filters.exists("reason", false));
+      Bson again = Filters.and(Filters.eq("type", "AUDIT_EVENT_TYPE_TOKEN_REVOKE"),
+          Filters.eq("outcome", "AUDIT_OUTCOME_SUCCESS"), Filters.eq("reason", "already_revoked"));
+      Await.until("every repeat counted", 15, () -> counted(server, again) == 299);
+      assertEquals(1, documents(server, first), "the revocation itself, written as it happened");
+      assertTrue(documents(server, again) <= 20, "documents for 299 repeats: " + documents(server, again));
+      assertEquals(1, server.database().getCollection("revocations").countDocuments(), "one revocation");
+    }
+  }
+
+  @Test
   void oneIpv6HostCountsAsOneCallerHoweverManyAddressesOfItsBlockItUses() throws Exception {
     try (TestServer server = TestServer.start(b -> b.refusalRollupMaxKeys(3)
         .trustedProxies(List.of("127.0.0.1/32")).rollupFlushInterval(Duration.ofMillis(500)))) {

@@ -101,6 +101,15 @@ public final class AuditLog {
       refusals.count(build(AuditOutcome.FAILURE, reason), false);
     }
 
+    /**
+     * A success that changes nothing, repeated (a token revoked again): counted with the others of
+     * its caller, username and reason, as refusals are, since whoever holds the token can repeat
+     * it in a loop; the first of each minute is written at once.
+     */
+    public void repeatedSuccess(String reason) {
+      refusals.count(build(AuditOutcome.SUCCESS, reason), true);
+    }
+
     /** As {@link #refused}, counted apart for each username: a refusal about one account. */
     public void refusedForAccount(String reason) {
       refusals.count(build(AuditOutcome.FAILURE, reason), true);

@@ -91,6 +91,11 @@ public final class RevocationList implements Revocations {
     return Optional.empty();
   }
 
+  /** Whether this instance holds a revocation of the access token with this id (its own, not its session's). */
+  public boolean holdsTokenRevocation(String tokenId) {
+    return tokens.containsKey(tokenId);
+  }
+
   /** Writes a revocation to the store and applies it here at once. */
   public void revoke(Revocation revocation) {
     store.add(revocation);

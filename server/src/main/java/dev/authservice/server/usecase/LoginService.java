@@ -184,6 +184,12 @@ public final class LoginService {
       Verification verification = verifier.verifySignatureOnly(token);
       if (verification.token().isPresent()) {
         var access = verification.token().get();
+        if (revocations.holdsTokenRevocation(access.tokenId())) {
+          // revoked already: RFC 7009 answers as before, but a loop of these costs no write each
+          audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
+              .tokenId(access.tokenId()).repeatedSuccess("already_revoked");
+          return;
+        }
         revocations.revoke(new Revocation(Revocation.Kind.TOKEN, access.tokenId(),
             Optional.of(access.expiresAt().plus(clockSkew))));
         audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
