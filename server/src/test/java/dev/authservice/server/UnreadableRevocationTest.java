@@ -29,11 +29,9 @@ class UnreadableRevocationTest {
       String victim = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
       assertTrue(validate(other, victim).getActive());
 
-      Document counter = server.database().getCollection("sequences").findOneAndUpdate(
-          new Document("_id", "revocations"), Updates.inc("seq", 1L),
-          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      Object seq = nextRevocationNumber(server);
       server.database().getCollection("revocations").insertOne(new Document("_id", "client:some-client")
-          .append("kind", "client").append("value", "some-client").append("seq", counter.get("seq"))
+          .append("kind", "client").append("value", "some-client").append("seq", seq)
           .append("recorded_at", new Date()));
       server.database().getCollection("revocations").insertOne(new Document("_id", "token:\nforged line")
           .append("kind", "token").append("value", 42).append("recorded_at", new Date()));
@@ -41,12 +39,10 @@ class UnreadableRevocationTest {
       // an expiry that is not a date: read as none, by the numbered reads and by a full read at a start
       String permanent = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
       String permanentJti = (String) Tokens.decodePart(permanent, 1).get("jti");
-      Document counter2 = server.database().getCollection("sequences").findOneAndUpdate(
-          new Document("_id", "revocations"), Updates.inc("seq", 1L),
-          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      Object seq2 = nextRevocationNumber(server);
       server.database().getCollection("revocations").insertOne(new Document("_id", "token:" + permanentJti)
           .append("kind", "token").append("value", permanentJti).append("expires_at", "never")
-          .append("seq", counter2.get("seq")).append("recorded_at", new Date()));
+          .append("seq", seq2).append("recorded_at", new Date()));
 
       server.auth().revoke(RevokeRequest.newBuilder().setToken(victim).build());
       Await.until("the other instance honours the revocation made after the unreadable one", 10,
@@ -68,12 +64,10 @@ class UnreadableRevocationTest {
         TestServer other = server.sibling(b -> b, Clock.systemUTC())) {
       String victim = server.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD).getAccessToken();
       String jti = (String) Tokens.decodePart(victim, 1).get("jti");
-      Document counter = server.database().getCollection("sequences").findOneAndUpdate(
-          new Document("_id", "revocations"), Updates.inc("seq", 1L),
-          new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+      Object seq = nextRevocationNumber(server);
       // planted before the revocation, under the id it will have, with a value that revokes nothing
       server.database().getCollection("revocations").insertOne(new Document("_id", "token:" + jti)
-          .append("kind", "token").append("value", 42).append("seq", counter.get("seq"))
+          .append("kind", "token").append("value", 42).append("seq", seq)
           .append("recorded_at", new Date()));
       assertTrue(validate(other, victim).getActive());
 
@@ -84,6 +78,13 @@ class UnreadableRevocationTest {
         assertEquals(ValidationFailure.VALIDATION_FAILURE_REVOKED, validate(third, victim).getFailure());
       }
     }
+  }
+
+  /** Takes the next revocation number, as a writer of another version would before writing its document. */
+  private static Object nextRevocationNumber(TestServer server) {
+    return server.database().getCollection("sequences").findOneAndUpdate(new Document("_id", "revocations"),
+        Updates.inc("seq", 1L), new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER))
+        .get("seq");
   }
 
   private static dev.authservice.proto.auth.v1.ValidateResponse validate(TestServer s, String token) {

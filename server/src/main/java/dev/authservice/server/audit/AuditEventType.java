@@ -36,13 +36,6 @@ public enum AuditEventType {
 
   /** The type of a stored name; {@link #UNKNOWN} for a name this version does not know. */
   public static AuditEventType fromStoredName(String stored) {
-    if (stored == null || !stored.startsWith(PREFIX)) {
-      return UNKNOWN;
-    }
-    try {
-      return valueOf(stored.substring(PREFIX.length()));
-    } catch (IllegalArgumentException e) {
-      return UNKNOWN;
-    }
+    return StoredNames.parse(AuditEventType.class, PREFIX, stored, UNKNOWN);
   }
 }

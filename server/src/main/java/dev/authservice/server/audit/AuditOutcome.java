@@ -20,13 +20,6 @@ public enum AuditOutcome {
 
   /** The outcome of a stored name; {@link #UNKNOWN} for a name this version does not know. */
   public static AuditOutcome fromStoredName(String stored) {
-    if (stored == null || !stored.startsWith(PREFIX)) {
-      return UNKNOWN;
-    }
-    try {
-      return valueOf(stored.substring(PREFIX.length()));
-    } catch (IllegalArgumentException e) {
-      return UNKNOWN;
-    }
+    return StoredNames.parse(AuditOutcome.class, PREFIX, stored, UNKNOWN);
   }
 }
