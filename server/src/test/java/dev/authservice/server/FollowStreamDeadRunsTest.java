@@ -59,7 +59,8 @@ class FollowStreamDeadRunsTest {
       // each dead run polled about 14 times in ten minutes (after 5, 10, 20, 40 s, then each minute),
       // against 120 at one poll every 5 s (the live runs are asked at every look, as they should be)
       assertTrue(pages <= DEAD_RUNS * 20L, "chain pages asked for in ten minutes: " + pages);
-      assertTrue(registerReads.get() <= 4, "whole register reads in ten minutes: " + registerReads.get());
+      // once a minute at most when nothing registers, against every half second
+      assertTrue(registerReads.get() <= 12, "whole register reads in ten minutes: " + registerReads.get());
 
       // a quiet run writes again: delivered within the longest backoff
       AuditEvent late = dead[7].write(AuditEventType.LOGIN, "back", now.plusSeconds(1));

@@ -82,14 +82,20 @@ public final class AuditVerification {
   private void feedWindow(TrailVerifier verifier, Instant start, Set<String> chainsWithEvents, Counter fed) {
     Instant newest = checkpoints.newestTime().orElse(start);
     Instant from = (newest.isBefore(start) ? newest : start).minus(WINDOW_MARGIN);
-    if (checkpoints.countSince(from, maxCheckpoints + 1L) > maxCheckpoints) {
-      throw tooManyCheckpoints(true);
+    Set<String> chains = new LinkedHashSet<>(checkpoints.registeredChains());
+    chains.addAll(chainsWithEvents);
+    // the window's checkpoints and, typically, one more per chain (its anchor, when older)
+    if (checkpoints.countSince(from, maxCheckpoints + 1L) + chains.size() > maxCheckpoints) {
+      throw fed.tooMany(chains.size());
     }
+    // what was fed, so that a checkpoint found twice is not fed twice (that would look like a fork)
+    Set<String> seen = new HashSet<>();
     Optional<CheckpointStore.PagePosition> after = Optional.empty();
     while (true) {
       List<CheckpointStore.Stored> page = checkpoints.page(Optional.of(from), Optional.empty(), after, PAGE);
       for (CheckpointStore.Stored stored : page) {
         fed.add();
+        seen.add(key(stored.checkpoint()));
         verifier.checkpoint(stored.checkpoint());
       }
       if (page.size() < PAGE) {
@@ -98,21 +104,23 @@ public final class AuditVerification {
       CheckpointStore.Stored last = page.get(page.size() - 1);
       after = Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(last.checkpoint().time()), last.id()));
     }
-    Set<String> chains = new LinkedHashSet<>(checkpoints.registeredChains());
-    chains.addAll(chainsWithEvents);
-    long fromMillis = from.toEpochMilli();
     for (String chain : chains) {
-      Set<String> fedOfChain = new HashSet<>();
+      fed.checkCancelled();
       for (Optional<Checkpoint> earlier : List.of(checkpoints.ownAtOrBefore(chain, start), checkpoints.purge(chain),
           checkpoints.shutdown(chain))) {
-        // those timed from the margin on were fed above: a checkpoint fed twice looks like a fork
-        if (earlier.isPresent() && earlier.get().time() < fromMillis
-            && fedOfChain.add(earlier.get().kind() + ":" + earlier.get().seq())) {
+        // found by the pages or not (older than the margin, or stored after its time was paged past)
+        if (earlier.isPresent() && seen.add(key(earlier.get()))) {
           fed.add();
           verifier.checkpoint(earlier.get());
         }
       }
     }
+  }
+
+  /** What tells two stored checkpoints apart (a loss checkpoint shares its seq with a periodic one): all of it. */
+  private static String key(Checkpoint c) {
+    return c.checkpointHash() + ":" + dev.authservice.integrity.Hashes.sha256(
+        c.signature().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** Checkpoints handed to the verifier: at most the bound (more may come while they are read), cancellable. */
@@ -130,9 +138,23 @@ public final class AuditVerification {
       if (++count > maxCheckpoints) {
         throw tooManyCheckpoints(windowed);
       }
-      if (count % PAGE == 0 && cancelled.getAsBoolean()) {
+      if (count % PAGE == 0) {
+        checkCancelled();
+      }
+    }
+
+    void checkCancelled() {
+      if (cancelled.getAsBoolean()) {
         throw cancelled();
       }
+    }
+
+    /** The window's checkpoints with one per run are over the bound: say so, with the number of runs. */
+    ServiceException tooMany(int runs) {
+      return new ServiceException(ServiceException.Kind.EXHAUSTED, "the window needs more than " + maxCheckpoints
+          + " checkpoints (those from an hour before its start, and one of each of the trail's " + runs + " runs),"
+          + " each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): verify from a later"
+          + " start_time, turn on retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
     }
   }
 

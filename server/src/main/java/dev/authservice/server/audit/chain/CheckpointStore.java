@@ -67,9 +67,8 @@ public interface CheckpointStore {
   List<String> registeredChains();
 
   /**
-   * How many chains are registered, as the store estimates it cheaply (from its metadata, not by
-   * reading the register): it changes whenever a run registers, which is all
-   * {@link RegisteredChains} needs of it.
+   * How many chains are registered: counted by the store, not read out (one small document per
+   * run). It changes whenever a run registers, which is all {@link RegisteredChains} needs of it.
    */
   long registeredChainCount();
 }

@@ -160,7 +160,7 @@ final class MongoCheckpointStore implements CheckpointStore {
     // oldest first, as the API says: the ids (kind, chain, seq as text) put a chain's seq 10 before
     // its seq 9, and every periodic checkpoint before every shutdown one
     checkpoints.find(query).sort(Sorts.ascending("time", "_id")).limit(limit)
-        .forEach(doc -> out.add(new Stored(doc.getString("_id"), toCheckpoint(doc))));
+        .forEach(doc -> out.add(new Stored(String.valueOf(doc.get("_id")), toCheckpoint(doc))));
     return out;
   }
 
@@ -180,7 +180,9 @@ final class MongoCheckpointStore implements CheckpointStore {
   @Override
   public Optional<Checkpoint> ownAtOrBefore(String chain, Instant time) {
     return Optional.ofNullable(checkpoints.find(and(eq("chain", chain), in("kind", VOUCHING),
-        lte("time", Date.from(time)))).sort(Sorts.descending("seq")).first()).map(MongoCheckpointStore::toCheckpoint);
+        lte("time", Date.from(time)))).sort(Sorts.descending("seq", "time", "_id")).first())
+        // a loss checkpoint shares its head's seq and comes after it: the verifier anchors on the later
+        .map(MongoCheckpointStore::toCheckpoint);
   }
 
   @Override
@@ -260,7 +262,7 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public long registeredChainCount() {
-    return chains.estimatedDocumentCount();
+    return chains.countDocuments();
   }
 
   @Override
