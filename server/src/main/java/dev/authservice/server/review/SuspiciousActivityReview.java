@@ -68,11 +68,14 @@ public final class SuspiciousActivityReview {
   /** Reviews the window; returns its alerts, those recorded now and those recorded by an earlier run. */
   public List<AuditEvent> review(ReviewWindow window, Requester requester) {
     String lease = "review:" + window.key();
-    awaitLease(lease);
+    // this run's own name: a second review by this instance must not pass for this one
+    String owner = instance + "#" + java.util.UUID.randomUUID();
+    awaitLease(lease, owner);
     try {
       List<Finding> findings = new ArrayList<>();
       for (ReviewRule rule : rules) {
         findings.addAll(rule.find(window, events));
+        keep(lease, owner);
       }
       Map<String, Finding> byId = new java.util.LinkedHashMap<>();
       findings.forEach(f -> byId.putIfAbsent(alertId(f, window), f));
@@ -85,6 +88,7 @@ public final class SuspiciousActivityReview {
         }
       });
       if (!fresh.isEmpty()) {
+        keep(lease, owner); // held for a whole lease time from here: no other run writes these alerts meanwhile
         sink.writeAll(fresh);
         fresh.forEach(alert -> metrics.alert(alert.alert().map(AuditEvent.Alert::rule).orElse(alert.reason())));
         // as stored: sealed into the chain
@@ -94,7 +98,7 @@ public final class SuspiciousActivityReview {
       log.info("review of {} .. {}: {} alerts ({} new)", window.start(), window.end(), all.size(), fresh.size());
       return all;
     } finally {
-      leases.release(lease, instance);
+      leases.release(lease, owner);
     }
   }
 
@@ -129,9 +133,21 @@ public final class SuspiciousActivityReview {
     return LEASE;
   }
 
-  private void awaitLease(String lease) {
+  /**
+   * Renews the lease for another lease time, or gives up if it expired and another run took it: two
+   * runs writing the same alerts at once would leave one of them a hole in its chain (each alert is
+   * sealed before its write is refused as a duplicate), which verification reports as a missing event.
+   */
+  private void keep(String lease, String owner) {
+    if (!leases.hold(lease, owner, clock.instant().plus(LEASE))) {
+      throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "the review of this window took longer than"
+          + " its lease (" + LEASE.toMinutes() + " minutes) and another run took it over; retry in a minute");
+    }
+  }
+
+  private void awaitLease(String lease, String owner) {
     long deadline = System.nanoTime() + LEASE_WAIT.toNanos();
-    while (!leases.acquire(lease, instance, clock.instant(), LEASE)) {
+    while (!leases.acquire(lease, owner, clock.instant(), LEASE)) {
       if (System.nanoTime() > deadline) {
         throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
             "another instance is reviewing this window; retry in a minute");
