@@ -174,6 +174,12 @@ class RefusalRollupTest {
       assertEquals(1, documents(server, first), "the revocation itself, written as it happened");
       assertTrue(documents(server, again) <= 20, "documents for 299 repeats: " + documents(server, again));
       assertEquals(1, server.database().getCollection("revocations").countDocuments(), "one revocation");
+
+      // the stored revocation deleted behind the instance's back: revoking again writes it again, as a revocation
+      server.database().getCollection("revocations").deleteMany(new org.bson.Document());
+      server.auth().revoke(dev.authservice.proto.auth.v1.RevokeRequest.newBuilder().setToken(token).build());
+      assertEquals(1, server.database().getCollection("revocations").countDocuments(), "the revocation mended");
+      Await.until("the mending revocation written as one", 10, () -> documents(server, first) == 2);
     }
   }
 

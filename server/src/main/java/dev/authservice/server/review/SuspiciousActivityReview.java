@@ -67,15 +67,21 @@ public final class SuspiciousActivityReview {
 
   /** Reviews the window; returns its alerts, those recorded now and those recorded by an earlier run. */
   public List<AuditEvent> review(ReviewWindow window, Requester requester) {
+    return review(window, requester, () -> { });
+  }
+
+  /** {@code alsoKeep}: renews what else the run holds (the scheduled claim) whenever the lease is. */
+  private List<AuditEvent> review(ReviewWindow window, Requester requester, Runnable alsoKeep) {
     String lease = "review:" + window.key();
     // this run's own name: a second review by this instance must not pass for this one
     String owner = instance + "#" + java.util.UUID.randomUUID();
     awaitLease(lease, owner);
+    boolean settled = true;
     try {
       List<Finding> findings = new ArrayList<>();
       for (ReviewRule rule : rules) {
         findings.addAll(rule.find(window, events));
-        keep(lease, owner);
+        keep(lease, owner, alsoKeep);
       }
       Map<String, Finding> byId = new java.util.LinkedHashMap<>();
       findings.forEach(f -> byId.putIfAbsent(alertId(f, window), f));
@@ -88,17 +94,23 @@ public final class SuspiciousActivityReview {
         }
       });
       if (!fresh.isEmpty()) {
-        keep(lease, owner); // held for a whole lease time from here: no other run writes these alerts meanwhile
+        keep(lease, owner, alsoKeep); // a whole lease time from here: no other run writes these alerts meanwhile
+        settled = false;
         sink.writeAll(fresh);
         fresh.forEach(alert -> metrics.alert(alert.alert().map(AuditEvent.Alert::rule).orElse(alert.reason())));
         // as stored: sealed into the chain
         events.findByIds(fresh.stream().map(AuditEvent::id).toList()).forEach(e -> existing.put(e.id(), e));
+        settled = fresh.stream().allMatch(a -> existing.containsKey(a.id()));
       }
       List<AuditEvent> all = byId.keySet().stream().map(existing::get).filter(java.util.Objects::nonNull).toList();
       log.info("review of {} .. {}: {} alerts ({} new)", window.start(), window.end(), all.size(), fresh.size());
       return all;
     } finally {
-      leases.release(lease, owner);
+      if (settled) {
+        leases.release(lease, owner);
+      }
+      // else alerts of this run may still land (spooled while the store was away, or a write that
+      // timed out): the lease runs out on its own, so no other run writes them meanwhile
     }
   }
 
@@ -116,7 +128,7 @@ public final class SuspiciousActivityReview {
     }
     boolean finished = false;
     try {
-      review(window, Requester.SCHEDULE);
+      review(window, Requester.SCHEDULE, () -> leases.hold(claim, instance, clock.instant().plus(LEASE)));
       finished = true;
     } finally {
       if (finished) {
@@ -138,11 +150,12 @@ public final class SuspiciousActivityReview {
    * runs writing the same alerts at once would leave one of them a hole in its chain (each alert is
    * sealed before its write is refused as a duplicate), which verification reports as a missing event.
    */
-  private void keep(String lease, String owner) {
+  private void keep(String lease, String owner, Runnable alsoKeep) {
     if (!leases.hold(lease, owner, clock.instant().plus(LEASE))) {
       throw new ServiceException(ServiceException.Kind.UNAVAILABLE, "the review of this window took longer than"
           + " its lease (" + LEASE.toMinutes() + " minutes) and another run took it over; retry in a minute");
     }
+    alsoKeep.run();
   }
 
   private void awaitLease(String lease, String owner) {

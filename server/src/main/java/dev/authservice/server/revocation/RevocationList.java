@@ -96,10 +96,14 @@ public final class RevocationList implements Revocations {
     return tokens.containsKey(tokenId);
   }
 
-  /** Writes a revocation to the store and applies it here at once. */
-  public void revoke(Revocation revocation) {
-    store.add(revocation);
+  /**
+   * Writes a revocation to the store and applies it here at once; returns whether the store
+   * changed (false: it held this revocation, as it is, already).
+   */
+  public boolean revoke(Revocation revocation) {
+    boolean written = store.add(revocation).written();
     apply(revocation);
+    return written;
   }
 
   /** Reads new revocations from the store and forgets expired ones. Never throws. */

@@ -11,10 +11,14 @@ import java.util.Optional;
  */
 public interface RevocationStore {
   /**
-   * Records a revocation and returns its seq. Idempotent: revoking again keeps the number (and
-   * extends the expiry if the new one is later); a revocation from before numbers (seq 0) is renumbered.
+   * Records a revocation. Idempotent: revoking again keeps the number (and extends the expiry if
+   * the new one is later); a revocation from before numbers (seq 0), or a document under its id
+   * that does not read as it, is written anew under a new number.
    */
-  long add(Revocation revocation);
+  Added add(Revocation revocation);
+
+  /** A revocation's seq, and whether this call wrote anything (false: it was stored as it is already). */
+  record Added(long seq, boolean written) {}
 
   /**
    * A revocation, its seq (0 for one written before revocations were numbered) and when the

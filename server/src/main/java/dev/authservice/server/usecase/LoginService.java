@@ -184,14 +184,17 @@ public final class LoginService {
       Verification verification = verifier.verifySignatureOnly(token);
       if (verification.token().isPresent()) {
         var access = verification.token().get();
-        if (revocations.holdsTokenRevocation(access.tokenId())) {
-          // revoked already: RFC 7009 answers as before, but a loop of these costs no write each
+        boolean knownHere = revocations.holdsTokenRevocation(access.tokenId());
+        // the store is still asked (and mended, should its document have been edited or deleted)
+        boolean written = revocations.revoke(new Revocation(Revocation.Kind.TOKEN, access.tokenId(),
+            Optional.of(access.expiresAt().plus(clockSkew))));
+        if (knownHere && !written) {
+          // revoked already, here and in the store: RFC 7009 answers as before, but a loop of these
+          // costs no durable event each (the first of a minute is written whole)
           audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
               .tokenId(access.tokenId()).repeatedSuccess("already_revoked");
           return;
         }
-        revocations.revoke(new Revocation(Revocation.Kind.TOKEN, access.tokenId(),
-            Optional.of(access.expiresAt().plus(clockSkew))));
         audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
             .tokenId(access.tokenId()).success();
         return;

@@ -10,6 +10,7 @@ import dev.authservice.server.audit.read.AuditFilter;
 import dev.authservice.server.audit.read.AuditPosition;
 import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.server.audit.read.EventReads;
+import dev.authservice.server.audit.read.EventReads.EventRef;
 import dev.authservice.server.core.ServiceException;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,6 +65,8 @@ class ReviewLeaseTest {
   /** One lease, taken over by another run after {@code keptFor} renewals. */
   private static final class Leases implements ReviewLeases {
     final List<String> owners = new ArrayList<>();
+    final List<String> released = new ArrayList<>();
+    final List<String> held = new ArrayList<>();
     int keptFor;
 
     Leases(int keptFor) {
@@ -77,10 +80,13 @@ class ReviewLeaseTest {
     }
 
     @Override
-    public void release(String window, String owner) {}
+    public void release(String window, String owner) {
+      released.add(window);
+    }
 
     @Override
     public boolean hold(String window, String owner, Instant until) {
+      held.add(window);
       return keptFor-- > 0;
     }
   }
@@ -105,5 +111,61 @@ class ReviewLeaseTest {
     again.review(window, new SuspiciousActivityReview.Requester("RunReview", "admin"));
     again.review(window, new SuspiciousActivityReview.Requester("RunReview", "admin"));
     assertNotEquals(twice.owners.get(0), twice.owners.get(1));
+  }
+
+  /** A trail where one account failed to log in many times in a minute: a finding to write. */
+  private static EventReads burstOfFailures(Instant at) {
+    List<EventRef> failures = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      failures.add(new EventRef("f" + i, at.plusSeconds(i), dev.authservice.server.audit.AuditOutcome.FAILURE,
+          "victim", "203.0.113.7", "bad_password", "", 1));
+    }
+    return new EventReads() {
+      @Override
+      public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
+        return List.of();
+      }
+
+      @Override
+      public List<AuditSummary.Row> summarize(AuditSummary.Query query, int maxRows) {
+        return List.of();
+      }
+
+      @Override
+      public Map<String, List<EventRef>> grouped(AuditFilter filter, Set<String> reasons, String groupBy,
+          int maxEvents) {
+        return Map.of(groupBy.equals("client_ip") ? "203.0.113.7" : "victim", failures);
+      }
+
+      @Override
+      public List<AuditEvent> findByIds(List<String> ids) {
+        return List.of(); // written alerts spooled, not in the store yet
+      }
+
+      @Override
+      public List<String> chains() {
+        return List.of();
+      }
+
+      @Override
+      public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
+        return List.of();
+      }
+    };
+  }
+
+  @Test
+  void alertsThatMayStillLandKeepTheLeaseAndAScheduledRunRenewsItsClaim() {
+    ReviewWindow window = new ReviewWindow(Instant.parse("2026-12-01T00:00:00Z"), Instant.parse("2026-12-02T00:00:00Z"));
+    List<AuditEvent> written = new ArrayList<>();
+    Leases leases = new Leases(1_000);
+    SuspiciousActivityReview review = new SuspiciousActivityReview(ReviewSettings.DEFAULTS,
+        burstOfFailures(window.start().plusSeconds(3_600)), written::add, leases, Clock.systemUTC(), "auth-1");
+    assertTrue(review.reviewOnSchedule(window));
+    assertTrue(!written.isEmpty(), "the burst was found and its alerts written");
+    assertTrue(leases.released.stream().noneMatch(l -> l.startsWith("review:")),
+        "alerts not yet in the store: the lease is left to run out, not given back: " + leases.released);
+    assertTrue(leases.held.stream().filter(l -> l.startsWith("scheduled:")).count() > 2,
+        "the scheduled claim renewed with the lease: " + leases.held);
   }
 }

@@ -56,10 +56,10 @@ class RevocationListTest {
     }
 
     @Override
-    public long add(Revocation revocation) {
+    public Added add(Revocation revocation) {
       long seq = takeNumber();
       write(seq, revocation);
-      return seq;
+      return new Added(seq, true);
     }
 
     @Override

@@ -62,10 +62,12 @@ public final class AuditCheckpointer {
    * How long a chain found without events, or found at an unchanged head without a shutdown
    * checkpoint, is not asked again: every run whose events retention removed, and every run that
    * crashed, cost one or two store queries at every checkpoint (every 10 s while events flow),
-   * a cost that grew with every restart ever made. Shorter than the five minutes by which the
-   * verifier expects a chain with events to be named, so a run that starts writing is named in time.
+   * a cost that grew with every restart ever made. With a checkpoint interval, well inside the five
+   * minutes by which the verifier expects a chain with events to be named (which also absorb clocks
+   * that differ and commits in flight), so a run that starts writing is named in time; a shutdown
+   * checkpoint looks at every run again.
    */
-  public static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(2);
+  public static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(1);
   private final java.util.Map<String, java.time.Instant> emptyCheckedAt = new java.util.HashMap<>();
   private final java.util.Map<String, java.time.Instant> openCheckedAt = new java.util.HashMap<>();
   private java.time.Instant lastCapWarning;
@@ -128,7 +130,7 @@ public final class AuditCheckpointer {
       return Optional.empty();
     }
     Checkpoint unsigned = new Checkpoint(kind, head.chain(), head.seq(), head.hash(), clock.millis(),
-        otherHeads(head.chain()), lastCheckpointHash, "", losses);
+        otherHeads(head.chain(), kind == Checkpoint.Kind.SHUTDOWN), lastCheckpointHash, "", losses);
     Checkpoint signed = unsigned.withSignature(signer.sign(unsigned));
     unsure = true;
     checkpoints.insert(signed);
@@ -161,12 +163,13 @@ public final class AuditCheckpointer {
    * store to decide, and made-up chains kept moving would otherwise push a crashed run's out of
    * every checkpoint.
    */
-  private List<Checkpoint.Head> otherHeads(String own) {
+  private List<Checkpoint.Head> otherHeads(String own, boolean lastOfRun) {
     List<Checkpoint.Head> heads = new ArrayList<>();
     Optional<CheckpointSignatures> verifier = Optional.empty();
     java.time.Instant now = clock.instant();
     for (String chain : register.current()) {
-      if (chain.equals(own) || closed.contains(chain) || dueLater(emptyCheckedAt, chain, now)) {
+      // a run's last checkpoint looks at every run again: nothing of this run comes after it
+      if (chain.equals(own) || closed.contains(chain) || (!lastOfRun && dueLater(emptyCheckedAt, chain, now))) {
         continue;
       }
       Optional<Checkpoint.Head> head = events.head(chain).map(e -> new Checkpoint.Head(chain, e.seq(), e.hash()));
@@ -182,7 +185,7 @@ public final class AuditCheckpointer {
         openCheckedAt.remove(chain);
         continue;
       }
-      if (dueLater(openCheckedAt, chain, now)) {
+      if (!lastOfRun && dueLater(openCheckedAt, chain, now)) {
         heads.add(head.get()); // still at the head found without a shutdown checkpoint a moment ago
         continue;
       }

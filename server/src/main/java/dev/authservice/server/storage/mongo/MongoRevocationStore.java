@@ -48,7 +48,7 @@ final class MongoRevocationStore implements RevocationStore {
   }
 
   @Override
-  public long add(Revocation revocation) {
+  public Added add(Revocation revocation) {
     Document existing = revocations.find(eq("_id", revocation.id())).first();
     // a document under this id that does not read as this revocation (planted, or edited) is
     // replaced whole, under a new number, so that every instance reads it again at once
@@ -61,11 +61,12 @@ final class MongoRevocationStore implements RevocationStore {
       Bson later = revocation.expiresAt()
           .map(at -> and(eq("_id", revocation.id()), lt("expires_at", Date.from(at))))
           .orElse(and(eq("_id", revocation.id()), Filters.ne("expires_at", null)));
-      if (revocations.updateOne(later, Updates.set("expires_at", revocation.expiresAt().map(Date::from).orElse(null)))
-          .getModifiedCount() > 0) {
+      boolean extended = revocations.updateOne(later,
+          Updates.set("expires_at", revocation.expiresAt().map(Date::from).orElse(null))).getModifiedCount() > 0;
+      if (extended) {
         barrier.afterWrite();
       }
-      return seq.longValue();
+      return new Added(seq.longValue(), extended);
     }
     Document counter = sequences.findOneAndUpdate(eq("_id", COUNTER), Updates.inc("seq", 1L),
         new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
@@ -78,7 +79,7 @@ final class MongoRevocationStore implements RevocationStore {
         Updates.currentDate("recorded_at"));
     revocations.updateOne(eq("_id", revocation.id()), update, new UpdateOptions().upsert(true));
     barrier.afterWrite();
-    return seq;
+    return new Added(seq, true);
   }
 
   @Override
