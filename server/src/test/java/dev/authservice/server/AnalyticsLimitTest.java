@@ -113,8 +113,9 @@ class AnalyticsLimitTest {
               VerifyAuditRequest.getDefaultInstance()));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
       assertEquals("the trail holds more than 5 checkpoints, each kept in memory while it is verified"
-          + " (AUTH_VERIFY_MAX_CHECKPOINTS): verify from a start_time, turn on retention (AUTH_AUDIT_RETENTION), or"
-          + " export the trail and verify it with authctl", refused.getStatus().getDescription());
+          + " (AUTH_VERIFY_MAX_CHECKPOINTS): verify from a start_time (authctl audit verify --since), turn on retention"
+          + " (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl",
+          refused.getStatus().getDescription());
     }
     // one at a time: a second verification while one runs is refused, whoever asks
     dev.authservice.server.usecase.CallSlots only = dev.authservice.server.usecase.CallSlots.forVerification();

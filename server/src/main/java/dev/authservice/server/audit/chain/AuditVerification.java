@@ -167,7 +167,7 @@ public final class AuditVerification {
         ? "the window needs more than " + maxCheckpoints + " checkpoints"
         : "the trail holds more than " + maxCheckpoints + " checkpoints")
         + ", each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): "
-        + (windowed ? "verify from a later start_time" : "verify from a start_time")
+        + (windowed ? "verify from a later start_time" : "verify from a start_time (authctl audit verify --since)")
         + ", turn on retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
   }
 
