@@ -44,9 +44,14 @@ class UnknownKidFloodTest {
             while (flooding.get()) {
               String token = Tokens.sign(Tokens.header(key.alg(), "at+jwt", UUID.randomUUID().toString()),
                   Tokens.claims(server.config().issuer(), server.config().defaultAudience()), stranger);
-              ValidateResponse answer = server.auth().withDeadlineAfter(10, TimeUnit.SECONDS)
-                  .validate(ValidateRequest.newBuilder().setToken(token).build());
-              assertEquals(ValidationFailure.VALIDATION_FAILURE_UNKNOWN_KEY, answer.getFailure());
+              try {
+                ValidateResponse answer = server.auth().withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .validate(ValidateRequest.newBuilder().setToken(token).build());
+                assertEquals(ValidationFailure.VALIDATION_FAILURE_UNKNOWN_KEY, answer.getFailure());
+              } catch (io.grpc.StatusRuntimeException e) {
+                // a made-up id's lookup may wait out its 2 s on a busy machine: undecided, not wrong
+                assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.getStatus().getCode());
+              }
               sent.incrementAndGet();
             }
           }));

@@ -40,7 +40,7 @@ class WindowedVerificationTest {
       // a run three hours ago that signed many checkpoints, then stopped
       try (TestServer earlier = server.sibling(b -> b.auditCheckpointInterval(every),
           Clock.offset(Clock.systemUTC(), Duration.ofHours(-3)))) {
-        for (int i = 0; i < 60 && checkpoints.countDocuments() <= 3L * MAX; i++) {
+        for (int i = 0; i < 300 && checkpoints.countDocuments() <= 3L * MAX; i++) {
           earlier.login(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
           Thread.sleep(120);
         }

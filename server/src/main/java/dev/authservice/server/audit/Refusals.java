@@ -1,8 +1,9 @@
 package dev.authservice.server.audit;
 
 /**
- * Where calls refused before any password or token check are counted rather than written one by
- * one (the write path's rollup of them).
+ * Where calls that cost their caller nothing and can be repeated in a loop are counted rather than
+ * written one by one (the write path's rollup of them): calls refused before any password or token
+ * check, and successes that change nothing (a token revoked again).
  */
 public interface Refusals {
   /**

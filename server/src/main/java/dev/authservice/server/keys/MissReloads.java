@@ -16,7 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * next starts no sooner than {@code spacing} after the one before began. So a flood of made-up ids
  * costs the store one read at a time, at most one per spacing, and delays only lookups of ids this
  * instance does not hold: by the spacing and at most two reads, or {@code maxWait} if the store
- * hangs (then the answer is undecided). It never turns a real id away because of someone else's,
+ * hangs (then the answer is undecided; the hung read holds one thread, and the next round's leader
+ * one more while it waits for it). It never turns a real id away because of someone else's,
  * as a budget of reloads that made-up ids could use up would.
  */
 final class MissReloads {
@@ -57,7 +58,9 @@ final class MissReloads {
       lock.unlock();
     }
     if (leads) {
-      lead(round);
+      // on a thread of its own: a read that hangs (a store that stopped answering) holds that
+      // thread, and the round's next leader waiting behind it, never a lookup past maxWait
+      Thread.ofVirtual().name("key-reload").start(() -> lead(round));
     }
     try {
       return round.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);

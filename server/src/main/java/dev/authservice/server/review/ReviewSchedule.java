@@ -62,17 +62,28 @@ public final class ReviewSchedule {
     ReviewWindow window = ReviewWindow.previousDay(clock.instant());
     try {
       if (!review.reviewOnSchedule(window)) {
-        Duration retry = SuspiciousActivityReview.leaseTime().plusMinutes(1);
-        executor.schedule(() -> retry(window), retry.toMillis(), TimeUnit.MILLISECONDS);
+        retryLater(window);
       }
     } catch (RuntimeException e) {
-      log.warn("scheduled review failed: {}", e.toString());
+      // the window's lease held by another review (one whose alerts may still land holds it a whole
+      // lease time), or the store away: looked at once more, as a window claimed elsewhere is
+      log.warn("scheduled review failed, will look again in {} minutes: {}",
+          SuspiciousActivityReview.leaseTime().plusMinutes(1).toMinutes(), e.toString());
+      retryLater(window);
     } finally {
       scheduleNext();
     }
   }
 
-  /** The second look at a window claimed elsewhere: runs it only if the claimant died before finishing. */
+  private void retryLater(ReviewWindow window) {
+    Duration retry = SuspiciousActivityReview.leaseTime().plusMinutes(1);
+    executor.schedule(() -> retry(window), retry.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The second look at a window claimed elsewhere or whose first run failed: runs it only if no
+   * claim stands (the claimant died before finishing, or gave the claim up when it failed).
+   */
   private void retry(ReviewWindow window) {
     try {
       review.reviewOnSchedule(window);

@@ -96,7 +96,13 @@ public final class SuspiciousActivityReview {
       if (!fresh.isEmpty()) {
         keep(lease, owner, alsoKeep); // a whole lease time from here: no other run writes these alerts meanwhile
         settled = false;
-        sink.writeAll(fresh);
+        try {
+          sink.writeAll(fresh);
+        } catch (ServiceException e) {
+          // the writer's queue full: nothing of these was taken, nothing can land later
+          settled = e.kind() == ServiceException.Kind.EXHAUSTED;
+          throw e;
+        }
         fresh.forEach(alert -> metrics.alert(alert.alert().map(AuditEvent.Alert::rule).orElse(alert.reason())));
         // as stored: sealed into the chain
         events.findByIds(fresh.stream().map(AuditEvent::id).toList()).forEach(e -> existing.put(e.id(), e));
@@ -163,7 +169,8 @@ public final class SuspiciousActivityReview {
     while (!leases.acquire(lease, owner, clock.instant(), LEASE)) {
       if (System.nanoTime() > deadline) {
         throw new ServiceException(ServiceException.Kind.UNAVAILABLE,
-            "another instance is reviewing this window; retry in a minute");
+            "another review of this window is running, or its alerts are still being written; retry in a few"
+                + " minutes");
       }
       try {
         Thread.sleep(200);

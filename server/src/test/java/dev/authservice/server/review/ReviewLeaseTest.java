@@ -167,5 +167,16 @@ class ReviewLeaseTest {
         "alerts not yet in the store: the lease is left to run out, not given back: " + leases.released);
     assertTrue(leases.held.stream().filter(l -> l.startsWith("scheduled:")).count() > 2,
         "the scheduled claim renewed with the lease: " + leases.held);
+
+    // the same findings, the lease lost at its last renewal, the one just before the alerts are written
+    // (one renewal after each rule before it)
+    long renewals = Rules.of(ReviewSettings.DEFAULTS).size() + 1;
+    List<AuditEvent> writtenAfterLoss = new ArrayList<>();
+    SuspiciousActivityReview lateLoss = new SuspiciousActivityReview(ReviewSettings.DEFAULTS,
+        burstOfFailures(window.start().plusSeconds(3_600)), writtenAfterLoss::add, new Leases((int) renewals - 1),
+        Clock.systemUTC(), "auth-1");
+    assertThrows(ServiceException.class,
+        () -> lateLoss.review(window, new SuspiciousActivityReview.Requester("RunReview", "admin")));
+    assertTrue(writtenAfterLoss.isEmpty(), "nothing written once the lease is another run's: " + writtenAfterLoss);
   }
 }

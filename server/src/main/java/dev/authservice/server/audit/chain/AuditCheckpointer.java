@@ -87,7 +87,8 @@ public final class AuditCheckpointer {
     this.maxHeads = maxHeads;
     this.writer = writer;
     this.checkpoints = checkpoints;
-    this.register = new RegisteredChains(checkpoints);
+    this.register = new RegisteredChains(checkpoints,
+        () -> java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     this.events = events;
     this.signer = signer;
     this.clock = clock;

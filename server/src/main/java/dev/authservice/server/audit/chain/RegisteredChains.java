@@ -25,10 +25,6 @@ public final class RegisteredChains {
   private long countAtRead = -1;
   private long readAt;
 
-  public RegisteredChains(CheckpointStore store) {
-    this(store, System::nanoTime);
-  }
-
   /** {@code nanoTime}: the monotonic time the full read's interval is measured in. */
   public RegisteredChains(CheckpointStore store, LongSupplier nanoTime) {
     this.store = store;

@@ -281,7 +281,7 @@ public final class AuditStream {
     OptionalLong shutdownSeq = OptionalLong.empty();
     long shutdownCheckedAt;
     boolean shutdownChecked;
-    /** A stale chain is not polled again before this time (System.nanoTime), when backingOff. */
+    /** A stale chain is not polled again before this time (the stream's nanoTime), when backingOff. */
     long nextPoll;
     boolean backingOff;
     /** How long the next stale poll waits: doubles with each that finds nothing. */
