@@ -29,8 +29,11 @@ import org.junit.jupiter.api.Test;
  * the review renews its lease as it goes and stops, writing nothing, once it is no longer its own.
  */
 class ReviewLeaseTest {
-  /** A trail with nothing in it: the rules find nothing, quickly. */
-  private static final EventReads EMPTY = new EventReads() {
+  /**
+   * A trail whose every grouping holds {@code failures} (none: the rules find nothing, quickly);
+   * written alerts are not found in it, as when they were spooled while the store was away.
+   */
+  private record StubReads(List<EventRef> failures) implements EventReads {
     @Override
     public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
       return List.of();
@@ -43,7 +46,7 @@ class ReviewLeaseTest {
 
     @Override
     public Map<String, List<EventRef>> grouped(AuditFilter filter, Set<String> reasons, String groupBy, int maxEvents) {
-      return Map.of();
+      return failures.isEmpty() ? Map.of() : Map.of(groupBy.equals("client_ip") ? "203.0.113.7" : "victim", failures);
     }
 
     @Override
@@ -60,7 +63,9 @@ class ReviewLeaseTest {
     public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
       return List.of();
     }
-  };
+  }
+
+  private static final EventReads EMPTY = new StubReads(List.of());
 
   /** One lease, taken over by another run after {@code keptFor} renewals. */
   private static final class Leases implements ReviewLeases {
@@ -120,38 +125,7 @@ class ReviewLeaseTest {
       failures.add(new EventRef("f" + i, at.plusSeconds(i), dev.authservice.server.audit.AuditOutcome.FAILURE,
           "victim", "203.0.113.7", "bad_password", "", 1));
     }
-    return new EventReads() {
-      @Override
-      public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
-        return List.of();
-      }
-
-      @Override
-      public List<AuditSummary.Row> summarize(AuditSummary.Query query, int maxRows) {
-        return List.of();
-      }
-
-      @Override
-      public Map<String, List<EventRef>> grouped(AuditFilter filter, Set<String> reasons, String groupBy,
-          int maxEvents) {
-        return Map.of(groupBy.equals("client_ip") ? "203.0.113.7" : "victim", failures);
-      }
-
-      @Override
-      public List<AuditEvent> findByIds(List<String> ids) {
-        return List.of(); // written alerts spooled, not in the store yet
-      }
-
-      @Override
-      public List<String> chains() {
-        return List.of();
-      }
-
-      @Override
-      public List<AuditEvent> chainPage(String chain, long afterSeq, int limit) {
-        return List.of();
-      }
-    };
+    return new StubReads(failures);
   }
 
   @Test
