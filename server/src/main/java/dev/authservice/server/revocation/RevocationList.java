@@ -209,7 +209,7 @@ public final class RevocationList implements Revocations {
     }
     // each named once; past the bound, not named at all (a full read each minute must not repeat them)
     if (reportedUnreadable.size() < MAX_REPORTED_UNREADABLE && reportedUnreadable.add(recorded.storedId())) {
-      log.error("ignoring the revocation document {} (seq {}): its kind or value is not one this version reads"
+      log.error("ignoring a revocation document {} (seq {}): its kind or value is not one this version reads"
           + " (written by a newer version, or edited); it revokes nothing on this instance, and the revocations"
           + " around it are applied{}", recorded.storedId(), recorded.seq(),
           reportedUnreadable.size() == MAX_REPORTED_UNREADABLE ? "; further such documents are not logged" : "");

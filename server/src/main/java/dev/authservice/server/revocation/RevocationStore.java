@@ -33,7 +33,7 @@ public interface RevocationStore {
      * A stored document this version cannot read as a revocation: a kind it does not know (one a
      * newer version wrote during a rolling upgrade) or an edited one. It revokes nothing here, but
      * its number counts as read, so it neither stops the polls nor leaves a gap.
-     * {@code storedId}: its id as it may go into a log line.
+     * {@code storedId}: how it may be named in a log line (not its id, which holds the revoked value).
      */
     public static Recorded unreadable(String storedId, long seq, Instant recordedAt) {
       return new Recorded(java.util.Optional.empty(), seq, recordedAt, storedId);

@@ -112,7 +112,7 @@ final class MongoRevocationStore implements RevocationStore {
     Instant recordedAt = doc.get("recorded_at") instanceof Date d ? d.toInstant() : Instant.EPOCH;
     Optional<Revocation.Kind> kind = doc.get("kind") instanceof String k ? kind(k) : Optional.empty();
     if (kind.isEmpty() || !(doc.get("value") instanceof String value)) {
-      return Recorded.unreadable(printable(String.valueOf(doc.get("_id"))), seq, recordedAt);
+      return Recorded.unreadable(logName(doc), seq, recordedAt);
     }
     Optional<Instant> expiresAt = doc.get("expires_at") instanceof Date d ? Optional.of(d.toInstant()) : Optional.empty();
     return new Recorded(new Revocation(kind.get(), value, expiresAt), seq, recordedAt);
@@ -127,7 +127,24 @@ final class MongoRevocationStore implements RevocationStore {
     return Optional.empty();
   }
 
-  /** A stored id as it may go into a log line: printable ASCII, at most 80 characters. */
+  /**
+   * How an unreadable document is named in the log: its kind as stored (printable, cut short) and a
+   * digest of its id, not the id itself, whose value part (a token id, a session, a subject, or what
+   * a newer version revokes) need not be in a log; an operator finds it by its seq or that digest.
+   */
+  private static String logName(Document doc) {
+    String id = String.valueOf(doc.get("_id"));
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "of kind " + printable(String.valueOf(doc.get("kind"))) + ", id sha256 "
+          + java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException impossible) {
+      throw new IllegalStateException("every JDK has SHA-256", impossible);
+    }
+  }
+
+  /** Stored text as it may go into a log line: printable ASCII, at most 80 characters. */
   private static String printable(String id) {
     String cut = id.length() > 80 ? id.substring(0, 80) + "..." : id;
     return '"' + cut.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?") + '"';
