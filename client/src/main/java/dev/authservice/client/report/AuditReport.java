@@ -44,10 +44,11 @@ public final class AuditReport {
         .append("<h1>Audit report</h1>\n<p class=\"period\">").append(start).append(" &ndash; ").append(end)
         .append(" (UTC)</p>\n");
     List<String> hours = hours(start, end);
-    page.append(figure("logins", Charts.stacked("Logins by outcome per hour", hours,
-        perHour(start, end, AuditEventType.AUDIT_EVENT_TYPE_LOGIN), OUTCOMES)));
-    page.append(figure("validations", Charts.stacked("Validations by outcome per hour", hours,
-        perHour(start, end, AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE), OUTCOMES)));
+    Map<String, Map<String, Long>> logins = perHour(start, end, AuditEventType.AUDIT_EVENT_TYPE_LOGIN);
+    page.append(figure("logins", Charts.stacked("Logins by outcome per hour", hours, logins, series(logins))));
+    Map<String, Map<String, Long>> validations = perHour(start, end, AuditEventType.AUDIT_EVENT_TYPE_TOKEN_VALIDATE);
+    page.append(figure("validations", Charts.stacked("Validations by outcome per hour", hours, validations,
+        series(validations))));
     page.append(figure("failing-usernames", Charts.top("Top failing usernames (logins)", "username",
         topFailing(start, end, AuditDimension.AUDIT_DIMENSION_USERNAME))));
     page.append(figure("failing-addresses", Charts.top("Top failing addresses (logins and validations)", "address",
@@ -65,6 +66,14 @@ public final class AuditReport {
   }
 
   private static final List<String> OUTCOMES = List.of("AUDIT_OUTCOME_SUCCESS", "AUDIT_OUTCOME_FAILURE");
+  /** Outcomes the server counted under a name this client does not know (a newer version's events). */
+  private static final String OTHER_OUTCOME = "(other outcomes)";
+
+  /** The series to draw: both outcomes, and the others only when there are any. */
+  private static List<String> series(Map<String, Map<String, Long>> perHour) {
+    boolean others = perHour.values().stream().anyMatch(hour -> hour.containsKey(OTHER_OUTCOME));
+    return others ? List.of(OUTCOMES.get(0), OUTCOMES.get(1), OTHER_OUTCOME) : OUTCOMES;
+  }
 
   private Map<String, Map<String, Long>> perHour(Instant start, Instant end, AuditEventType type) {
     Map<String, Map<String, Long>> out = new LinkedHashMap<>();
@@ -72,7 +81,8 @@ public final class AuditReport {
         .setEndTime(ts(end)).addTypes(type).addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME)
         .setBucket(TimeBucket.TIME_BUCKET_HOUR).build()).getRowsList()) {
       out.computeIfAbsent(HOUR.format(Instant.ofEpochSecond(row.getBucketStart().getSeconds())), k -> new LinkedHashMap<>())
-          .put(row.getOther() ? "(all others)" : row.getKeys(0), row.getCount());
+          .merge(row.getOther() || !OUTCOMES.contains(row.getKeys(0)) ? OTHER_OUTCOME : row.getKeys(0),
+              row.getCount(), Long::sum);
     }
     return out;
   }
