@@ -76,7 +76,7 @@ public final class CallSlots {
     openTotal--;
   }
 
-  /** One open stream's place; closing it more than once gives it back once. */
+  /** One call's place; closing it more than once gives it back once. */
   public final class Slot implements AutoCloseable {
     private final String caller;
     private final AtomicBoolean released = new AtomicBoolean();

@@ -188,15 +188,15 @@ public final class LoginService {
         // the store is still asked (and mended, should its document have been edited or deleted)
         boolean written = revocations.revoke(new Revocation(Revocation.Kind.TOKEN, access.tokenId(),
             Optional.of(access.expiresAt().plus(clockSkew))));
+        AuditLog.Entry revoked = audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username())
+            .subject(access.subject()).tokenId(access.tokenId());
         if (knownHere && !written) {
           // revoked already, here and in the store: RFC 7009 answers as before, but a loop of these
           // costs no durable event each (the first of a minute is written whole)
-          audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
-              .tokenId(access.tokenId()).repeatedSuccess("already_revoked");
-          return;
+          revoked.repeatedSuccess("already_revoked");
+        } else {
+          revoked.success();
         }
-        audit.event(AuditEventType.TOKEN_REVOKE, caller).username(access.username()).subject(access.subject())
-            .tokenId(access.tokenId()).success();
         return;
       }
     }

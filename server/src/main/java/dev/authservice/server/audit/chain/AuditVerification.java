@@ -54,7 +54,7 @@ public final class AuditVerification {
     Counter fed = new Counter(cancelled, start.isPresent());
     if (start.isEmpty()) {
       if (checkpoints.count(maxCheckpoints + 1L) > maxCheckpoints) {
-        throw tooManyCheckpoints(false);
+        throw wholeTrailTooLarge();
       }
       for (Checkpoint checkpoint : checkpoints.all()) {
         fed.add();
@@ -86,23 +86,20 @@ public final class AuditVerification {
     chains.addAll(chainsWithEvents);
     // the window's checkpoints and, typically, one more per chain (its anchor, when older)
     if (checkpoints.countSince(from, maxCheckpoints + 1L) + chains.size() > maxCheckpoints) {
-      throw fed.tooMany(chains.size());
+      throw tooManyCheckpoints("the window needs more than " + maxCheckpoints + " checkpoints (those from an hour"
+          + " before its start, and one of each of the trail's " + chains.size() + " runs)", LATER_START);
     }
     // what was fed, so that a checkpoint found twice is not fed twice (that would look like a fork)
     Set<String> seen = new HashSet<>();
-    Optional<CheckpointStore.PagePosition> after = Optional.empty();
-    while (true) {
-      List<CheckpointStore.Stored> page = checkpoints.page(Optional.of(from), Optional.empty(), after, PAGE);
-      for (CheckpointStore.Stored stored : page) {
-        fed.add();
-        seen.add(key(stored.checkpoint()));
-        verifier.checkpoint(stored.checkpoint());
-      }
-      if (page.size() < PAGE) {
-        break;
-      }
-      CheckpointStore.Stored last = page.get(page.size() - 1);
-      after = Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(last.checkpoint().time()), last.id()));
+    Iterator<CheckpointStore.Stored> window = Pages.after(Optional.<CheckpointStore.PagePosition>empty(),
+        (after, size) -> checkpoints.page(Optional.of(from), Optional.empty(), after, size),
+        last -> Optional.of(new CheckpointStore.PagePosition(Instant.ofEpochMilli(last.checkpoint().time()),
+            last.id())), PAGE);
+    while (window.hasNext()) {
+      Checkpoint checkpoint = window.next().checkpoint();
+      fed.add();
+      seen.add(key(checkpoint));
+      verifier.checkpoint(checkpoint);
     }
     for (String chain : chains) {
       fed.checkCancelled();
@@ -136,7 +133,9 @@ public final class AuditVerification {
 
     void add() {
       if (++count > maxCheckpoints) {
-        throw tooManyCheckpoints(windowed);
+        throw windowed
+            ? tooManyCheckpoints("the window needs more than " + maxCheckpoints + " checkpoints", LATER_START)
+            : wholeTrailTooLarge();
       }
       if (count % PAGE == 0) {
         checkCancelled();
@@ -149,26 +148,24 @@ public final class AuditVerification {
       }
     }
 
-    /** The window's checkpoints with one per run are over the bound: say so, with the number of runs. */
-    ServiceException tooMany(int runs) {
-      return new ServiceException(ServiceException.Kind.EXHAUSTED, "the window needs more than " + maxCheckpoints
-          + " checkpoints (those from an hour before its start, and one of each of the trail's " + runs + " runs),"
-          + " each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): verify from a later"
-          + " start_time, turn on retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
-    }
   }
 
   private static ServiceException cancelled() {
     return new ServiceException(ServiceException.Kind.UNAVAILABLE, "the call was cancelled");
   }
 
-  private ServiceException tooManyCheckpoints(boolean windowed) {
-    return new ServiceException(ServiceException.Kind.EXHAUSTED, (windowed
-        ? "the window needs more than " + maxCheckpoints + " checkpoints"
-        : "the trail holds more than " + maxCheckpoints + " checkpoints")
-        + ", each kept in memory while it is verified (AUTH_VERIFY_MAX_CHECKPOINTS): "
-        + (windowed ? "verify from a later start_time" : "verify from a start_time (authctl audit verify --since)")
-        + ", turn on retention (AUTH_AUDIT_RETENTION), or export the trail and verify it with authctl");
+  private static final String LATER_START = "verify from a later start_time";
+
+  private ServiceException wholeTrailTooLarge() {
+    return tooManyCheckpoints("the trail holds more than " + maxCheckpoints + " checkpoints",
+        "verify from a start_time (authctl audit verify --since)");
+  }
+
+  /** RESOURCE_EXHAUSTED: {@code needed}, why that is refused, and what to do, {@code firstRemedy} first. */
+  private static ServiceException tooManyCheckpoints(String needed, String firstRemedy) {
+    return new ServiceException(ServiceException.Kind.EXHAUSTED, needed + ", each kept in memory while it is"
+        + " verified (AUTH_VERIFY_MAX_CHECKPOINTS): " + firstRemedy + ", turn on retention (AUTH_AUDIT_RETENTION),"
+        + " or export the trail and verify it with authctl");
   }
 
   private Iterator<ChainedEvent> pages(String chain, long afterSeq, BooleanSupplier cancelled) {

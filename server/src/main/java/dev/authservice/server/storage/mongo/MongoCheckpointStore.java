@@ -124,7 +124,12 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public long count(long atMost) {
-    return checkpoints.countDocuments(new Document(), new com.mongodb.client.model.CountOptions().limit(
+    return countUpTo(new Document(), atMost);
+  }
+
+  /** The checkpoints the filter matches, counted no further than {@code atMost}: a bounded scan. */
+  private long countUpTo(Bson filter, long atMost) {
+    return checkpoints.countDocuments(filter, new com.mongodb.client.model.CountOptions().limit(
         (int) Math.min(Integer.MAX_VALUE, atMost)));
   }
 
@@ -166,8 +171,7 @@ final class MongoCheckpointStore implements CheckpointStore {
 
   @Override
   public long countSince(Instant from, long atMost) {
-    return checkpoints.countDocuments(gte("time", Date.from(from)), new com.mongodb.client.model.CountOptions()
-        .limit((int) Math.min(Integer.MAX_VALUE, atMost)));
+    return countUpTo(gte("time", Date.from(from)), atMost);
   }
 
   @Override

@@ -14,6 +14,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
+import dev.authservice.integrity.Hashes;
 import dev.authservice.server.revocation.Revocation;
 import dev.authservice.server.revocation.RevocationStore;
 import java.time.Instant;
@@ -134,14 +135,8 @@ final class MongoRevocationStore implements RevocationStore {
    */
   private static String logName(Document doc) {
     String id = String.valueOf(doc.get("_id"));
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return "of kind " + printable(String.valueOf(doc.get("kind"))) + ", id sha256 "
-          + java.util.HexFormat.of().formatHex(digest, 0, 8);
-    } catch (java.security.NoSuchAlgorithmException impossible) {
-      throw new IllegalStateException("every JDK has SHA-256", impossible);
-    }
+    return "of kind " + printable(String.valueOf(doc.get("kind"))) + ", id sha256 "
+        + Hashes.sha256(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 16);
   }
 
   /** Stored text as it may go into a log line: printable ASCII, at most 80 characters. */
