@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train", description = "Call every hot RPC of a running server for a while (the AOT cache's training run).")
 final class AotTraining implements Callable<Integer> {
+  /** SummarizeAudit calls at once: the server's default per-caller limit, so none is refused. */
+  private static final int ANALYTICS_IN_FLIGHT = 2;
+
   @Option(names = "--target", defaultValue = "127.0.0.1:50051") String target;
   @Option(names = "--admin", defaultValue = "admin") String admin;
   @Option(names = "--admin-password", defaultValue = "${env:AUTH_BOOTSTRAP_ADMIN_PASSWORD}") String adminPassword;
@@ -54,6 +58,8 @@ final class AotTraining implements Callable<Integer> {
   @Option(names = "--max-time", defaultValue = "PT20S",
       description = "Stop after this long (each RPC is still called at least once per caller).") Duration maxTime;
   private long deadline;
+  /** The first call that failed: a training whose calls fail records less than it should, so it fails too. */
+  private final AtomicReference<RuntimeException> firstFailure = new AtomicReference<>();
 
   @Override
   public Integer call() throws Exception {
@@ -92,7 +98,8 @@ final class AotTraining implements Callable<Integer> {
             .setStartTime(timestamp(now.minus(Duration.ofHours(1)))).setEndTime(timestamp(now.plusSeconds(60)))
             .addGroupBy(AuditDimension.AUDIT_DIMENSION_TYPE).addGroupBy(AuditDimension.AUDIT_DIMENSION_OUTCOME)
             .setBucket(TimeBucket.TIME_BUCKET_MINUTE).build();
-        inParallel(20, () -> auditor.summarizeAudit(summary));
+        // the server lets one caller run AUTH_ANALYTICS_MAX_PER_CALLER (2 by default) at a time
+        inParallel(20, ANALYTICS_IN_FLIGHT, () -> auditor.summarizeAudit(summary));
         auditor.verifyAudit(VerifyAuditRequest.getDefaultInstance());
         stream(channel, login.getAccessToken(), calls);
       }
@@ -105,17 +112,30 @@ final class AotTraining implements Callable<Integer> {
 
   /** {@code count} calls, {@code inFlight} at a time; fewer once the time is up, but at least one each. */
   private void inParallel(int count, Supplier<?> call) throws InterruptedException {
+    inParallel(count, inFlight, call);
+  }
+
+  /** {@code count} calls, {@code callers} at a time; fewer once the time is up, but at least one each. */
+  private void inParallel(int count, int callers, Supplier<?> call) throws InterruptedException {
     List<Thread> threads = new ArrayList<>();
-    int perThread = Math.max(1, count / inFlight);
-    for (int t = 0; t < Math.min(inFlight, count); t++) {
+    int perThread = Math.max(1, count / callers);
+    for (int t = 0; t < Math.min(callers, count); t++) {
       threads.add(Thread.ofVirtual().start(() -> {
-        for (int i = 0; i < perThread && (i == 0 || System.nanoTime() < deadline); i++) {
-          call.get();
+        try {
+          for (int i = 0; i < perThread && (i == 0 || System.nanoTime() < deadline); i++) {
+            call.get();
+          }
+        } catch (RuntimeException e) {
+          firstFailure.compareAndSet(null, e);
         }
       }));
     }
     for (Thread thread : threads) {
       thread.join();
+    }
+    RuntimeException failure = firstFailure.get();
+    if (failure != null) {
+      throw new IllegalStateException("a training call failed: " + failure.getMessage(), failure);
     }
   }
 
