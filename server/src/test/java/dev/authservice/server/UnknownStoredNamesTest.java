@@ -8,9 +8,11 @@ import dev.authservice.proto.auth.v1.AuditEvent;
 import dev.authservice.proto.auth.v1.AuditEventType;
 import dev.authservice.proto.auth.v1.AuditOutcome;
 import dev.authservice.proto.auth.v1.AuthServiceGrpc;
+import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.RunReviewRequest;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import io.grpc.StatusRuntimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -68,6 +70,90 @@ class UnknownStoredNamesTest {
       auditor.runReview(RunReviewRequest.newBuilder().setStartTime(seconds(now.minusSeconds(3600)))
           .setEndTime(seconds(now.plusSeconds(60))).build());
     }
+  }
+
+  /**
+   * A page filtered by type alone or by outcome alone names the other key's known values, so that an
+   * index leads it; an event whose other key this version does not know must still be on it, in its
+   * place among the newest first, and paging must step over it once.
+   */
+  @Test
+  void aPageFilteredByTypeOrByOutcomeAloneListsEventsOfNamesThisVersionDoesNotKnow() throws InterruptedException {
+    try (TestServer server = TestServer.start()) {
+      String token = server.adminToken();
+      Instant now = Instant.now();
+      AuthServiceGrpc.AuthServiceBlockingStub auditor = TestServer.withBearer(server.auth(), token)
+          .withDeadlineAfter(20, TimeUnit.SECONDS);
+      // this version's own logins and failures on both sides of them in time, so pages of two
+      // each hold events of both parts
+      loginsAndFailures(server, "before");
+      Thread.sleep(20);
+      Date between = Date.from(Instant.now());
+      Thread.sleep(20);
+      loginsAndFailures(server, "after");
+      var events = server.database().getCollection("audit_events");
+      events.insertOne(new Document("_id", "newer-outcome").append("time", between)
+          .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_PARTIAL")
+          .append("username", "someone").append("count", 1L));
+      events.insertOne(new Document("_id", "newer-type").append("time", between)
+          .append("type", "AUDIT_EVENT_TYPE_FROM_A_NEWER_VERSION").append("outcome", "AUDIT_OUTCOME_FAILURE")
+          .append("username", "someone").append("count", 1L));
+
+      List<AuditEvent> logins = allPages(auditor, QueryAuditRequest.newBuilder()
+          .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setStartTime(seconds(now.minusSeconds(3600))));
+      assertEquals(1, logins.stream().filter(e -> e.getId().equals("newer-outcome")).count(),
+          "the login of an outcome this version does not know, once: " + ids(logins));
+      assertTrue(logins.size() >= 9, "the admin's logins and failures with it: " + ids(logins));
+      assertNewestFirst(logins);
+
+      List<AuditEvent> failures = allPages(auditor, QueryAuditRequest.newBuilder()
+          .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE).setStartTime(seconds(now.minusSeconds(3600))));
+      assertEquals(1, failures.stream().filter(e -> e.getId().equals("newer-type")).count(),
+          "the failure of a type this version does not know, once: " + ids(failures));
+      assertTrue(failures.stream().filter(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN).count() >= 4,
+          "the failed logins with it: " + ids(failures));
+      assertNewestFirst(failures);
+    }
+  }
+
+  /** Two logins of the admin's and two failed logins, each of a user of its own (a failure is written whole). */
+  private static void loginsAndFailures(TestServer server, String name) {
+    for (int i = 0; i < 2; i++) {
+      server.adminToken();
+      try {
+        server.auth().login(LoginRequest.newBuilder().setUsername("nobody-" + name + "-" + i)
+            .setPassword("not-the-password").build());
+      } catch (StatusRuntimeException expected) {
+        // refused: a LOGIN event of outcome FAILURE
+      }
+    }
+  }
+
+  /** Every page of a query, two events a page. */
+  private static List<AuditEvent> allPages(AuthServiceGrpc.AuthServiceBlockingStub auditor,
+      QueryAuditRequest.Builder query) {
+    List<AuditEvent> all = new ArrayList<>();
+    String pageToken = "";
+    do {
+      var response = auditor.queryAudit(query.setPageSize(2).setPageToken(pageToken).build());
+      all.addAll(response.getEventsList());
+      pageToken = response.getNextPageToken();
+    } while (!pageToken.isEmpty() && all.size() < 1000);
+    return all;
+  }
+
+  private static void assertNewestFirst(List<AuditEvent> events) {
+    for (int i = 1; i < events.size(); i++) {
+      var before = events.get(i - 1).getTime();
+      var after = events.get(i).getTime();
+      assertTrue(before.getSeconds() > after.getSeconds()
+          || (before.getSeconds() == after.getSeconds() && before.getNanos() >= after.getNanos()),
+          "newest first: " + ids(events));
+    }
+  }
+
+  private static List<String> ids(List<AuditEvent> events) {
+    return events.stream().map(AuditEvent::getId).toList();
   }
 
   private static AuditEvent byId(List<AuditEvent> events, String id) {

@@ -125,23 +125,48 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   @Override
   public List<AuditEvent> find(AuditFilter filter, Optional<AuditPosition> after, int limit) {
-    List<Bson> clauses = new ArrayList<>();
-    if (after.isPresent()) {
-      // everything on the next page is at or before the last event shown, which lies before the
-      // end; saying so as a plain bound lets an index walk start right there
-      AuditPosition p = after.get();
-      AuditFilter upToPosition = filter.between(filter.start(), Optional.empty());
-      clauses.add(pageMatch(upToPosition));
-      clauses.add(lte("time", Date.from(p.time())));
-      clauses.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
-    } else {
-      clauses.add(pageMatch(filter));
-    }
-    Bson query = clauses.isEmpty() ? new Document() : and(clauses);
+    // the page's filter, resuming after the last event shown: everything on the next page is at or
+    // before it, and it lies before the end; saying so as a plain bound lets an index walk start there
+    AuditFilter within = after.isPresent() ? filter.between(filter.start(), Optional.empty()) : filter;
+    List<Bson> position = new ArrayList<>(2);
+    after.ifPresent(p -> {
+      position.add(lte("time", Date.from(p.time())));
+      position.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
+    });
     List<AuditEvent> page = new ArrayList<>(limit);
-    events.find(query).sort(Sorts.descending("time", "_id")).limit(limit)
-        .forEach(doc -> page.add(toEvent(doc)));
-    return page;
+    List<Bson> parts = pageParts(within);
+    for (int i = 0; i < parts.size(); i++) {
+      List<Bson> clauses = new ArrayList<>(position);
+      clauses.add(0, parts.get(i));
+      Bson query = and(clauses);
+      Bson newestFirst = Sorts.descending("time", "_id");
+      if (i == 0) {
+        events.find(query).sort(newestFirst).limit(limit).forEach(doc -> page.add(toEvent(doc)));
+      } else {
+        // the gaps between the known values are ranges, which no index walks in time order: named
+        // by its index, this part walks them and sorts what it finds (nothing, on an honest trail)
+        // instead of following the time index through the whole trail to find nothing
+        events.aggregate(List.of(Aggregates.match(query), Aggregates.sort(newestFirst), Aggregates.limit(limit)))
+            .hintString(MongoStorage.TYPE_OUTCOME_TIME_COUNT_INDEX).forEach(doc -> page.add(toEvent(doc)));
+      }
+    }
+    if (page.size() > 1) {
+      // the parts are disjoint, each newest first: together, the newest of them make the page
+      page.sort(NEWEST_FIRST);
+    }
+    return page.size() > limit ? List.copyOf(page.subList(0, limit)) : page;
+  }
+
+  /**
+   * The order of a page, as the store sorts it: time, then id (text, compared by code point as BSON
+   * compares strings), both descending.
+   */
+  private static final java.util.Comparator<AuditEvent> NEWEST_FIRST =
+      java.util.Comparator.comparing(AuditEvent::time).thenComparing(AuditEvent::id, MongoAuditStore::byCodePoint)
+          .reversed();
+
+  private static int byCodePoint(String a, String b) {
+    return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
   }
 
   static Document toDocument(AuditEvent e) {
@@ -322,7 +347,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   /**
    * The summary's filter as index ranges: type and outcome both pinned, so that the index's leading
-   * keys are walked per (type, outcome) pair within the time range (as {@link #pageMatch} does for a
+   * keys are walked per (type, outcome) pair within the time range (as {@link #pageParts} does for a
    * page). Pinning to every value this version knows would leave out an event whose stored type or
    * outcome it does not know (one a newer version wrote into the same store, or an edited document);
    * the summary counts what is stored, so two more parts take those: the types outside the known
@@ -419,29 +444,30 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
           .toList();
 
   /**
-   * The filter of a page. When type or outcome is its only selective part, it names both keys
-   * that lead the {@code type_outcome_time_count} index, the absent one as {@code $in} of every value
-   * it can hold (every event has both): MongoDB then scans one index range per (type, outcome)
-   * pair, each already in (time, _id) order, merges them (SORT_MERGE) and stops at the page,
-   * and so does the embedded store. Without the explicit {@code $in}, an outcome alone has no
-   * index to lead and a rare failure is found by walking past every success, and a type alone
-   * cannot follow the sort through the outcome key. Other filters have their own index; adding
-   * the {@code $in} there would only tempt a planner onto the coarser one.
+   * The filter of a page, in disjoint parts each read newest first. When type or outcome is its
+   * only selective part, the first part names both keys that lead the {@code type_outcome_time_count}
+   * index, the absent one as {@code $in} of every value this version knows: MongoDB then scans one
+   * index range per (type, outcome) pair, each already in (time, _id) order, merges them
+   * (SORT_MERGE) and stops at the page, and so does the embedded store. Without the explicit
+   * {@code $in}, an outcome alone has no index to lead and a rare failure is found by walking past
+   * every success, and a type alone cannot follow the sort through the outcome key. But the {@code
+   * $in} leaves out an event whose stored type or outcome this version does not know (one a newer
+   * version wrote into the same store during a rolling upgrade, or an edited document), so a
+   * second part takes those, with {@code $nin}: on an honest trail it walks the gaps between the
+   * known values, which hold no entries (as {@link #coveredParts} does for a summary). Other
+   * filters have their own index, read whole in one part; adding the {@code $in} there would only
+   * tempt a planner onto the coarser one.
    */
-  private static Bson pageMatch(AuditFilter filter) {
+  private static List<Bson> pageParts(AuditFilter filter) {
     boolean ownIndex = filter.username().isPresent() || filter.clientIp().isPresent() || filter.tokenId().isPresent()
         || filter.traceId().isPresent();
-    if (ownIndex || (filter.types().isEmpty() && filter.outcome().isEmpty())) {
-      return match(filter);
+    Bson base = match(filter);
+    if (ownIndex || filter.types().isEmpty() == filter.outcome().isEmpty()) {
+      return List.of(base);
     }
-    List<Bson> clauses = new ArrayList<>(List.of(match(filter)));
-    if (filter.types().isEmpty()) {
-      clauses.add(in("type", EVERY_TYPE));
-    }
-    if (filter.outcome().isEmpty()) {
-      clauses.add(in("outcome", EVERY_OUTCOME));
-    }
-    return and(clauses);
+    String absent = filter.types().isEmpty() ? "type" : "outcome";
+    List<String> known = filter.types().isEmpty() ? EVERY_TYPE : EVERY_OUTCOME;
+    return List.of(and(base, in(absent, known)), and(base, nin(absent, known)));
   }
 
   /** The filter as a query: typed values only, never operators from the caller. */
