@@ -116,6 +116,45 @@ class UnknownStoredNamesTest {
     }
   }
 
+  /**
+   * An event document edited so that its fields have other types (an id that is not text, a name
+   * that is a number, times that are not dates, an alert that is text): QueryAudit and StreamAudit
+   * still answer every caller, the edit listed as it reads (VerifyAudit is what says it was
+   * edited), instead of failing every read of a page it is on.
+   */
+  @Test
+  void anEventWhoseFieldsWereEditedIntoOtherTypesIsListedNotAFailedRead() {
+    try (TestServer server = TestServer.start()) {
+      String token = server.adminToken();
+      Instant now = Instant.now();
+      server.database().getCollection("audit_events").insertOne(new Document("_id", new org.bson.types.ObjectId())
+          .append("time", Date.from(now.minusSeconds(1))).append("type", "AUDIT_EVENT_TYPE_LOGIN")
+          .append("outcome", "AUDIT_OUTCOME_FAILURE").append("username", 7).append("client_ip", List.of("a"))
+          .append("first_time", "yesterday").append("last_time", 3).append("count", "many")
+          .append("alert", new Document("rule", 1).append("severity", List.of()).append("summary", 2.5)));
+      server.database().getCollection("audit_events").insertOne(new Document("_id", "edited-time")
+          .append("time", "now").append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_FAILURE")
+          .append("username", "someone"));
+      AuthServiceGrpc.AuthServiceBlockingStub auditor = TestServer.withBearer(server.auth(), token)
+          .withDeadlineAfter(20, TimeUnit.SECONDS);
+
+      List<AuditEvent> page = auditor.queryAudit(QueryAuditRequest.newBuilder().setPageSize(100).build())
+          .getEventsList();
+      AuditEvent edited = page.stream().filter(e -> e.getUsername().equals("7")).findFirst()
+          .orElseThrow(() -> new AssertionError("the edited event is listed: " + ids(page)));
+      assertEquals(AuditOutcome.AUDIT_OUTCOME_FAILURE, edited.getOutcome());
+      List<AuditEvent> failures = allPages(auditor, QueryAuditRequest.newBuilder()
+          .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE));
+      assertTrue(failures.stream().anyMatch(e -> e.getUsername().equals("7")), "paged to as well: " + ids(failures));
+      assertTrue(failures.stream().anyMatch(e -> e.getId().equals("edited-time")), "paged to as well: " + ids(failures));
+
+      List<AuditEvent> streamed = new ArrayList<>();
+      auditor.streamAudit(StreamAuditRequest.getDefaultInstance()).forEachRemaining(r -> streamed.add(r.getEvent()));
+      assertTrue(streamed.stream().anyMatch(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN
+          && e.getUsername().equals(TestServer.ADMIN)), "streamed: " + ids(streamed));
+    }
+  }
+
   /** Two logins of the admin's and two failed logins, each of a user of its own (a failure is written whole). */
   private static void loginsAndFailures(TestServer server, String name) {
     for (int i = 0; i < 2; i++) {

@@ -30,6 +30,7 @@ import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.audit.write.EventWrites;
 import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -197,24 +198,38 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     return doc;
   }
 
+  /**
+   * The event a document holds, as QueryAudit and StreamAudit list it. A field edited into another
+   * type (a name that is a number, a time that is text) is listed as it reads, never a failed read:
+   * a failed read would fail every caller's page it is on. VerifyAudit is what tells an edit.
+   */
   static AuditEvent toEvent(Document doc) {
-    return new AuditEvent(doc.getString("_id"), Documents.instant(doc, "time"),
+    return new AuditEvent(shown(doc, "_id"), instantOrEpoch(doc.get("time")),
         AuditEventType.fromStoredName(textOrNull(doc, "type")),
         AuditOutcome.fromStoredName(textOrNull(doc, "outcome")),
-        Documents.string(doc, "username"), Documents.string(doc, "subject"),
-        Documents.string(doc, "token_id"), Documents.string(doc, "client_ip"),
-        Documents.string(doc, "user_agent"), Documents.string(doc, "rpc_method"),
-        Documents.string(doc, "reason"), Documents.string(doc, "instance"),
-        Documents.string(doc, "actor"), Documents.string(doc, "peer_identity"), Documents.string(doc, "trace_id"),
+        shown(doc, "username"), shown(doc, "subject"),
+        shown(doc, "token_id"), shown(doc, "client_ip"),
+        shown(doc, "user_agent"), shown(doc, "rpc_method"),
+        shown(doc, "reason"), shown(doc, "instance"),
+        shown(doc, "actor"), shown(doc, "peer_identity"), shown(doc, "trace_id"),
         doc.get("count") instanceof Number n ? n.longValue() : 1L,
-        doc.getDate("first_time") == null ? null : doc.getDate("first_time").toInstant(),
-        doc.getDate("last_time") == null ? null : doc.getDate("last_time").toInstant(),
-        alert(doc.get("alert")), Documents.string(doc, "chain"),
+        doc.get("first_time") instanceof Date first ? first.toInstant() : null,
+        doc.get("last_time") instanceof Date last ? last.toInstant() : null,
+        alert(doc.get("alert")), shown(doc, "chain"),
         doc.get("seq") instanceof Number seq ? seq.longValue() : 0L,
-        Documents.string(doc, "prev_hash"), Documents.string(doc, "hash"));
+        shown(doc, "prev_hash"), shown(doc, "hash"));
   }
 
-  /** A field that should be text, or null if it is not (an edited document): never a ClassCastException. */
+  /** A field as text: empty when absent, a value of another type as it reads. */
+  private static String shown(Document doc, String field) {
+    Object value = doc.get(field);
+    return value == null ? "" : value instanceof String text ? text : String.valueOf(value);
+  }
+
+  private static Instant instantOrEpoch(Object value) {
+    return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
+  }
+
   private static String textOrNull(Document doc, String field) {
     return doc.get(field) instanceof String s ? s : null;
   }
@@ -227,8 +242,8 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     if (a.get("evidence_event_ids") instanceof List<?> ids) {
       ids.forEach(id -> evidence.add(String.valueOf(id)));
     }
-    return Optional.of(new AuditEvent.Alert(Documents.string(a, "rule"), Documents.string(a, "severity"),
-        Documents.string(a, "summary"), evidence, a.get("count") instanceof Number n ? n.longValue() : 0L));
+    return Optional.of(new AuditEvent.Alert(shown(a, "rule"), shown(a, "severity"),
+        shown(a, "summary"), evidence, a.get("count") instanceof Number n ? n.longValue() : 0L));
   }
 
   /**
