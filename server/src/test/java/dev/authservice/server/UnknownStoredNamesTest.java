@@ -98,11 +98,21 @@ class UnknownStoredNamesTest {
       events.insertOne(new Document("_id", "newer-type").append("time", between)
           .append("type", "AUDIT_EVENT_TYPE_FROM_A_NEWER_VERSION").append("outcome", "AUDIT_OUTCOME_FAILURE")
           .append("username", "someone").append("count", 1L));
+      // more of them than a page, so that each page keeps only the newest of what it finds
+      for (int i = 0; i < 25; i++) {
+        events.insertOne(new Document("_id", "newer-outcome-" + i).append("time", new Date(between.getTime() - 1 - i % 5))
+            .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_PARTIAL")
+            .append("username", "someone").append("count", 1L));
+      }
 
       List<AuditEvent> logins = allPages(auditor, QueryAuditRequest.newBuilder()
           .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setStartTime(seconds(now.minusSeconds(3600))));
       assertEquals(1, logins.stream().filter(e -> e.getId().equals("newer-outcome")).count(),
           "the login of an outcome this version does not know, once: " + ids(logins));
+      for (int i = 0; i < 25; i++) {
+        String id = "newer-outcome-" + i;
+        assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
+      }
       assertTrue(logins.size() >= 9, "the admin's logins and failures with it: " + ids(logins));
       assertNewestFirst(logins);
 

@@ -140,15 +140,10 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
       List<Bson> clauses = new ArrayList<>(position);
       clauses.add(0, parts.get(i));
       Bson query = and(clauses);
-      Bson newestFirst = Sorts.descending("time", "_id");
       if (i == 0) {
-        events.find(query).sort(newestFirst).limit(limit).forEach(doc -> page.add(toEvent(doc)));
+        events.find(query).sort(Sorts.descending("time", "_id")).limit(limit).forEach(doc -> page.add(toEvent(doc)));
       } else {
-        // the gaps between the known values are ranges, which no index walks in time order: named
-        // by its index, this part walks them and sorts what it finds (nothing, on an honest trail)
-        // instead of following the time index through the whole trail to find nothing
-        events.aggregate(List.of(Aggregates.match(query), Aggregates.sort(newestFirst), Aggregates.limit(limit)))
-            .hintString(MongoStorage.TYPE_OUTCOME_TIME_COUNT_INDEX).forEach(doc -> page.add(toEvent(doc)));
+        addNewestInGaps(query, limit, page);
       }
     }
     if (page.size() > 1) {
@@ -157,6 +152,35 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     }
     return page.size() > limit ? List.copyOf(page.subList(0, limit)) : page;
   }
+
+  /**
+   * The newest {@code limit} events of a page's second part (pageParts), added to the page. The gaps
+   * between the known values are ranges, which no index walks in time order; named by its index,
+   * the part walks them (nothing there, on an honest trail) instead of following the time index
+   * through the whole trail to find nothing. What it finds is read as id and time only and the
+   * newest kept here, at most {@code limit} at a time, then read whole: however many such events
+   * a newer version wrote, neither this heap nor the embedded store's holds more than their ids.
+   */
+  private void addNewestInGaps(Bson query, int limit, List<AuditEvent> page) {
+    java.util.PriorityQueue<Document> newest = new java.util.PriorityQueue<>(limit + 1, OLDEST_FIRST);
+    try (MongoCursor<Document> found = events.aggregate(List.of(Aggregates.match(query),
+            Aggregates.project(new Document("time", 1)))).hintString(MongoStorage.TYPE_OUTCOME_TIME_COUNT_INDEX)
+        .batchSize(1000).cursor()) {
+      while (found.hasNext()) {
+        newest.add(found.next());
+        if (newest.size() > limit) {
+          newest.poll();
+        }
+      }
+    }
+    if (!newest.isEmpty()) {
+      events.find(in("_id", newest.stream().map(doc -> doc.get("_id")).toList())).forEach(doc -> page.add(toEvent(doc)));
+    }
+  }
+
+  private static final java.util.Comparator<Document> OLDEST_FIRST =
+      java.util.Comparator.comparing((Document doc) -> instantOrEpoch(doc.get("time")))
+          .thenComparing(doc -> shown(doc, "_id"), MongoAuditStore::byCodePoint);
 
   /**
    * The order of a page, as the store sorts it: time, then id (text, compared by code point as BSON
