@@ -59,7 +59,7 @@ final class AotTraining implements Callable<Integer> {
       description = "Stop after this long (each RPC is still called at least once per caller).") Duration maxTime;
   private long deadline;
   /** The first call that failed: a training whose calls fail records less than it should, so it fails too. */
-  private final AtomicReference<RuntimeException> firstFailure = new AtomicReference<>();
+  private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
 
   @Override
   public Integer call() throws Exception {
@@ -125,7 +125,7 @@ final class AotTraining implements Callable<Integer> {
           for (int i = 0; i < perThread && (i == 0 || System.nanoTime() < deadline); i++) {
             call.get();
           }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {   // an Error too: a thread that dies of one has recorded less
           firstFailure.compareAndSet(null, e);
         }
       }));
@@ -133,7 +133,7 @@ final class AotTraining implements Callable<Integer> {
     for (Thread thread : threads) {
       thread.join();
     }
-    RuntimeException failure = firstFailure.get();
+    Throwable failure = firstFailure.get();
     if (failure != null) {
       throw new IllegalStateException("a training call failed: " + failure.getMessage(), failure);
     }

@@ -88,10 +88,24 @@ final class AuditTrailRpcs {
     if (more) {
       AuditEvent last = page.get(page.size() - 1);
       response.setNextPageToken(pageTokens.encode(QUERY_AUDIT_SCOPE, canonical,
-          List.of(Long.toString(last.time().toEpochMilli()), last.id())));
+          List.of(Long.toString(last.time().toEpochMilli()), positionId(last.id()))));
     }
     return response.build();
   }
+
+  /**
+   * The id a page token resumes after. An id this server writes has 36 characters; one edited into
+   * the store may have any number, more than a token holds, so only its first
+   * {@value #MAX_POSITION_ID_CODE_POINTS} code points are carried: a prefix sorts before the id,
+   * so the next page still starts after the event shown (skipping only an event of the same
+   * millisecond whose id lies between the two).
+   */
+  private static String positionId(String id) {
+    return id.codePointCount(0, id.length()) <= MAX_POSITION_ID_CODE_POINTS ? id
+        : id.substring(0, id.offsetByCodePoints(0, MAX_POSITION_ID_CODE_POINTS));
+  }
+
+  private static final int MAX_POSITION_ID_CODE_POINTS = 128;
 
   VerifyAuditResponse verifyAudit(VerifyAuditRequest request, TrailReading.Reader reader) {
     Optional<Instant> start = ProtoMapper.optionalInstant(request.hasStartTime(), request.getStartTime(), "start_time");

@@ -146,7 +146,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         addNewestInGaps(query, limit, page);
       }
     }
-    if (page.size() > 1) {
+    if (parts.size() > 1 && page.size() > 1) {
       // the parts are disjoint, each newest first: together, the newest of them make the page
       page.sort(NEWEST_FIRST);
     }
@@ -236,7 +236,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
         shown(doc, "user_agent"), shown(doc, "rpc_method"),
         shown(doc, "reason"), shown(doc, "instance"),
         shown(doc, "actor"), shown(doc, "peer_identity"), shown(doc, "trace_id"),
-        doc.get("count") instanceof Number n ? n.longValue() : 1L,
+        doc.get("count") instanceof Number n ? Math.max(1L, n.longValue()) : 1L,
         doc.get("first_time") instanceof Date first ? first.toInstant() : null,
         doc.get("last_time") instanceof Date last ? last.toInstant() : null,
         alert(doc.get("alert")), shown(doc, "chain"),
@@ -497,7 +497,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
    * filters have their own index, read whole in one part; adding the {@code $in} there would only
    * tempt a planner onto the coarser one.
    */
-  private static List<Bson> pageParts(AuditFilter filter) {
+  private List<Bson> pageParts(AuditFilter filter) {
     boolean ownIndex = filter.username().isPresent() || filter.clientIp().isPresent() || filter.tokenId().isPresent()
         || filter.traceId().isPresent();
     Bson base = match(filter);
@@ -505,8 +505,49 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
       return List.of(base);
     }
     String absent = filter.types().isEmpty() ? "type" : "outcome";
-    List<String> known = filter.types().isEmpty() ? EVERY_TYPE : EVERY_OUTCOME;
-    return List.of(and(base, in(absent, known)), and(base, nin(absent, known)));
+    // where a value this version does not know can be: any type (for an outcome alone), or the
+    // outcome of one of the types asked for
+    Bson scope = filter.types().isEmpty() ? new Document() : in("type", storedNames(filter.types()));
+    List<Object> values = new ArrayList<>(filter.types().isEmpty() ? EVERY_TYPE : EVERY_OUTCOME);
+    boolean allFound = addUnknownValues(scope, absent, values);
+    return allFound ? List.of(and(base, in(absent, values)))
+        : List.of(and(base, in(absent, values)), and(base, nin(absent, values)));
+  }
+
+  /**
+   * Adds to {@code values} the values of {@code field} stored within {@code scope} that it does not
+   * hold yet (a newer version's type or outcome, or an edit), each found by one probe of the
+   * {@code type_outcome_time_count} index for the first entry outside them: a walk of the gaps
+   * between the values held, which stops at its first entry (on MongoDB a seek per gap, on an
+   * honest trail one probe that finds nothing). At most {@link #MAX_UNKNOWN_NAMES}: whether every
+   * such value was found.
+   */
+  private boolean addUnknownValues(Bson scope, String field, List<Object> values) {
+    for (int found = 0; found <= MAX_UNKNOWN_NAMES; found++) {
+      Document first = events.aggregate(List.of(Aggregates.match(and(scope, nin(field, values))),
+              Aggregates.project(new Document("_id", 0).append(field, 1)), Aggregates.limit(1)))
+          .hintString(MongoStorage.TYPE_OUTCOME_TIME_COUNT_INDEX).first();
+      if (first == null) {
+        return true;
+      }
+      if (found == MAX_UNKNOWN_NAMES) {
+        return false;
+      }
+      // absent reads as null, which $in and $nin take for a missing field as well
+      values.add(first.get(field));
+    }
+    return false;
+  }
+
+  /**
+   * Values of type or outcome this version does not know that a page names with the known ones:
+   * within MongoDB's 200 index ranges merged for a sort (13 types by 2 + 8 outcomes is 130). A
+   * store holding more (only an edited one) reads the rest as a second part, {@link #addNewestInGaps}.
+   */
+  static final int MAX_UNKNOWN_NAMES = 8;
+
+  private static List<String> storedNames(java.util.Set<AuditEventType> types) {
+    return types.stream().map(AuditEventType::storedName).toList();
   }
 
   /** The filter as a query: typed values only, never operators from the caller. */

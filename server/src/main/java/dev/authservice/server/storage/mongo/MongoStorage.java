@@ -297,7 +297,7 @@ public final class MongoStorage implements AutoCloseable {
         new IndexModel(Indexes.ascending("generation"), new IndexOptions().unique(true).name("generation_unique"))));
     // One index per selective QueryAudit filter, each ending in the sort order (time, _id), so
     // that a filtered, paged query is an index range scan that stops at the page size. Type and
-    // outcome share one index: queries on either name both keys (MongoAuditStore.pageMatch), so
+    // outcome share one index: queries on either name both keys (MongoAuditStore.pageParts), so
     // one walk per (type, outcome) pair, merged in time order, finds rare failures and alerts
     // without reading the successes; no filter at all walks the time index.
     List<IndexModel> events = new ArrayList<>();

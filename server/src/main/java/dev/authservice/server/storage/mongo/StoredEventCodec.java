@@ -198,11 +198,11 @@ final class StoredEventCodec implements Codec<StoredEventCodec.Stored> {
     /** {@link MongoAuditStore#toEvent}, step for step, on the values read. */
     @Override
     public AuditEvent toEvent() {
-      return new AuditEvent(id, time == null ? Instant.EPOCH : new Date(time).toInstant(),
+      return new AuditEvent(orEmpty(id), time == null ? Instant.EPOCH : new Date(time).toInstant(),
           AuditEventType.fromStoredName(type), AuditOutcome.fromStoredName(outcome),
           orEmpty(username), orEmpty(subject), orEmpty(tokenId), orEmpty(clientIp), orEmpty(userAgent),
           orEmpty(rpcMethod), orEmpty(reason), orEmpty(instance), orEmpty(actor), orEmpty(peerIdentity),
-          orEmpty(traceId), count == null ? 1L : count,
+          orEmpty(traceId), count == null ? 1L : Math.max(1L, count),
           firstTime == null ? null : new Date(firstTime).toInstant(),
           lastTime == null ? null : new Date(lastTime).toInstant(),
           alert == null ? Optional.empty() : MongoAuditStore.alert(alert), orEmpty(chain),
