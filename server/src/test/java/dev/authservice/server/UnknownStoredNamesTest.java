@@ -12,6 +12,7 @@ import dev.authservice.proto.auth.v1.LoginRequest;
 import dev.authservice.proto.auth.v1.QueryAuditRequest;
 import dev.authservice.proto.auth.v1.RunReviewRequest;
 import dev.authservice.proto.auth.v1.StreamAuditRequest;
+import dev.authservice.proto.auth.v1.VerifyAuditRequest;
 import io.grpc.StatusRuntimeException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -200,10 +201,19 @@ class UnknownStoredNamesTest {
       assertEquals(1, oneByOne.stream().filter(e -> e.getUsername().equals("long-id")).count(),
           "a page ending on the long id has a token, and the next page starts after it: " + oneByOne.size());
 
+      // the review reads the failed logins by user and address, the edited one among them
+      auditor.runReview(RunReviewRequest.newBuilder().setStartTime(seconds(now.minusSeconds(3600)))
+          .setEndTime(seconds(now.plusSeconds(60))).build());
+
+      // and the register of runs edited too: an entry whose id is not text
+      server.database().getCollection("audit_chains").insertOne(new Document("_id", 7)
+          .append("instance", "edited").append("started_at", Date.from(now)));
       List<AuditEvent> streamed = new ArrayList<>();
       auditor.streamAudit(StreamAuditRequest.getDefaultInstance()).forEachRemaining(r -> streamed.add(r.getEvent()));
       assertTrue(streamed.stream().anyMatch(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN
           && e.getUsername().equals(TestServer.ADMIN)), "streamed: " + ids(streamed));
+      assertTrue(auditor.verifyAudit(VerifyAuditRequest.getDefaultInstance()).getEventsVerified() > 0,
+          "the run's own events verified");
     }
   }
 

@@ -467,9 +467,9 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
           continue;
         }
         group.add(new EventRef(
-            String.valueOf(e.get("_id")), Documents.instant(e, "time"), AuditOutcome.fromStoredName(textOrNull(e, "outcome")),
-            Documents.string(e, "username"), Documents.string(e, "client_ip"), Documents.string(e, "reason"),
-            Documents.string(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
+            String.valueOf(e.get("_id")), instantOrEpoch(e.get("time")), AuditOutcome.fromStoredName(textOrNull(e, "outcome")),
+            shown(e, "username"), shown(e, "client_ip"), shown(e, "reason"),
+            shown(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
       }
     }
     return groups;

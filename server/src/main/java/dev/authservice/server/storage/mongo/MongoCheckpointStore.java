@@ -272,7 +272,13 @@ final class MongoCheckpointStore implements CheckpointStore {
   @Override
   public List<String> registeredChains() {
     List<String> out = new ArrayList<>();
-    chains.find().forEach(doc -> out.add(doc.getString("_id")));
+    // a run's chain id is text; an entry of another type (an edit) names no chain an event can
+    // be on, and one such entry must not fail every stream, checkpoint and verification
+    chains.find().forEach(doc -> {
+      if (doc.get("_id") instanceof String chain) {
+        out.add(chain);
+      }
+    });
     return out;
   }
 }
