@@ -116,6 +116,47 @@ class UserAdminTest {
     assertEquals(Status.Code.NOT_FOUND, missing.getStatus().getCode());
   }
 
+  /**
+   * An account whose document an operator edited by hand into other types: listed, not a failed
+   * read of every admin's page, and closed rather than open (a role that is not text grants
+   * nothing, a {@code disabled} that is not a boolean disables, a hash that is not text matches no
+   * password); its logins are refused, never INTERNAL.
+   */
+  @Test
+  void anAccountEditedByHandIsListedAndClosed() {
+    admin.createUser(user("hand-edited", "auditor"));
+    var users = server.database().getCollection("users");
+    users.updateOne(new org.bson.Document("username", "hand-edited"), new org.bson.Document("$set",
+        new org.bson.Document("roles", List.of(1, "auditor", new org.bson.Document("admin", true)))
+            .append("disabled", "no").append("create_time", "today")));
+
+    User listed = allUsers().stream().filter(u -> u.getUsername().equals("hand-edited")).findFirst()
+        .orElseThrow(() -> new AssertionError("the edited account is listed"));
+    assertEquals(List.of("auditor"), listed.getRolesList());
+    assertTrue(listed.getDisabled(), "a disabled flag that is not a boolean disables");
+    StatusRuntimeException disabled = assertThrows(StatusRuntimeException.class,
+        () -> server.login("hand-edited", "hand-edited-Password-1"));
+    assertEquals(Status.Code.UNAUTHENTICATED, disabled.getStatus().getCode());
+
+    users.updateOne(new org.bson.Document("username", "hand-edited"), new org.bson.Document("$set",
+        new org.bson.Document("disabled", false).append("password_hash", 5)));
+    StatusRuntimeException noHash = assertThrows(StatusRuntimeException.class,
+        () -> server.login("hand-edited", "hand-edited-Password-1"));
+    assertEquals(Status.Code.UNAUTHENTICATED, noHash.getStatus().getCode());
+  }
+
+  private static List<User> allUsers() {
+    List<User> all = new ArrayList<>();
+    ListUsersRequest request = ListUsersRequest.newBuilder().setPageSize(100).build();
+    ListUsersResponse page = admin.listUsers(request);
+    all.addAll(page.getUsersList());
+    while (!page.getNextPageToken().isEmpty()) {
+      page = admin.listUsers(request.toBuilder().setPageToken(page.getNextPageToken()).build());
+      all.addAll(page.getUsersList());
+    }
+    return all;
+  }
+
   @Test
   void listPagesInUsernameOrder() {
     for (String name : List.of("list-c", "list-a", "list-e", "list-b", "list-d")) {

@@ -91,9 +91,30 @@ final class MongoUserStore implements UserStore {
     return users.find(and(eq("roles", role), eq("disabled", false))).first() != null;
   }
 
+  /**
+   * The account a document holds. A document edited by hand (a role that is not text, {@code
+   * disabled: "true"}) is read, never a failed read, and closed rather than open: a role that is
+   * not text grants nothing, a {@code disabled} that is not a boolean disables, a password hash
+   * that is not text matches no password. A failed read would fail every admin's ListUsers page
+   * the account is on and answer its logins INTERNAL.
+   */
   private static User toUser(Document doc) {
-    return new User(doc.getString("_id"), doc.getString("username"), doc.getString("password_hash"),
-        doc.getList("roles", String.class, List.of()), doc.getBoolean("disabled", false),
-        Documents.instant(doc, "create_time"));
+    List<String> roles = new ArrayList<>();
+    if (doc.get("roles") instanceof List<?> stored) {
+      stored.forEach(role -> {
+        if (role instanceof String text) {
+          roles.add(text);
+        }
+      });
+    }
+    Object disabled = doc.get("disabled");
+    return new User(asText(doc.get("_id")), asText(doc.get("username")),
+        doc.get("password_hash") instanceof String hash ? hash : "", roles,
+        disabled != null && !Boolean.FALSE.equals(disabled),
+        doc.get("create_time") instanceof Date created ? created.toInstant() : java.time.Instant.EPOCH);
+  }
+
+  private static String asText(Object value) {
+    return value == null ? "" : value instanceof String text ? text : String.valueOf(value);
   }
 }
