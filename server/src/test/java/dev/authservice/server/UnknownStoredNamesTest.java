@@ -99,6 +99,19 @@ class UnknownStoredNamesTest {
       events.insertOne(new Document("_id", "newer-type").append("time", between)
           .append("type", "AUDIT_EVENT_TYPE_FROM_A_NEWER_VERSION").append("outcome", "AUDIT_OUTCOME_FAILURE")
           .append("username", "someone").append("count", 1L));
+      // edits: a type or outcome missing or of another type, each a failure or a login
+      List<Object> odd = List.of(7, List.of("AUDIT_EVENT_TYPE_LOGIN", "x"), java.util.regex.Pattern.compile("^A"),
+          new Document("$gt", ""));
+      for (int i = 0; i < odd.size(); i++) {
+        events.insertOne(new Document("_id", "odd-type-" + i).append("time", between).append("type", odd.get(i))
+            .append("outcome", "AUDIT_OUTCOME_FAILURE").append("username", "someone"));
+        events.insertOne(new Document("_id", "odd-outcome-" + i).append("time", between)
+            .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", odd.get(i)).append("username", "someone"));
+      }
+      events.insertOne(new Document("_id", "no-type").append("time", between)
+          .append("outcome", "AUDIT_OUTCOME_FAILURE").append("username", "someone"));
+      events.insertOne(new Document("_id", "no-outcome").append("time", between)
+          .append("type", "AUDIT_EVENT_TYPE_LOGIN").append("username", "someone"));
       // more of them than a page, so that each page keeps only the newest of what it finds
       for (int i = 0; i < 25; i++) {
         events.insertOne(new Document("_id", "newer-outcome-" + i).append("time", new Date(between.getTime() - 1 - i % 5))
@@ -114,6 +127,10 @@ class UnknownStoredNamesTest {
         String id = "newer-outcome-" + i;
         assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
       }
+      for (String id : List.of("odd-outcome-0", "odd-outcome-1", "odd-outcome-2", "odd-outcome-3", "no-outcome")) {
+        assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
+      }
+      assertEquals(logins.size(), logins.stream().map(AuditEvent::getId).distinct().count(), "no event twice");
       assertTrue(logins.stream().filter(e -> e.getUsername().equals(TestServer.ADMIN)).count() >= 5,
           "the admin's own logins with them: " + ids(logins));
       assertNewestFirst(logins);
@@ -122,6 +139,10 @@ class UnknownStoredNamesTest {
           .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE).setStartTime(seconds(now.minusSeconds(3600))));
       assertEquals(1, failures.stream().filter(e -> e.getId().equals("newer-type")).count(),
           "the failure of a type this version does not know, once: " + ids(failures));
+      for (String id : List.of("odd-type-0", "odd-type-1", "odd-type-2", "odd-type-3", "no-type")) {
+        assertEquals(1, failures.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(failures));
+      }
+      assertEquals(failures.size(), failures.stream().map(AuditEvent::getId).distinct().count(), "no event twice");
       assertTrue(failures.stream().filter(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN).count() >= 4,
           "the failed logins with it: " + ids(failures));
       assertNewestFirst(failures);
@@ -180,6 +201,10 @@ class UnknownStoredNamesTest {
       server.database().getCollection("audit_events").insertOne(new Document("_id", "x".repeat(5000))
           .append("time", Date.from(now.minusMillis(500))).append("type", "AUDIT_EVENT_TYPE_LOGIN")
           .append("outcome", "AUDIT_OUTCOME_FAILURE").append("username", "long-id"));
+      // a timestamp sorts above every date: a page ending on it would resume before 1970
+      server.database().getCollection("audit_events").insertOne(new Document("_id", "timestamp-time")
+          .append("time", new org.bson.BsonTimestamp((int) now.getEpochSecond(), 1)).append("type", "AUDIT_EVENT_TYPE_LOGIN")
+          .append("outcome", "AUDIT_OUTCOME_FAILURE").append("username", "timestamp"));
       server.database().getCollection("audit_events").insertOne(new Document("_id", "edited-time")
           .append("time", "now").append("type", "AUDIT_EVENT_TYPE_LOGIN").append("outcome", "AUDIT_OUTCOME_FAILURE")
           .append("username", "someone"));
@@ -194,12 +219,14 @@ class UnknownStoredNamesTest {
       List<AuditEvent> failures = allPages(auditor, QueryAuditRequest.newBuilder()
           .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE));
       assertTrue(failures.stream().anyMatch(e -> e.getUsername().equals("7")), "paged to as well: " + ids(failures));
-      // a time that is not a date: on a page without a time bound, where the store's order puts it
-      assertTrue(page.stream().anyMatch(e -> e.getId().equals("edited-time")), "listed: " + ids(page));
+      // a time that is not a date has no place in time: not listed, and never where a page resumes from
+      assertTrue(page.stream().noneMatch(e -> e.getId().equals("edited-time")), "not listed: " + ids(page));
       List<AuditEvent> oneByOne = allPages(auditor, QueryAuditRequest.newBuilder()
           .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE), 1);
       assertEquals(1, oneByOne.stream().filter(e -> e.getUsername().equals("long-id")).count(),
           "a page ending on the long id has a token, and the next page starts after it: " + oneByOne.size());
+      assertEquals(1, oneByOne.stream().filter(e -> e.getUsername().equals("7")).count(),
+          "paging goes on past every edit to the oldest: " + oneByOne.size());
 
       // the review reads the failed logins by user and address, the edited one among them
       auditor.runReview(RunReviewRequest.newBuilder().setStartTime(seconds(now.minusSeconds(3600)))

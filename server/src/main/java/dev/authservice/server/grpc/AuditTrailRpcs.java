@@ -94,15 +94,25 @@ final class AuditTrailRpcs {
   }
 
   /**
-   * The id a page token resumes after. An id this server writes has 36 characters; one edited into
-   * the store may have any number, more than a token holds, so only its first
-   * {@value #MAX_POSITION_ID_CODE_POINTS} code points are carried: a prefix sorts before the id,
-   * so the next page still starts after the event shown (skipping only an event of the same
-   * millisecond whose id lies between the two).
+   * The id a page token of a newest-first page resumes below. An id this server writes has 36
+   * characters; one edited into the store may have any number, more than a token holds, so only
+   * its first {@value #MAX_POSITION_ID_CODE_POINTS} code points are carried: a prefix sorts before
+   * the id, so the next page still starts after the event shown (skipping only an event of the same
+   * millisecond whose id is that prefix or lies between the two).
    */
   private static String positionId(String id) {
     return id.codePointCount(0, id.length()) <= MAX_POSITION_ID_CODE_POINTS ? id
         : id.substring(0, id.offsetByCodePoints(0, MAX_POSITION_ID_CODE_POINTS));
+  }
+
+  /**
+   * The same for an oldest-first page, which resumes above the id: the prefix followed by the
+   * highest code point sorts after the id (skipping only an event of the same millisecond whose id
+   * lies between the two).
+   */
+  private static String positionIdAscending(String id) {
+    String prefix = positionId(id);
+    return prefix.equals(id) ? id : prefix + Character.toString(Character.MAX_CODE_POINT);
   }
 
   private static final int MAX_POSITION_ID_CODE_POINTS = 128;
@@ -158,7 +168,7 @@ final class AuditTrailRpcs {
     if (more) {
       CheckpointStore.Stored last = page.get(page.size() - 1);
       response.setNextPageToken(pageTokens.encode(CHECKPOINTS_SCOPE, bound,
-          List.of(Long.toString(last.checkpoint().time()), last.id())));
+          List.of(Long.toString(last.checkpoint().time()), positionIdAscending(last.id()))));
     }
     return response.build();
   }

@@ -129,7 +129,14 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     // the page's filter, resuming after the last event shown: everything on the next page is at or
     // before it, and it lies before the end; saying so as a plain bound lets an index walk start there
     AuditFilter within = after.isPresent() ? filter.between(filter.start(), Optional.empty()) : filter;
-    List<Bson> position = new ArrayList<>(2);
+    List<Bson> position = new ArrayList<>(3);
+    if (within.start().isEmpty() && within.end().isEmpty() && after.isEmpty()) {
+      // a bound compares with dates only: an event whose time an edit made something else (a
+      // timestamp or a regex sorts above every date) has no place in time to page from, and a
+      // page ending on it would resume before 1970 and hide the rest of the trail; only the first
+      // page lacks a bound, so it takes one that holds every date
+      position.add(lte("time", LATEST_DATE));
+    }
     after.ifPresent(p -> {
       position.add(lte("time", Date.from(p.time())));
       position.add(or(lt("time", Date.from(p.time())), and(eq("time", Date.from(p.time())), lt("_id", p.id()))));
@@ -181,6 +188,9 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   private static final java.util.Comparator<Document> OLDEST_FIRST =
       java.util.Comparator.comparing((Document doc) -> instantOrEpoch(doc.get("time")))
           .thenComparing(doc -> shown(doc, "_id"), MongoAuditStore::byCodePoint);
+
+  /** The latest time BSON can hold. */
+  private static final Date LATEST_DATE = new Date(Long.MAX_VALUE);
 
   /**
    * The order of a page, as the store sorts it: time, then id (text, compared by code point as BSON
@@ -508,7 +518,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
     // where a value this version does not know can be: any type (for an outcome alone), or the
     // outcome of one of the types asked for
     Bson scope = filter.types().isEmpty() ? new Document() : in("type", storedNames(filter.types()));
-    List<Object> values = new ArrayList<>(filter.types().isEmpty() ? EVERY_TYPE : EVERY_OUTCOME);
+    List<String> values = new ArrayList<>(filter.types().isEmpty() ? EVERY_TYPE : EVERY_OUTCOME);
     boolean allFound = addUnknownValues(scope, absent, values);
     return allFound ? List.of(and(base, in(absent, values)))
         : List.of(and(base, in(absent, values)), and(base, nin(absent, values)));
@@ -522,7 +532,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
    * honest trail one probe that finds nothing). At most {@link #MAX_UNKNOWN_NAMES}: whether every
    * such value was found.
    */
-  private boolean addUnknownValues(Bson scope, String field, List<Object> values) {
+  private boolean addUnknownValues(Bson scope, String field, List<String> values) {
     for (int found = 0; found <= MAX_UNKNOWN_NAMES; found++) {
       Document first = events.aggregate(List.of(Aggregates.match(and(scope, nin(field, values))),
               Aggregates.project(new Document("_id", 0).append(field, 1)), Aggregates.limit(1)))
@@ -530,11 +540,13 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
       if (first == null) {
         return true;
       }
-      if (found == MAX_UNKNOWN_NAMES) {
+      // only text joins the $in: a value of another type (a missing field, a number, an array, a
+      // regex, a document: edits) cannot be an index point everywhere, and a document could even
+      // read as an operator; such values are left to the second part, whose $nin of text takes them
+      if (found == MAX_UNKNOWN_NAMES || !(first.get(field) instanceof String value)) {
         return false;
       }
-      // absent reads as null, which $in and $nin take for a missing field as well
-      values.add(first.get(field));
+      values.add(value);
     }
     return false;
   }
