@@ -49,4 +49,38 @@ class CheckpointListingTest {
       assertEquals(inTimeOrder, listed.stream().map(AuditCheckpoint::getChain).toList());
     }
   }
+
+  /**
+   * A checkpoint document copied under an id longer than a page token holds (an edit): a page
+   * ending on it still has a token, and the next page starts after it, once.
+   */
+  @Test
+  void aPageEndingOnAnIdLongerThanATokenHoldsGoesOn() {
+    Instant now = Instant.now();
+    try (TestServer server = TestServer.start(); SeededTrail seeder = new SeededTrail(server)) {
+      for (int i = 0; i < 2; i++) {
+        Instant started = now.minus(Duration.ofHours(4 - i));
+        SeededTrail.Run run = seeder.run("pod-" + i, started);
+        run.write(AuditEventType.LOGIN, "user-" + i, started.plusSeconds(60));
+        run.shutdown(started.plusSeconds(120));
+      }
+      var checkpoints = server.database().getCollection("audit_checkpoints");
+      org.bson.Document copy = checkpoints.find().sort(new org.bson.Document("time", 1)).first();
+      long before = checkpoints.countDocuments();
+      copy.put("_id", "c".repeat(5000));
+      checkpoints.insertOne(copy);
+
+      List<AuditCheckpoint> listed = new ArrayList<>();
+      String token = "";
+      int pages = 0;
+      do {
+        ListAuditCheckpointsResponse page = TestServer.withBearer(server.auth(), server.adminToken())
+            .listAuditCheckpoints(ListAuditCheckpointsRequest.newBuilder().setStartTime(ts(now.minus(Duration.ofHours(7))))
+                .setEndTime(ts(now.plusSeconds(60))).setPageSize(1).setPageToken(token).build());
+        listed.addAll(page.getCheckpointsList());
+        token = page.getNextPageToken();
+      } while (!token.isEmpty() && ++pages < 100);
+      assertEquals(before + 1, listed.size(), "every checkpoint once, the copy too");
+    }
+  }
 }
