@@ -57,7 +57,7 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
   @Override
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     super.add(document, position, collection);
-    multikey.markIfMultikey(mapName, getKeyValues(document).size());
+    multikey.markIfMultikey(mapName, document, keyPaths, getKeyValues(document).size());
   }
 
   /**
@@ -80,8 +80,8 @@ final class H2OrderedUniqueIndex extends AbstractUniqueIndex<Object> implements 
   }
 
   @Override
-  public boolean multikey() {
-    return multikey.isMultikey(mapName);
+  public java.util.Set<String> multikeyPaths() {
+    return multikey.multikeyPaths(mapName, keyPaths);
   }
 
   @Override

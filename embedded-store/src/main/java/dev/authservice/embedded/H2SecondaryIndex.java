@@ -115,7 +115,7 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   @Override
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
     Set<KeyValue> keys = entryKeys(document);
-    multikey.markIfMultikey(mapName, keys.size());
+    multikey.markIfMultikey(mapName, document, keyPaths, keys.size());
     coverable.entered(mapName, document, keyPaths);
     for (KeyValue key : keys) {
       map.put(key, position);
@@ -195,8 +195,8 @@ final class H2SecondaryIndex extends Index<Object> implements OrderedIndex {
   }
 
   @Override
-  public boolean multikey() {
-    return multikey.isMultikey(mapName);
+  public java.util.Set<String> multikeyPaths() {
+    return multikey.multikeyPaths(mapName, keyPaths);
   }
 
   @Override

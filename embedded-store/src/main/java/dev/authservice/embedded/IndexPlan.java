@@ -65,7 +65,7 @@ final class IndexPlan {
     List<Map.Entry<String, Boolean>> sort = sortFields(orderBy);
     IndexPlan best = null;
     for (OrderedIndex index : indexes) {
-      IndexPlan plan = plan(index, conditions, sort, index.multikey());
+      IndexPlan plan = plan(index, conditions, sort, index.multikeyPaths());
       if (plan != null && (best == null || plan.score > best.score)) {
         best = plan;
       }
@@ -101,7 +101,8 @@ final class IndexPlan {
   }
 
   private static IndexPlan plan(OrderedIndex index, Map<String, Object> conditions,
-      List<Map.Entry<String, Boolean>> sort, boolean multikey) {
+      List<Map.Entry<String, Boolean>> sort, java.util.Set<String> multikeyPaths) {
+    boolean multikey = !multikeyPaths.isEmpty();
     List<IndexKey> keys = index.getKeys();
     List<List<Object>> pinned = new ArrayList<>();
     int i = 0;
@@ -115,8 +116,10 @@ final class IndexPlan {
     Object rangeCondition = i < keys.size() ? conditions.get(keys.get(i).getKey()) : null;
     List<Range> intervals = Range.gapsOf(rangeCondition);
     Range range = intervals != null ? intervals.get(0) : Range.of(rangeCondition);
+    // whether the ranged field holds arrays: pinned fields that do still leave each walk in this one's order
+    boolean rangeOverArrays = range != null && multikeyPaths.contains(keys.get(i).getKey());
     if (intervals == null) {
-      if (multikey && range != null) {
+      if (rangeOverArrays) {
         // {a: {$gt: 3, $lt: 2}} matches a: [1, 5], each bound by another element: on an index over
         // arrays, bounds on one key cannot be intersected, so the walk keeps one of them
         range = range.lowerBoundOnly();
@@ -147,7 +150,8 @@ final class IndexPlan {
     List<Map.Entry<String, Boolean>> remaining = new ArrayList<>();
     for (Map.Entry<String, Boolean> field : sort) {
       List<Object> values = pinnedValues(conditions.get(field.getKey()));
-      boolean neverArray = !multikey && keys.stream().anyMatch(k -> k.getKey().equals(field.getKey()));
+      boolean neverArray = !multikeyPaths.contains(field.getKey())
+          && keys.stream().anyMatch(k -> k.getKey().equals(field.getKey()));
       if (unbounded || values == null || values.size() != 1 || !neverArray) {
         remaining.add(field);
       }
@@ -164,7 +168,7 @@ final class IndexPlan {
       }
       reverse = descending;
     }
-    if (multikey && range != null) {
+    if (rangeOverArrays) {
       // a document sorts by its least (or greatest) element, which a walk from a bound may not meet first
       ordered = false;
     }

@@ -18,7 +18,12 @@ interface OrderedIndex {
   boolean coverable();
 
   /** Whether some document has several entries (an array value), so a walk may meet it twice. */
-  boolean multikey();
+  default boolean multikey() {
+    return !multikeyPaths().isEmpty();
+  }
+
+  /** The fields through which some document has several entries (arrays of several values). */
+  java.util.Set<String> multikeyPaths();
 
   /** Whether documents lacking every key are left out, so that a walk of the whole index misses them. */
   boolean sparse();

@@ -59,8 +59,8 @@ class CoveredHeadTest {
     }
 
     @Override
-    public boolean multikey() {
-      return false;
+    public java.util.Set<String> multikeyPaths() {
+      return java.util.Set.of();
     }
 
     @Override
