@@ -55,8 +55,15 @@ final class MultikeyFlags {
     for (String path : keyPaths) {
       if (Utils.getSubdocumentValueCollectionAware(document, path) instanceof Collection<?> values
           && values.size() > 1) {
-        accounted = true;
+        if (path.contains(".")) {
+          // a dotted path may reach into an array another of the index's paths shares ({a.p, a.s}
+          // over a: [{p, s}, ...]), whose entries pair values of one element; MongoDB tells that
+          // apart per path component, this store does not: such an index is multikey as a whole
+          flag(indexMap);
+          return;
+        }
         flag(indexMap + FIELD + path);
+        accounted = true;
       }
     }
     if (!accounted) {

@@ -31,6 +31,18 @@ class MultikeyFlagsTest {
   }
 
   @Test
+  void anArrayReachedThroughADottedPathFlagsTheWholeIndex() {
+    try (MVStore store = MVStore.open(null)) {
+      MultikeyFlags flags = new MultikeyFlags(store.openMap("flags"));
+      List<String> keys = List.of("a.p", "t", "a.s");
+      Document shared = new Document("a", List.of(new Document("p", 1).append("s", 9),
+          new Document("p", 2).append("s", 0))).append("t", 5);
+      flags.markIfMultikey("idx", shared, keys, 2);
+      assertEquals(Set.copyOf(keys), flags.multikeyPaths("idx", keys));
+    }
+  }
+
+  @Test
   void anIndexFlaggedAsAWholeByAnEarlierStoreHasEveryFieldFlagged() {
     try (MVStore store = MVStore.open(null)) {
       MVMap<String, Boolean> map = store.openMap("flags");

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The stream's direct decoding ({@link StoredEventCodec}) against the mapping of documents
  * ({@link MongoAuditStore#toEvent}) on the same stored documents, honest and edited: every
- * document gives the same event, or the same exception, both ways.
+ * document gives the same event both ways, and none fails.
  */
 class StoredEventCodecTest {
   private static final String CHAIN = "codec-test:1";
@@ -158,10 +158,11 @@ class StoredEventCodecTest {
         failures++;
       }
     }
-    // both paths were taken, and the edits include documents that cannot become events
+    // both paths were taken, and no edit fails a read: an edited document is listed as it reads
+    // (one that failed would fail every caller's page it is on)
     assertTrue(plain > 40, "read directly: " + plain);
     assertTrue(odd > 40, "read as documents: " + odd);
-    assertTrue(failures > 10, "failures: " + failures);
+    assertEquals(0, failures, "documents that did not become events");
   }
 
   @Test
