@@ -402,7 +402,7 @@ class IndexedStoreDifferentialTest {
     List<String> names = List.of("time", "type", "outcome", "username", "client_ip", "token_id", "count", "chain",
         "seq", "n", "tags", "expires_at");
     List<Arbitrary<Object>> values = List.of(
-        often(date()), often(pool("T0", "T1", "T2")), often(pool("S", "F")), often(usernames()),
+        often(times()), often(pool("T0", "T1", "T2")), often(outcomes()), often(usernames()),
         often(pool("10.0.0.1", "10.0.0.2", "::1")), often(pool("j1", "j2")), often(number()),
         notNull(often(pool("a", "b"))), notNull(often(number())), nested(), tags(), often(date()));
     return Combinators.combine(Arbitraries.integers().between(0, 2), Combinators.combine(values).as(list -> list))
@@ -414,7 +414,22 @@ class IndexedStoreDifferentialTest {
             }
           }
           return doc;
-        });
+        })
+        // one array per index at most: MongoDB refuses parallel arrays, the library's plain backend does not
+        .filter(doc -> !(doc.get("time") instanceof List<?>
+            && (doc.get("username") instanceof List<?> || doc.get("outcome") instanceof List<?>)));
+  }
+
+  /** Sometimes an array: the field right after a pinned prefix, ranged and sorted on, holding arrays. */
+  private static Arbitrary<Object> times() {
+    return Arbitraries.frequencyOf(Tuple.of(6, date()),
+        Tuple.of(1, date().list().ofMinSize(2).ofMaxSize(2).map(l -> (Object) l)));
+  }
+
+  /** Sometimes an array: a pinned field of a compound index holding arrays, merged over. */
+  private static Arbitrary<Object> outcomes() {
+    return Arbitraries.frequencyOf(Tuple.of(5, pool("S", "F")),
+        Tuple.of(1, pool("S", "F").list().ofMinSize(2).ofMaxSize(2).map(l -> (Object) l)));
   }
 
   /** Mostly a value of the field's own kind; sometimes missing, or any value of any type. */
