@@ -499,11 +499,12 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
    * index range per (type, outcome) pair, each already in (time, _id) order, merges them
    * (SORT_MERGE) and stops at the page, and so does the embedded store. Without the explicit
    * {@code $in}, an outcome alone has no index to lead and a rare failure is found by walking past
-   * every success, and a type alone cannot follow the sort through the outcome key. But the {@code
-   * $in} leaves out an event whose stored type or outcome this version does not know (one a newer
-   * version wrote into the same store during a rolling upgrade, or an edited document), so a
-   * second part takes those, with {@code $nin}: on an honest trail it walks the gaps between the
-   * known values, which hold no entries (as {@link #coveredParts} does for a summary). Other
+   * every success, and a type alone cannot follow the sort through the outcome key. The known
+   * values alone would leave out an event whose stored type or outcome this version does not know
+   * (one a newer version wrote into the same store during a rolling upgrade, or an edited
+   * document), so the values stored beside them are probed for and named too ({@link
+   * #addUnknownValues}); only past {@link #MAX_UNKNOWN_NAMES} of them, or for a value that is not
+   * text, does a second part take the rest, with {@code $nin} ({@link #addNewestInGaps}). Other
    * filters have their own index, read whole in one part; adding the {@code $in} there would only
    * tempt a planner onto the coarser one.
    */
