@@ -157,6 +157,30 @@ class ThrottleTest {
         Filters.eq("type", "AUDIT_EVENT_TYPE_USER_UNLOCK"), Filters.eq("username", "victim"))));
   }
 
+  /**
+   * A failure record an operator edited by hand in mongosh: {@code failures: 0} is stored as a
+   * double, a lock's time typed as text. Read, never INTERNAL, and closed: the count reset works,
+   * the lock that is not a date holds until an admin unlocks.
+   */
+  @Test
+  void aFailureRecordEditedByHandIsReadClosed() {
+    var records = server.database().getCollection("login_failures");
+    records.insertOne(new Document("_id", "victim").append("failures", 0.0).append("v", 5.0)
+        .append("last_failure", "yesterday"));
+    assertFalse(server.login("victim", "victim-Password-1").getAccessToken().isEmpty(),
+        "a count reset by hand lets the user in");
+
+    records.insertOne(new Document("_id", "victim").append("failures", 2.0).append("v", 6.0)
+        .append("locked_until", "tomorrow"));
+    StatusRuntimeException locked = failLogin(server, "victim", "victim-Password-1");
+    assertEquals(Status.Code.UNAUTHENTICATED, locked.getStatus().getCode());
+    assertEquals("locked", lastLoginReason("victim"));
+
+    TestServer.withBearer(server.userAdmin(), server.adminToken())
+        .unlockUser(UnlockUserRequest.newBuilder().setUsername("victim").build());
+    assertFalse(server.login("victim", "victim-Password-1").getAccessToken().isEmpty(), "unlocked by an admin");
+  }
+
   @Test
   void onlyAdminsMayUnlock() {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> TestServer.withBearer(

@@ -48,7 +48,10 @@ final class MongoFailureStore implements FailureStore {
   @Override
   public Map<String, FailureRecord> findAll(Collection<String> usernames) {
     Map<String, FailureRecord> found = new HashMap<>();
-    failures.find(in("_id", usernames)).forEach(doc -> found.put(doc.getString("_id"), toRecord(doc)));
+    failures.find(in("_id", usernames)).forEach(doc -> {
+      FailureRecord record = toRecord(doc);
+      found.put(record.username(), record);
+    });
     return found;
   }
 
@@ -116,11 +119,22 @@ final class MongoFailureStore implements FailureStore {
     return deleted;
   }
 
+  /**
+   * The record a document holds. One edited by hand (mongosh writes {@code failures: 0} as a double,
+   * a lock's time may be typed as text) is read, never a failed read (which would answer every login
+   * of that username INTERNAL), and closed rather than open: a count that is not a number counts
+   * nothing, but a lock that is not a date, or a permanent flag that is not a boolean, locks until
+   * an admin's UnlockUser removes the record.
+   */
   private static FailureRecord toRecord(Document doc) {
-    return new FailureRecord(doc.getString("_id"), doc.getInteger("failures", 0),
-        Optional.ofNullable(doc.getDate("locked_until")).map(Date::toInstant),
-        doc.getBoolean("locked_permanently", false),
-        Optional.ofNullable(doc.getDate("last_failure")).map(Date::toInstant),
+    Object until = doc.get("locked_until");
+    Object permanently = doc.get("locked_permanently");
+    boolean unreadableLock = until != null && !(until instanceof Date);
+    return new FailureRecord(doc.get("_id") instanceof String name ? name : String.valueOf(doc.get("_id")),
+        doc.get("failures") instanceof Number n ? (int) Math.max(0, Math.min(Integer.MAX_VALUE, n.longValue())) : 0,
+        until instanceof Date date ? Optional.of(date.toInstant()) : Optional.empty(),
+        unreadableLock || (permanently != null && !Boolean.FALSE.equals(permanently)),
+        doc.get("last_failure") instanceof Date last ? Optional.of(last.toInstant()) : Optional.empty(),
         doc.get("v") instanceof Number v ? v.longValue() : 0L);
   }
 }
