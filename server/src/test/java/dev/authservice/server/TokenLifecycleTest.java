@@ -184,6 +184,28 @@ class TokenLifecycleTest {
     assertThrows(StatusRuntimeException.class, () -> refresh(noHint.getRefreshToken()));
   }
 
+  /**
+   * A refresh record edited by hand into other types (a time typed as text, a session that is not
+   * text): the token is refused as any invalid one is, never INTERNAL.
+   */
+  @Test
+  void aRefreshRecordEditedByHandIsRefusedNotAFailure() throws Exception {
+    var tokens = server.database().getCollection("refresh_tokens");
+    LoginResponse expiresAsText = newUserLogin("rt-edited-time");
+    tokens.updateOne(Filters.eq("_id", sha256Hex(expiresAsText.getRefreshToken())),
+        com.mongodb.client.model.Updates.set("expires_at", "never"));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> refresh(expiresAsText.getRefreshToken()));
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+
+    LoginResponse sessionAsNumber = newUserLogin("rt-edited-session");
+    tokens.updateOne(Filters.eq("_id", sha256Hex(sessionAsNumber.getRefreshToken())),
+        com.mongodb.client.model.Updates.set("session", 7));
+    e = assertThrows(StatusRuntimeException.class, () -> refresh(sessionAsNumber.getRefreshToken()));
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+    // revoking it, which looks at the user's sessions, answers as ever (RFC 7009)
+    revoke(sessionAsNumber.getRefreshToken(), TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN);
+  }
+
   @Test
   void aSessionsRevocationLastsAsLongAsItsTokensAndRevokingAgainKeepsItsNumber() throws Exception {
     LoginResponse login = newUserLogin("rv-again");

@@ -48,10 +48,22 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
     if (doc == null) {
       return Optional.empty();
     }
-    return Optional.of(new RefreshRecord(doc.getString("_id"), doc.getString("session"),
-        doc.getString("subject"), doc.getString("audience"), Documents.instant(doc, "created_at"),
-        Documents.instant(doc, "expires_at"), Documents.instant(doc, "session_expires_at"),
-        Optional.ofNullable(doc.getDate("used_at")).map(Date::toInstant)));
+    // a record edited by hand into other types is read closed, never a failed read (INTERNAL on
+    // every use of the token): names that are not text make it unknown, times that are not dates
+    // make it expired, a use that is not a date makes it used
+    if (!(doc.get("session") instanceof String session) || !(doc.get("subject") instanceof String subject)
+        || (doc.get("audience") != null && !(doc.get("audience") instanceof String))) {
+      return Optional.empty();
+    }
+    Object usedAt = doc.get("used_at");
+    return Optional.of(new RefreshRecord(tokenHash, session, subject, (String) doc.get("audience"),
+        dateOrEpoch(doc.get("created_at")), dateOrEpoch(doc.get("expires_at")),
+        dateOrEpoch(doc.get("session_expires_at")),
+        usedAt == null ? Optional.empty() : Optional.of(dateOrEpoch(usedAt))));
+  }
+
+  private static Instant dateOrEpoch(Object value) {
+    return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
   }
 
   @Override
@@ -67,16 +79,22 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
   public Set<String> liveSessionsOf(String subject, Instant now) {
     Set<String> sessions = new HashSet<>();
     tokens.find(and(eq("subject", subject), gt("expires_at", Date.from(now))))
-        .forEach(doc -> sessions.add(doc.getString("session")));
+        .forEach(doc -> {
+          if (doc.get("session") instanceof String session) {
+            sessions.add(session);
+          }
+        });
     return sessions;
   }
 
   @Override
   public Optional<Instant> latestExpiryOf(String subject, String sessionId) {
     // the subject index narrows it to the user's tokens
-    Document newest = tokens.find(and(eq("subject", subject), eq("session", sessionId)))
+    // a time that is not a date (an edit) sorts above every date in BSON: only dates are compared
+    Document newest = tokens.find(and(eq("subject", subject), eq("session", sessionId),
+            com.mongodb.client.model.Filters.type("expires_at", org.bson.BsonType.DATE_TIME)))
         .sort(Sorts.descending("expires_at")).projection(new Document("expires_at", 1)).first();
-    return newest == null ? Optional.empty() : Optional.of(Documents.instant(newest, "expires_at"));
+    return newest == null ? Optional.empty() : Optional.of(dateOrEpoch(newest.get("expires_at")));
   }
 
   @Override
