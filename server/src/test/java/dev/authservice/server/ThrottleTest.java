@@ -179,6 +179,15 @@ class ThrottleTest {
     TestServer.withBearer(server.userAdmin(), server.adminToken())
         .unlockUser(UnlockUserRequest.newBuilder().setUsername("victim").build());
     assertFalse(server.login("victim", "victim-Password-1").getAccessToken().isEmpty(), "unlocked by an admin");
+
+    // a count stored as a double is counted on: two, and one more guess reaches the threshold of three
+    records.insertOne(new Document("_id", "victim").append("failures", 2.0).append("v", 7.0));
+    MutableClock clock = new MutableClock();
+    try (TestServer s = onAClockThatBarelyMoves(clock)) {
+      failLogin(s, clock, "victim", "guess");
+      failLogin(s, clock, "victim", "victim-Password-1");
+      assertEquals("throttled", lastLoginReason("victim"));
+    }
   }
 
   @Test

@@ -202,8 +202,15 @@ class TokenLifecycleTest {
         com.mongodb.client.model.Updates.set("session", 7));
     e = assertThrows(StatusRuntimeException.class, () -> refresh(sessionAsNumber.getRefreshToken()));
     assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
-    // revoking it, which looks at the user's sessions, answers as ever (RFC 7009)
+    // revoking it (an unknown token now) answers as ever (RFC 7009)
     revoke(sessionAsNumber.getRefreshToken(), TokenTypeHint.TOKEN_TYPE_HINT_REFRESH_TOKEN);
+
+    // an operator ending a session by typing its end as text: ended, not one more access token
+    LoginResponse sessionEndAsText = newUserLogin("rt-edited-session-end");
+    tokens.updateOne(Filters.eq("_id", sha256Hex(sessionEndAsText.getRefreshToken())),
+        com.mongodb.client.model.Updates.set("session_expires_at", "2020-01-01"));
+    e = assertThrows(StatusRuntimeException.class, () -> refresh(sessionEndAsText.getRefreshToken()));
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
   }
 
   @Test

@@ -143,14 +143,37 @@ class UserAdminTest {
     StatusRuntimeException noHash = assertThrows(StatusRuntimeException.class,
         () -> server.login("hand-edited", "hand-edited-Password-1"));
     assertEquals(Status.Code.UNAUTHENTICATED, noHash.getStatus().getCode());
+
+    // a name edited into a list is matched by each of its elements: never a second name for a password
+    admin.createUser(user("hand-listed"));
+    users.updateOne(new org.bson.Document("username", "hand-listed"), new org.bson.Document("$set",
+        new org.bson.Document("username", List.of("hand-listed", "second-name"))));
+    StatusRuntimeException secondName = assertThrows(StatusRuntimeException.class,
+        () -> server.login("second-name", "hand-listed-Password-1"));
+    assertEquals(Status.Code.UNAUTHENTICATED, secondName.getStatus().getCode());
+    // and not listed: paging from such a name would meet it again and again
+    List<String> names = allUsers(1).stream().map(User::getUsername).toList();
+    assertTrue(names.stream().noneMatch(n -> n.contains("second-name")), "not listed: " + names);
+    assertTrue(names.contains("hand-edited") && names.contains("admin"), "the others are: " + names);
+
+    // disabled: null is not false
+    admin.createUser(user("hand-nulled"));
+    users.updateOne(new org.bson.Document("username", "hand-nulled"), new org.bson.Document("$set",
+        new org.bson.Document("disabled", null)));
+    assertThrows(StatusRuntimeException.class, () -> server.login("hand-nulled", "hand-nulled-Password-1"));
   }
 
   private static List<User> allUsers() {
+    return allUsers(100);
+  }
+
+  /** Every page, at most 200 of them. */
+  private static List<User> allUsers(int pageSize) {
     List<User> all = new ArrayList<>();
-    ListUsersRequest request = ListUsersRequest.newBuilder().setPageSize(100).build();
+    ListUsersRequest request = ListUsersRequest.newBuilder().setPageSize(pageSize).build();
     ListUsersResponse page = admin.listUsers(request);
     all.addAll(page.getUsersList());
-    while (!page.getNextPageToken().isEmpty()) {
+    for (int pages = 1; !page.getNextPageToken().isEmpty() && pages < 200; pages++) {
       page = admin.listUsers(request.toBuilder().setPageToken(page.getNextPageToken()).build());
       all.addAll(page.getUsersList());
     }

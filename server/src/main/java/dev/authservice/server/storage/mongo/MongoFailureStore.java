@@ -124,14 +124,17 @@ final class MongoFailureStore implements FailureStore {
    * a lock's time may be typed as text) is read, never a failed read (which would answer every login
    * of that username INTERNAL), and closed rather than open: a count that is not a number counts
    * nothing, but a lock that is not a date, or a permanent flag that is not a boolean, locks until
-   * an admin's UnlockUser removes the record.
+   * an admin's UnlockUser removes the record. A version that is not a whole number matches no
+   * conditional write: the username's logins are then refused as busy until an unlock or the
+   * sweep removes the record.
    */
   private static FailureRecord toRecord(Document doc) {
     Object until = doc.get("locked_until");
     Object permanently = doc.get("locked_permanently");
     boolean unreadableLock = until != null && !(until instanceof Date);
     return new FailureRecord(doc.get("_id") instanceof String name ? name : String.valueOf(doc.get("_id")),
-        doc.get("failures") instanceof Number n ? (int) Math.max(0, Math.min(Integer.MAX_VALUE, n.longValue())) : 0,
+        // one below the largest int, so that counting one more attempt cannot wrap around to unlocked
+        doc.get("failures") instanceof Number n ? (int) Math.max(0, Math.min(Integer.MAX_VALUE - 1, n.longValue())) : 0,
         until instanceof Date date ? Optional.of(date.toInstant()) : Optional.empty(),
         unreadableLock || (permanently != null && !Boolean.FALSE.equals(permanently)),
         doc.get("last_failure") instanceof Date last ? Optional.of(last.toInstant()) : Optional.empty(),

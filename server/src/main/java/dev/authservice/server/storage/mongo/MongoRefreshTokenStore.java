@@ -56,8 +56,10 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
       return Optional.empty();
     }
     Object usedAt = doc.get("used_at");
+    // either lifetime unreadable expires the token itself: a refresh checks the token's own
+    boolean lifetimesRead = doc.get("expires_at") instanceof Date && doc.get("session_expires_at") instanceof Date;
     return Optional.of(new RefreshRecord(tokenHash, session, subject, (String) doc.get("audience"),
-        dateOrEpoch(doc.get("created_at")), dateOrEpoch(doc.get("expires_at")),
+        dateOrEpoch(doc.get("created_at")), lifetimesRead ? dateOrEpoch(doc.get("expires_at")) : Instant.EPOCH,
         dateOrEpoch(doc.get("session_expires_at")),
         usedAt == null ? Optional.empty() : Optional.of(dateOrEpoch(usedAt))));
   }
@@ -90,7 +92,7 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
   @Override
   public Optional<Instant> latestExpiryOf(String subject, String sessionId) {
     // the subject index narrows it to the user's tokens
-    // a time that is not a date (an edit) sorts above every date in BSON: only dates are compared
+    // a time that is not a date (an edit) sorts by its type in BSON, not by its value: only dates are compared
     Document newest = tokens.find(and(eq("subject", subject), eq("session", sessionId),
             com.mongodb.client.model.Filters.type("expires_at", org.bson.BsonType.DATE_TIME)))
         .sort(Sorts.descending("expires_at")).projection(new Document("expires_at", 1)).first();

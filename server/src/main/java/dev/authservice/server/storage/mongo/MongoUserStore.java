@@ -6,6 +6,7 @@ import static com.mongodb.client.model.Filters.gt;
 
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
@@ -81,8 +82,18 @@ final class MongoUserStore implements UserStore {
   public List<User> list(Optional<String> afterUsername, int limit) {
     Bson filter = afterUsername.map(u -> gt("username", u)).orElse(new Document());
     List<User> page = new ArrayList<>(limit);
-    users.find(filter).sort(Sorts.ascending("username")).limit(limit)
-        .forEach(doc -> page.add(toUser(doc)));
+    try (MongoCursor<Document> found = users.find(filter).sort(Sorts.ascending("username"))
+        .batchSize(Math.min(limit + 16, 1000)).cursor()) {
+      while (page.size() < limit && found.hasNext()) {
+        Document doc = found.next();
+        // an account whose name is not text (an edit) is not listed: its name cannot be where the
+        // next page starts (a list of names matches a bound by any of them, so paging from one
+        // would meet it again and again), and it cannot log in (toUser)
+        if (doc.get("username") instanceof String) {
+          page.add(toUser(doc));
+        }
+      }
+    }
     return page;
   }
 
@@ -94,8 +105,9 @@ final class MongoUserStore implements UserStore {
   /**
    * The account a document holds. A document edited by hand (a role that is not text, {@code
    * disabled: "true"}) is read, never a failed read, and closed rather than open: a role that is
-   * not text grants nothing, a {@code disabled} that is not a boolean disables, a password hash
-   * that is not text matches no password. A failed read would fail every admin's ListUsers page
+   * not text grants nothing, a {@code disabled} that is not a boolean (null too) disables, and so
+   * does a subject or username that is not text, a password hash that is not text matches no
+   * password. A missing {@code disabled} is an enabled account, as before. A failed read would fail every admin's ListUsers page
    * the account is on and answer its logins INTERNAL.
    */
   private static User toUser(Document doc) {
@@ -108,9 +120,12 @@ final class MongoUserStore implements UserStore {
       });
     }
     Object disabled = doc.get("disabled");
+    // a subject or name that is not text cannot be an account's: an array name is matched by each
+    // of its elements (a second name for one password), a UUID subject reads as another's
+    boolean named = doc.get("_id") instanceof String && doc.get("username") instanceof String;
     return new User(asText(doc.get("_id")), asText(doc.get("username")),
         doc.get("password_hash") instanceof String hash ? hash : "", roles,
-        disabled != null && !Boolean.FALSE.equals(disabled),
+        !named || (doc.containsKey("disabled") && !Boolean.FALSE.equals(disabled)),
         doc.get("create_time") instanceof Date created ? created.toInstant() : java.time.Instant.EPOCH);
   }
 
