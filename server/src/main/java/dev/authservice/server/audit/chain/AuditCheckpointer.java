@@ -68,7 +68,16 @@ public final class AuditCheckpointer {
    * checkpoint looks at every run again.
    */
   public static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(1);
-  private final java.util.Map<String, java.time.Instant> emptyCheckedAt = new java.util.HashMap<>();
+  /**
+   * The first wait before a run found without events is looked at again, doubled at each look that
+   * finds none, up to {@link #RECHECK}: a run registers before it writes its first event, and one
+   * looked at in between is then named within seconds, not a minute, while one that stays silent
+   * costs a few looks in its first minute and one a minute after that.
+   */
+  public static final java.time.Duration FIRST_RECHECK = java.time.Duration.ofSeconds(5);
+  /** When a run found without events is looked at next, and the wait that led there. */
+  private record NextLook(java.time.Instant at, java.time.Duration waited) {}
+  private final java.util.Map<String, NextLook> emptyLooks = new java.util.HashMap<>();
   private final java.util.Map<String, java.time.Instant> openCheckedAt = new java.util.HashMap<>();
   private java.time.Instant lastCapWarning;
   private final int maxHeads;
@@ -149,6 +158,12 @@ public final class AuditCheckpointer {
     return Optional.of(signed);
   }
 
+  /** Whether a run found without events is not to be looked at yet (a clock gone back looks at once). */
+  private boolean emptyLookLater(String chain, java.time.Instant now) {
+    NextLook next = emptyLooks.get(chain);
+    return next != null && now.isBefore(next.at()) && !now.isBefore(next.at().minus(next.waited()));
+  }
+
   /** Whether the chain was looked at, with the answer {@code checkedAt} keeps, less than {@link #RECHECK} ago. */
   private static boolean dueLater(java.util.Map<String, java.time.Instant> checkedAt, String chain,
       java.time.Instant now) {
@@ -170,16 +185,19 @@ public final class AuditCheckpointer {
     java.time.Instant now = clock.instant();
     for (String chain : register.current()) {
       // a run's last checkpoint looks at every run again: nothing of this run comes after it
-      if (chain.equals(own) || closed.contains(chain) || (!lastOfRun && dueLater(emptyCheckedAt, chain, now))) {
+      if (chain.equals(own) || closed.contains(chain) || (!lastOfRun && emptyLookLater(chain, now))) {
         continue;
       }
       Optional<Checkpoint.Head> head = events.head(chain).map(e -> new Checkpoint.Head(chain, e.seq(), e.hash()));
       if (head.isEmpty()) {
-        // a run whose events retention removed, or one that never wrote: looked at again in a while
-        emptyCheckedAt.put(chain, now);
+        // a run whose events retention removed, or one that never wrote (yet): looked at again in a while
+        NextLook previous = emptyLooks.get(chain);
+        java.time.Duration wait = previous == null ? FIRST_RECHECK
+            : java.util.Collections.min(List.of(previous.waited().multipliedBy(2), RECHECK));
+        emptyLooks.put(chain, new NextLook(now.plus(wait), wait));
         continue;
       }
-      emptyCheckedAt.remove(chain);
+      emptyLooks.remove(chain);
       Named last = named.get(chain);
       if (last == null || !head.get().equals(last.head())) {
         heads.add(head.get());
