@@ -69,12 +69,17 @@ public final class AuditCheckpointer {
    */
   public static final java.time.Duration RECHECK = java.time.Duration.ofMinutes(1);
   /**
-   * The first wait before a run found without events is looked at again, doubled at each look that
-   * finds none, up to {@link #RECHECK}: a run registers before it writes its first event, and one
-   * looked at in between is then named within seconds, not a minute, while one that stays silent
-   * costs a few looks in its first minute and one a minute after that.
+   * The first wait before a run registered since this checkpointer started, and found without
+   * events, is looked at again, doubled at each look that finds none, up to {@link #RECHECK}: a run
+   * registers before it writes its first event, and one looked at in between is then named within
+   * seconds, not a minute, while one that stays silent costs a few looks in its first minute and
+   * one a minute after that. The runs already registered at the first checkpoint (most of them
+   * long over, their events removed by retention) wait {@link #RECHECK} from the start, so a start
+   * does not look at each of them five times in its first minute.
    */
   public static final java.time.Duration FIRST_RECHECK = java.time.Duration.ofSeconds(5);
+  /** Whether a checkpoint has looked at the register yet: the runs in it then are not new. */
+  private boolean registerLookedAt;
   /** When a run found without events is looked at next, and the wait that led there. */
   private record NextLook(java.time.Instant at, java.time.Duration waited) {}
   private final java.util.Map<String, NextLook> emptyLooks = new java.util.HashMap<>();
@@ -192,7 +197,7 @@ public final class AuditCheckpointer {
       if (head.isEmpty()) {
         // a run whose events retention removed, or one that never wrote (yet): looked at again in a while
         NextLook previous = emptyLooks.get(chain);
-        java.time.Duration wait = previous == null ? FIRST_RECHECK
+        java.time.Duration wait = previous == null ? (registerLookedAt ? FIRST_RECHECK : RECHECK)
             : java.util.Collections.min(List.of(previous.waited().multipliedBy(2), RECHECK));
         emptyLooks.put(chain, new NextLook(now.plus(wait), wait));
         continue;
@@ -222,6 +227,7 @@ public final class AuditCheckpointer {
         openCheckedAt.put(chain, now);
       }
     }
+    registerLookedAt = true;
     if (heads.size() <= maxHeads) {
       return heads;
     }

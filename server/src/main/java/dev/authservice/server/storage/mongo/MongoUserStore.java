@@ -99,7 +99,13 @@ final class MongoUserStore implements UserStore {
 
   @Override
   public boolean anyEnabledUserWithRole(String role) {
-    return users.find(and(eq("roles", role), eq("disabled", false))).first() != null;
+    // one that toUser reads as enabled: an account whose subject or name is not text is disabled
+    for (Document doc : users.find(and(eq("roles", role), eq("disabled", false)))) {
+      if (doc.get("_id") instanceof String && doc.get("username") instanceof String) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
