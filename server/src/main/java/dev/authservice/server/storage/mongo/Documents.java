@@ -14,9 +14,17 @@ final class Documents {
     return e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
   }
 
-  static String string(Document doc, String field) {
-    String value = doc.getString(field);
-    return value == null ? "" : value;
+  /**
+   * A value as text: empty when absent, a value of another type (an edit) as it reads, never a
+   * failed read.
+   */
+  static String text(Object value) {
+    return value == null ? "" : value instanceof String text ? text : String.valueOf(value);
+  }
+
+  /** A value as an instant: the epoch when it is not a date (absent, or an edit), never a failed read. */
+  static Instant instantOrEpoch(Object value) {
+    return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
   }
 
   static Instant instant(Document doc, String field) {

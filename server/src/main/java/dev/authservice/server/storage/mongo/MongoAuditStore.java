@@ -30,7 +30,6 @@ import dev.authservice.server.audit.read.EventReads;
 import dev.authservice.server.audit.write.EventWrites;
 import dev.authservice.server.audit.read.AuditSummary;
 import dev.authservice.integrity.ChainedEvent;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -186,7 +185,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   }
 
   private static final java.util.Comparator<Document> OLDEST_FIRST =
-      java.util.Comparator.comparing((Document doc) -> instantOrEpoch(doc.get("time")))
+      java.util.Comparator.comparing((Document doc) -> Documents.instantOrEpoch(doc.get("time")))
           .thenComparing(doc -> shown(doc, "_id"), MongoAuditStore::byCodePoint);
 
   /** The latest time BSON can hold. */
@@ -238,7 +237,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
    * a failed read would fail every caller's page it is on. VerifyAudit is what tells an edit.
    */
   static AuditEvent toEvent(Document doc) {
-    return new AuditEvent(shown(doc, "_id"), instantOrEpoch(doc.get("time")),
+    return new AuditEvent(shown(doc, "_id"), Documents.instantOrEpoch(doc.get("time")),
         AuditEventType.fromStoredName(textOrNull(doc, "type")),
         AuditOutcome.fromStoredName(textOrNull(doc, "outcome")),
         shown(doc, "username"), shown(doc, "subject"),
@@ -256,12 +255,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
 
   /** A field as text: empty when absent, a value of another type as it reads. */
   private static String shown(Document doc, String field) {
-    Object value = doc.get(field);
-    return value == null ? "" : value instanceof String text ? text : String.valueOf(value);
-  }
-
-  private static Instant instantOrEpoch(Object value) {
-    return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
+    return Documents.text(doc.get(field));
   }
 
   private static String textOrNull(Document doc, String field) {
@@ -477,7 +471,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
           continue;
         }
         group.add(new EventRef(
-            String.valueOf(e.get("_id")), instantOrEpoch(e.get("time")), AuditOutcome.fromStoredName(textOrNull(e, "outcome")),
+            String.valueOf(e.get("_id")), Documents.instantOrEpoch(e.get("time")), AuditOutcome.fromStoredName(textOrNull(e, "outcome")),
             shown(e, "username"), shown(e, "client_ip"), shown(e, "reason"),
             shown(e, "actor"), e.get("count") instanceof Number n ? Math.max(1, n.longValue()) : 1));
       }
@@ -567,7 +561,7 @@ public final class MongoAuditStore implements EventWrites, EventReads, ChainRead
   private static Bson match(AuditFilter filter) {
     List<Bson> clauses = new ArrayList<>();
     if (!filter.types().isEmpty()) {
-      clauses.add(in("type", filter.types().stream().map(AuditEventType::storedName).toList()));
+      clauses.add(in("type", storedNames(filter.types())));
     }
     filter.username().ifPresent(u -> clauses.add(eq("username", u)));
     filter.outcome().ifPresent(o -> clauses.add(eq("outcome", o.storedName())));

@@ -132,7 +132,7 @@ final class MongoFailureStore implements FailureStore {
     Object until = doc.get("locked_until");
     Object permanently = doc.get("locked_permanently");
     boolean unreadableLock = until != null && !(until instanceof Date);
-    return new FailureRecord(doc.get("_id") instanceof String name ? name : String.valueOf(doc.get("_id")),
+    return new FailureRecord(Documents.text(doc.get("_id")),
         // one below the largest int, so that counting one more attempt cannot wrap around to unlocked
         doc.get("failures") instanceof Number n ? (int) Math.max(0, Math.min(Integer.MAX_VALUE - 1, n.longValue())) : 0,
         until instanceof Date date ? Optional.of(date.toInstant()) : Optional.empty(),

@@ -59,13 +59,9 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
     // either lifetime unreadable expires the token itself: a refresh checks the token's own
     boolean lifetimesRead = doc.get("expires_at") instanceof Date && doc.get("session_expires_at") instanceof Date;
     return Optional.of(new RefreshRecord(tokenHash, session, subject, (String) doc.get("audience"),
-        dateOrEpoch(doc.get("created_at")), lifetimesRead ? dateOrEpoch(doc.get("expires_at")) : Instant.EPOCH,
-        dateOrEpoch(doc.get("session_expires_at")),
-        usedAt == null ? Optional.empty() : Optional.of(dateOrEpoch(usedAt))));
-  }
-
-  private static Instant dateOrEpoch(Object value) {
-    return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
+        Documents.instantOrEpoch(doc.get("created_at")), lifetimesRead ? Documents.instantOrEpoch(doc.get("expires_at")) : Instant.EPOCH,
+        Documents.instantOrEpoch(doc.get("session_expires_at")),
+        usedAt == null ? Optional.empty() : Optional.of(Documents.instantOrEpoch(usedAt))));
   }
 
   @Override
@@ -96,7 +92,7 @@ final class MongoRefreshTokenStore implements RefreshTokenStore {
     Document newest = tokens.find(and(eq("subject", subject), eq("session", sessionId),
             com.mongodb.client.model.Filters.type("expires_at", org.bson.BsonType.DATE_TIME)))
         .sort(Sorts.descending("expires_at")).projection(new Document("expires_at", 1)).first();
-    return newest == null ? Optional.empty() : Optional.of(dateOrEpoch(newest.get("expires_at")));
+    return newest == null ? Optional.empty() : Optional.of(Documents.instantOrEpoch(newest.get("expires_at")));
   }
 
   @Override

@@ -101,7 +101,7 @@ final class MongoUserStore implements UserStore {
   public boolean anyEnabledUserWithRole(String role) {
     // one that toUser reads as enabled: an account whose subject or name is not text is disabled
     for (Document doc : users.find(and(eq("roles", role), eq("disabled", false)))) {
-      if (doc.get("_id") instanceof String && doc.get("username") instanceof String) {
+      if (named(doc)) {
         return true;
       }
     }
@@ -126,16 +126,18 @@ final class MongoUserStore implements UserStore {
       });
     }
     Object disabled = doc.get("disabled");
-    // a subject or name that is not text cannot be an account's: an array name is matched by each
-    // of its elements (a second name for one password), a UUID subject reads as another's
-    boolean named = doc.get("_id") instanceof String && doc.get("username") instanceof String;
-    return new User(asText(doc.get("_id")), asText(doc.get("username")),
+    return new User(Documents.text(doc.get("_id")), Documents.text(doc.get("username")),
         doc.get("password_hash") instanceof String hash ? hash : "", roles,
-        !named || (doc.containsKey("disabled") && !Boolean.FALSE.equals(disabled)),
-        doc.get("create_time") instanceof Date created ? created.toInstant() : java.time.Instant.EPOCH);
+        !named(doc) || (doc.containsKey("disabled") && !Boolean.FALSE.equals(disabled)),
+        Documents.instantOrEpoch(doc.get("create_time")));
   }
 
-  private static String asText(Object value) {
-    return value == null ? "" : value instanceof String text ? text : String.valueOf(value);
+  /**
+   * Whether the account's subject and name are text. One that is not cannot be an account's: an
+   * array name is matched by each of its elements (a second name for one password), a UUID subject
+   * reads as another's. Such an account is read as disabled.
+   */
+  private static boolean named(Document doc) {
+    return doc.get("_id") instanceof String && doc.get("username") instanceof String;
   }
 }
