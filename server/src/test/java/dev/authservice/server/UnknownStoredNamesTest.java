@@ -121,14 +121,13 @@ class UnknownStoredNamesTest {
 
       List<AuditEvent> logins = allPages(auditor, QueryAuditRequest.newBuilder()
           .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setStartTime(seconds(now.minusSeconds(3600))));
-      assertEquals(1, logins.stream().filter(e -> e.getId().equals("newer-outcome")).count(),
-          "the login of an outcome this version does not know, once: " + ids(logins));
+      assertListedOnce(logins, "newer-outcome");
       for (int i = 0; i < 25; i++) {
         String id = "newer-outcome-" + i;
-        assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
+        assertListedOnce(logins, id);
       }
       for (String id : List.of("odd-outcome-0", "odd-outcome-1", "odd-outcome-2", "odd-outcome-3", "no-outcome")) {
-        assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
+        assertListedOnce(logins, id);
       }
       assertEquals(logins.size(), logins.stream().map(AuditEvent::getId).distinct().count(), "no event twice");
       assertTrue(logins.stream().filter(e -> e.getUsername().equals(TestServer.ADMIN)).count() >= 5,
@@ -137,10 +136,9 @@ class UnknownStoredNamesTest {
 
       List<AuditEvent> failures = allPages(auditor, QueryAuditRequest.newBuilder()
           .setOutcome(AuditOutcome.AUDIT_OUTCOME_FAILURE).setStartTime(seconds(now.minusSeconds(3600))));
-      assertEquals(1, failures.stream().filter(e -> e.getId().equals("newer-type")).count(),
-          "the failure of a type this version does not know, once: " + ids(failures));
+      assertListedOnce(failures, "newer-type");
       for (String id : List.of("odd-type-0", "odd-type-1", "odd-type-2", "odd-type-3", "no-type")) {
-        assertEquals(1, failures.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(failures));
+        assertListedOnce(failures, id);
       }
       assertEquals(failures.size(), failures.stream().map(AuditEvent::getId).distinct().count(), "no event twice");
       assertTrue(failures.stream().filter(e -> e.getType() == AuditEventType.AUDIT_EVENT_TYPE_LOGIN).count() >= 4,
@@ -174,7 +172,7 @@ class UnknownStoredNamesTest {
       List<AuditEvent> logins = allPages(auditor, QueryAuditRequest.newBuilder()
           .addTypes(AuditEventType.AUDIT_EVENT_TYPE_LOGIN).setStartTime(seconds(now.minusSeconds(3600))));
       for (String id : planted) {
-        assertEquals(1, logins.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(logins));
+        assertListedOnce(logins, id);
       }
       assertTrue(logins.stream().anyMatch(e -> e.getUsername().equals(TestServer.ADMIN)), "the admin's login too");
       assertNewestFirst(logins);
@@ -273,6 +271,10 @@ class UnknownStoredNamesTest {
       pageToken = response.getNextPageToken();
     } while (!pageToken.isEmpty() && all.size() < 1000);
     return all;
+  }
+
+  private static void assertListedOnce(List<AuditEvent> events, String id) {
+    assertEquals(1, events.stream().filter(e -> e.getId().equals(id)).count(), id + " once: " + ids(events));
   }
 
   private static void assertNewestFirst(List<AuditEvent> events) {
